@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+// Checked readers for export arguments and the writers of results. TS normalises arguments; C++ checks them
+// anyway, because the binding is also reachable from user code and fuzz tests: a wrong type is a TypeError,
+// never a crash.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "guard.h"
+#include "handle.h"
+
+namespace ilsgan {
+
+[[noreturn]] inline void BadArg(const Napi::CallbackInfo& info, size_t i, const char* expected) {
+  throw Coded(info.Env(), "ERR_INVALID_ARG_TYPE",
+              "argument " + std::to_string(i) + ": expected " + expected, true);
+}
+
+inline at::Tensor& T(const Napi::CallbackInfo& info, size_t i) {
+  napi_value v = info[i];
+  double h;
+  if (napi_get_value_double(info.Env(), v, &h) != napi_ok) BadArg(info, i, "a tensor handle");
+  return Handles().Get(info.Env(), h);
+}
+
+inline bool IsNullish(const Napi::CallbackInfo& info, size_t i) {
+  return i >= info.Length() || info[i].IsNull() || info[i].IsUndefined();
+}
+
+inline c10::optional<at::Tensor> OptT(const Napi::CallbackInfo& info, size_t i) {
+  if (IsNullish(info, i)) return c10::nullopt;
+  return T(info, i);
+}
+
+inline double Num(const Napi::CallbackInfo& info, size_t i) {
+  double d;
+  if (napi_get_value_double(info.Env(), info[i], &d) != napi_ok) BadArg(info, i, "a number");
+  return d;
+}
+
+inline c10::optional<double> OptNum(const Napi::CallbackInfo& info, size_t i) {
+  if (IsNullish(info, i)) return c10::nullopt;
+  return Num(info, i);
+}
+
+inline int64_t Int(const Napi::CallbackInfo& info, size_t i) {
+  const double d = Num(info, i);
+  if (!(d >= -9007199254740991.0 && d <= 9007199254740991.0) || d != static_cast<double>(static_cast<int64_t>(d))) {
+    BadArg(info, i, "an integer");
+  }
+  return static_cast<int64_t>(d);
+}
+
+inline bool Bool(const Napi::CallbackInfo& info, size_t i) {
+  bool b;
+  if (napi_get_value_bool(info.Env(), info[i], &b) != napi_ok) BadArg(info, i, "a boolean");
+  return b;
+}
+
+inline std::string Str(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsString()) BadArg(info, i, "a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+inline Napi::Array Arr(const Napi::CallbackInfo& info, size_t i, const char* expected) {
+  if (i >= info.Length() || !info[i].IsArray()) BadArg(info, i, expected);
+  return info[i].As<Napi::Array>();
+}
+
+inline std::vector<int64_t> Ints(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Array a = Arr(info, i, "an array of integers");
+  const uint32_t n = a.Length();
+  std::vector<int64_t> out(n);
+  for (uint32_t k = 0; k < n; ++k) {
+    double d;
+    if (napi_get_value_double(info.Env(), a.Get(k), &d) != napi_ok ||
+        !(d >= -9007199254740991.0 && d <= 9007199254740991.0) ||
+        d != static_cast<double>(static_cast<int64_t>(d))) {
+      BadArg(info, i, "an array of integers");
+    }
+    out[k] = static_cast<int64_t>(d);
+  }
+  return out;
+}
+
+inline std::vector<at::Tensor> Tensors(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Array a = Arr(info, i, "an array of tensor handles");
+  const uint32_t n = a.Length();
+  std::vector<at::Tensor> out;
+  out.reserve(n);
+  for (uint32_t k = 0; k < n; ++k) {
+    double h;
+    if (napi_get_value_double(info.Env(), a.Get(k), &h) != napi_ok) BadArg(info, i, "an array of tensor handles");
+    out.push_back(Handles().Get(info.Env(), h));
+  }
+  return out;
+}
+
+/** An array whose entries are handles or null (e.g. optional gradients). */
+inline std::vector<at::Tensor> OptTensors(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Array a = Arr(info, i, "an array of tensor handles or nulls");
+  const uint32_t n = a.Length();
+  std::vector<at::Tensor> out(n);
+  for (uint32_t k = 0; k < n; ++k) {
+    Napi::Value v = a.Get(k);
+    if (v.IsNull() || v.IsUndefined()) continue;
+    double h;
+    if (napi_get_value_double(info.Env(), v, &h) != napi_ok) BadArg(info, i, "an array of tensor handles or nulls");
+    out[k] = Handles().Get(info.Env(), h);
+  }
+  return out;
+}
+
+/** Dtype codes are at::ScalarType values; only the ones the TS API names are accepted. */
+inline at::ScalarType Dtype(const Napi::CallbackInfo& info, size_t i) {
+  const int64_t c = Int(info, i);
+  switch (c) {
+    case static_cast<int64_t>(at::kByte):
+    case static_cast<int64_t>(at::kChar):
+    case static_cast<int64_t>(at::kShort):
+    case static_cast<int64_t>(at::kInt):
+    case static_cast<int64_t>(at::kLong):
+    case static_cast<int64_t>(at::kHalf):
+    case static_cast<int64_t>(at::kFloat):
+    case static_cast<int64_t>(at::kDouble):
+    case static_cast<int64_t>(at::kBool):
+    case static_cast<int64_t>(at::kBFloat16):
+      return static_cast<at::ScalarType>(c);
+    default:
+      BadArg(info, i, "a dtype code");
+  }
+}
+
+inline c10::optional<at::ScalarType> OptDtype(const Napi::CallbackInfo& info, size_t i) {
+  if (IsNullish(info, i)) return c10::nullopt;
+  return Dtype(info, i);
+}
+
+/** Device codes: -1 is the CPU, k >= 0 is cuda:k. */
+inline at::Device Dev(const Napi::CallbackInfo& info, size_t i) {
+  const int64_t c = Int(info, i);
+  if (c == -1) return at::Device(at::kCPU);
+  if (c >= 0 && c < 64) return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(c));
+  BadArg(info, i, "a device code");
+}
+
+inline int64_t DeviceCode(const at::Device& d) { return d.is_cuda() ? (d.has_index() ? d.index() : 0) : -1; }
+
+inline Napi::Value Ret(const Napi::Env& env, at::Tensor t) {
+  if (!t.defined()) return env.Null();
+  return Napi::Number::New(env, Handles().Store(std::move(t)));
+}
+
+inline Napi::Value RetList(const Napi::Env& env, const std::vector<at::Tensor>& ts) {
+  Napi::Array a = Napi::Array::New(env, ts.size());
+  for (size_t k = 0; k < ts.size(); ++k) a.Set(static_cast<uint32_t>(k), Ret(env, ts[k]));
+  return a;
+}
+
+inline Napi::Value RetInts(const Napi::Env& env, c10::IntArrayRef v) {
+  Napi::Array a = Napi::Array::New(env, v.size());
+  for (size_t k = 0; k < v.size(); ++k) a.Set(static_cast<uint32_t>(k), Napi::Number::New(env, static_cast<double>(v[k])));
+  return a;
+}
+
+using Exports = Napi::Object;
+#define ILSGAN_EXPORT(name, fn) exports.Set(name, Napi::Function::New<::ilsgan::Exported<fn>>(env, name))
+
+}  // namespace ilsgan

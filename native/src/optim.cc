@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+// Fixed update sequences over parameter lists (one call per group instead of ~10 small calls per parameter):
+// Adam, gradient sanitising, EMA lerp and list copies. All run without building an autograd graph.
+#include "args.h"
+
+namespace ilsgan {
+namespace {
+
+// adamStep(params[], expAvg[], expAvgSq[], steps: Float64Array, lr, beta1, beta2, eps, weightDecay)
+// PyTorch's Adam (not AdamW). As torch.optim.Adam, a parameter without a gradient is skipped and keeps its step
+// count; the others get steps[i] += 1 (written back into the caller's Float64Array) and the bias corrections
+// of their own step.
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  auto params = Tensors(info, 0);
+  auto m = Tensors(info, 1);
+  auto v = Tensors(info, 2);
+  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    BadArg(info, 3, "a Float64Array of step counts");
+  }
+  Napi::Float64Array steps = info[3].As<Napi::Float64Array>();
+  const double lr = Num(info, 4), beta1 = Num(info, 5), beta2 = Num(info, 6);
+  const double eps = Num(info, 7), weightDecay = Num(info, 8);
+  if (m.size() != params.size() || v.size() != params.size() || steps.ElementLength() != params.size()) {
+    throw Coded(info.Env(), "ERR_INVALID_ARG_VALUE", "adamStep: one first moment, second moment and step per parameter");
+  }
+  at::NoGradGuard noGrad;
+  for (size_t i = 0; i < params.size(); ++i) {
+    at::Tensor& p = params[i];
+    at::Tensor g = p.grad();
+    if (!g.defined()) continue;
+    const double step = steps[i] + 1;
+    steps[i] = step;
+    const double biasCorrection1 = 1 - std::pow(beta1, step);
+    const double biasCorrection2Sqrt = std::sqrt(1 - std::pow(beta2, step));
+    if (weightDecay != 0) g = g.add(p, weightDecay);
+    m[i].mul_(beta1).add_(g, 1 - beta1);
+    v[i].mul_(beta2).addcmul_(g, g, 1 - beta2);
+    at::Tensor denom = v[i].sqrt().div_(biasCorrection2Sqrt).add_(eps);
+    p.addcdiv_(m[i], denom, -lr / biasCorrection1);
+  }
+  return info.Env().Undefined();
+}
+
+// sanitizeGrads(params[], nan, posinf, neginf): nan_to_num_ on every defined .grad (StyleGAN2-ADA does this).
+Napi::Value SanitizeGrads(const Napi::CallbackInfo& info) {
+  auto params = Tensors(info, 0);
+  const double nan = Num(info, 1), posinf = Num(info, 2), neginf = Num(info, 3);
+  at::NoGradGuard noGrad;
+  for (at::Tensor& p : params) {
+    at::Tensor g = p.grad();
+    if (g.defined()) g.nan_to_num_(nan, posinf, neginf);
+  }
+  return info.Env().Undefined();
+}
+
+// clearGrads(params[]): p.grad = None for each.
+Napi::Value ClearGrads(const Napi::CallbackInfo& info) {
+  auto params = Tensors(info, 0);
+  for (at::Tensor& p : params) p.mutable_grad() = at::Tensor();
+  return info.Env().Undefined();
+}
+
+// lerpList_(dst[], src[], weight): dst += weight·(src − dst), elementwise per pair (EMA: weight = 1 − β).
+Napi::Value LerpList_(const Napi::CallbackInfo& info) {
+  auto dst = Tensors(info, 0);
+  auto src = Tensors(info, 1);
+  const double w = Num(info, 2);
+  if (dst.size() != src.size()) throw Coded(info.Env(), "ERR_INVALID_ARG_VALUE", "lerpList_: lists differ in length");
+  at::NoGradGuard noGrad;
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].lerp_(src[i], w);
+  return info.Env().Undefined();
+}
+
+// copyList_(dst[], src[])
+Napi::Value CopyList_(const Napi::CallbackInfo& info) {
+  auto dst = Tensors(info, 0);
+  auto src = Tensors(info, 1);
+  if (dst.size() != src.size()) throw Coded(info.Env(), "ERR_INVALID_ARG_VALUE", "copyList_: lists differ in length");
+  at::NoGradGuard noGrad;
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterOptim(Napi::Env env, Exports exports) {
+  ILSGAN_EXPORT("adamStep", AdamStep);
+  ILSGAN_EXPORT("sanitizeGrads", SanitizeGrads);
+  ILSGAN_EXPORT("clearGrads", ClearGrads);
+  ILSGAN_EXPORT("lerpList_", LerpList_);
+  ILSGAN_EXPORT("copyList_", CopyList_);
+}
+
+}  // namespace ilsgan

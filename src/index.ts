@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: MIT
+// ilsgan: unsupervised foreground/background segmentation with layered GANs, on libtorch.
+export * from './tensor/index.js';
