@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+// Network configuration (spec §3, §5, §16) and the presets: the paper's ils64/ils128 and small CPU ones.
+
+export interface NetworkConfig {
+  /** Image side S (a power of two, 32–256). */
+  resolution: number;
+  /** Latent z and intermediate w dims (512). */
+  zDim: number;
+  wDim: number;
+  /** FC layers in each mapping network (8). */
+  mappingLayers: number;
+  /** Learning-rate multiplier of the mapping layers (0.01). */
+  mappingLrMultiplier: number;
+  /** Channels at resolution r: min(channelBase / r, channelMax) (16384 / 256). */
+  channelBase: number;
+  channelMax: number;
+  /** Clamp of conv outputs (256), or null. */
+  convClamp: number | null;
+  /** Minibatch-std group size (4) and channels (1). */
+  mbstdGroupSize: number;
+  mbstdChannels: number;
+}
+
+export const presets = {
+  /** The paper's 64×64 configuration (`ILS_predL`). */
+  ils64: {
+    resolution: 64, zDim: 512, wDim: 512, mappingLayers: 8, mappingLrMultiplier: 0.01, channelBase: 16384,
+    channelMax: 256, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1,
+  },
+  /** The paper's 128×128 configuration (`ILS`). */
+  ils128: {
+    resolution: 128, zDim: 512, wDim: 512, mappingLayers: 8, mappingLrMultiplier: 0.01, channelBase: 16384,
+    channelMax: 256, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1,
+  },
+  /** 32×32, channel base 2048 / max 128, 2 mapping layers: the CPU reference setting of the speed target. */
+  tiny32: {
+    resolution: 32, zDim: 512, wDim: 512, mappingLayers: 2, mappingLrMultiplier: 0.01, channelBase: 2048,
+    channelMax: 128, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1,
+  },
+  /** 64×64 with few channels: trains on 2 CPU cores in tens of minutes. */
+  small64: {
+    resolution: 64, zDim: 256, wDim: 256, mappingLayers: 2, mappingLrMultiplier: 0.01, channelBase: 4096,
+    channelMax: 128, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1,
+  },
+} satisfies Record<string, NetworkConfig>;
+
+export type PresetName = keyof typeof presets;
+
+/** Channels at resolution r. */
+export function channelsAt(c: NetworkConfig, r: number): number {
+  return Math.min(Math.floor(c.channelBase / r), c.channelMax);
+}
+
+/** Block resolutions 4, 8, …, S. */
+export function blockResolutions(c: NetworkConfig): number[] {
+  const out: number[] = [];
+  for (let r = 4; r <= c.resolution; r *= 2) out.push(r);
+  return out;
+}
+
+export function checkConfig(c: NetworkConfig): NetworkConfig {
+  const r = c.resolution;
+  if (!(Number.isInteger(Math.log2(r)) && r >= 32 && r <= 256)) {
+    throw new RangeError(`resolution must be a power of two from 32 to 256, got ${r}`);
+  }
+  for (const k of ['zDim', 'wDim', 'mappingLayers', 'channelBase', 'channelMax', 'mbstdGroupSize', 'mbstdChannels'] as const) {
+    if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
+  }
+  return c;
+}

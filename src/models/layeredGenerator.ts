@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// Layered generator (spec §3, §3.4): background and foreground StyleGAN2 branches driven by the same z; the
+// foreground's 4th channel is the alpha logit; composite = (1 − m)·bg + m·fg.
+import type { NoiseMode } from '../nn/layers/synthesisLayer.js';
+import { Module } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { type NetworkConfig, checkConfig } from './config.js';
+import { MappingNetwork } from './mapping.js';
+import { SynthesisNetwork } from './synthesis.js';
+
+/** One StyleGAN2 generator: mapping + synthesis. */
+export class Generator extends Module {
+  readonly mapping: MappingNetwork;
+  readonly synthesis: SynthesisNetwork;
+
+  constructor(readonly config: NetworkConfig, readonly imgChannels: number) {
+    super();
+    this.mapping = this.addModule('mapping', new MappingNetwork(config.zDim, config.wDim, config.mappingLayers, config.mappingLrMultiplier));
+    this.synthesis = this.addModule('synthesis', new SynthesisNetwork(config, imgChannels));
+  }
+
+  /** z [N, zDim] → [N, imgChannels, S, S]. Style mixing is off (spec §3.6): every layer gets the same w. */
+  forward(z: Tensor, noiseMode: NoiseMode = 'random'): Tensor {
+    const w = this.mapping.forward(z);
+    const ws = w.unsqueeze(1).expand([-1, this.synthesis.numWs, -1]);
+    return this.synthesis.forward(ws, noiseMode);
+  }
+}
+
+export interface Layers {
+  /** [N, 3, S, S] background. */
+  bg: Tensor;
+  /** [N, 3, S, S] foreground RGB. */
+  fg: Tensor;
+  /** [N, 1, S, S] alpha in (0, 1). */
+  mask: Tensor;
+  /** [N, 3, S, S] composite (1 − m)·bg + m·fg. */
+  img: Tensor;
+}
+
+export class LayeredGenerator extends Module {
+  readonly bg: Generator;
+  readonly fg: Generator;
+
+  constructor(readonly config: NetworkConfig) {
+    super();
+    checkConfig(config);
+    this.bg = this.addModule('bg', new Generator(config, 3));
+    this.fg = this.addModule('fg', new Generator(config, 4));
+  }
+
+  /** z [N, zDim] → all layers (un-perturbed). */
+  forward(z: Tensor, noiseMode: NoiseMode = 'random'): Layers {
+    const bg = this.bg.forward(z, noiseMode);
+    const out = this.fg.forward(z, noiseMode);
+    const fg = out.narrow(1, 0, 3);
+    const mask = out.narrow(1, 3, 1).sigmoid();
+    return { bg, fg, mask, img: composite(bg, fg, mask) };
+  }
+}
+
+/** (1 − m)·bg + m·fg = bg + m·(fg − bg). */
+export function composite(bg: Tensor, fg: Tensor, mask: Tensor): Tensor {
+  return bg.add(fg.sub(bg).mul(mask));
+}

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// bias_act (spec §14): clamp(act(x + b)·gain, −clamp, clamp), with StyleGAN2's default gains.
+import type { Tensor } from '../../tensor/tensor.js';
+
+export type Activation = 'linear' | 'lrelu' | 'relu';
+
+/** The gain each activation gets by default (√2 keeps the signal's second moment for (leaky) ReLU). */
+export const defaultGain: Record<Activation, number> = { linear: 1, lrelu: Math.SQRT2, relu: Math.SQRT2 };
+
+export interface BiasActOptions {
+  act?: Activation;
+  /** Negative slope of lrelu (default 0.2). */
+  alpha?: number;
+  /** Multiplier after the activation (default: defaultGain[act]). */
+  gain?: number;
+  /** Clamp the result to [−clamp, clamp] (default: none). */
+  clamp?: number | null;
+  /** The dim the bias runs along (default 1, channels). */
+  dim?: number;
+}
+
+/** x [N, C, …] (+ bias b [C] along `dim`) → activation → ×gain → clamp. */
+export function biasAct(x: Tensor, b: Tensor | null, o: BiasActOptions = {}): Tensor {
+  const act = o.act ?? 'linear';
+  const gain = o.gain ?? defaultGain[act];
+  let y = x;
+  if (b !== null) {
+    const dim = o.dim ?? 1;
+    const shape = x.shape.map((s, i) => (i === dim ? s : 1));
+    y = y.add(b.reshape(shape));
+  }
+  if (act === 'lrelu') y = y.leakyRelu(o.alpha ?? 0.2);
+  else if (act === 'relu') y = y.relu();
+  if (gain !== 1) y = y.mul(gain);
+  if (o.clamp !== undefined && o.clamp !== null && o.clamp >= 0) y = y.clamp(-o.clamp, o.clamp);
+  return y;
+}

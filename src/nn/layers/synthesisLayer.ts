@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// Synthesis layer (spec §3.3): affine style, modulated 3×3 conv (optionally ×2 up), noise, bias, lrelu·√2, clamp.
+import { biasAct } from '../functional/biasAct.js';
+import { setupFilter } from '../functional/upfirdn2d.js';
+import { ShapeError } from '../../tensor/errors.js';
+import { zeros } from '../../tensor/ops/creation.js';
+import { randn } from '../../tensor/ops/random.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { Module } from '../module.js';
+import { FullyConnected } from './fullyConnected.js';
+import { modulatedConv2d } from './modulatedConv2d.js';
+
+/** 'random': fresh N(0,1) per call (training); 'const': the layer's fixed buffer; 'none': no noise. */
+export type NoiseMode = 'random' | 'const' | 'none';
+
+export class SynthesisLayer extends Module {
+  readonly affine: FullyConnected; // w → s [N, I]; bias starts at 1 so s ≈ 1
+  readonly weight: Tensor; //         [O, I, 3, 3] ~ N(0, 1), no equalised-lr gain (demodulation normalises)
+  readonly noiseConst: Tensor; //     [R, R]
+  readonly noiseStrength: Tensor; //  [] starts at 0
+  readonly bias: Tensor; //           [O]
+  readonly resampleFilter: Tensor | null;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    wDim: number,
+    readonly resolution: number,
+    readonly opts: Readonly<{ up?: 1 | 2; convClamp?: number | null; kernel?: number }> = {},
+  ) {
+    super();
+    const k = opts.kernel ?? 3;
+    this.affine = this.addModule('affine', new FullyConnected(wDim, inChannels, { biasInit: 1 }));
+    this.weight = this.addParameter('weight', randn([outChannels, inChannels, k, k]));
+    this.resampleFilter = (opts.up ?? 1) > 1 ? this.addBuffer('resample_filter', setupFilter()) : null;
+    this.noiseConst = this.addBuffer('noise_const', randn([resolution, resolution]));
+    this.noiseStrength = this.addParameter('noise_strength', zeros([]));
+    this.bias = this.addParameter('bias', zeros([outChannels]));
+  }
+
+  /** x [N, I, R/up, R/up], w [N, wDim] → [N, O, R, R]. */
+  forward(x: Tensor, w: Tensor, noiseMode: NoiseMode = 'random', gain = 1): Tensor {
+    const n = x.shape[0];
+    const inRes = this.resolution / (this.opts.up ?? 1);
+    if (x.ndim !== 4 || x.shape[1] !== this.inChannels || x.shape[2] !== inRes || x.shape[3] !== inRes) {
+      throw new ShapeError(`${this.path('x')}: expected [N, ${this.inChannels}, ${inRes}, ${inRes}], got [${x.shape}]`);
+    }
+    const styles = this.affine.forward(w);
+    let y = modulatedConv2d(x, this.weight, styles, {
+      up: this.opts.up, padding: (this.opts.kernel ?? 3) >> 1, filter: this.resampleFilter, demodulate: true,
+    });
+    if (noiseMode === 'random') {
+      y = y.add(randn([n, 1, this.resolution, this.resolution], { device: x.device }).mul(this.noiseStrength));
+    } else if (noiseMode === 'const') {
+      y = y.add(this.noiseConst.mul(this.noiseStrength));
+    }
+    const clamp = this.opts.convClamp == null ? null : this.opts.convClamp * gain;
+    return biasAct(y, this.bias, { act: 'lrelu', gain: Math.SQRT2 * gain, clamp });
+  }
+}
+
+/** ToRGB (spec §3.3): 1×1 modulated conv without demodulation, styles scaled by 1/√I, bias, clamp. */
+export class ToRgb extends Module {
+  readonly affine: FullyConnected;
+  readonly weight: Tensor; // [C_img, I, 1, 1]
+  readonly bias: Tensor; //   [C_img]
+  readonly weightGain: number;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, wDim: number, readonly convClamp: number | null = null) {
+    super();
+    this.affine = this.addModule('affine', new FullyConnected(wDim, inChannels, { biasInit: 1 }));
+    this.weight = this.addParameter('weight', randn([outChannels, inChannels, 1, 1]));
+    this.bias = this.addParameter('bias', zeros([outChannels]));
+    this.weightGain = 1 / Math.sqrt(inChannels);
+  }
+
+  /** x [N, I, R, R], w [N, wDim] → [N, C_img, R, R]. */
+  forward(x: Tensor, w: Tensor): Tensor {
+    const styles = this.affine.forward(w).mul(this.weightGain);
+    const y = modulatedConv2d(x, this.weight, styles, { padding: 0, demodulate: false });
+    return biasAct(y, this.bias, { act: 'linear', clamp: this.convClamp });
+  }
+}
