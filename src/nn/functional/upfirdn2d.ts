@@ -5,9 +5,16 @@ import { tensor } from '../../tensor/ops/creation.js';
 import { conv2d, pad } from '../../tensor/ops/nn.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
-/** The 4-tap binomial low-pass as a normalised 2-D filter [4, 4] (outer product / 64). */
+/**
+ * A normalised FIR filter. Short filters (< 8 taps) become the 2-D outer product [n, n] (the 4-tap binomial
+ * [1, 3, 3, 1] → /64); long ones (≥ 8 taps, e.g. sym6) stay 1-D [n] and are applied separably, as upstream.
+ */
 export function setupFilter(taps: readonly number[] = [1, 3, 3, 1]): Tensor {
   const n = taps.length;
+  if (n >= 8) {
+    const total = taps.reduce((a, b) => a + b, 0);
+    return tensor(taps.map((v) => v / total), { shape: [n] });
+  }
   const out: number[] = [];
   let total = 0;
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) total += taps[i] * taps[j];
@@ -26,7 +33,7 @@ export interface UpFirDnOptions {
   gain?: number;
 }
 
-/** x [N, C, H, W], f [fh, fw] → per-channel up → pad → FIR → down. */
+/** x [N, C, H, W], f [fh, fw] (or separable [n]) → per-channel up → pad → FIR → down. */
 export function upfirdn2d(x: Tensor, f: Tensor, o: UpFirDnOptions = {}): Tensor {
   const up = o.up ?? 1;
   const down = o.down ?? 1;
@@ -48,27 +55,34 @@ export function upfirdn2d(x: Tensor, f: Tensor, o: UpFirDnOptions = {}): Tensor 
   }
   let k = f;
   const gain = o.gain ?? 1;
-  if (gain !== 1) k = k.mul(gain);
-  if (!(o.flipFilter ?? false)) k = k.flip([0, 1]);
+  // The filter carries gain^(ndim/2), so a separable filter applied twice multiplies by `gain` overall.
+  if (gain !== 1) k = k.mul(f.ndim === 2 ? gain : Math.sqrt(gain));
+  if (!(o.flipFilter ?? false)) k = k.flip(f.ndim === 2 ? [0, 1] : [0]);
   if (k.dtype !== y.dtype) k = k.to(y.dtype);
-  const weight = k.reshape([1, 1, f.shape[0], f.shape[1]]).expand([c, 1, f.shape[0], f.shape[1]]);
-  y = conv2d(y, weight, null, { groups: c });
+  if (f.ndim === 2) {
+    const weight = k.reshape([1, 1, f.shape[0], f.shape[1]]).expand([c, 1, f.shape[0], f.shape[1]]);
+    y = conv2d(y, weight, null, { groups: c });
+  } else {
+    const n1 = f.shape[0];
+    y = conv2d(y, k.reshape([1, 1, 1, n1]).expand([c, 1, 1, n1]), null, { groups: c });
+    y = conv2d(y, k.reshape([1, 1, n1, 1]).expand([c, 1, n1, 1]), null, { groups: c });
+  }
   if (down > 1) y = y.slice(2, 0, null, down).slice(3, 0, null, down);
   return y;
 }
 
 /** ×2 upsampling with the FIR filter: zero insertion, pad (2, 1), gain 4 → [N, C, 2H, 2W]. */
 export function upsample2d(x: Tensor, f: Tensor, up = 2): Tensor {
-  const fw = f.shape[1];
+  const fw = f.shape[f.ndim - 1];
   const p0 = Math.floor((fw + up - 1) / 2);
   const p1 = Math.floor((fw - up) / 2);
   return upfirdn2d(x, f, { up, padding: [p0, p1, p0, p1], gain: up * up });
 }
 
-/** FIR-filtered ×2 downsampling: pad (1, 1), filter, keep every 2nd pixel → [N, C, H/2, W/2]. */
-export function downsample2d(x: Tensor, f: Tensor, down = 2): Tensor {
-  const fw = f.shape[1];
-  const p0 = Math.floor((fw - down + 1) / 2);
-  const p1 = Math.floor((fw - down) / 2);
-  return upfirdn2d(x, f, { down, padding: [p0, p1, p0, p1] });
+/** FIR-filtered ×2 downsampling: pad (1, 1) (+ `padding`), filter, keep every 2nd pixel → [N, C, H/2, W/2]. */
+export function downsample2d(x: Tensor, f: Tensor, down = 2, o: { padding?: number; flipFilter?: boolean } = {}): Tensor {
+  const fw = f.shape[f.ndim - 1];
+  const p0 = (o.padding ?? 0) + Math.floor((fw - down + 1) / 2);
+  const p1 = (o.padding ?? 0) + Math.floor((fw - down) / 2);
+  return upfirdn2d(x, f, { down, padding: [p0, p1, p0, p1], flipFilter: o.flipFilter });
 }
