@@ -42,8 +42,12 @@ struct GridSampleForward : public torch::autograd::Function<GridSampleForward> {
     auto saved = ctx->get_saved_variables();
     const int64_t mode = ctx->saved_data["mode"].toInt(), padding = ctx->saved_data["padding"].toInt();
     const bool align = ctx->saved_data["align"].toBool();
-    auto r = GridSampleBackward::apply(grads[0], saved[0], saved[1], mode, padding, align, ctx->needs_input_grad(0),
-                                       ctx->needs_input_grad(1));
+    if (!ctx->needs_input_grad(0)) {
+      // Grid gradient only: first order. libtorch's own backward op refuses a further derivative loudly.
+      auto r = at::grid_sampler_2d_backward(grads[0], saved[0], saved[1], mode, padding, align, {false, true});
+      return {at::Tensor(), std::get<1>(r), at::Tensor(), at::Tensor(), at::Tensor()};
+    }
+    auto r = GridSampleBackward::apply(grads[0], saved[0], saved[1], mode, padding, align, true, ctx->needs_input_grad(1));
     return {r[0], r[1], at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
@@ -51,6 +55,10 @@ struct GridSampleForward : public torch::autograd::Function<GridSampleForward> {
 tensor_list GridSampleBackward::backward(AutogradContext* ctx, tensor_list grads) {
   TORCH_CHECK_NOT_IMPLEMENTED(grads.size() < 2 || !grads[1].defined(),
                               "gridSample: second-order gradients through the grid are not supported");
+  // The input-gradient depends on the grid too; that derivative is not implemented, so refuse rather than
+  // silently return none when the grid requires grad.
+  TORCH_CHECK_NOT_IMPLEMENTED(!grads[0].defined() || !ctx->needs_input_grad(2),
+                              "gridSample: second-order gradients w.r.t. the grid are not supported");
   at::Tensor ggy;
   if (grads[0].defined()) {
     auto saved = ctx->get_saved_variables();
