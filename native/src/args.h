@@ -38,6 +38,15 @@ inline double Num(const Napi::CallbackInfo& info, size_t i) {
   return d;
 }
 
+/** A number as an at::Scalar: integral values become integer scalars, so int tensors accept them too. */
+inline at::Scalar Sc(const Napi::CallbackInfo& info, size_t i) {
+  const double d = Num(info, i);
+  if (d == static_cast<double>(static_cast<int64_t>(d)) && d >= -9007199254740991.0 && d <= 9007199254740991.0) {
+    return at::Scalar(static_cast<int64_t>(d));
+  }
+  return at::Scalar(d);
+}
+
 inline c10::optional<double> OptNum(const Napi::CallbackInfo& info, size_t i) {
   if (IsNullish(info, i)) return c10::nullopt;
   return Num(info, i);

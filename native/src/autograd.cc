@@ -75,6 +75,9 @@ Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
 Napi::Value RequiresGrad(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), T(info, 0).requires_grad()); }
 Napi::Value IsLeaf(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), T(info, 0).is_leaf()); }
 Napi::Value RetainGrad(const Napi::CallbackInfo& info) {
+  // libtorch 1.13 segfaults in retain_grad() on a view whose base was changed in place under no-grad
+  // (PyTorch 1.13 does too); reading grad_fn first regenerates the view's stale grad_fn and avoids it.
+  (void)T(info, 0).grad_fn();
   T(info, 0).retain_grad();
   return info.Env().Undefined();
 }

@@ -8,6 +8,13 @@ at::Tensor GridSample(const at::Tensor& x, const at::Tensor& grid, int64_t mode,
 
 namespace {
 
+// Enum codes from JS are checked here (not just in TS): out-of-range values reach ATen's switch statements.
+int64_t Reduction(const Napi::CallbackInfo& info, size_t i) {
+  const int64_t r = Int(info, i);
+  TORCH_CHECK_VALUE(r >= 0 && r <= 2, "reduction code must be 0 (none), 1 (mean) or 2 (sum), got ", r);
+  return r;
+}
+
 // conv2d(x, w, b | null, stride[2], padding[2], dilation[2], groups)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   return Ret(info.Env(), at::conv2d(T(info, 0), T(info, 1), OptT(info, 2), Ints(info, 3), Ints(info, 4), Ints(info, 5),
@@ -53,7 +60,10 @@ Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info) {
 }
 // gridSample(x, grid, mode (0 bilinear, 1 nearest), padding (0 zeros, 1 border, 2 reflection), alignCorners)
 Napi::Value GridSampleExport(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), GridSample(T(info, 0), T(info, 1), Int(info, 2), Int(info, 3), Bool(info, 4)));
+  const int64_t mode = Int(info, 2), padding = Int(info, 3);
+  TORCH_CHECK_VALUE(mode >= 0 && mode <= 2, "gridSample: mode code must be 0, 1 or 2, got ", mode);
+  TORCH_CHECK_VALUE(padding >= 0 && padding <= 2, "gridSample: padding code must be 0, 1 or 2, got ", padding);
+  return Ret(info.Env(), GridSample(T(info, 0), T(info, 1), mode, padding, Bool(info, 4)));
 }
 Napi::Value AffineGrid(const Napi::CallbackInfo& info) {
   return Ret(info.Env(), at::affine_grid_generator(T(info, 0), Ints(info, 1), Bool(info, 2)));
@@ -66,12 +76,12 @@ Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
 Napi::Value Dropout(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::dropout(T(info, 0), Num(info, 1), Bool(info, 2))); }
 // crossEntropy(logits, target, weight | null, reduction (0 none, 1 mean, 2 sum), ignoreIndex, labelSmoothing)
 Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::cross_entropy_loss(T(info, 0), T(info, 1), OptT(info, 2), Int(info, 3), Int(info, 4), Num(info, 5)));
+  return Ret(info.Env(), at::cross_entropy_loss(T(info, 0), T(info, 1), OptT(info, 2), Reduction(info, 3), Int(info, 4), Num(info, 5)));
 }
 // binaryCrossEntropyWithLogits(x, target, weight | null, posWeight | null, reduction)
 Napi::Value BceWithLogits(const Napi::CallbackInfo& info) {
   return Ret(info.Env(),
-             at::binary_cross_entropy_with_logits(T(info, 0), T(info, 1), OptT(info, 2), OptT(info, 3), Int(info, 4)));
+             at::binary_cross_entropy_with_logits(T(info, 0), T(info, 1), OptT(info, 2), OptT(info, 3), Reduction(info, 4)));
 }
 Napi::Value OneHot(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::one_hot(T(info, 0), Int(info, 1))); }
 

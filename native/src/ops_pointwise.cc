@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Elementwise ops with broadcasting: tensor-tensor, tensor-scalar, unary, and the in-place updates that
 // optimisers and EMA need. Each export is one ATen call.
+#include <limits>
+
 #include "args.h"
 
 namespace ilsgan {
@@ -20,7 +22,7 @@ namespace {
 #define SCALAR(NAME, EXPR)                                \
   Napi::Value NAME(const Napi::CallbackInfo& info) {      \
     const at::Tensor& a = T(info, 0);                     \
-    const double s = Num(info, 1);                        \
+    const at::Scalar s = Sc(info, 1);                     \
     return Ret(info.Env(), EXPR);                         \
   }
 #define INPLACE(NAME, EXPR)                               \
@@ -30,19 +32,36 @@ namespace {
     return info.Env().Undefined();                        \
   }
 
+// x86's integer division traps (SIGFPE) on INT_MIN / -1, and ATen's integer div/remainder kernels do not
+// guard it: refuse that case before it reaches the kernel. Only int32/int64 trap (narrower types are
+// computed in int). The check costs two comparisons, and only for integer tensors.
+void CheckIntDivision(const at::Tensor& a, const at::Tensor& b) {
+  const at::ScalarType rt = at::result_type(a, b);
+  if (rt != at::kInt && rt != at::kLong) return;
+  at::NoGradGuard no_grad;
+  const at::Scalar lowest = rt == at::kInt ? at::Scalar(static_cast<int64_t>(std::numeric_limits<int32_t>::min()))
+                                           : at::Scalar(std::numeric_limits<int64_t>::min());
+  const bool overflow = at::logical_and(at::eq(a, lowest), at::eq(b, -1)).any().item<bool>();
+  TORCH_CHECK_VALUE(!overflow, "integer division overflow: the lowest ", rt, " value divided by -1");
+}
+void CheckIntDivision(const at::Tensor& a, const at::Scalar& s) {
+  if (s.isIntegral(false) && s.toLong() == -1) CheckIntDivision(a, at::scalar_tensor(s, at::kLong));
+}
+
 // Tensor (op) tensor.
-Napi::Value Add(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::add(T(info, 0), T(info, 1), Num(info, 2))); }
-Napi::Value Sub(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::sub(T(info, 0), T(info, 1), Num(info, 2))); }
+Napi::Value Add(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::add(T(info, 0), T(info, 1), Sc(info, 2))); }
+Napi::Value Sub(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::sub(T(info, 0), T(info, 1), Sc(info, 2))); }
 BINARY(Mul, at::mul(a, b))
 BINARY(Div, at::div(a, b))
 Napi::Value DivMode(const Napi::CallbackInfo& info) {
+  CheckIntDivision(T(info, 0), T(info, 1));
   return Ret(info.Env(), at::div(T(info, 0), T(info, 1), Str(info, 2)));
 }
 BINARY(Pow, at::pow(a, b))
 BINARY(Minimum, at::minimum(a, b))
 BINARY(Maximum, at::maximum(a, b))
 BINARY(Atan2, at::atan2(a, b))
-BINARY(Remainder, at::remainder(a, b))
+BINARY(Remainder, (CheckIntDivision(a, b), at::remainder(a, b)))
 BINARY(Eq, at::eq(a, b))
 BINARY(Ne, at::ne(a, b))
 BINARY(Lt, at::lt(a, b))
@@ -61,7 +80,7 @@ SCALAR(RsubScalar, at::rsub(a, s))
 SCALAR(RdivScalar, at::mul(at::reciprocal(a), s))
 SCALAR(PowScalar, at::pow(a, s))
 SCALAR(RpowScalar, at::pow(s, a))
-SCALAR(RemainderScalar, at::remainder(a, s))
+SCALAR(RemainderScalar, (CheckIntDivision(a, s), at::remainder(a, s)))
 SCALAR(EqScalar, at::eq(a, s))
 SCALAR(NeScalar, at::ne(a, s))
 SCALAR(LtScalar, at::lt(a, s))
@@ -126,14 +145,14 @@ Napi::Value NanToNum(const Napi::CallbackInfo& info) {
 }
 
 // In place (persistent state updated under no-grad: parameters, optimiser moments, EMA, running stats).
-INPLACE(Add_, a.add_(T(info, 1), Num(info, 2)))
-INPLACE(AddScalar_, a.add_(Num(info, 1)))
+INPLACE(Add_, a.add_(T(info, 1), Sc(info, 2)))
+INPLACE(AddScalar_, a.add_(Sc(info, 1)))
 INPLACE(Mul_, a.mul_(T(info, 1)))
-INPLACE(MulScalar_, a.mul_(Num(info, 1)))
+INPLACE(MulScalar_, a.mul_(Sc(info, 1)))
 INPLACE(Div_, a.div_(T(info, 1)))
 INPLACE(Lerp_, a.lerp_(T(info, 1), Num(info, 2)))
 INPLACE(Zero_, a.zero_())
-INPLACE(Fill_, a.fill_(Num(info, 1)))
+INPLACE(Fill_, a.fill_(Sc(info, 1)))
 INPLACE(Addcmul_, a.addcmul_(T(info, 1), T(info, 2), Num(info, 3)))
 INPLACE(NanToNum_, a.nan_to_num_(Num(info, 1), Num(info, 2), Num(info, 3)))
 Napi::Value Clamp_(const Napi::CallbackInfo& info) {

@@ -151,6 +151,12 @@ Napi::Value Clone(const Napi::CallbackInfo& info) { return Ret(info.Env(), T(inf
 Napi::Value Contiguous(const Napi::CallbackInfo& info) { return Ret(info.Env(), T(info, 0).contiguous()); }
 Napi::Value Detach(const Napi::CallbackInfo& info) { return Ret(info.Env(), T(info, 0).detach()); }
 Napi::Value Alias(const Napi::CallbackInfo& info) { return Ret(info.Env(), T(info, 0)); }
+// setData(dst, src): dst keeps its identity (handles, requires_grad, leaf-ness) but now holds src's data,
+// possibly on another device or of another dtype (PyTorch's `param.data = …`).
+Napi::Value SetData(const Napi::CallbackInfo& info) {
+  T(info, 0).set_data(T(info, 1));
+  return info.Env().Undefined();
+}
 Napi::Value Copy_(const Napi::CallbackInfo& info) {
   T(info, 0).copy_(T(info, 1));
   return info.Env().Undefined();
@@ -199,6 +205,7 @@ void RegisterTensorCore(Napi::Env env, Exports exports) {
   ILSGAN_EXPORT("detach", Detach);
   ILSGAN_EXPORT("alias", Alias);
   ILSGAN_EXPORT("copy_", Copy_);
+  ILSGAN_EXPORT("setData", SetData);
   ILSGAN_EXPORT("setNumThreads", SetNumThreads);
   ILSGAN_EXPORT("getNumThreads", GetNumThreads);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Module: named parameters, buffers and children (official state-dict names), train/eval, state dicts.
 import { ShapeError } from '../tensor/errors.js';
-import { keep, noGrad } from '../tensor/scope.js';
+import { keep, noGrad, scope } from '../tensor/scope.js';
+import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export class Module {
@@ -126,6 +127,19 @@ export class Module {
 
   eval(): this {
     return this.train(false);
+  }
+
+  /** Moves every parameter and buffer to `device` in place (their identities stay); returns this. */
+  to(device: Device): this {
+    noGrad(() =>
+      scope(() => {
+        for (const [, t] of this.stateDict()) {
+          if (t.device === device || (device === 'cuda' && t.device === 'cuda:0')) continue;
+          t.setData_(t.detach().to(device));
+        }
+      }),
+    );
+    return this;
   }
 
   /** Turns requiresGrad on or off for every parameter (freezing D during G phases, etc.). */

@@ -51,6 +51,7 @@ export interface NativeBinding {
   detach(h: H): H;
   alias(h: H): H;
   copy_(dst: H, src: H): void;
+  setData(dst: H, src: H): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
 

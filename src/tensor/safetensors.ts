@@ -79,10 +79,16 @@ export function decodeSafetensors(buf: Uint8Array, o: { device?: Device; source?
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('header is not an object');
   const dataStart = 8 + n;
   const dataLength = buf.byteLength - dataStart;
-  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  const rawMeta = header.__metadata__ ?? {};
+  if (typeof rawMeta !== 'object' || rawMeta === null || Array.isArray(rawMeta)) throw bad('__metadata__ is not an object');
+  for (const [k, v] of Object.entries(rawMeta)) {
+    if (typeof v !== 'string') throw bad(`__metadata__ value for ${k} is not a string`);
+  }
+  const metadata = rawMeta as Record<string, string>;
   const specs: { name: string; dtype: DType; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, spec] of Object.entries(header)) {
     if (name === '__metadata__') continue;
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw bad(`tensor ${name}: entry is not an object`);
     const s = spec as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = fromFormat.get(String(s.dtype));
     if (!dtype) throw bad(`tensor ${name}: unsupported dtype ${String(s.dtype)}`);
@@ -97,7 +103,7 @@ export function decodeSafetensors(buf: Uint8Array, o: { device?: Device; source?
     specs.push({ name, dtype, shape: s.shape as number[], begin: off[0], end: off[1] });
   }
   // The format requires the byte buffer to be fully covered without holes or overlaps.
-  const sorted = [...specs].sort((a, b) => a.begin - b.begin);
+  const sorted = [...specs].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expected = 0;
   for (const s of sorted) {
     if (s.begin !== expected) throw bad(`tensor ${s.name}: data offsets overlap or leave a hole`);

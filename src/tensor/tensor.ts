@@ -429,6 +429,16 @@ export class Tensor implements Tracked {
     native.copy_(this.handle, src.handle);
     return this;
   }
+  /**
+   * Makes this tensor hold `src`'s data (any device or dtype) while keeping its identity: handles, autograd
+   * leaf-ness and requiresGrad (PyTorch's `p.data = src`). Used to move parameters between devices.
+   */
+  setData_(src: Tensor): this {
+    native.setData(this.handle, src.handle);
+    this._shape = undefined;
+    this._dtype = undefined;
+    return this;
+  }
   zero_(): this {
     native.zero_(this.handle);
     return this;

@@ -93,9 +93,11 @@ function isBoolData(d: Nested): boolean {
 }
 
 function moveAndDispose(t: Tensor, o: CreateOptions): Tensor {
-  const out = t.to({ device: o.device ?? 'cpu', dtype: o.dtype ?? t.dtype });
-  t.dispose();
-  return out;
+  try {
+    return t.to({ device: o.device ?? 'cpu', dtype: o.dtype ?? t.dtype });
+  } finally {
+    t.dispose();
+  }
 }
 
 /** A tensor over raw little-endian bytes (safetensors, images). The bytes are copied. */
