@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Devices and runtime switches: CUDA availability, synchronisation, memory statistics, cuDNN/TF32, autocast.
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
 #include <torch/cuda.h>
 
 #include "args.h"
@@ -72,6 +77,80 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+
+// A light op profiler over libtorch's RecordFunction hooks (forward ops and autograd backward nodes alike):
+// per name, the call count, inclusive time and self time (inclusive minus that of nested recorded ops).
+// For finding where training time goes; `ilsgan` exposes it as t.profile().
+struct ProfileStat {
+  int64_t count = 0;
+  double totalUs = 0, selfUs = 0;
+};
+struct ProfileState {
+  std::mutex mutex;
+  std::map<std::string, ProfileStat> stats;
+  c10::optional<at::CallbackHandle> handle;
+};
+ProfileState& Profile() {
+  static ProfileState* state = new ProfileState();
+  return *state;
+}
+struct ProfileContext : at::ObserverContext {
+  std::chrono::steady_clock::time_point start;
+  double childUs = 0;
+  ProfileContext* parent = nullptr;
+  std::string key;
+};
+thread_local ProfileContext* profileTop = nullptr;
+
+std::unique_ptr<at::ObserverContext> ProfileEnter(const at::RecordFunction& fn) {
+  auto ctx = std::make_unique<ProfileContext>();
+  std::string& key = ctx->key;
+  key = fn.name();
+  ctx->parent = profileTop;
+  profileTop = ctx.get();
+  ctx->start = std::chrono::steady_clock::now();
+  return ctx;
+}
+void ProfileExit(const at::RecordFunction&, at::ObserverContext* base) {
+  auto* ctx = static_cast<ProfileContext*>(base);
+  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - ctx->start).count();
+  if (profileTop == ctx) profileTop = ctx->parent;
+  if (ctx->parent) ctx->parent->childUs += us;
+  std::lock_guard<std::mutex> lock(Profile().mutex);
+  ProfileStat& s = Profile().stats[ctx->key];
+  s.count++;
+  s.totalUs += us;
+  s.selfUs += us - ctx->childUs;
+}
+Napi::Value ProfileStart(const Napi::CallbackInfo& info) {
+  ProfileState& p = Profile();
+  if (!p.handle) {
+    p.stats.clear();
+    p.handle = at::addGlobalCallback(at::RecordFunctionCallback(ProfileEnter, ProfileExit).needsInputs(false));
+  }
+  return info.Env().Undefined();
+}
+// profileStop() -> [[name, count, totalMs, selfMs], ...] sorted by self time, descending
+Napi::Value ProfileStop(const Napi::CallbackInfo& info) {
+  ProfileState& p = Profile();
+  if (p.handle) {
+    at::removeCallback(*p.handle);
+    p.handle = c10::nullopt;
+  }
+  std::vector<std::pair<std::string, ProfileStat>> rows(p.stats.begin(), p.stats.end());
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.selfUs > b.second.selfUs; });
+  Napi::Array out = Napi::Array::New(info.Env(), rows.size());
+  for (size_t i = 0; i < rows.size(); i++) {
+    Napi::Array r = Napi::Array::New(info.Env(), 4);
+    r.Set(0u, Napi::String::New(info.Env(), rows[i].first));
+    r.Set(1u, Napi::Number::New(info.Env(), static_cast<double>(rows[i].second.count)));
+    r.Set(2u, Napi::Number::New(info.Env(), rows[i].second.totalUs / 1000));
+    r.Set(3u, Napi::Number::New(info.Env(), rows[i].second.selfUs / 1000));
+    out.Set(static_cast<uint32_t>(i), r);
+  }
+  p.stats.clear();
+  return out;
+}
 }  // namespace
 
 void RegisterRuntime(Napi::Env env, Exports exports) {
@@ -84,6 +163,8 @@ void RegisterRuntime(Napi::Env env, Exports exports) {
   ILSGAN_EXPORT("setTf32", SetTf32);
   ILSGAN_EXPORT("setAutocast", SetAutocast);
   ILSGAN_EXPORT("buildInfo", BuildInfo);
+  ILSGAN_EXPORT("profileStart", ProfileStart);
+  ILSGAN_EXPORT("profileStop", ProfileStop);
 }
 
 }  // namespace ilsgan

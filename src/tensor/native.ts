@@ -261,6 +261,8 @@ export interface NativeBinding {
   setTf32(on: boolean): void;
   setAutocast(enabled: boolean, cuda: boolean, dtype: DtypeCode): void;
   buildInfo(): { torchVersion: string; cudaHeaders: boolean; parallelInfo: string };
+  profileStart(): void;
+  profileStop(): [string, number, number, number][];
 }
 
 function addonPath(): string {

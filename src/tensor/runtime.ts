@@ -57,3 +57,27 @@ export function setAutocast(enabled: boolean, o: { device?: 'cuda' | 'cpu'; dtyp
 export function buildInfo(): { torchVersion: string; cudaHeaders: boolean; parallelInfo: string } {
   return native.buildInfo();
 }
+
+/** One row of an op profile: a libtorch op or autograd node, its calls, inclusive and self time. */
+export interface OpProfileRow {
+  name: string;
+  count: number;
+  totalMs: number;
+  selfMs: number;
+}
+
+/**
+ * Runs `f` with libtorch's op hooks recording every op and backward node, and returns the rows sorted by self
+ * time (time not spent in nested recorded ops). On CUDA the times are launch times unless `f` synchronises.
+ */
+export function profile<T>(f: () => T): { result: T; ops: OpProfileRow[] } {
+  native.profileStart();
+  let rows: [string, number, number, number][] = [];
+  let result: T;
+  try {
+    result = f();
+  } finally {
+    rows = native.profileStop();
+  }
+  return { result, ops: rows.map(([name, count, totalMs, selfMs]) => ({ name, count, totalMs, selfMs })) };
+}
