@@ -132,6 +132,9 @@ Napi::Value Clamp(const Napi::CallbackInfo& info) {
   if (hi) shi = *hi;
   return Ret(info.Env(), at::clamp(x, slo, shi));
 }
+// hardtanh(x, min, max): clamp's values with a one-kernel backward (gradient 0 at exactly min or max, where
+// clamp passes it; clamp's backward takes four kernels).
+Napi::Value Hardtanh(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::hardtanh(T(info, 0), Sc(info, 1), Sc(info, 2))); }
 Napi::Value Where(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::where(T(info, 0), T(info, 1), T(info, 2))); }
 Napi::Value Lerp(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::lerp(T(info, 0), T(info, 1), Num(info, 2))); }
 Napi::Value LerpTensor(const Napi::CallbackInfo& info) {
@@ -233,6 +236,7 @@ void RegisterPointwise(Napi::Env env, Exports exports) {
   ILSGAN_EXPORT("leakyRelu", LeakyRelu);
   ILSGAN_EXPORT("gelu", Gelu);
   ILSGAN_EXPORT("clamp", Clamp);
+  ILSGAN_EXPORT("hardtanh", Hardtanh);
   ILSGAN_EXPORT("where", Where);
   ILSGAN_EXPORT("lerp", Lerp);
   ILSGAN_EXPORT("lerpTensor", LerpTensor);

@@ -121,6 +121,7 @@ export interface NativeBinding {
   leakyRelu(x: H, slope: number): H;
   gelu(x: H): H;
   clamp(x: H, min: number | null, max: number | null): H;
+  hardtanh(x: H, min: number, max: number): H;
   where(cond: H, a: H, b: H): H;
   lerp(a: H, b: H, w: number): H;
   lerpTensor(a: H, b: H, w: H): H;

@@ -9,7 +9,7 @@ import type { Device } from '../../tensor/device.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { downsample2d, setupFilter, upsample2d } from '../../nn/functional/upfirdn2d.js';
 import { rotate2dInv, rotate3d, scale2d, scale2dInv, scale3d, translate2d, translate2dInv, translate3d } from './matrices.js';
-import { keep } from '../../tensor/scope.js';
+import { keep, scope } from '../../tensor/scope.js';
 
 /** Low-pass taps of the sym6 wavelet (spec §6), used to up/downsample around the geometric resampling. */
 export const sym6 = [
@@ -40,7 +40,7 @@ export class AdaPipeline {
   private readonly hz: Tensor;
 
   constructor(readonly s: AdaSettings = bgc, device: Device = 'cpu') {
-    this.hz = keep(setupFilter(sym6).to(device));
+    this.hz = keep(scope(() => setupFilter(sym6).to(device))); // scope frees the pre-.to() copy
   }
 
   /** images [N, C, H, W] (C = 3 for colour ops) → augmented, same shape. The identity (no op) at p = 0. */

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+// `ilsgan train`: train (or resume) a layered GAN on a folder of images, a DRC dataset, or the demo data.
+import { Command, Option } from '@commander-js/extra-typings';
+import { type NetworkConfig, type PresetName, presets } from '../../models/config.js';
+import { train } from '../../train/loop.js';
+import type { TrainOptions } from '../../train/options.js';
+import { choice, device, nonNegativeNumber, onOff, positiveInt, positiveNumber, powerOfTwo } from '../parse.js';
+
+export function makeTrainCommand() {
+  return new Command('train')
+    .description('train a layered GAN (ILSGAN) whose layers separate foreground and background')
+    .option('--data <path>', 'image folder (recursive), DRC CUB/Dogs/Cars folder, or "demo"')
+    .option('--out <dir>', 'run directory (checkpoints, sample grids, metrics.jsonl)')
+    .option('--config <name>', `network preset: ${Object.keys(presets).join(', ')}`, choice(Object.keys(presets) as PresetName[]), 'small64' as PresetName)
+    .option('--kimg <k>', 'total thousands of real images to show D (fractions allowed)', positiveNumber)
+    .option('--resume <dir>', 'continue the run in <dir> with its own config (add --kimg to extend it)')
+    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--batch <n>', 'minibatch size (default 32; the demo presets use 16)', positiveInt)
+    .option('--resolution <s>', 'override the preset resolution (power of two, 32–256)', powerOfTwo)
+    .option('--cbase <n>', 'override channel base (channels at r = min(cbase/r, cmax))', positiveInt)
+    .option('--cmax <n>', 'override channel max', positiveInt)
+    .option('--map <n>', 'override mapping layers', positiveInt)
+    .option('--glr <lr>', 'G base learning rate (0.0025, before the lazy-reg correction)', positiveNumber)
+    .option('--dlr <lr>', 'D base learning rate (0.0025)', positiveNumber)
+    .option('--gamma <g>', 'R1 γ (default 0.0002·S²/N)', nonNegativeNumber)
+    .option('--ils <on|off>', 'the ILS term (on)', onOff)
+    .option('--ils-dist <d>', 'ILS conditional: laplace or gaussian', choice(['laplace', 'gaussian'] as const))
+    .option('--ils-schedule <s>', 'σ schedule: allTime, cos, coolDown, constant', choice(['allTime', 'cos', 'coolDown', 'constant'] as const))
+    .option('--ils-sigma <s>', 'σ after the switch (1.0)', nonNegativeNumber)
+    .option('--ils-initial-sigma <s>', 'σ up to the switch (0.2)', nonNegativeNumber)
+    .option('--ils-switch-kimg <k>', 'kimg of the σ switch (400)', nonNegativeNumber)
+    .option('--ada <on|off>', 'adaptive discriminator augmentation (on)', onOff)
+    .option('--ada-target <r>', 'ADA target r_t (0.6)', nonNegativeNumber)
+    .option('--aug-p <p>', 'fixed augmentation probability instead of adapting it', nonNegativeNumber)
+    .option('--perturb <on|off>', 'Tx: random shift of the foreground layer (on)', onOff)
+    .option('--bin-weight <w>', 'mask binarisation weight (2)', nonNegativeNumber)
+    .option('--msize-weight <w>', 'minimum mask size weight (2)', nonNegativeNumber)
+    .option('--min-mask <f>', 'minimum mask fraction (0.25)', nonNegativeNumber)
+    .option('--max-mask <f>', 'maximum mask fraction hinge (off)', positiveNumber)
+    .option('--seed <n>', 'random seed (0)', (v) => positiveInt(String(Number(v) + 1)) - 1)
+    .option('--tick <kimg>', 'metrics interval in kimg', positiveNumber)
+    .option('--snap <kimg>', 'sample-grid interval in kimg', positiveNumber)
+    .option('--checkpoint-every <kimg>', 'checkpoint interval in kimg (default: --snap)', positiveNumber)
+    .option('--keep <n>', 'checkpoints kept (3)', positiveInt)
+    .option('--demo-n <n>', 'procedural images for --data demo (4000)', positiveInt)
+    .addOption(new Option('--max-iterations <n>', 'stop after n iterations (tests)').argParser(positiveInt).hideHelp())
+    .option('--no-progress', 'plain log lines instead of a progress bar')
+    .action(async (o) => {
+      const resume = o.resume !== undefined;
+      if (!resume && (!o.data || !o.out)) throw new Error('train needs --data and --out (or --resume <run dir>)');
+      if (!resume && o.kimg === undefined) throw new Error('train needs --kimg (the total to reach)');
+      const base: NetworkConfig = { ...presets[o.config] };
+      if (o.resolution) base.resolution = o.resolution;
+      if (o.cbase) base.channelBase = o.cbase;
+      if (o.cmax) base.channelMax = o.cmax;
+      if (o.map) base.mappingLayers = o.map;
+      const custom = o.resolution || o.cbase || o.cmax || o.map;
+      const options: Partial<TrainOptions> = {};
+      const set = <K extends keyof TrainOptions>(k: K, v: TrainOptions[K] | undefined) => {
+        if (v !== undefined) options[k] = v;
+      };
+      set('batch', o.batch ?? (o.config === 'tiny32' || o.config === 'small64' ? 16 : undefined));
+      set('gLr', o.glr);
+      set('dLr', o.dlr);
+      set('r1Gamma', o.gamma);
+      set('ils', o.ils);
+      set('ilsDistribution', o.ilsDist);
+      set('ilsSchedule', o.ilsSchedule);
+      set('ilsSigma', o.ilsSigma);
+      set('ilsInitialSigma', o.ilsInitialSigma);
+      set('ilsSwitchKimg', o.ilsSwitchKimg);
+      set('ada', o.ada);
+      set('adaTarget', o.adaTarget);
+      if (o.augP !== undefined) {
+        options.adaInitialP = o.augP;
+        options.adaFixed = true;
+      }
+      set('perturb', o.perturb);
+      set('binWeight', o.binWeight);
+      set('msizeWeight', o.msizeWeight);
+      set('minMaskSize', o.minMask);
+      set('maxMaskSize', o.maxMask);
+      set('seed', o.seed);
+      const result = await train({
+        data: o.data ?? '', out: (resume ? o.resume : o.out) as string, config: custom ? base : o.config,
+        kimg: o.kimg ?? Number.NaN, device: o.device, options, tickKimg: o.tick, snapshotKimg: o.snap,
+        checkpointKimg: o.checkpointEvery, keepCheckpoints: o.keep, resume, demoCount: o.demoN,
+        progress: o.progress && Boolean(process.stderr.isTTY), maxIterations: o.maxIterations,
+      });
+      process.stdout.write(`${JSON.stringify({ run: result.runDir, kimg: result.kimg, checkpoint: result.checkpoint, stopped_by: result.stoppedBy })}\n`);
+    });
+}

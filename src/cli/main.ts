@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+// The ilsgan command line: a thin shell over the library. User errors print one line and a hint (exit 2);
+// bugs print their stack (exit 1).
+import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { InputError, TensorError } from '../tensor/errors.js';
+import { makeDatasetCommand } from './commands/dataset.js';
+import { makeInfoCommand } from './commands/info.js';
+import { makeTrainCommand } from './commands/train.js';
+
+const program = new Command('ilsgan')
+  .description('unsupervised foreground/background segmentation with layered GANs (ILSGAN)')
+  .showHelpAfterError()
+  .exitOverride()
+  .addCommand(makeInfoCommand())
+  .addCommand(makeTrainCommand())
+  .addCommand(makeDatasetCommand());
+// addCommand() does not pass settings down (unlike .command()): without this, a subcommand's usage error (a bad
+// flag value, a missing required option) would exit 1 on its own instead of reaching the handler below (exit 2).
+const inheritSettings = (c: CommandUnknownOpts): void => {
+  for (const sub of c.commands) {
+    sub.copyInheritedSettings(c);
+    inheritSettings(sub);
+  }
+};
+inheritSettings(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exit(e.exitCode === 0 ? 0 : 2);
+  }
+  if (e instanceof InputError) {
+    process.stderr.write(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+    process.exit(2);
+  }
+  if (e instanceof Error && !(e instanceof TensorError) && e.constructor === Error && !e.stack?.includes('/dist/src/tensor/')) {
+    // Plain errors thrown by commands for missing flags and the like.
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+}

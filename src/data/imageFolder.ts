@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+// Training images from a folder (recursive), the DRC CUB/Dogs/Cars layouts (spec §2.1) or the procedural demo
+// set, decoded once into one uint8 CHW array (cached next to the run), with corrupt files skipped and counted.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { extname, join, relative } from 'node:path';
+import { InputError } from '../tensor/errors.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { decodeSquare, imageExtensions } from './decode.js';
+import { readNpyStrings } from './npy.js';
+import { proceduralSample, proceduralSeed } from './procedural.js';
+
+export interface ImageSet {
+  /** Side length S. */
+  size: number;
+  /** Number of usable images. */
+  count: number;
+  /** count·3·S·S bytes, CHW per image. */
+  pixels: Uint8Array;
+  /** Where the images came from (paths relative to the root, or generated names). */
+  names: string[];
+  /** Files that could not be decoded, with the reason. */
+  skipped: { path: string; reason: string }[];
+  /** 'folder', 'cub', 'dogs', 'cars' or 'demo'. */
+  source: string;
+}
+
+export interface LoadOptions {
+  /** Called after each decoded file. */
+  onProgress?: (done: number, total: number) => void;
+  /** Warning sink for skipped files (default: stderr). */
+  warn?: (message: string) => void;
+  /** A file to cache the decoded set in (reused when the file list, sizes and mtimes match). */
+  cachePath?: string;
+  /** For `demo`: how many images (default 4000) and the seed. */
+  demoCount?: number;
+  seed?: number;
+}
+
+/** All image files under dir, recursively, sorted. */
+export function listImages(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile() && imageExtensions.has(extname(entry.name).toLowerCase())) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** Which layout a folder has: one of the DRC datasets or a plain image folder. */
+export function detectLayout(dir: string): 'cub' | 'dogs' | 'cars' | 'folder' {
+  if (existsSync(join(dir, 'images.txt')) && existsSync(join(dir, 'train_val_test_split.txt'))) return 'cub';
+  if (existsSync(join(dir, 'data_mrcnn_train_select.npy'))) return 'cars';
+  if (existsSync(join(dir, 'data_tr_sel.npy'))) return 'dogs';
+  return 'folder';
+}
+
+/** The GAN training files of a DRC layout (spec §2.1), or of a plain folder. */
+export function trainingFiles(dir: string): { files: string[]; source: string } {
+  const layout = detectLayout(dir);
+  if (layout === 'cub') {
+    const names = new Map<string, string>();
+    for (const line of readFileSync(join(dir, 'images.txt'), 'utf8').split('\n')) {
+      const [id, path] = line.trim().split(/\s+/);
+      if (id && path) names.set(id, path);
+    }
+    const files: string[] = [];
+    for (const line of readFileSync(join(dir, 'train_val_test_split.txt'), 'utf8').split('\n')) {
+      const [id, split] = line.trim().split(/\s+/);
+      if (split === '0' && names.has(id)) files.push(join(dir, 'images', names.get(id) as string));
+    }
+    return { files, source: 'cub' };
+  }
+  if (layout === 'cars') {
+    const tokens = readNpyStrings(join(dir, 'data_mrcnn_train_select.npy'));
+    return { files: tokens.map((t) => join(dir, 'data_mrcnn', 'train', 'orig', `${t}_orig.png`)), source: 'cars' };
+  }
+  if (layout === 'dogs') {
+    const tokens = readNpyStrings(join(dir, 'data_tr_sel.npy'));
+    return { files: tokens.map((t) => join(dir, 'train_orig', 'orig', `${t}_orig.png`)), source: 'dogs' };
+  }
+  return { files: listImages(dir), source: 'folder' };
+}
+
+function fingerprint(files: string[], size: number): string {
+  const h = createHash('sha256');
+  h.update(`v1 ${size}\n`);
+  for (const f of files) {
+    let st = '';
+    try {
+      const s = statSync(f);
+      st = `${s.size} ${s.mtimeMs}`;
+    } catch {
+      st = 'missing';
+    }
+    h.update(`${f} ${st}\n`);
+  }
+  return h.digest('hex');
+}
+
+function readCache(path: string, key: string, size: number): ImageSet | null {
+  try {
+    const meta = JSON.parse(readFileSync(`${path}.json`, 'utf8')) as Omit<ImageSet, 'pixels'> & { key: string };
+    if (meta.key !== key || meta.size !== size) return null;
+    const buf = readFileSync(path);
+    if (buf.byteLength !== meta.count * 3 * size * size) return null;
+    return { ...meta, pixels: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+  } catch {
+    return null;
+  }
+}
+
+function writeCache(path: string, key: string, set: ImageSet): void {
+  const { pixels, ...meta } = set;
+  writeFileAtomic(path, pixels);
+  writeFileAtomic(`${path}.json`, Buffer.from(JSON.stringify({ ...meta, key })));
+}
+
+/** HWC interleaved → CHW planar, into out at byte offset. */
+export function hwcToChw(rgb: Uint8Array, size: number, out: Uint8Array, offset: number): void {
+  const n = size * size;
+  for (let i = 0; i < n; i++) {
+    out[offset + i] = rgb[i * 3];
+    out[offset + n + i] = rgb[i * 3 + 1];
+    out[offset + 2 * n + i] = rgb[i * 3 + 2];
+  }
+}
+
+/** The procedural training images (no masks). */
+export function proceduralTrainingSet(size: number, count: number, seed = 0, onProgress?: (d: number, t: number) => void): ImageSet {
+  const per = 3 * size * size;
+  const pixels = new Uint8Array(count * per);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    hwcToChw(proceduralSample(size, proceduralSeed('train', i, seed)).rgb, size, pixels, i * per);
+    names.push(`demo-${i}`);
+    onProgress?.(i + 1, count);
+  }
+  return { size, count, pixels, names, skipped: [], source: 'demo' };
+}
+
+/**
+ * Loads training images: `demo` (the procedural set), a DRC layout, or any folder of images.
+ * @throws InputError ERR_NO_IMAGES when the folder is missing, empty, or nothing in it decodes.
+ */
+export async function loadTrainingImages(data: string, size: number, o: LoadOptions = {}): Promise<ImageSet> {
+  if (data === 'demo') return proceduralTrainingSet(size, o.demoCount ?? 4000, o.seed ?? 0, o.onProgress);
+  if (!existsSync(data) || !statSync(data).isDirectory()) {
+    throw new InputError(`data folder not found: ${data}`, 'ERR_NO_IMAGES', 'give a folder of images, a DRC dataset folder, or "demo"');
+  }
+  const { files, source } = trainingFiles(data);
+  if (files.length === 0) {
+    throw new InputError(`no images in ${data}`, 'ERR_NO_IMAGES', `looked recursively for ${[...imageExtensions].join(' ')}`);
+  }
+  const key = fingerprint(files, size);
+  if (o.cachePath) {
+    const cached = readCache(o.cachePath, key, size);
+    if (cached) return cached;
+  }
+  const warn = o.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const per = 3 * size * size;
+  const decoded: (Uint8Array | null)[] = new Array(files.length).fill(null);
+  const skipped: { path: string; reason: string }[] = [];
+  let next = 0;
+  let done = 0;
+  // sharp decodes on libvips threads; a few files in flight keep them busy.
+  const workers = Array.from({ length: Math.max(2, cpus().length * 2) }, async () => {
+    while (next < files.length) {
+      const i = next++;
+      try {
+        decoded[i] = (await decodeSquare(files[i], size)).rgb;
+      } catch (e) {
+        const reason = (e as Error).message.split('\n')[0];
+        skipped.push({ path: relative(data, files[i]), reason });
+        warn(`skipping ${relative(data, files[i])}: ${reason}`);
+      }
+      o.onProgress?.(++done, files.length);
+    }
+  });
+  await Promise.all(workers);
+  const good = decoded.map((d, i) => [d, i] as const).filter(([d]) => d !== null);
+  if (good.length === 0) {
+    throw new InputError(`none of the ${files.length} files in ${data} could be decoded`, 'ERR_NO_IMAGES', skipped[0]?.reason);
+  }
+  const pixels = new Uint8Array(good.length * per);
+  good.forEach(([d], k) => hwcToChw(d as Uint8Array, size, pixels, k * per));
+  const set: ImageSet = {
+    size, count: good.length, pixels, names: good.map(([, i]) => relative(data, files[i])), skipped, source,
+  };
+  if (o.cachePath) writeCache(o.cachePath, key, set);
+  return set;
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+// Checkpoints: one safetensors file (G, G_ema, D weights and buffers, optimiser moments, RNG state; readable
+// from PyTorch) plus a JSON file (counters, ADA p, optimiser steps, sampler position, config). Both are written
+// atomically and the JSON last, so a checkpoint exists only once it is whole. The last K are kept.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NetworkConfig } from '../models/config.js';
+import { InputError } from '../tensor/errors.js';
+import { getRngState, setRngState } from '../tensor/ops/random.js';
+import { loadSafetensors, saveSafetensors } from '../tensor/safetensors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { dispose } from '../tensor/scope.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import type { TrainOptions } from './options.js';
+import type { IlsTrainer } from './trainer.js';
+
+export const checkpointFormat = 'ilsgan-checkpoint';
+export const checkpointVersion = 1;
+
+export interface CheckpointState {
+  format: typeof checkpointFormat;
+  version: number;
+  /** Network and training configuration: a resumed run rebuilds everything from these. */
+  net: NetworkConfig;
+  options: TrainOptions;
+  /** Preset name or 'custom'; the data the run trains on. */
+  configName: string;
+  data: string;
+  curNimg: number;
+  iteration: number;
+  adaP: number;
+  adaSigns: { sum: number; count: number };
+  optG: ReturnType<IlsTrainer['optG']['stateDict']>['json'];
+  optD: ReturnType<IlsTrainer['optD']['stateDict']>['json'];
+  sampler: { epoch: number; pos: number };
+  /** The kimg the run was asked to reach (a resume without --kimg continues to it). */
+  targetKimg: number;
+  /** Wall-clock seconds spent training so far (across resumes). */
+  trainSeconds: number;
+  /** The name of the weights file next to this JSON. */
+  weights: string;
+}
+
+export function checkpointDir(runDir: string): string {
+  return join(runDir, 'checkpoints');
+}
+
+/** Sortable checkpoint name from the images shown: ckpt-000012800. */
+export function checkpointName(curNimg: number): string {
+  return `ckpt-${String(curNimg).padStart(9, '0')}`;
+}
+
+/** Completed checkpoints (those whose JSON exists), oldest first. */
+export function listCheckpoints(runDir: string): string[] {
+  const dir = checkpointDir(runDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^ckpt-\d+\.json$/.test(f) && existsSync(join(dir, f.replace(/\.json$/, '.safetensors'))))
+    .map((f) => f.replace(/\.json$/, ''))
+    .sort();
+}
+
+export function saveCheckpoint(
+  runDir: string,
+  trainer: IlsTrainer,
+  extra: {
+    configName: string; data: string; sampler: { epoch: number; pos: number }; trainSeconds: number;
+    adaSigns: { sum: number; count: number }; targetKimg: number;
+  },
+  keepLast = 3,
+): string {
+  const dir = checkpointDir(runDir);
+  mkdirSync(dir, { recursive: true });
+  const name = checkpointName(trainer.curNimg);
+  const tensors = new Map<string, Tensor>();
+  for (const [k, v] of trainer.G.stateDict('G.')) tensors.set(k, v);
+  for (const [k, v] of trainer.Gema.stateDict('G_ema.')) tensors.set(k, v);
+  for (const [k, v] of trainer.D.stateDict('D.')) tensors.set(k, v);
+  const optG = trainer.optG.stateDict('optG.');
+  const optD = trainer.optD.stateDict('optD.');
+  for (const [k, v] of optG.tensors) tensors.set(k, v);
+  for (const [k, v] of optD.tensors) tensors.set(k, v);
+  const rng = getRngState();
+  tensors.set('rng.cpu', rng);
+  try {
+    saveSafetensors(join(dir, `${name}.safetensors`), tensors, {
+      format: checkpointFormat, version: String(checkpointVersion), config: JSON.stringify(trainer.net),
+      kimg: String(trainer.kimg), seed: String(trainer.opts.seed),
+    });
+  } finally {
+    rng.dispose();
+  }
+  const state: CheckpointState = {
+    format: checkpointFormat, version: checkpointVersion, net: trainer.net, options: trainer.opts,
+    configName: extra.configName, data: extra.data, curNimg: trainer.curNimg, iteration: trainer.iteration,
+    adaP: trainer.ada.p, adaSigns: extra.adaSigns, optG: optG.json, optD: optD.json, sampler: extra.sampler,
+    trainSeconds: extra.trainSeconds, targetKimg: extra.targetKimg, weights: `${name}.safetensors`,
+  };
+  writeFileAtomic(join(dir, `${name}.json`), Buffer.from(`${JSON.stringify(state, null, 1)}\n`));
+  // Keep the last K complete checkpoints.
+  const all = listCheckpoints(runDir);
+  for (const old of all.slice(0, Math.max(0, all.length - keepLast))) {
+    rmSync(join(dir, `${old}.json`), { force: true });
+    rmSync(join(dir, `${old}.safetensors`), { force: true });
+  }
+  return name;
+}
+
+/** Reads a checkpoint's JSON (the latest when name is omitted). */
+export function readCheckpointState(runDir: string, name?: string): { name: string; state: CheckpointState } {
+  const all = listCheckpoints(runDir);
+  const pick = name ?? all[all.length - 1];
+  if (!pick || !all.includes(pick)) {
+    throw new InputError(
+      name ? `no checkpoint ${name} in ${runDir}` : `no checkpoint in ${runDir}`,
+      'ERR_NO_CHECKPOINT',
+      all.length ? `available: ${all.join(', ')}` : 'train first (ilsgan train --out <run dir>)',
+    );
+  }
+  const state = JSON.parse(readFileSync(join(checkpointDir(runDir), `${pick}.json`), 'utf8')) as CheckpointState;
+  if (state.format !== checkpointFormat) throw new InputError(`${pick}: not an ilsgan checkpoint`, 'ERR_NO_CHECKPOINT');
+  return { name: pick, state };
+}
+
+/** Loads weights, optimiser state, RNG and counters into a trainer built from the same config. */
+export function restoreTrainer(runDir: string, name: string, state: CheckpointState, trainer: IlsTrainer): void {
+  const { tensors } = loadSafetensors(join(checkpointDir(runDir), state.weights), { device: trainer.device });
+  try {
+    trainer.G.loadStateDict(tensors, { prefix: 'G.' });
+    trainer.Gema.loadStateDict(tensors, { prefix: 'G_ema.' });
+    trainer.D.loadStateDict(tensors, { prefix: 'D.' });
+    trainer.optG.loadStateDict({ tensors, json: state.optG }, 'optG.');
+    trainer.optD.loadStateDict({ tensors, json: state.optD }, 'optD.');
+    const rng = tensors.get('rng.cpu');
+    if (rng) setRngState(rng.device === 'cpu' ? rng : rng.cpu());
+  } finally {
+    dispose([...tensors.values()]);
+  }
+  trainer.curNimg = state.curNimg;
+  trainer.iteration = state.iteration;
+  trainer.ada.p = state.adaP;
+  trainer.setAdaSigns(state.adaSigns);
+  void name;
+}
+
+/** G_ema weights from a checkpoint, for generation (weights only, any device). */
+export function loadGeneratorWeights(runDir: string, name?: string): { name: string; state: CheckpointState; tensors: Map<string, Tensor> } {
+  const { name: pick, state } = readCheckpointState(runDir, name);
+  const { tensors } = loadSafetensors(join(checkpointDir(runDir), state.weights));
+  return { name: pick, state, tensors };
+}

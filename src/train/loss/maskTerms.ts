@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: MIT
+// Mask binarisation and minimum-size hinges (spec §7.4), per sample, on the perturbed mask.
+import type { Tensor } from '../../tensor/tensor.js';
+
+/** mean_{h,w} min(m, 1 − m) per sample: [N, 1, S, S] → [N]. */
+export function binarization(mask: Tensor): Tensor {
+  return mask.minimum(mask.rsub(1)).flatten(1).mean(1);
+}
+
+/** relu(minSize − mean m) per sample (and, optionally, relu(mean m − maxSize)). */
+export function maskSize(mask: Tensor, minSize = 0.25, maxSize: number | null = null): Tensor {
+  const area = mask.flatten(1).mean(1);
+  const low = area.rsub(minSize).relu();
+  return maxSize === null ? low : low.add(area.sub(maxSize).relu());
+}

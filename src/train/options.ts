@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+// Training options (spec §7, §8, §16) with the official defaults of `ILS_predL` / `ILS`.
+import type { IlsDistribution, IlsSchedule } from './loss/ils.js';
+
+export interface TrainOptions {
+  /** Minibatch N (32). */
+  batch: number;
+  /** Base learning rates and Adam betas/eps before the lazy-regularisation correction (0.0025, (0, 0.99), 1e-8). */
+  gLr: number;
+  dLr: number;
+  betas: [number, number];
+  eps: number;
+  /** Lazy-regularisation intervals: G 4 (the PL term is off, yet the correction applies), D 16. */
+  gRegInterval: number;
+  dRegInterval: number;
+  /** R1 γ; null = 0.0002·S²/N (spec §7). */
+  r1Gamma: number | null;
+  /** G_ema half-life in kimg (null = N·10/32) and ramp-up (0.05). */
+  emaKimg: number | null;
+  emaRampup: number | null;
+  /** ADA: on/off, target r_t (0.6), update interval in iterations (4), speed in kimg (500), initial p. */
+  ada: boolean;
+  adaTarget: number;
+  adaInterval: number;
+  adaKimg: number;
+  adaInitialP: number;
+  /** Keep p fixed at adaInitialP (no adaptation); for benchmarks and ablations. */
+  adaFixed: boolean;
+  /** ILS term on/off, conditional, weight schedule. */
+  ils: boolean;
+  ilsDistribution: IlsDistribution;
+  ilsSchedule: IlsSchedule;
+  ilsInitialSigma: number;
+  ilsSigma: number;
+  ilsSwitchKimg: number;
+  ilsNegWeight: number;
+  /** Mask binarisation and minimum-size hinge weights (2, 2), the minimum size (0.25), an optional maximum. */
+  binWeight: number;
+  msizeWeight: number;
+  minMaskSize: number;
+  maxMaskSize: number | null;
+  /** Tx: shift the foreground layer by up to ±xintMax·S (0.125); off disables the perturbation. */
+  perturb: boolean;
+  xintMax: number;
+  /** Seed of every random stream. */
+  seed: number;
+}
+
+export const defaultTrainOptions: TrainOptions = {
+  batch: 32, gLr: 0.0025, dLr: 0.0025, betas: [0, 0.99], eps: 1e-8, gRegInterval: 4, dRegInterval: 16,
+  r1Gamma: null, emaKimg: null, emaRampup: 0.05,
+  ada: true, adaTarget: 0.6, adaInterval: 4, adaKimg: 500, adaInitialP: 0, adaFixed: false,
+  ils: true, ilsDistribution: 'laplace', ilsSchedule: 'allTime', ilsInitialSigma: 0.2, ilsSigma: 1.0, ilsSwitchKimg: 400,
+  ilsNegWeight: 1,
+  binWeight: 2, msizeWeight: 2, minMaskSize: 0.25, maxMaskSize: null,
+  perturb: true, xintMax: 0.125, seed: 0,
+};
+
+/** R1 γ in effect: 0.0002·S²/N unless set (0.0256 at 64/32, 0.1024 at 128/32). */
+export function r1GammaFor(o: TrainOptions, resolution: number): number {
+  return o.r1Gamma ?? (0.0002 * resolution * resolution) / o.batch;
+}
+
+/** Adam hyper-parameters after the lazy-regularisation correction c = I/(I+1): lr·c, β^c. */
+export function lazyAdam(lr: number, betas: readonly [number, number], interval: number): { lr: number; betas: [number, number] } {
+  const c = interval / (interval + 1);
+  return { lr: lr * c, betas: [betas[0] ** c, betas[1] ** c] };
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// Sample grids: layers of G_ema at fixed latents, as one PNG with rows composite, background, foreground,
+// mask and masked foreground (foreground over white), one column per latent.
+import sharp from 'sharp';
+import type { LayeredGenerator, Layers } from '../models/layeredGenerator.js';
+import { mulberry32 } from '../data/procedural.js';
+import type { Device } from '../tensor/device.js';
+import { cat, tensor } from '../tensor/ops/creation.js';
+import { noGrad, scope } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Fixed standard-normal latents [n, dim] from a JS PRNG (does not disturb libtorch's generator). */
+export function fixedLatents(n: number, dim: number, seed: number, device: Device = 'cpu'): Tensor {
+  const rand = mulberry32(seed + 0x9e3779b9);
+  const v = new Float32Array(n * dim);
+  for (let i = 0; i < v.length; i += 2) {
+    const u1 = Math.max(rand(), 1e-12);
+    const u2 = rand();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    v[i] = r * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < v.length) v[i + 1] = r * Math.sin(2 * Math.PI * u2);
+  }
+  return tensor(v, { shape: [n, dim], device });
+}
+
+/** [N, C, H, W] float in [−1, 1] → uint8 as the official saver does: clamp(v·127.5 + 128, 0, 255). */
+export function toUint8(x: Tensor): Tensor {
+  return scope(() => x.mul(127.5).add(128).clamp(0, 255).to('uint8'));
+}
+
+/** The five visual rows of a layered sample, each [N, 3, S, S] in [−1, 1]. */
+export function layerRows(l: Layers): Tensor[] {
+  const mask3 = l.mask.mul(2).sub(1).expand([-1, 3, -1, -1]);
+  const onWhite = l.fg.sub(1).mul(l.mask).add(1); // (1 − m)·1 + m·fg
+  return [l.img, l.bg, l.fg, mask3, onWhite];
+}
+
+/** Renders rows (each [N, 3, S, S]) into one PNG, `scale`× nearest-neighbour, with 2-px gaps. */
+export async function writeGrid(path: string, rows: Tensor[], scale = 1): Promise<void> {
+  const [n, , s] = rows[0].shape;
+  const gap = 2;
+  const cell = s * scale;
+  const width = n * cell + (n + 1) * gap;
+  const height = rows.length * cell + (rows.length + 1) * gap;
+  const out = new Uint8Array(width * height * 3).fill(255);
+  rows.forEach((row, r) => {
+    const bytes = scope(() => toUint8(row).permute([0, 2, 3, 1]).contiguous()).data() as Uint8Array; // NHWC
+    for (let i = 0; i < n; i++) {
+      const x0 = gap + i * (cell + gap);
+      const y0 = gap + r * (cell + gap);
+      for (let y = 0; y < cell; y++) {
+        for (let x = 0; x < cell; x++) {
+          const src = ((i * s + Math.floor(y / scale)) * s + Math.floor(x / scale)) * 3;
+          const dst = ((y0 + y) * width + x0 + x) * 3;
+          out[dst] = bytes[src];
+          out[dst + 1] = bytes[src + 1];
+          out[dst + 2] = bytes[src + 2];
+        }
+      }
+    }
+  });
+  await sharp(Buffer.from(out.buffer), { raw: { width, height, channels: 3 } }).png().toFile(path);
+}
+
+/** G_ema's layers at fixed latents (const noise, eval mode), written as a grid PNG. */
+export async function writeSampleGrid(path: string, g: LayeredGenerator, z: Tensor, scale = 1): Promise<void> {
+  const rows = noGrad(() =>
+    scope(() => {
+      const wasTraining = g.training;
+      g.eval();
+      const chunks = z.split(16).map((zz) => layerRows(g.forward(zz, 'const')));
+      if (wasTraining) g.train();
+      return chunks[0].map((_, r) => cat(chunks.map((c) => c[r]), 0));
+    }),
+  );
+  try {
+    await writeGrid(path, rows, scale);
+  } finally {
+    for (const r of rows) r.dispose();
+  }
+}
