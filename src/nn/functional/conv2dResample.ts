@@ -15,10 +15,10 @@ export interface Conv2dResampleOptions {
   padding?: number;
   /**
    * Up path only: 'transposed' (default) is upstream's stride-2 transposed conv + FIR; 'phases' runs the same
-   * math as one plain convolution over the four output phases (upConv2d.ts). Measured on 2 CPU cores with
-   * OpenBLAS (OpenMP), batch 16, fwd+bwd: 128→128 @8: transposed 30.5 ms, phases 59.8 ms; 128→64 @16:
-   * 51.1 vs 112.2 ms. (With the pthread OpenBLAS build the transposed backward was 5× slower, which is what
-   * made the phase form look attractive; see scripts/buildNative.mjs.)
+   * math as one plain convolution over the four output phases (upConv2d.ts). Measured on 2 CPU cores, batch 16,
+   * fwd+bwd including the FIR: 128→128 @8: transposed 21.4 ms, phases 58.8 ms; 128→64 @16: 43.5 vs 111.1 ms
+   * (the transposed conv runs as mkldnn's conv backward-data, ops_nn.cc; through libtorch's im2col path it
+   * took 30.5 and 51.1 ms, and 5× that with the pthread OpenBLAS build, see scripts/buildNative.mjs).
    */
   upMethod?: 'phases' | 'transposed';
   /**
