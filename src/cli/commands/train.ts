@@ -55,32 +55,17 @@ export function makeTrainCommand() {
       if (o.cmax) base.channelMax = o.cmax;
       if (o.map) base.mappingLayers = o.map;
       const custom = o.resolution || o.cbase || o.cmax || o.map;
-      const options: Partial<TrainOptions> = {};
-      const set = <K extends keyof TrainOptions>(k: K, v: TrainOptions[K] | undefined) => {
-        if (v !== undefined) options[k] = v;
+      // Flags given on the command line override the run's options; absent ones keep the defaults.
+      const flags: Partial<TrainOptions> = {
+        batch: o.batch ?? (o.config === 'tiny32' || o.config === 'small64' ? 16 : undefined),
+        gLr: o.glr, dLr: o.dlr, r1Gamma: o.gamma,
+        ils: o.ils, ilsDistribution: o.ilsDist, ilsSchedule: o.ilsSchedule, ilsSigma: o.ilsSigma,
+        ilsInitialSigma: o.ilsInitialSigma, ilsSwitchKimg: o.ilsSwitchKimg,
+        ada: o.ada, adaTarget: o.adaTarget, adaInitialP: o.augP, adaFixed: o.augP === undefined ? undefined : true,
+        perturb: o.perturb, binWeight: o.binWeight, msizeWeight: o.msizeWeight, minMaskSize: o.minMask,
+        maxMaskSize: o.maxMask, seed: o.seed,
       };
-      set('batch', o.batch ?? (o.config === 'tiny32' || o.config === 'small64' ? 16 : undefined));
-      set('gLr', o.glr);
-      set('dLr', o.dlr);
-      set('r1Gamma', o.gamma);
-      set('ils', o.ils);
-      set('ilsDistribution', o.ilsDist);
-      set('ilsSchedule', o.ilsSchedule);
-      set('ilsSigma', o.ilsSigma);
-      set('ilsInitialSigma', o.ilsInitialSigma);
-      set('ilsSwitchKimg', o.ilsSwitchKimg);
-      set('ada', o.ada);
-      set('adaTarget', o.adaTarget);
-      if (o.augP !== undefined) {
-        options.adaInitialP = o.augP;
-        options.adaFixed = true;
-      }
-      set('perturb', o.perturb);
-      set('binWeight', o.binWeight);
-      set('msizeWeight', o.msizeWeight);
-      set('minMaskSize', o.minMask);
-      set('maxMaskSize', o.maxMask);
-      set('seed', o.seed);
+      const options = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>;
       const result = await train({
         data: o.data ?? '', out: (resume ? o.resume : o.out) as string, config: custom ? base : o.config,
         kimg: o.kimg ?? Number.NaN, device: o.device, options, tickKimg: o.tick, snapshotKimg: o.snap,
