@@ -60,7 +60,9 @@ export async function decodeRgb(
   return { rgb: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength), width: out.info.width, height: out.info.height };
 }
 
-/** Writes interleaved RGB (or grey, channels 1) bytes as a PNG. */
+/** Writes interleaved RGB (or RGBA, or grey with channels 1: an 8-bit greyscale PNG) bytes as a PNG. */
 export async function writePng(path: string, data: Uint8Array, width: number, height: number, channels: 1 | 3 | 4): Promise<void> {
-  await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } }).png().toFile(path);
+  const img = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } });
+  // Without the explicit colourspace sharp widens one raw channel to sRGB and writes an RGB PNG.
+  await (channels === 1 ? img.toColourspace('b-w') : img).png().toFile(path);
 }

@@ -3,8 +3,10 @@
 // from PyTorch) plus a JSON file (counters, ADA p, optimiser steps, sampler position, config). Both are written
 // atomically and the JSON last, so a checkpoint exists only once it is whole. The last K are kept.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { NetworkConfig } from '../models/config.js';
+import { LayeredGenerator } from '../models/layeredGenerator.js';
+import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
 import { getRngState, setRngState } from '../tensor/ops/random.js';
 import { loadSafetensors, saveSafetensors } from '../tensor/safetensors.js';
@@ -148,4 +150,46 @@ export function loadGeneratorWeights(runDir: string, name?: string): { name: str
   const { name: pick, state } = readCheckpointState(runDir, name);
   const { tensors } = loadSafetensors(join(checkpointDir(runDir), state.weights));
   return { name: pick, state, tensors };
+}
+
+/**
+ * Finds a checkpoint by reference: omitted → the run's latest; a name (`ckpt-000004560`) → that one in the
+ * run's checkpoints/; anything else is a path to its .json or .safetensors (or to both without extension).
+ * @throws InputError ERR_NO_CHECKPOINT when there is none, the name is unknown or the file is not a checkpoint.
+ */
+export function resolveCheckpoint(runDir: string, ref?: string): { name: string; state: CheckpointState; weightsPath: string } {
+  if (ref === undefined || /^ckpt-\d+$/.test(ref)) {
+    const { name, state } = readCheckpointState(runDir, ref);
+    return { name, state, weightsPath: join(checkpointDir(runDir), state.weights) };
+  }
+  const base = ref.replace(/\.(json|safetensors)$/, '');
+  const jsonPath = `${base}.json`;
+  if (!existsSync(jsonPath)) {
+    throw new InputError(`no checkpoint ${ref}`, 'ERR_NO_CHECKPOINT', `expected ${jsonPath} next to its .safetensors, or a name like ${checkpointName(0)}`);
+  }
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(readFileSync(jsonPath, 'utf8')) as CheckpointState;
+  } catch (e) {
+    throw new InputError(`${jsonPath}: unreadable checkpoint (${(e as Error).message})`, 'ERR_NO_CHECKPOINT');
+  }
+  if (state?.format !== checkpointFormat) throw new InputError(`${jsonPath}: not an ilsgan checkpoint`, 'ERR_NO_CHECKPOINT');
+  return { name: basename(base), state, weightsPath: join(dirname(jsonPath), state.weights) };
+}
+
+/** G_ema of a checkpoint (see resolveCheckpoint) as a generator in eval mode on `device`; the caller disposes it. */
+export function loadGeneratorEma(runDir: string, ref?: string, device: Device = 'cpu'): { name: string; state: CheckpointState; G: LayeredGenerator } {
+  const { name, state, weightsPath } = resolveCheckpoint(runDir, ref);
+  const { tensors } = loadSafetensors(weightsPath);
+  const G = new LayeredGenerator(state.net);
+  try {
+    G.loadStateDict(tensors, { prefix: 'G_ema.' });
+    G.to(device).eval().requiresGrad_(false);
+  } catch (e) {
+    G.dispose();
+    throw e;
+  } finally {
+    dispose([...tensors.values()]);
+  }
+  return { name, state, G };
 }

@@ -44,7 +44,7 @@ export async function writeGrid(path: string, rows: Tensor[], scale = 1): Promis
   const height = rows.length * cell + (rows.length + 1) * gap;
   const out = new Uint8Array(width * height * 3).fill(255);
   rows.forEach((row, r) => {
-    const bytes = scope(() => toUint8(row).permute([0, 2, 3, 1]).contiguous()).data() as Uint8Array; // NHWC
+    const bytes = scope(() => toUint8(row).permute([0, 2, 3, 1]).contiguous().data()) as Uint8Array; // NHWC, freed
     for (let i = 0; i < n; i++) {
       const x0 = gap + i * (cell + gap);
       const y0 = gap + r * (cell + gap);

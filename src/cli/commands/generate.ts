@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+// `ilsgan generate`: synthetic (image, mask) pairs from a trained run's G_ema (spec §9), for segmentation.
+import { Command } from '@commander-js/extra-typings';
+import cliProgress from 'cli-progress';
+import { synthesize } from '../../gen/synthesize.js';
+import { device, nonNegativeInt, positiveInt } from '../parse.js';
+
+export function makeGenerateCommand() {
+  return new Command('generate')
+    .description('write synthetic images with masks, foregrounds and backgrounds from a trained run (ψ = 1, constant noise)')
+    .requiredOption('--run <dir>', 'training run directory (the --out of ilsgan train)')
+    .option('--checkpoint <name>', 'checkpoint name (ckpt-000004560) or path; default: the latest')
+    .requiredOption('--n <n>', 'number of samples', positiveInt)
+    .requiredOption('--out <dir>', 'output folder: images/, masks/, masks_soft/, fg/, bg/, manifest.json')
+    .option('--seed <n>', 'latent seed', nonNegativeInt, 0)
+    .option('--batch <n>', 'samples per forward pass', positiveInt, 64)
+    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--no-progress', 'no progress bar')
+    .action(async (o) => {
+      const bar = o.progress && process.stderr.isTTY
+        ? new cliProgress.SingleBar({ format: 'generating {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
+        : null;
+      bar?.start(o.n, 0);
+      try {
+        const m = await synthesize({
+          run: o.run, checkpoint: o.checkpoint, n: o.n, out: o.out, seed: o.seed, batch: o.batch, device: o.device,
+          onProgress: (done) => bar?.update(done),
+        });
+        bar?.stop();
+        process.stdout.write(`${JSON.stringify({ out: o.out, n: m.n, size: m.size, checkpoint: m.checkpoint, kimg: m.kimg, seed: m.seed })}\n`);
+      } finally {
+        bar?.stop();
+      }
+    });
+}
