@@ -5,6 +5,8 @@
 import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { InputError, TensorError } from '../tensor/errors.js';
 import { makeDatasetCommand } from './commands/dataset.js';
+import { makeEvalCommand } from './commands/eval.js';
+import { makeGenerateCommand } from './commands/generate.js';
 import { makeInfoCommand } from './commands/info.js';
 import { makeTrainCommand } from './commands/train.js';
 
@@ -14,7 +16,9 @@ const program = new Command('ilsgan')
   .exitOverride()
   .addCommand(makeInfoCommand())
   .addCommand(makeTrainCommand())
-  .addCommand(makeDatasetCommand());
+  .addCommand(makeDatasetCommand())
+  .addCommand(makeGenerateCommand())
+  .addCommand(makeEvalCommand());
 // addCommand() does not pass settings down (unlike .command()): without this, a subcommand's usage error (a bad
 // flag value, a missing required option) would exit 1 on its own instead of reaching the handler below (exit 2).
 const inheritSettings = (c: CommandUnknownOpts): void => {
