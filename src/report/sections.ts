@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+// The sections of the HTML report, each a function from ReportData (and what was read from the run) to markup.
+// A section with nothing to show says so instead of disappearing, and records why in `missing`.
+import { basename, join } from 'node:path';
+import type { NetworkConfig } from '../models/config.js';
+import type { TrainOptions } from '../train/options.js';
+import { formatMetric, formatSeconds, formatValue, isFiniteNumber } from './format.js';
+import { type SafeHtml, html } from './html.js';
+import { imageDataUri, testThumbnails } from './images.js';
+import { lineChart } from './lineChart.js';
+import { type BaselineValues, type MetricValues, type ReportData, metricNames } from './reportData.js';
+import { type MetricsRow, listSampleGrids, pickSampleGrids, readJsonFile } from './runFiles.js';
+
+/** Rows of a sample grid, top to bottom, as src/train/samples.ts (layerRows) draws them. */
+export const sampleRowLabels = ['composite', 'background', 'foreground', 'mask', 'masked foreground'] as const;
+
+/** A training-curve chart: title, y-axis label, and the metrics.jsonl keys it draws with their legend labels. */
+export interface CurveChart {
+  title: string;
+  yLabel: string;
+  keys: readonly (readonly [key: string, label: string])[];
+}
+
+/** The training-curve charts, in page order. */
+export const trainingCharts: readonly CurveChart[] = [
+  { title: 'Adversarial losses', yLabel: 'loss', keys: [['Loss/G/adv', 'G'], ['Loss/D/fake', 'D fake'], ['Loss/D/real', 'D real']] },
+  { title: 'ILS term (G)', yLabel: 'loss', keys: [['Loss/G/ils', 'ILS']] },
+  { title: 'Mask mean', yLabel: 'fraction', keys: [['Mask/mean', 'mean alpha']] },
+  { title: 'ADA augmentation p', yLabel: 'p', keys: [['ada_p', 'p']] },
+  { title: 'Throughput', yLabel: 'images/s', keys: [['img_per_s', 'images/s']] },
+];
+
+/** config.json as src/train/loop.ts writes it; any field may be missing from an older or hand-written file. */
+interface RunConfig {
+  configName?: string;
+  net?: Partial<NetworkConfig>;
+  options?: Partial<TrainOptions>;
+  data?: string;
+  device?: string;
+}
+
+function asObject(v: unknown): Record<string, unknown> | null {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/** The run table: route, config (from config.json), progress (from metrics.jsonl), stage times, extra facts. */
+export function runFacts(data: ReportData, metrics: readonly MetricsRow[], missing: string[]): SafeHtml {
+  const rows: [string, string][] = [];
+  if (data.route) rows.push(['route', data.route]);
+  let config: RunConfig | null = null;
+  if (data.runDir) {
+    rows.push(['run directory', data.runDir]);
+    const file = readJsonFile(join(data.runDir, 'config.json'));
+    if (file.ok) config = asObject(file.value);
+    else missing.push(`run config: ${file.reason}`);
+  }
+  if (config) {
+    const net = asObject(config.net) ?? {};
+    const o: Partial<TrainOptions> = asObject(config.options) ?? {};
+    rows.push(['config', `${formatValue(config.configName)} (${formatValue(net.resolution)}², batch ${formatValue(o.batch)})`]);
+    rows.push(['training data', formatValue(config.data)]);
+    rows.push(['device', formatValue(config.device)]);
+    if (o.ils !== undefined) {
+      rows.push(['ILS', o.ils ? `on (${formatValue(o.ilsDistribution)}, schedule ${formatValue(o.ilsSchedule)})` : 'off']);
+    }
+  }
+  const last = metrics[metrics.length - 1];
+  if (last) {
+    rows.push(['kimg trained', formatValue(last.kimg)]);
+    rows.push(['training time', formatSeconds(last.seconds)]);
+  }
+  for (const s of data.stages ?? []) rows.push([`time: ${s.name}`, formatSeconds(s.seconds)]);
+  for (const f of data.facts ?? []) rows.push([f.label, formatValue(f.value)]);
+  const table = rows.length
+    ? html`<table class="facts">${rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</table>`
+    : html`<p class="none">No run facts given.</p>`;
+  const full = config && html`<details><summary>Full configuration</summary><pre>${JSON.stringify(config, null, 2)}</pre></details>`;
+  return html`<section id="run"><h2>Run</h2>${table}${full}</section>`;
+}
+
+/** An object given directly, or read from the JSON file a string names; null (and a note) when unavailable. */
+function loadObject(src: unknown, what: string, missing: string[]): Record<string, unknown> | null {
+  if (src === undefined) {
+    missing.push(`${what}: not given`);
+    return null;
+  }
+  if (typeof src !== 'string') return asObject(src);
+  const file = readJsonFile(src);
+  if (!file.ok) missing.push(`${what}: ${file.reason}`);
+  return file.ok ? asObject(file.value) : null;
+}
+
+/** The metrics table: ours (as predicted, and best of fg/bg when given) against the two trivial baselines. */
+export function metricsTable(data: ReportData, missing: string[]): SafeHtml {
+  const evaluation = loadObject(data.evaluation, 'evaluation', missing);
+  const ours = evaluation as MetricValues | null;
+  const embedded = data.baselines === undefined ? asObject(evaluation?.baselines) : null;
+  const baselines = (embedded ?? loadObject(data.baselines, 'baselines', missing)) as BaselineValues | null;
+
+  const plain = (v: MetricValues | null | undefined) => metricNames.map((m) => v?.[m]);
+  const rows: [id: string, label: string, values: unknown[]][] = [['ours', 'ours', plain(ours)]];
+  if (ours && metricNames.some((m) => isFiniteNumber(ours[`${m}_best`]))) {
+    rows.push(['ours_best', 'ours, best of fg/bg', metricNames.map((m) => ours[`${m}_best`])]);
+  }
+  rows.push(['all_foreground', 'baseline: all foreground', plain(baselines?.all_foreground)]);
+  rows.push(['centred_ellipse', 'baseline: centred ellipse', plain(baselines?.centred_ellipse)]);
+
+  const head = metricNames.map((m) => html`<th scope="col">${m}</th>`);
+  const body = rows.map(
+    ([id, label, values]) => html`<tr data-row="${id}"><th scope="row">${label}</th>${values.map(
+      (v, i) => html`<td data-metric="${metricNames[i]}">${formatMetric(v)}</td>`,
+    )}</tr>`,
+  );
+  const images = ours?.images;
+  const note = [data.testSetNote, isFiniteNumber(images) ? `${images} test images` : null].filter(Boolean).join('; ');
+  return html`<section id="metrics"><h2>Segmentation metrics</h2>
+<table class="metrics" id="metrics-table"><thead><tr><th scope="col">method</th>${head}</tr></thead><tbody>${body}</tbody></table>
+${note && html`<p class="note">${note}.</p>`}
+<p class="note">Higher is better in every column; a model near the baselines has learned little. "Best of fg/bg" scores
+each image's prediction or its inverse, whichever overlaps the true mask more.</p></section>`;
+}
+
+/** Sample grids at a few kimg, each with its row labels. */
+export async function sampleGrids(data: ReportData, missing: string[]): Promise<SafeHtml> {
+  const grids = data.runDir ? pickSampleGrids(listSampleGrids(data.runDir), data.maxSampleGrids ?? 4) : [];
+  if (!grids.length) missing.push('sample grids: none in the run directory');
+  const labels = sampleRowLabels.map((l) => html`<span>${l}</span>`);
+  const figures: SafeHtml[] = [];
+  for (const g of grids) {
+    const caption = g.kimg === null ? 'before training' : `after ${formatValue(g.kimg)} kimg`;
+    const src = await imageDataUri(g.path);
+    figures.push(html`<figure class="samples"><figcaption>${caption}</figcaption>
+<div class="grid-with-labels"><div class="row-labels">${labels}</div>
+<img class="grid" src="${src}" alt="sample grid ${caption} (${basename(g.path)})"></div></figure>`);
+  }
+  return html`<section id="samples"><h2>Generated layers</h2>
+<p>Each column is one latent, fixed across snapshots; the rows are the layered generator's outputs (masked foreground
+is drawn over white).</p>
+${figures.length ? figures : html`<p class="none">No sample grids yet.</p>`}</section>`;
+}
+
+/** Training curves from metrics.jsonl, one small chart per group of terms, against kimg. */
+export function trainingCurves(metrics: readonly MetricsRow[], missing: string[]): SafeHtml {
+  if (!metrics.length) missing.push('training curves: no metrics.jsonl rows');
+  const charts = trainingCharts.map((chart) => {
+    const series = chart.keys.map(([key, label]) => ({
+      label,
+      points: metrics.map((r) => [r.kimg ?? Number.NaN, r[key] ?? null] as const),
+    }));
+    return lineChart(series, { title: chart.title, xLabel: 'kimg', yLabel: chart.yLabel });
+  });
+  return html`<section id="curves"><h2>Training curves</h2><div class="charts">${charts}</div></section>`;
+}
+
+/** Test photos beside their predicted and true masks and an overlay of the two. */
+export async function testPhotos(data: ReportData, missing: string[]): Promise<SafeHtml> {
+  const images = data.testImages ?? [];
+  if (!images.length) {
+    missing.push('test photos: none given');
+    return html`<section id="photos"><h2>Test photos</h2><p class="none">No test photos given.</p></section>`;
+  }
+  const rows: SafeHtml[] = [];
+  for (const t of images) {
+    try {
+      const th = await testThumbnails(t.image, t.pred, t.truth ?? null, data.thumbnailPx ?? 160);
+      const img = (src: string, what: string) =>
+        html`<td><img class="thumb" src="${src}" width="${th.width}" height="${th.height}" alt="${t.name}: ${what}"></td>`;
+      const truth = th.truth ? img(th.truth, 'true mask') : html`<td class="none">no mask</td>`;
+      rows.push(html`<tr><th scope="row">${t.name}</th>${img(th.photo, 'photo')}${img(th.pred, 'predicted mask')}${truth}${img(th.overlay, 'overlay')}</tr>`);
+    } catch (e) {
+      missing.push(`test photo ${t.name}: ${(e as Error).message}`);
+      rows.push(html`<tr><th scope="row">${t.name}</th><td colspan="4" class="none">could not read: ${(e as Error).message}</td></tr>`);
+    }
+  }
+  const head = ['image', 'photo', 'predicted', 'true', 'overlay'].map((h) => html`<th scope="col">${h}</th>`);
+  return html`<section id="photos"><h2>Test photos</h2>
+<table class="photos"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>
+<p class="note">Overlay: <span class="key hit"></span> predicted and true foreground, <span class="key fp"></span>
+predicted only, <span class="key fn"></span> true only.</p></section>`;
+}
