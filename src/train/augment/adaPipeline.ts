@@ -34,6 +34,14 @@ export const bgc: AdaSettings = {
   brightnessStd: 0.2, contrastStd: 0.5, hueMax: 1, saturationStd: 1,
 };
 
+/**
+ * The segmentation pipeline 'color' (spec §10.2, `seg_augment.AugmentPipe`): brightness, contrast, luma flip, hue
+ * and saturation only, each with probability p (0.5) per sample.
+ */
+export const colorOnly: AdaSettings = {
+  ...bgc, xflip: 0, rotate90: 0, xint: 0, scale: 0, rotate: 0, aniso: 0, xfrac: 0,
+};
+
 export class AdaPipeline {
   /** Augmentation strength, adapted by the training loop (spec §6). */
   p = 0;
@@ -97,7 +105,10 @@ export class AdaPipeline {
       t = gate(t, s.xfrac * p, zerosLike(t), [b, 1]);
       gInv = gInv.matmul(translate2dInv(t.select(1, 0).mul(w), t.select(1, 1).mul(h), b, d));
     }
-    let x = this.geometric(images, gInv);
+    // As upstream, the geometric stage runs only when some geometric transform is enabled (the segmentation
+    // 'color' pipeline of spec §10.2 has none, and resampling would blur its images).
+    const hasGeometric = s.xflip > 0 || s.rotate90 > 0 || s.xint > 0 || s.scale > 0 || s.rotate > 0 || s.aniso > 0 || s.xfrac > 0;
+    let x = hasGeometric ? this.geometric(images, gInv) : images;
 
     // Colour: compose a 4×4 matrix acting on (r, g, b, 1).
     let cm = eye(4, 4, { device: d }).unsqueeze(0).expand([b, 4, 4]);

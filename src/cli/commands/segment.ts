@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// `ilsgan segment`: foreground masks and cutouts for photos of any size, format and mode, with a trained U-Net.
+import { Command } from '@commander-js/extra-typings';
+import cliProgress from 'cli-progress';
+import { segmentImages } from '../../seg/segment.js';
+import { device, positiveInt } from '../parse.js';
+
+export function makeSegmentCommand() {
+  return new Command('segment')
+    .description('segment photos with a trained model: out/masks/<name>.png (0/255) and out/cutouts/<name>.png (RGBA)')
+    .requiredOption('--model <dir>', 'model directory (the --out of ilsgan seg-train)')
+    .requiredOption('--input <path>', 'an image file or a folder of images (searched recursively)')
+    .requiredOption('--out <dir>', 'output folder; masks/ and cutouts/ mirror the input folder\'s layout')
+    .option('--batch <n>', 'images per forward pass', positiveInt, 32)
+    .option('--no-cutouts', 'write masks only')
+    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--no-progress', 'no progress bar')
+    .action(async (o) => {
+      const bar = o.progress && process.stderr.isTTY
+        ? new cliProgress.SingleBar({ format: 'segmenting {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
+        : null;
+      let started = false;
+      try {
+        const r = await segmentImages({
+          model: o.model, input: o.input, out: o.out, batch: o.batch, cutouts: o.cutouts, device: o.device,
+          onProgress: (done, total) => {
+            if (!bar) return;
+            if (!started) bar.start(total, 0);
+            started = true;
+            bar.update(done);
+          },
+          warn: (m) => {
+            bar?.stop();
+            started = false;
+            process.stderr.write(`warning: ${m}\n`);
+          },
+        });
+        bar?.stop();
+        process.stdout.write(`${JSON.stringify({ out: o.out, written: r.written, skipped: r.skipped.length, mean_foreground: Number(r.meanForeground.toFixed(4)) })}\n`);
+      } finally {
+        bar?.stop();
+      }
+    });
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+// The synthetic (image, mask) set for segmentation training (spec §10.2): files sorted by name, the first
+// int(0.9·n) for training and the rest for validation, decoded once into memory at the network's size.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import { decodeRgb, imageExtensions } from '../data/decode.js';
+import { listSome } from '../eval/maskFiles.js';
+import { resizeBilinearPil } from '../eval/pilBilinear.js';
+import type { SynthManifest } from '../gen/synthesize.js';
+import { InputError } from '../tensor/errors.js';
+import { mapLimit, packChw } from './photos.js';
+
+export interface SyntheticSet {
+  dir: string;
+  /** Samples, train + val. */
+  n: number;
+  train: number;
+  val: number;
+  /** Side of the synthetic images on disk (of the first one). */
+  imageSize: number;
+  /** Network side: images and training masks are at size×size. */
+  size: number;
+  /** Side of the validation masks (size, or 2·size for protocol 128). */
+  evalSize: number;
+  /** n·3·size² bytes, CHW per sample, RGB. */
+  images: Uint8Array;
+  /** n·size² bytes, 1 = foreground (mask value ≥ 128, spec §10.2). */
+  masks: Uint8Array;
+  /** val·evalSize² bytes for samples train…n−1 (the same bytes as `masks` when evalSize = size). */
+  valMasks: Uint8Array;
+  /** File names in order. */
+  names: string[];
+  /** From manifest.json, when the folder was written by `ilsgan generate`. */
+  source?: { run: string; checkpoint: string; kimg: number };
+}
+
+export interface LoadSyntheticOptions {
+  size: number;
+  evalSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Image and mask paths of a synthetic folder: from manifest.json, else images/+masks/ or the official img/+mask/. */
+export function syntheticFiles(dir: string): { images: string[]; masks: string[]; names: string[]; manifest?: SynthManifest } {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new InputError(`synthetic folder not found: ${dir}`, 'ERR_NO_SYNTHETIC', 'pass the --out folder of `ilsgan generate`');
+  }
+  const manifestPath = join(dir, 'manifest.json');
+  if (existsSync(manifestPath)) {
+    let m: SynthManifest;
+    try {
+      m = JSON.parse(readFileSync(manifestPath, 'utf8')) as SynthManifest;
+    } catch (e) {
+      throw new InputError(`cannot read ${manifestPath}: ${(e as Error).message}`, 'ERR_NO_SYNTHETIC');
+    }
+    if (m.format !== 'ilsgan-synthetic' || !Array.isArray(m.files) || !m.folders?.images || !m.folders?.masks) {
+      throw new InputError(`${manifestPath} is not an ilsgan synthetic-set manifest`, 'ERR_NO_SYNTHETIC');
+    }
+    const names = [...m.files].sort();
+    const missing = names.filter((f) => !existsSync(join(dir, m.folders.images, f)) || !existsSync(join(dir, m.folders.masks, f)));
+    if (missing.length > 0) {
+      throw new InputError(`${missing.length} samples listed in ${manifestPath} are missing an image or mask: ${listSome(missing)}`, 'ERR_NO_SYNTHETIC');
+    }
+    return {
+      images: names.map((f) => join(dir, m.folders.images, f)), masks: names.map((f) => join(dir, m.folders.masks, f)), names, manifest: m,
+    };
+  }
+  for (const [imgDir, maskDir] of [['images', 'masks'], ['img', 'mask']] as const) {
+    const a = join(dir, imgDir);
+    const b = join(dir, maskDir);
+    if (!existsSync(a) || !existsSync(b)) continue;
+    const list = (d: string) => readdirSync(d).filter((f) => !f.startsWith('.') && imageExtensions.has(extname(f).toLowerCase())).sort();
+    const imgs = list(a);
+    const maskSet = new Set(list(b));
+    const noMask = imgs.filter((f) => !maskSet.has(f));
+    if (noMask.length > 0) throw new InputError(`${noMask.length} images in ${a} have no mask of the same name in ${b}: ${listSome(noMask)}`, 'ERR_NO_SYNTHETIC');
+    return { images: imgs.map((f) => join(a, f)), masks: imgs.map((f) => join(b, f)), names: imgs };
+  }
+  throw new InputError(`${dir} has no manifest.json, images/ + masks/ or img/ + mask/`, 'ERR_NO_SYNTHETIC', 'pass the --out folder of `ilsgan generate`');
+}
+
+/** A mask file's first channel as 0/1 at side×side (PIL-style bilinear resize first when needed, then ≥ 128). */
+function maskAt(rgb: Uint8Array, width: number, height: number, side: number): Uint8Array {
+  const grey = new Uint8Array(width * height);
+  for (let i = 0; i < grey.length; i++) grey[i] = rgb[3 * i]!;
+  const g = width === side && height === side ? grey : resizeBilinearPil(grey, width, height, side, side);
+  const out = new Uint8Array(side * side);
+  for (let i = 0; i < out.length; i++) out[i] = g[i]! >= 128 ? 1 : 0;
+  return out;
+}
+
+/**
+ * Decodes a synthetic set once: images stretched to size×size (RGB), masks thresholded at size (training) and at
+ * evalSize (validation). Unreadable files are errors here: the set was written by us and must be complete.
+ * @throws InputError for a missing or malformed folder, fewer than 2 samples, or an unreadable file.
+ */
+export async function loadSyntheticSet(dir: string, o: LoadSyntheticOptions): Promise<SyntheticSet> {
+  const files = syntheticFiles(dir);
+  const n = files.names.length;
+  if (n < 2) throw new InputError(`${dir} has ${n} sample${n === 1 ? '' : 's'}; segmentation training needs at least 2 (90 % train, 10 % validation)`, 'ERR_NO_SYNTHETIC');
+  const size = o.size;
+  const evalSize = o.evalSize ?? size;
+  const train = Math.max(1, Math.min(n - 1, Math.floor(0.9 * n)));
+  const val = n - train;
+  let done = 0;
+  let imageSize = 0;
+  const decoded = await mapLimit(files.names, 8, async (name, i) => {
+    try {
+      const img = await decodeRgb(files.images[i]!);
+      const m = await decodeRgb(files.masks[i]!);
+      if (i === 0) imageSize = img.width;
+      const rgb = img.width === size && img.height === size ? img.rgb : (await decodeRgb(files.images[i]!, size)).rgb;
+      const mask = maskAt(m.rgb, m.width, m.height, size);
+      const valMask = i >= train && evalSize !== size ? maskAt(m.rgb, m.width, m.height, evalSize) : null;
+      o.onProgress?.(++done, n);
+      return { rgb, mask, valMask };
+    } catch (e) {
+      throw new InputError(`cannot read synthetic sample ${name} in ${dir}: ${(e as Error).message.split('\n')[0]}`, 'ERR_NO_SYNTHETIC');
+    }
+  });
+  const images = packChw(decoded.map((d) => d.rgb), size);
+  const masks = new Uint8Array(n * size * size);
+  decoded.forEach((d, i) => masks.set(d.mask, i * size * size));
+  let valMasks: Uint8Array;
+  if (evalSize === size) {
+    valMasks = masks.subarray(train * size * size);
+  } else {
+    valMasks = new Uint8Array(val * evalSize * evalSize);
+    decoded.slice(train).forEach((d, k) => valMasks.set(d.valMask!, k * evalSize * evalSize));
+  }
+  const m = files.manifest;
+  return {
+    dir: resolve(dir), n, train, val, imageSize, size, evalSize, images, masks, valMasks, names: files.names,
+    source: m ? { run: m.run, checkpoint: m.checkpoint, kimg: m.kimg } : undefined,
+  };
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+// Scores a trained segmenter on real images with ground-truth masks (spec §10.3–10.5): a folder of images and a
+// folder of masks paired by name, or the test split of a DRC CUB / Dogs / Cars folder (spec §2.2).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeRgb } from '../data/decode.js';
+import { detectLayout } from '../data/imageFolder.js';
+import { readNpyStrings } from '../data/npy.js';
+import { type MaskResize, binarise, listSome, masksByStem, readBinaryMask, rgbToGrey } from '../eval/maskFiles.js';
+import { resizeBilinearPil } from '../eval/pilBilinear.js';
+import { SegMetrics, type SegMetricsResult } from '../eval/segMetrics.js';
+import type { Device } from '../tensor/device.js';
+import { InputError } from '../tensor/errors.js';
+import { fromBytes } from '../tensor/ops/creation.js';
+import { noGrad, scope } from '../tensor/scope.js';
+import { type Segmenter, foregroundLogit, loadSegmenter, resizeLogits } from './model.js';
+import { type Box, decodePhoto, mapLimit, packChw, photoToInput } from './photos.js';
+
+/** One test image with its ground truth and how the official loader prepares them. */
+export interface TestPair {
+  stem: string;
+  image: string;
+  mask: string;
+  /** Crop applied to image and mask before resizing (CUB's box around the bird; spec §2.2). */
+  crop?: 'cub-bbox';
+  bbox?: readonly [number, number, number, number];
+  gtResize: MaskResize;
+}
+
+export interface EvaluateOptions {
+  model: string | Segmenter;
+  /** Folder of test images, or a DRC CUB / Dogs / Cars folder (then without `masks`). */
+  images: string;
+  /** Folder of ground-truth masks paired with `images` by file name without extension. */
+  masks?: string;
+  /** Side at which predictions and masks are compared (default: the model's evalSize, 64 or 128). */
+  size?: number;
+  /** How masks are resized (default: nearest; bilinear for CUB, as its loader). */
+  gtResize?: MaskResize;
+  batch?: number;
+  device?: Device;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvaluateResult extends SegMetricsResult {
+  /** 'folder', 'cub', 'dogs' or 'cars'. */
+  source: string;
+  size: number;
+  /** The network's input side. */
+  netSize: number;
+}
+
+/** Pairs images and masks by stem. @throws InputError listing the files without a partner on either side. */
+export function pairImagesWithMasks(imagesDir: string, masksDir: string, gtResize: MaskResize = 'nearest'): TestPair[] {
+  const images = masksByStem(imagesDir, 'image');
+  const masks = masksByStem(masksDir, 'ground-truth mask');
+  const noMask = [...images.keys()].filter((s) => !masks.has(s)).map((s) => images.get(s)!);
+  const noImage = [...masks.keys()].filter((s) => !images.has(s)).map((s) => masks.get(s)!);
+  if (noMask.length > 0 || noImage.length > 0) {
+    const parts: string[] = [];
+    if (noMask.length > 0) parts.push(`${noMask.length} image${noMask.length === 1 ? ' has' : 's have'} no mask in ${masksDir} (${listSome(noMask)})`);
+    if (noImage.length > 0) parts.push(`${noImage.length} mask${noImage.length === 1 ? ' has' : 's have'} no image in ${imagesDir} (${listSome(noImage)})`);
+    throw new InputError(`images and masks do not match: ${parts.join('; ')}`, 'ERR_MASK_MISMATCH', 'files are paired by name without extension');
+  }
+  return [...images.keys()].sort().map((stem) => ({ stem, image: join(imagesDir, images.get(stem)!), mask: join(masksDir, masks.get(stem)!), gtResize }));
+}
+
+/** The test split of a DRC dataset folder (spec §2.2), or null for a plain folder. */
+export function drcTestPairs(root: string): { source: string; pairs: TestPair[] } | null {
+  const layout = detectLayout(root);
+  if (layout === 'cub') {
+    const table = (file: string) => {
+      const m = new Map<string, string[]>();
+      for (const line of readFileSync(join(root, file), 'utf8').split('\n')) {
+        const [id, ...rest] = line.trim().split(/\s+/);
+        if (id && rest.length) m.set(id, rest);
+      }
+      return m;
+    };
+    const names = table('images.txt');
+    const split = table('train_val_test_split.txt');
+    if (!existsSync(join(root, 'bounding_boxes.txt'))) throw new InputError(`${root} looks like CUB but has no bounding_boxes.txt`, 'ERR_NO_IMAGES');
+    const boxes = table('bounding_boxes.txt');
+    const pairs: TestPair[] = [];
+    for (const [id, [name]] of names) {
+      if (split.get(id)?.[0] !== '2' || !name) continue;
+      const b = boxes.get(id)?.map(Number);
+      if (!b || b.length < 4 || b.some((v) => !Number.isFinite(v))) throw new InputError(`CUB image ${id} (${name}) has no bounding box`, 'ERR_NO_IMAGES');
+      pairs.push({
+        stem: name.replace(/\.[^./]+$/, ''), image: join(root, 'images', name), mask: join(root, 'segmentations', name.replace(/\.[^./]+$/, '.png')),
+        crop: 'cub-bbox', bbox: [b[0]!, b[1]!, b[2]!, b[3]!], gtResize: 'bilinear',
+      });
+    }
+    return { source: 'cub', pairs };
+  }
+  if (layout === 'dogs' || layout === 'cars') {
+    const tokens = readNpyStrings(join(root, layout === 'dogs' ? 'data_te_sel.npy' : 'data_mrcnn_test_select.npy'));
+    const dir = join(root, 'data_mrcnn', 'test', 'resized');
+    return {
+      source: layout,
+      pairs: tokens.map((t) => ({ stem: t, image: join(dir, `${t}_resized.png`), mask: join(dir, `${t}_maskresized.png`), gtResize: 'nearest' as const })),
+    };
+  }
+  return null;
+}
+
+/** CUB's test crop (spec §2.2): a square of side 1.5·max(w, h) centred on the box, cut at the image border. */
+export function cubCropBox(bbox: readonly [number, number, number, number], width: number, height: number): Box {
+  const [x, y, w, h] = bbox;
+  const r = Math.trunc(0.75 * Math.max(w, h));
+  const cx = Math.trunc((2 * x + w) / 2);
+  const cy = Math.trunc((2 * y + h) / 2);
+  return [Math.max(0, cx - r), Math.max(0, cy - r), Math.min(width, cx + r), Math.min(height, cy + r)];
+}
+
+async function readCroppedMask(path: string, box: Box, size: number): Promise<Uint8Array> {
+  let d: Awaited<ReturnType<typeof decodeRgb>>;
+  try {
+    d = await decodeRgb(path);
+  } catch (e) {
+    throw new InputError(`cannot read mask ${path}: ${(e as Error).message}`, 'ERR_MASK_FILE');
+  }
+  const grey = rgbToGrey(d.rgb);
+  const [l, t, r, b] = [Math.min(box[0], d.width - 1), Math.min(box[1], d.height - 1), Math.min(box[2], d.width), Math.min(box[3], d.height)];
+  const w = Math.max(1, r - l);
+  const h = Math.max(1, b - t);
+  const crop = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) crop.set(grey.subarray((t + y) * d.width + l, (t + y) * d.width + l + w), y * w);
+  return binarise(resizeBilinearPil(crop, w, h, size, size));
+}
+
+/**
+ * Predicts every test image and scores the predictions with spec §10.5's metrics at size×size.
+ * @throws InputError for missing/unmatched files (listing them) or unreadable images and masks.
+ */
+export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateResult> {
+  let source = 'folder';
+  let pairs: TestPair[];
+  if (o.masks === undefined) {
+    const drc = existsSync(o.images) ? drcTestPairs(o.images) : null;
+    if (!drc) throw new InputError(`${o.images} is not a DRC CUB/Dogs/Cars folder; give --masks <dir> with its ground-truth masks`, 'ERR_ARG');
+    source = drc.source;
+    pairs = drc.pairs;
+    const missing = pairs.flatMap((p) => [p.image, p.mask]).filter((f) => !existsSync(f));
+    if (missing.length > 0) throw new InputError(`${missing.length} test file${missing.length === 1 ? ' is' : 's are'} missing from ${o.images}: ${listSome(missing)}`, 'ERR_NO_IMAGES');
+    if (pairs.length === 0) throw new InputError(`no test images in ${o.images}`, 'ERR_NO_IMAGES');
+  } else {
+    pairs = pairImagesWithMasks(o.images, o.masks, o.gtResize ?? 'nearest');
+  }
+  const seg = typeof o.model === 'string' ? loadSegmenter(o.model, o.device ?? 'cpu') : o.model;
+  const size = o.size ?? seg.config.evalSize;
+  const s = seg.config.size;
+  const batch = o.batch ?? 32;
+  const metrics = new SegMetrics();
+  try {
+    for (let start = 0; start < pairs.length; start += batch) {
+      const chunk = pairs.slice(start, start + batch);
+      const loaded = await mapLimit(chunk, 8, async (p) => {
+        let photo: Awaited<ReturnType<typeof decodePhoto>>;
+        try {
+          photo = await decodePhoto(p.image);
+        } catch (e) {
+          throw new InputError(`cannot read test image ${p.image}: ${(e as Error).message.split('\n')[0]}`, 'ERR_IMAGE_FILE');
+        }
+        const box = p.crop === 'cub-bbox' && p.bbox ? cubCropBox(p.bbox, photo.width, photo.height) : undefined;
+        const input = await photoToInput(photo, s, box);
+        const gt = box ? await readCroppedMask(p.mask, box, size) : (await readBinaryMask(p.mask, size, o.gtResize ?? p.gtResize)).mask;
+        return { input, gt };
+      });
+      const preds = noGrad(() =>
+        scope(() => {
+          const x = fromBytes(packChw(loaded.map((l) => l.input), s), 'uint8', [loaded.length, 3, s, s], seg.device).float().div(127.5).sub(1);
+          const m = resizeLogits(foregroundLogit(seg.net, x), size, size).gt(0).to('uint8');
+          return m.cpu().data() as Uint8Array;
+        }),
+      );
+      loaded.forEach((l, k) => metrics.add(preds.subarray(k * size * size, (k + 1) * size * size), l.gt));
+      o.onProgress?.(Math.min(start + batch, pairs.length), pairs.length);
+    }
+  } finally {
+    if (typeof o.model === 'string') seg.dispose();
+  }
+  return { source, size, netSize: s, ...metrics.result() };
+}

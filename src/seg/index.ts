@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: MIT
+// The segmentation stage (spec §10): train a U-Net on synthetic pairs, segment photos, score against masks.
+export { UNet } from '../models/unet.js';
+export { type SyntheticSet, loadSyntheticSet, syntheticFiles } from './data.js';
+export { type SegTrainOptions, type SegTrainResult, trainSegmenter } from './train.js';
+export { type Segmenter, type SegmenterConfig, loadSegmenter, saveSegmenter, foregroundLogit } from './model.js';
+export { type SegmentOptions, type SegmentResult, segmentImages, segmentFolders } from './segment.js';
+export { type EvaluateOptions, type EvaluateResult, evaluateSegmenter, drcTestPairs, pairImagesWithMasks } from './evaluate.js';
