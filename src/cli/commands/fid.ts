@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// `ilsgan fid --run <dir> --inception <file>`: FID and KID of a checkpoint's G_ema against the training images
+// (spec §12); `--select` picks the checkpoint with the lowest FID (or the latest without weights).
+import { Command } from '@commander-js/extra-typings';
+import cliProgress from 'cli-progress';
+import { fid } from '../../eval/fid.js';
+import { selectCheckpoint } from '../../eval/selectCheckpoint.js';
+import { device, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
+
+export function makeFidCommand() {
+  return new Command('fid')
+    .description('FID and KID of a trained run\'s G_ema composites (ψ = 1, random noise) against its training images')
+    .requiredOption('--run <dir>', 'training run directory (the --out of ilsgan train)')
+    .option('--checkpoint <name>', 'checkpoint name (ckpt-000004560) or path; default: the latest')
+    .option('--inception <file>', 'FID Inception-v3 weights as safetensors (docs/fid.md); required unless --select')
+    .option('--n <n>', 'generated images', positiveInt, 10_000)
+    .option('--max-real <n>', 'use at most N training images (default: all, as the official metric)', positiveInt)
+    .option('--data <dir>', 'training data folder, if it moved since training')
+    .option('--select', 'score every checkpoint and print the one to use (lowest FID; the latest without --inception)')
+    .option('--max-kimg <k>', 'with --select: only checkpoints at or below this kimg (the official --topk)', positiveNumber)
+    .option('--seed <n>', 'seed of latents, noise and KID subsets', nonNegativeInt, 0)
+    .option('--batch <n>', 'images per Inception pass', positiveInt, 32)
+    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--no-progress', 'no progress bar')
+    .action(async (o) => {
+      const bar = o.progress && process.stderr.isTTY
+        ? new cliProgress.SingleBar({ format: '{phase} {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
+        : null;
+      let phase = '';
+      const onProgress = (p: 'real' | 'generated', done: number, total: number) => {
+        if (!bar) return;
+        if (p !== phase) {
+          bar.stop();
+          bar.start(total, 0, { phase: p === 'real' ? 'real images     ' : 'generated images' });
+          phase = p;
+        }
+        bar.update(done);
+      };
+      const common = { n: o.n, maxReal: o.maxReal, data: o.data, seed: o.seed, batch: o.batch, onProgress };
+      try {
+        if (o.select) {
+          const r = await selectCheckpoint(o.run, {
+            inception: o.inception, maxKimg: o.maxKimg, device: o.device, fid: common,
+            onCheckpoint: (name, i, total) => {
+              phase = '';
+              bar?.stop();
+              process.stderr.write(`scoring ${name} (${i + 1}/${total})\n`);
+            },
+          });
+          bar?.stop();
+          process.stdout.write(`${JSON.stringify(r)}\n`);
+          return;
+        }
+        if (o.inception === undefined) {
+          throw new Error('--inception <file> is required (see docs/fid.md), unless --select is given');
+        }
+        const r = await fid({ run: o.run, checkpoint: o.checkpoint, inception: o.inception, device: o.device, ...common });
+        bar?.stop();
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+      } finally {
+        bar?.stop();
+      }
+    });
+}
