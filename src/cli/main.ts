@@ -5,20 +5,34 @@
 import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { InputError, TensorError } from '../tensor/errors.js';
 import { makeDatasetCommand } from './commands/dataset.js';
+import { makeDemoCommand } from './commands/demo.js';
 import { makeEvalCommand } from './commands/eval.js';
+import { makeFidCommand } from './commands/fid.js';
 import { makeGenerateCommand } from './commands/generate.js';
 import { makeInfoCommand } from './commands/info.js';
+import { makeMiCommand } from './commands/mi.js';
+import { makePipelineCommand } from './commands/pipeline.js';
+import { makeReportCommand } from './commands/report.js';
+import { makeSegTrainCommand } from './commands/segTrain.js';
+import { makeSegmentCommand } from './commands/segment.js';
 import { makeTrainCommand } from './commands/train.js';
 
 const program = new Command('ilsgan')
   .description('unsupervised foreground/background segmentation with layered GANs (ILSGAN)')
   .showHelpAfterError()
   .exitOverride()
+  .addCommand(makeDemoCommand())
+  .addCommand(makePipelineCommand())
   .addCommand(makeInfoCommand())
   .addCommand(makeTrainCommand())
   .addCommand(makeDatasetCommand())
   .addCommand(makeGenerateCommand())
-  .addCommand(makeEvalCommand());
+  .addCommand(makeSegTrainCommand())
+  .addCommand(makeSegmentCommand())
+  .addCommand(makeEvalCommand())
+  .addCommand(makeReportCommand())
+  .addCommand(makeMiCommand())
+  .addCommand(makeFidCommand());
 // addCommand() does not pass settings down (unlike .command()): without this, a subcommand's usage error (a bad
 // flag value, a missing required option) would exit 1 on its own instead of reaching the handler below (exit 2).
 const inheritSettings = (c: CommandUnknownOpts): void => {

@@ -19,6 +19,16 @@ export interface NetworkConfig {
   /** Minibatch-std group size (4) and channels (1). */
   mbstdGroupSize: number;
   mbstdChannels: number;
+  /**
+   * Not in the paper (default 0 = none): a fixed centred bump β·clamp(1 − (d/r₀)², −1, 1) added to the alpha
+   * logit, with d the distance from the centre and r₀ the radius of a disc covering 30 % of the frame. At the
+   * start the mask is then a centred disc; the network can move or reshape it (it only has to outweigh β). A
+   * prior for object-centred data, used by the demo to skip the early phase where masks settle on a corner, an
+   * edge or nothing at all.
+   */
+  maskPrior?: number;
+  /** kimg over which the mask prior fades linearly to 0 (then the generator is the paper's); absent = never. */
+  maskPriorKimg?: number;
 }
 
 export const presets = {
@@ -66,5 +76,7 @@ export function checkConfig(c: NetworkConfig): NetworkConfig {
   for (const k of ['zDim', 'wDim', 'mappingLayers', 'channelBase', 'channelMax', 'mbstdGroupSize', 'mbstdChannels'] as const) {
     if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
   }
+  if (c.maskPrior !== undefined && !Number.isFinite(c.maskPrior)) throw new RangeError(`maskPrior must be a number, got ${c.maskPrior}`);
+  if (c.maskPriorKimg !== undefined && !(c.maskPriorKimg > 0)) throw new RangeError(`maskPriorKimg must be positive, got ${c.maskPriorKimg}`);
   return c;
 }

@@ -3,6 +3,7 @@
 // foreground's 4th channel is the alpha logit; composite = (1 − m)·bg + m·fg.
 import type { NoiseMode } from '../nn/layers/synthesisLayer.js';
 import { Module } from '../nn/module.js';
+import { tensor } from '../tensor/ops/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type NetworkConfig, checkConfig } from './config.js';
 import { MappingNetwork } from './mapping.js';
@@ -42,11 +43,24 @@ export class LayeredGenerator extends Module {
   readonly bg: Generator;
   readonly fg: Generator;
 
+  /** [1, 1, S, S] fixed alpha-logit offset (config.maskPrior), or null. */
+  private readonly maskOffset: Tensor | null;
+  /** Factor on the mask prior: 1 at the start, fading with `setKimg` when config.maskPriorKimg is set. */
+  priorScale = 1;
+
   constructor(readonly config: NetworkConfig) {
     super();
     checkConfig(config);
+    this.maskOffset = config.maskPrior ? this.addBuffer('mask_prior', centredBump(config.resolution, config.maskPrior)) : null;
     this.bg = this.addModule('bg', new Generator(config, 3));
     this.fg = this.addModule('fg', new Generator(config, 4));
+  }
+
+  /** Sets the mask prior's factor for training progress `kimg` (linear fade over config.maskPriorKimg). */
+  setKimg(kimg: number): this {
+    const k = this.config.maskPriorKimg;
+    this.priorScale = k === undefined ? 1 : Math.max(0, 1 - kimg / k);
+    return this;
   }
 
   /** z [N, zDim] → all layers (un-perturbed). */
@@ -54,9 +68,23 @@ export class LayeredGenerator extends Module {
     const bg = this.bg.forward(z, noiseMode);
     const out = this.fg.forward(z, noiseMode);
     const fg = out.narrow(1, 0, 3);
-    const mask = out.narrow(1, 3, 1).sigmoid();
+    const logit = out.narrow(1, 3, 1);
+    const mask = (this.maskOffset && this.priorScale > 0 ? logit.add(this.maskOffset.mul(this.priorScale)) : logit).sigmoid();
     return { bg, fg, mask, img: composite(bg, fg, mask) };
   }
+}
+
+/** β·clamp(1 − (d/r₀)², −1, 1) on an S×S grid (pixel centres), r₀ = √(0.3/π)·S: [1, 1, S, S]. */
+export function centredBump(size: number, beta: number): Tensor {
+  const r0 = Math.sqrt(0.3 / Math.PI) * size;
+  const v = new Float32Array(size * size);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const d2 = ((x + 0.5 - size / 2) ** 2 + (y + 0.5 - size / 2) ** 2) / (r0 * r0);
+      v[y * size + x] = beta * Math.min(1, Math.max(-1, 1 - d2));
+    }
+  }
+  return tensor(v, { shape: [1, 1, size, size] });
 }
 
 /** (1 − m)·bg + m·fg = bg + m·(fg − bg). */

@@ -185,6 +185,7 @@ export function loadGeneratorEma(runDir: string, ref?: string, device: Device = 
   try {
     G.loadStateDict(tensors, { prefix: 'G_ema.' });
     G.to(device).eval().requiresGrad_(false);
+    G.setKimg(state.curNimg / 1000);
   } catch (e) {
     G.dispose();
     throw e;

@@ -215,6 +215,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         tickImages = 0;
       }
       if (trainer.curNimg >= nextSnapshot || done) {
+        trainer.Gema.setKimg(trainer.kimg);
         await writeSampleGrid(join(run.out, `samples-${(trainer.curNimg / 1000).toFixed(3).padStart(9, '0')}kimg.png`), trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
         while (nextSnapshot <= trainer.curNimg) nextSnapshot += snapshotKimg * 1000;
       }

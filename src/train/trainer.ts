@@ -202,6 +202,8 @@ export class IlsTrainer {
   /** One full iteration on a batch of reals [N, 3, S, S] in [−1, 1]. */
   step(reals: Tensor): void {
     const n = reals.shape[0];
+    this.G.setKimg(this.curNimg / 1000);
+    this.Gema.setKimg(this.curNimg / 1000);
     this.gMain(n);
     // Greg (every gRegInterval iterations) computes nothing: path-length regularisation is off (spec §7.7).
     this.dMain(reals);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as t from '../../src/index.js';
 import { type NetworkConfig, presets } from '../../src/models/config.js';
 import { Discriminator } from '../../src/models/discriminator.js';
-import { LayeredGenerator } from '../../src/models/layeredGenerator.js';
+import { LayeredGenerator, centredBump } from '../../src/models/layeredGenerator.js';
 import { assertClose } from '../helpers/assertClose.js';
 import { repoRoot } from '../helpers/childProcess.js';
 import { noLeak } from '../helpers/noLeak.js';
@@ -159,6 +159,35 @@ describe('tiny32 forward', () => {
           const l2 = g.forward(t.randn([n, net.zDim]), 'const');
           assert.ok(l2.bg.sub(l.bg).abs().sum().item() > 0);
           assert.ok(l2.fg.sub(l.fg).abs().sum().item() > 0);
+        });
+      } finally {
+        g.dispose();
+      }
+    });
+  });
+
+  test('demo deviation: maskPrior adds a centred bump to the alpha logit and fades to nothing over maskPriorKimg', () => {
+    noLeak(() => {
+      t.manualSeed(2);
+      const g = new LayeredGenerator({ ...net, maskPrior: 4, maskPriorKimg: 10 });
+      try {
+        t.scope(() => {
+          const plain = new LayeredGenerator(net);
+          assert.equal(g.numParameters(), plain.numParameters()); // a buffer, not a parameter
+          plain.dispose();
+          const bump = centredBump(s, 4);
+          const b = bump.toArray();
+          assert.equal(Math.max(...b), b[(s / 2) * s + s / 2]); // peak at the centre
+          assert.equal(b[0], -4); // corners at −β
+          const area = b.filter((v) => v > 0).length / b.length;
+          assert.ok(Math.abs(area - 0.3) < 0.02, `positive area ${area}`);
+          const z = t.randn([n, net.zDim]);
+          const logit = g.fg.forward(z, 'const').narrow(1, 3, 1);
+          for (const [kimg, scale] of [[0, 1], [2.5, 0.75], [10, 0], [30, 0]] as const) {
+            g.setKimg(kimg);
+            assert.equal(g.priorScale, scale);
+            assertClose(g.forward(z, 'const').mask, logit.add(bump.mul(scale)).sigmoid(), { rtol: 1e-5, atol: 1e-6 });
+          }
         });
       } finally {
         g.dispose();

@@ -33,6 +33,7 @@ export function makeTrainCommand() {
     .option('--ada-target <r>', 'ADA target r_t (0.6)', nonNegativeNumber)
     .option('--aug-p <p>', 'fixed augmentation probability instead of adapting it', nonNegativeNumber)
     .option('--perturb <on|off>', 'Tx: random shift of the foreground layer (on)', onOff)
+    .option('--shift <f>', 'Tx: largest shift as a fraction of the side (0.125)', nonNegativeNumber)
     .option('--bin-weight <w>', 'mask binarisation weight (2)', nonNegativeNumber)
     .option('--msize-weight <w>', 'minimum mask size weight (2)', nonNegativeNumber)
     .option('--min-mask <f>', 'minimum mask fraction (0.25)', nonNegativeNumber)
@@ -62,7 +63,7 @@ export function makeTrainCommand() {
         ils: o.ils, ilsDistribution: o.ilsDist, ilsSchedule: o.ilsSchedule, ilsSigma: o.ilsSigma,
         ilsInitialSigma: o.ilsInitialSigma, ilsSwitchKimg: o.ilsSwitchKimg,
         ada: o.ada, adaTarget: o.adaTarget, adaInitialP: o.augP, adaFixed: o.augP === undefined ? undefined : true,
-        perturb: o.perturb, binWeight: o.binWeight, msizeWeight: o.msizeWeight, minMaskSize: o.minMask,
+        perturb: o.perturb, xintMax: o.shift, binWeight: o.binWeight, msizeWeight: o.msizeWeight, minMaskSize: o.minMask,
         maxMaskSize: o.maxMask, seed: o.seed,
       };
       const options = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>;

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+// `ilsgan pipeline`: train → select checkpoint → generate → seg-train → eval → report, resumable stage by stage.
+import { Command } from '@commander-js/extra-typings';
+import { type PresetName, presets } from '../../models/config.js';
+import { type PipelineResult, runPipeline } from '../../pipeline/pipeline.js';
+import { formatSeconds } from '../../pipeline/stages.js';
+import type { TrainOptions } from '../../train/options.js';
+import { choice, device, nonNegativeNumber, onOff, positiveInt, positiveNumber } from '../parse.js';
+
+/** The metrics next to the trivial baselines, on stdout: a table, then one JSON line. */
+export function printOutcome(r: PipelineResult): void {
+  const f = (v: number | null | undefined) => (v === null || v === undefined ? '   n/a' : v.toFixed(3));
+  const rows: [string, { DRC_IoU: number | null; DRC_DICE: number | null; IoU: number | null }][] = [
+    ['ilsgan', r.eval],
+    ['all foreground', r.baselines.all_foreground],
+    ['centred ellipse', r.baselines.centred_ellipse],
+  ];
+  const total = Object.values(r.seconds).reduce((a, b) => a + b, 0);
+  process.stdout.write(
+    [
+      `${r.eval.images} test images at ${r.eval.size}²        DRC_IoU  DRC_DICE  IoU`,
+      ...rows.map(([name, m]) => `  ${name.padEnd(30)} ${f(m.DRC_IoU)}    ${f(m.DRC_DICE)}   ${f(m.IoU)}`),
+      `report: ${r.report}  (stages took ${formatSeconds(total)})`,
+      JSON.stringify({
+        DRC_IoU: r.eval.DRC_IoU, DRC_DICE: r.eval.DRC_DICE, IoU: r.eval.IoU, mIoU: r.eval.mIoU, pACC: r.eval.pACC,
+        baselines: { all_foreground: r.baselines.all_foreground.DRC_IoU, centred_ellipse: r.baselines.centred_ellipse.DRC_IoU },
+        checkpoint: r.checkpoint.name, report: r.report, seconds: Object.fromEntries(Object.entries(r.seconds).map(([k, v]) => [k, Number(v.toFixed(1))])),
+      }),
+      '',
+    ].join('\n'),
+  );
+}
+
+export function makePipelineCommand() {
+  return new Command('pipeline')
+    .description('train → select checkpoint → generate → seg-train → eval → report, resumable stage by stage')
+    .requiredOption('--data <path>', 'training images: folder, DRC CUB/Dogs/Cars folder, or "demo"')
+    .requiredOption('--out <dir>', 'output folder (run it again to resume at the first unfinished stage)')
+    .option('--test-images <dir>', 'real test images (or a DRC folder with its test split)')
+    .option('--test-masks <dir>', 'their ground-truth masks, paired by file name')
+    .option('--config <name>', `GAN preset: ${Object.keys(presets).join(', ')}`, choice(Object.keys(presets) as PresetName[]), 'ils64' as PresetName)
+    .requiredOption('--kimg <k>', 'GAN training length in kimg', positiveNumber)
+    .option('--batch <n>', 'GAN minibatch (32)', positiveInt)
+    .option('--ils <on|off>', 'the ILS term (on)', onOff)
+    .option('--shift <f>', 'Tx: largest shift as a fraction of the side (0.125)', nonNegativeNumber)
+    .option('--max-mask <f>', 'maximum mask fraction hinge (off)', positiveNumber)
+    .option('--seed <n>', 'GAN seed (0)', positiveInt)
+    .option('--inception <file>', 'Inception weights (safetensors) for FID-based checkpoint selection')
+    .option('--n-synthetic <n>', 'synthetic pairs to generate (10000)', positiveInt, 10000)
+    .option('--seg-iters <n>', 'U-Net iterations (6000)', positiveInt)
+    .option('--seg-width <n>', 'U-Net width (64)', positiveInt)
+    .option('--seg-size <s>', 'U-Net input side (64)', positiveInt)
+    .option('--protocol <p>', "segmentation protocol: '64' or '128' (spec §10.4)", choice(['64', '128'] as const))
+    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--no-progress', 'plain log lines instead of progress bars')
+    .action(async (o) => {
+      if (o.data !== 'demo' && !o.testImages) throw new Error('pipeline needs --test-images (and --test-masks unless it is a DRC folder)');
+      const flags: Partial<TrainOptions> = { batch: o.batch, ils: o.ils, xintMax: o.shift, maxMaskSize: o.maxMask, seed: o.seed };
+      const r = await runPipeline({
+        data: o.data, out: o.out, config: o.config, kimg: o.kimg,
+        train: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>,
+        test: o.testImages ? { images: o.testImages, masks: o.testMasks } : undefined,
+        inception: o.inception, synthetic: o.nSynthetic,
+        seg: { iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol },
+        device: o.device, progress: o.progress && Boolean(process.stderr.isTTY),
+      });
+      printOutcome(r);
+    });
+}

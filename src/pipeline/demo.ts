@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+// `npm run demo`: the whole method, offline, on the built-in procedural data, within 15 minutes on 2 CPU cores.
+// The recipe below deviates from the paper's settings where a 2-core, 15-minute budget needs it; every
+// deviation is listed in `demoDeviations` (shown in the report and the README) with the measurement behind it.
+import type { NetworkConfig } from '../models/config.js';
+import { presets } from '../models/config.js';
+import type { TrainOptions } from '../train/options.js';
+import { type PipelineOptions, type PipelineResult, runPipeline } from './pipeline.js';
+
+/**
+ * The demo's GAN: 32², 32 channels at every resolution, z/w of 128, 2 mapping layers, and a centred prior on
+ * the mask logit that fades out over the first 10 kimg (from then on the generator is the paper's).
+ */
+export const demoNetwork: NetworkConfig = {
+  ...presets.tiny32, channelMax: 32, zDim: 128, wDim: 128, maskPrior: 4, maskPriorKimg: 10,
+};
+
+/** The demo's GAN training options (the rest are the paper's). */
+export const demoTrainOptions: Partial<TrainOptions> = { batch: 32, maxMaskSize: 0.5 };
+
+/** Why each setting differs from the paper (spec §16), for the report and the README. */
+export const demoDeviations: { setting: string; paper: string; demo: string; why: string }[] = [
+  {
+    setting: 'network', paper: '64² or 128², up to 256 channels, z/w 512, 8 mapping layers',
+    demo: '32², 32 channels, z/w 128, 2 mapping layers', why: 'about 6× more images per second on 2 CPU cores',
+  },
+  { setting: 'training length', paper: '8000 kimg', demo: '20 kimg', why: 'the 15-minute budget' },
+  {
+    setting: 'mask prior', paper: 'none',
+    demo: 'a centred bump (±4) added to the alpha logit, fading linearly to 0 over the first 10 kimg',
+    why: 'without it, short runs settled on masks covering a corner, an edge, half the frame or nothing (measured)',
+  },
+  { setting: 'mask size', paper: '≥ 25 %', demo: '25–50 % (an upper hinge, weight 2)', why: 'keeps the all-foreground solution out of reach' },
+  {
+    setting: 'segmenter', paper: 'U-Net width 64 at 64², batch 64, 6000 iterations',
+    demo: 'width 16 at 32², batch 32, 400 iterations', why: 'the budget; validation IoU has flattened by then on this data',
+  },
+];
+
+export interface DemoRecipe {
+  kimg: number;
+  demoCount: number;
+  synthetic: number;
+  seg: NonNullable<PipelineOptions['seg']>;
+  testCount: number;
+}
+
+/** The full demo, and the ~1-minute smoke run of the same path (`--quick`, used by CI). */
+export function demoRecipe(quick: boolean): DemoRecipe {
+  return quick
+    ? { kimg: 0.256, demoCount: 512, synthetic: 256, seg: { iterations: 30, batch: 32, width: 8, size: 32, valEvery: 15 }, testCount: 64 }
+    : { kimg: 20, demoCount: 4000, synthetic: 2000, seg: { iterations: 400, batch: 32, width: 16, size: 32, valEvery: 100 }, testCount: 300 };
+}
+
+export interface DemoOptions {
+  out: string;
+  quick?: boolean;
+  progress?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function runDemo(o: DemoOptions): Promise<PipelineResult> {
+  const r = demoRecipe(Boolean(o.quick));
+  return runPipeline({
+    data: 'demo',
+    out: o.out,
+    config: demoNetwork,
+    kimg: r.kimg,
+    train: demoTrainOptions,
+    demoCount: r.demoCount,
+    synthetic: r.synthetic,
+    seg: r.seg,
+    testCount: r.testCount,
+    route: o.quick ? 'smoke run (--quick): trained from scratch for a few iterations; the numbers mean nothing' : 'trained from scratch',
+    title: o.quick ? 'ilsgan demo (quick smoke run)' : 'ilsgan demo: procedural objects',
+    facts: demoDeviations.map((d) => ({ label: `deviation: ${d.setting}`, value: `${d.demo} (paper: ${d.paper}): ${d.why}` })),
+    progress: o.progress,
+    log: o.log,
+  });
+}

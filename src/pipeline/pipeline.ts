@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+// The whole method in one call (spec §1): train the layered GAN → select a checkpoint → generate synthetic
+// (image, mask) pairs → train the U-Net on them → evaluate on real test images with ground truth (with the two
+// trivial baselines on the same set) → segment a few test photos → write an HTML report. Every stage is
+// resumable: a finished stage is recorded in `<out>/stages/` and skipped when the pipeline runs again.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writePng } from '../data/decode.js';
+import { proceduralSample, proceduralSeed } from '../data/procedural.js';
+import { scoreBaselines, type BaselineResults } from '../eval/baselines.js';
+import { masksByStem, readBinaryMask } from '../eval/maskFiles.js';
+import { selectCheckpoint, type CheckpointSelection } from '../eval/selectCheckpoint.js';
+import { synthesize } from '../gen/synthesize.js';
+import { type NetworkConfig, type PresetName, presets } from '../models/config.js';
+import { evaluateSegmenter, type EvaluateResult } from '../seg/evaluate.js';
+import { segmentImages } from '../seg/segment.js';
+import { trainSegmenter } from '../seg/train.js';
+import type { Device } from '../tensor/device.js';
+import { InputError } from '../tensor/errors.js';
+import { train } from '../train/loop.js';
+import type { TrainOptions } from '../train/options.js';
+import { writeReport } from '../report/index.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { Stages, formatSeconds } from './stages.js';
+
+/** Stage names in order (folders and records under `<out>`). */
+export const stageNames = ['testset', 'train', 'select', 'generate', 'segtrain', 'eval', 'examples', 'report'] as const;
+export type StageName = (typeof stageNames)[number];
+
+export interface PipelineOptions {
+  /** Training images: a folder, a DRC CUB/Dogs/Cars folder, or 'demo' (the procedural set). */
+  data: string;
+  out: string;
+  /** GAN network: a preset or a full config. */
+  config: PresetName | NetworkConfig;
+  /** GAN training length in kimg. */
+  kimg: number;
+  /** GAN training option overrides. */
+  train?: Partial<TrainOptions>;
+  /** Procedural training images when data = 'demo'. */
+  demoCount?: number;
+  /** Real test images with ground-truth masks: a folder pair, or a DRC folder (masks omitted). For data = 'demo'
+   *  the procedural test split is written to `<out>/testset` when this is omitted. */
+  test?: { images: string; masks?: string };
+  /** Procedural test images written for data = 'demo' without `test` (300). */
+  testCount?: number;
+  /** Inception weights (safetensors) for FID-based checkpoint selection; without them the fallback is used. */
+  inception?: string;
+  /** Synthetic pairs to generate (10 000 as the official auto route). */
+  synthetic?: number;
+  /** Segmenter training overrides (spec defaults otherwise). */
+  seg?: { iterations?: number; batch?: number; width?: number; size?: number; protocol?: '64' | '128'; valEvery?: number };
+  /** Test photos shown in the report. */
+  examples?: number;
+  /** How the report names the route (e.g. "trained from scratch"). */
+  route?: string;
+  /** Extra facts for the report. */
+  facts?: { label: string; value: string | number | null }[];
+  title?: string;
+  device?: Device;
+  progress?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface PipelineResult {
+  out: string;
+  runDir: string;
+  checkpoint: CheckpointSelection;
+  eval: EvaluateResult;
+  baselines: BaselineResults;
+  report: string;
+  seconds: Record<string, number>;
+}
+
+/** Output locations under `out`. */
+export function pipelinePaths(out: string) {
+  return {
+    testset: join(out, 'testset'),
+    run: join(out, 'gan'),
+    synthetic: join(out, 'synthetic'),
+    segmenter: join(out, 'segmenter'),
+    eval: join(out, 'eval.json'),
+    examples: join(out, 'examples'),
+    report: join(out, 'report.html'),
+  };
+}
+
+/** Writes the procedural test split (images + masks) at `size`. */
+async function writeProceduralTestSet(dir: string, size: number, count: number): Promise<void> {
+  mkdirSync(join(dir, 'images'), { recursive: true });
+  mkdirSync(join(dir, 'masks'), { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const s = proceduralSample(size, proceduralSeed('test', i));
+    const name = `${String(i).padStart(6, '0')}.png`;
+    await writePng(join(dir, 'images', name), s.rgb, size, size, 3);
+    await writePng(join(dir, 'masks', name), s.mask, size, size, 1);
+  }
+}
+
+function resolutionOf(config: PresetName | NetworkConfig): number {
+  if (typeof config !== 'string') return config.resolution;
+  const net = (presets as Record<string, NetworkConfig>)[config];
+  if (!net) throw new InputError(`unknown config ${config}`, 'ERR_CONFIG', `choose one of ${Object.keys(presets).join(', ')}`);
+  return net.resolution;
+}
+
+/** Runs (or resumes) the pipeline; see PipelineOptions. */
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const paths = pipelinePaths(o.out);
+  const stages = new Stages(o.out, log);
+  const device = o.device ?? 'cpu';
+  const resolution = resolutionOf(o.config);
+
+  // Test images: the user's, or the procedural test split for the demo data.
+  let test = o.test;
+  if (!test) {
+    if (o.data !== 'demo') {
+      throw new InputError('the pipeline needs test images with ground-truth masks', 'ERR_ARG', 'give --test-images <dir> --test-masks <dir> (or a DRC folder as --test-images)');
+    }
+    const count = o.testCount ?? 300;
+    await stages.run('testset', `writing ${count} procedural test images with masks at ${resolution}²`, async () => {
+      await writeProceduralTestSet(paths.testset, resolution, count);
+      return { images: join(paths.testset, 'images'), masks: join(paths.testset, 'masks'), count };
+    });
+    test = { images: join(paths.testset, 'images'), masks: join(paths.testset, 'masks') };
+  }
+
+  await stages.run('train', `training the layered GAN to ${o.kimg} kimg in ${paths.run}`, async () => {
+    const resume = existsSync(join(paths.run, 'checkpoints')) && readdirSync(join(paths.run, 'checkpoints')).length > 0;
+    if (resume) log(`continuing the interrupted GAN run in ${paths.run}`);
+    const r = await train({
+      data: o.data, out: paths.run, config: o.config, kimg: o.kimg, device, options: o.train, demoCount: o.demoCount,
+      resume, progress: o.progress,
+    });
+    if (r.stoppedBy !== 'done') throw new InputError(`GAN training stopped (${r.stoppedBy}) at ${r.kimg.toFixed(2)} kimg`, 'ERR_INTERRUPTED', `run the same command again to continue`);
+    return { kimg: r.kimg, iterations: r.iterations, checkpoint: r.checkpoint };
+  });
+
+  const checkpoint = await stages.run('select', 'selecting the checkpoint', async () =>
+    selectCheckpoint(paths.run, { inception: o.inception, device, log }),
+  );
+
+  const n = o.synthetic ?? 10000;
+  await stages.run('generate', `generating ${n} synthetic pairs from ${checkpoint.name}`, async () => {
+    const m = await synthesize({ run: paths.run, checkpoint: checkpoint.name, n, out: paths.synthetic, device });
+    return { n: m.n, size: m.size, checkpoint: m.checkpoint };
+  });
+
+  const segSize = o.seg?.size ?? Math.min(64, resolution);
+  await stages.run('segtrain', `training the U-Net on the synthetic pairs (${segSize}²)`, async () => {
+    const r = await trainSegmenter({
+      synthetic: paths.synthetic, out: paths.segmenter, iterations: o.seg?.iterations, batch: o.seg?.batch, width: o.seg?.width,
+      size: segSize, protocol: o.seg?.protocol, valEvery: o.seg?.valEvery, device, progress: o.progress, log,
+    });
+    return { bestValIoU: r.bestValIoU, bestIteration: r.bestIteration };
+  });
+
+  const evaluation = await stages.run('eval', `evaluating on ${test.images}`, async () => {
+    const r = await evaluateSegmenter({ model: paths.segmenter, images: test.images, masks: test.masks, device });
+    // The trivial baselines on exactly the same masks, at the same size.
+    const truths: { mask: Uint8Array; width: number; height: number }[] = [];
+    if (test.masks) {
+      for (const file of masksByStem(test.masks, 'ground-truth mask').values()) {
+        const m = await readBinaryMask(join(test.masks, file), r.size);
+        truths.push({ mask: m.mask, width: m.width, height: m.height });
+      }
+    }
+    const baselines = scoreBaselines(truths);
+    writeFileAtomic(paths.eval, new TextEncoder().encode(`${JSON.stringify({ ...r, baselines }, null, 1)}\n`));
+    return { ...r, baselines };
+  });
+
+  const exampleCount = o.examples ?? 12;
+  const examples = await stages.run('examples', `segmenting the test photos (masks in ${paths.examples})`, async () => {
+    const r = await segmentImages({ model: paths.segmenter, input: test.images, out: paths.examples, cutouts: false, device });
+    const truthByStem = test.masks ? masksByStem(test.masks, 'ground-truth mask') : new Map<string, string>();
+    const images = [...masksByStem(test.images, 'image').entries()].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, exampleCount);
+    return images.map(([stem, image]) => {
+      const truth = truthByStem.get(stem);
+      return {
+        name: stem, image: join(test.images, image), pred: join(paths.examples, 'masks', `${stem}.png`),
+        truth: truth === undefined ? null : join(test.masks!, truth), written: r.written,
+      };
+    });
+  });
+
+  const report = await stages.run('report', `writing ${paths.report}`, async () => {
+    const { baselines, ...metrics } = evaluation;
+    const s = await writeReport(paths.report, {
+      title: o.title,
+      runDir: paths.run,
+      route: o.route,
+      stages: Object.entries(stages.seconds).map(([name, seconds]) => ({ name, seconds })),
+      facts: [
+        { label: 'checkpoint', value: `${checkpoint.name} (${checkpoint.method})` },
+        { label: 'synthetic pairs', value: n },
+        ...(o.facts ?? []),
+      ],
+      evaluation: metrics,
+      baselines,
+      testSetNote: `${metrics.images} test images at ${metrics.size}² from ${test.images}`,
+      testImages: examples,
+    });
+    return { path: s.path, missing: s.missing };
+  });
+
+  const total = Object.values(stages.seconds).reduce((a, b) => a + b, 0);
+  log(`pipeline finished: ${formatSeconds(total)} over all stages; report ${report.path}`);
+  const { baselines, ...metrics } = evaluation;
+  return { out: o.out, runDir: paths.run, checkpoint, eval: metrics as EvaluateResult, baselines, report: report.path, seconds: stages.seconds };
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// The demo pipeline's quick path, end to end: every stage runs once and leaves its record, the report and the
+// eval JSON (with both baselines on the same test set) are written; a second run skips every finished stage and
+// returns the same numbers; removing one stage's record reruns that stage only.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDemo } from '../../src/pipeline/demo.js';
+import { type PipelineResult, pipelinePaths, stageNames } from '../../src/pipeline/pipeline.js';
+
+let out = '';
+let first: PipelineResult;
+const lines: string[] = [];
+const log = (l: string) => lines.push(l);
+
+before(async () => {
+  out = mkdtempSync(join(tmpdir(), 'ilsgan-demo-test-'));
+  first = await runDemo({ out, quick: true, progress: false, log });
+});
+after(() => rmSync(out, { recursive: true, force: true }));
+
+test('quick demo: all stages ran, with a report, eval JSON, synthetic data and a segmenter', () => {
+  for (const s of stageNames) assert.ok(existsSync(join(out, 'stages', `${s}.json`)), `stage record ${s}`);
+  const p = pipelinePaths(out);
+  assert.ok(statSync(p.report).size > 10_000, 'report has content');
+  const html = readFileSync(p.report, 'utf8');
+  assert.match(html, /centred ellipse/i);
+  const ev = JSON.parse(readFileSync(p.eval, 'utf8'));
+  assert.equal(ev.images, 64);
+  for (const k of ['DRC_IoU', 'DRC_DICE', 'IoU', 'mIoU', 'pACC']) assert.equal(typeof ev[k], 'number', k);
+  assert.ok(ev.baselines.all_foreground.DRC_IoU > 0.1 && ev.baselines.all_foreground.DRC_IoU < 0.5);
+  assert.ok(ev.baselines.centred_ellipse.DRC_IoU > ev.baselines.all_foreground.DRC_IoU);
+  assert.equal(first.eval.DRC_IoU, ev.DRC_IoU);
+  assert.ok(existsSync(join(p.synthetic, 'manifest.json')));
+  assert.ok(existsSync(join(p.segmenter, 'model.safetensors')));
+  assert.ok(existsSync(join(p.examples, 'masks', '000000.png')));
+});
+
+test('a second run skips every finished stage and returns the same result', async () => {
+  lines.length = 0;
+  const again = await runDemo({ out, quick: true, progress: false, log });
+  assert.equal(lines.filter((l) => l.includes('skipped')).length, stageNames.length, lines.join('\n'));
+  assert.deepEqual(again.eval, first.eval);
+  assert.equal(again.checkpoint.name, first.checkpoint.name);
+});
+
+test('removing one stage record reruns that stage only', async () => {
+  rmSync(join(out, 'stages', 'report.json'));
+  rmSync(pipelinePaths(out).report);
+  lines.length = 0;
+  await runDemo({ out, quick: true, progress: false, log });
+  assert.equal(lines.filter((l) => l.includes('skipped')).length, stageNames.length - 1);
+  assert.ok(existsSync(pipelinePaths(out).report));
+});
