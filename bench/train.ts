@@ -62,6 +62,19 @@ for (const [k, v] of Object.entries(losses)) {
   if (!Number.isFinite(v)) throw new Error(`non-finite ${k} during the benchmark`);
 }
 
+// Op census over one more Dreg period, under libtorch's op hooks (not timed): ops dispatched per iteration
+// (autograd nodes excluded), and host synchronisations (`item`/`_local_scalar_dense`: a device→host read that
+// stalls a GPU queue). Issue 6 counts these on the CPU before a GPU is at hand.
+const census = t.profile(() => {
+  for (let i = 0; i < interval; i++) trainer.step(reals);
+  sync();
+});
+const dispatched = census.ops.filter((r) => r.name.startsWith('aten::'));
+const opsPerIter = dispatched.reduce((a, r) => a + r.count, 0) / interval;
+const syncsPerIter = dispatched.filter((r) => r.name === 'aten::_local_scalar_dense').reduce((a, r) => a + r.count, 0) / interval;
+const topOps = [...dispatched].sort((a, b) => b.count - a.count).slice(0, 8).map((r) => `${r.name.slice(6)} ${(r.count / interval).toFixed(0)}`);
+console.log(`op census: ${opsPerIter.toFixed(0)} aten ops/iteration, ${syncsPerIter.toFixed(2)} host syncs/iteration; most frequent: ${topOps.join(', ')}`);
+
 const perIter = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Number((v / iterations).toFixed(1))]));
 const sPerIter = totalMs / iterations / 1000;
 console.log(`ilsgan training benchmark: ${configName}, ${device}, batch ${batch}, ADA p ${augP} (fixed), ILS on, ${t.getNumThreads()} threads`);
@@ -78,6 +91,8 @@ console.log(
     s_per_iter: Number(sPerIter.toFixed(4)),
     img_per_s: Number((batch / sPerIter).toFixed(2)),
     ms_per_iter: perIter,
+    aten_ops_per_iter: Math.round(opsPerIter),
+    host_syncs_per_iter: Number(syncsPerIter.toFixed(3)),
   }),
 );
 trainer.dispose();
