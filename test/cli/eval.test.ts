@@ -3,27 +3,14 @@
 // 16-bit, palette); unmatched files and differing sizes exit 2 with an error that lists them; --size resizes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { repoRoot } from '../helpers/childProcess.js';
 import { assertClose } from '../helpers/assertClose.js';
+import { assertUserError, runCli } from '../helpers/cli.js';
 
-const cli = join(repoRoot, 'dist/src/cli/main.js');
 let root = '';
-
-function ilsgan(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000, cwd: root });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function assertUserError(r: ReturnType<typeof ilsgan>, pattern: RegExp): void {
-  assert.equal(r.status, 2, `exit status (stderr: ${r.stderr})`);
-  assert.match(r.stderr, pattern);
-  assert.doesNotMatch(r.stderr, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
-}
 
 function dir(name: string): string {
   const d = join(root, name);
@@ -87,6 +74,8 @@ function assertGoodMetrics(r: Record<string, unknown>): void {
     assertClose(r[`${k}_best`] as number, v, { rtol: 0, atol: 1e-12, message: `${k}_best` });
   }
 }
+
+const ilsgan = (args: string[]) => runCli(args, root, 60_000);
 
 describe('ilsgan eval', () => {
   test('--json: one line with the hand-computed metrics; --out writes the same JSON', () => {

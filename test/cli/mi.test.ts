@@ -3,14 +3,12 @@
 // and prints a summary line; bad input exits 2 without a stack trace.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../helpers/childProcess.js';
 import { writeSyntheticFolder } from '../helpers/syntheticFolder.js';
+import { assertUserError, runCli } from '../helpers/cli.js';
 
-const cli = join(repoRoot, 'dist/src/cli/main.js');
 let root = '';
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'ilsgan-mi-cli-test-'));
@@ -20,16 +18,7 @@ after(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-function ilsgan(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000, cwd: root });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function assertUserError(r: ReturnType<typeof ilsgan>, pattern: RegExp): void {
-  assert.equal(r.status, 2, `exit status (stderr: ${r.stderr})`);
-  assert.match(r.stderr, pattern);
-  assert.doesNotMatch(r.stderr, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
-}
+const ilsgan = (args: string[]) => runCli(args, root, 120_000);
 
 describe('ilsgan mi', () => {
   test('writes the JSON with ave_MI_train1/2 and ave_MI_train, and prints a summary', () => {

@@ -3,14 +3,12 @@
 // some corrupt files trains on the rest and says how many were skipped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { repoRoot } from '../helpers/childProcess.js';
+import { assertUserError, runCli } from '../helpers/cli.js';
 
-const cli = join(repoRoot, 'dist/src/cli/main.js');
 let root = '';
 
 before(() => {
@@ -20,19 +18,6 @@ after(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-function ilsgan(args: string[], timeout = 120_000) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout, cwd: root });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Exit 2, a readable `error:` line, no stack frames. */
-function assertUserError(r: ReturnType<typeof ilsgan>, pattern: RegExp): void {
-  assert.equal(r.status, 2, `exit status (stderr: ${r.stderr})`);
-  assert.match(r.stderr, pattern);
-  assert.doesNotMatch(r.stderr, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
-  assert.doesNotMatch(r.stderr, /InputError|TypeError|node:internal/);
-}
-
 function dir(name: string): string {
   const d = join(root, name);
   mkdirSync(d, { recursive: true });
@@ -40,6 +25,8 @@ function dir(name: string): string {
 }
 
 const tiny = ['--config', 'tiny32', '--kimg', '0.004', '--batch', '4', '--no-progress'];
+
+const ilsgan = (args: string[], timeout = 120_000) => runCli(args, root, timeout);
 
 describe('ilsgan train: bad data', () => {
   test('a folder that does not exist', () => {

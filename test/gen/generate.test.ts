@@ -4,7 +4,6 @@
 // a seed reproduces its files byte for byte, no tensor is left behind, and bad input exits 2 from the CLI.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +14,8 @@ import { type SynthManifest, synthFolders, synthesize } from '../../src/gen/synt
 import { checkpointDir } from '../../src/train/checkpoint.js';
 import { train } from '../../src/train/loop.js';
 import { fixedLatents } from '../../src/train/samples.js';
-import { repoRoot } from '../helpers/childProcess.js';
+import { assertUserError, runCli } from '../helpers/cli.js';
 
-const cli = join(repoRoot, 'dist/src/cli/main.js');
 const SIZE = 32;
 let root = '';
 let runDir = '';
@@ -50,16 +48,7 @@ async function readPng(path: string): Promise<{ data: Uint8Array; channels: numb
   return { data: new Uint8Array(data), channels: info.channels, width: info.width, height: info.height };
 }
 
-function ilsgan(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000, cwd: root });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function assertUserError(r: ReturnType<typeof ilsgan>, pattern: RegExp): void {
-  assert.equal(r.status, 2, `exit status (stderr: ${r.stderr})`);
-  assert.match(r.stderr, pattern);
-  assert.doesNotMatch(r.stderr, /^\s+at .+:\d+:\d+\)?$/m, 'no stack trace');
-}
+const ilsgan = (args: string[]) => runCli(args, root, 120_000);
 
 describe('synthesize()', () => {
   test('latents: sample i gets the same z whatever the batching (= fixedLatents)', () => {
