@@ -4,6 +4,7 @@
 // bugs print their stack (exit 1).
 import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { InputError, TensorError } from '../tensor/errors.js';
+import { makeCompositeCommand } from './commands/composite.js';
 import { makeDatasetCommand } from './commands/dataset.js';
 import { makeDemoCommand } from './commands/demo.js';
 import { makeEvalCommand } from './commands/eval.js';
@@ -26,6 +27,7 @@ const program = new Command('ilsgan')
   .addCommand(makeInfoCommand())
   .addCommand(makeTrainCommand())
   .addCommand(makeDatasetCommand())
+  .addCommand(makeCompositeCommand())
   .addCommand(makeGenerateCommand())
   .addCommand(makeSegTrainCommand())
   .addCommand(makeSegmentCommand())
