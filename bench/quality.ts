@@ -4,6 +4,7 @@
 // evaluated on the set's test images and masks next to the two trivial baselines. Each run is resumable
 // (runPipeline's stages) in <out>/ils-on and <out>/ils-off.
 //
+//   npm run bench:quality -- --config demo            # the demo's GAN recipe at 32², 20 kimg (about 25 min on 2 cores)
 //   npm run bench:quality -- --kimg K [ --config small64 --seed 0 --threads 1 --data data/tux/TuxComposite-animals-64
 //                            --out DIR --synthetic 4000 --seg-iterations 1000 --seg-width 16]
 //
@@ -12,7 +13,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as t from '../src/index.js';
-import { type PresetName, presets } from '../src/models/config.js';
+import { type NetworkConfig, type PresetName, presets } from '../src/models/config.js';
+import { demoNetwork, demoRecipe, demoTrainOptions } from '../src/pipeline/demo.js';
 import { runPipeline, type PipelineResult } from '../src/pipeline/pipeline.js';
 
 function flag(name: string): string | undefined {
@@ -21,12 +23,14 @@ function flag(name: string): string | undefined {
 }
 
 const data = flag('data') ?? 'data/tux/TuxComposite-animals-64';
-const config = (flag('config') ?? 'small64') as PresetName;
-if (!(config in presets)) throw new Error(`unknown config ${config}: ${Object.keys(presets).join(', ')}`);
+// 'demo' = the demo's GAN (network, mask prior, upper mask hinge: src/pipeline/demo.ts) at its length.
+const config = (flag('config') ?? 'small64') as PresetName | 'demo';
+if (!(config in presets) && config !== 'demo') throw new Error(`unknown config ${config}: demo, ${Object.keys(presets).join(', ')}`);
+const net: NetworkConfig = config === 'demo' ? demoNetwork : presets[config];
 // --kimg has no default yet: the img/s of small64 on the 2-core machine was not measured (bench:train did not
 // finish its warm-up within 5 minutes while other runs shared the cores). Size it to the budget from
 // `npm run bench:train -- --config small64 --threads 1` (img/s × seconds / 2000 for the two runs).
-const kimgFlag = flag('kimg');
+const kimgFlag = flag('kimg') ?? (config === 'demo' ? String(demoRecipe(false).kimg) : undefined);
 if (kimgFlag === undefined) {
   process.stderr.write('error: --kimg is required\nhint: img/s of `npm run bench:train -- --config small64 --threads 1` × seconds of budget / 2000\n');
   process.exit(2);
@@ -51,9 +55,10 @@ for (const ils of [true, false]) {
   const name = ils ? 'ils-on' : 'ils-off';
   process.stderr.write(`--- ${name}: ${config}, ${kimg} kimg, seed ${seed} → ${join(out, name)}\n`);
   results[name] = await runPipeline({
-    data: join(data, 'train/images'), out: join(out, name), config, kimg, train: { ils, seed },
+    data: join(data, 'train/images'), out: join(out, name), config: config === 'demo' ? net : config, kimg,
+    train: config === 'demo' ? { ...demoTrainOptions, ils, seed } : { ils, seed },
     test: { images: join(data, 'test/images'), masks: join(data, 'test/masks') },
-    synthetic, seg: { iterations: segIterations, width: segWidth, batch: 32, size: Math.min(64, presets[config].resolution), valEvery: Math.max(1, Math.floor(segIterations / 4)) },
+    synthetic, seg: { iterations: segIterations, width: segWidth, batch: 32, size: Math.min(64, net.resolution), valEvery: Math.max(1, Math.floor(segIterations / 4)) },
     route: `bench:quality ${name}`, title: `TuxComposite-animals, ${name}`, progress: false,
     log: (l) => process.stderr.write(`${l}\n`),
   });
