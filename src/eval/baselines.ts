@@ -29,17 +29,28 @@ export interface BaselineResults {
   centred_ellipse: SegMetricsResult;
 }
 
+/** Accumulates both baselines over ground-truth masks, image by image (like SegMetrics). */
+export class BaselineMetrics {
+  private readonly all = new SegMetrics();
+  private readonly ellipse = new SegMetrics();
+  private readonly ellipses = new Map<string, Uint8Array>();
+
+  add(mask: ArrayLike<number>, width: number, height: number): void {
+    this.all.add(new Uint8Array(width * height).fill(1), mask);
+    const key = `${width}x${height}`;
+    let e = this.ellipses.get(key);
+    if (!e) this.ellipses.set(key, (e = centredEllipse(width, height)));
+    this.ellipse.add(e, mask);
+  }
+
+  result(): BaselineResults {
+    return { all_foreground: this.all.result(), centred_ellipse: this.ellipse.result() };
+  }
+}
+
 /** Scores both baselines against ground-truth masks (each with its own width and height). */
 export function scoreBaselines(truths: Iterable<{ mask: ArrayLike<number>; width: number; height: number }>): BaselineResults {
-  const all = new SegMetrics();
-  const ellipse = new SegMetrics();
-  const ellipses = new Map<string, Uint8Array>();
-  for (const g of truths) {
-    all.add(new Uint8Array(g.width * g.height).fill(1), g.mask);
-    const key = `${g.width}x${g.height}`;
-    let e = ellipses.get(key);
-    if (!e) ellipses.set(key, (e = centredEllipse(g.width, g.height)));
-    ellipse.add(e, g.mask);
-  }
-  return { all_foreground: all.result(), centred_ellipse: ellipse.result() };
+  const b = new BaselineMetrics();
+  for (const g of truths) b.add(g.mask, g.width, g.height);
+  return b.result();
 }

@@ -3,21 +3,20 @@
 // (image, mask) pairs → train the U-Net on them → evaluate on real test images with ground truth (with the two
 // trivial baselines on the same set) → segment a few test photos → write an HTML report. Every stage is
 // resumable: a finished stage is recorded in `<out>/stages/` and skipped when the pipeline runs again.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writePng } from '../data/decode.js';
-import { proceduralSample, proceduralSeed } from '../data/procedural.js';
-import { scoreBaselines, type BaselineResults } from '../eval/baselines.js';
-import { masksByStem, readBinaryMask } from '../eval/maskFiles.js';
+import { writeProceduralSplit } from '../data/proceduralFiles.js';
+import type { BaselineResults } from '../eval/baselines.js';
+import { masksByStem } from '../eval/maskFiles.js';
 import { selectCheckpoint, type CheckpointSelection } from '../eval/selectCheckpoint.js';
 import { synthesize } from '../gen/synthesize.js';
-import { type NetworkConfig, type PresetName, presets } from '../models/config.js';
+import type { NetworkConfig, PresetName } from '../models/config.js';
 import { evaluateSegmenter, type EvaluateResult } from '../seg/evaluate.js';
 import { segmentImages } from '../seg/segment.js';
 import { trainSegmenter } from '../seg/train.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
-import { train } from '../train/loop.js';
+import { resolveConfig, train } from '../train/loop.js';
 import type { TrainOptions } from '../train/options.js';
 import { writeReport } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -85,32 +84,13 @@ export function pipelinePaths(out: string) {
   };
 }
 
-/** Writes the procedural test split (images + masks) at `size`. */
-async function writeProceduralTestSet(dir: string, size: number, count: number): Promise<void> {
-  mkdirSync(join(dir, 'images'), { recursive: true });
-  mkdirSync(join(dir, 'masks'), { recursive: true });
-  for (let i = 0; i < count; i++) {
-    const s = proceduralSample(size, proceduralSeed('test', i));
-    const name = `${String(i).padStart(6, '0')}.png`;
-    await writePng(join(dir, 'images', name), s.rgb, size, size, 3);
-    await writePng(join(dir, 'masks', name), s.mask, size, size, 1);
-  }
-}
-
-function resolutionOf(config: PresetName | NetworkConfig): number {
-  if (typeof config !== 'string') return config.resolution;
-  const net = (presets as Record<string, NetworkConfig>)[config];
-  if (!net) throw new InputError(`unknown config ${config}`, 'ERR_CONFIG', `choose one of ${Object.keys(presets).join(', ')}`);
-  return net.resolution;
-}
-
 /** Runs (or resumes) the pipeline; see PipelineOptions. */
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const paths = pipelinePaths(o.out);
   const stages = new Stages(o.out, log);
   const device = o.device ?? 'cpu';
-  const resolution = resolutionOf(o.config);
+  const resolution = resolveConfig(o.config).net.resolution;
 
   // Test images: the user's, or the procedural test split for the demo data.
   let test = o.test;
@@ -120,7 +100,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     }
     const count = o.testCount ?? 300;
     await stages.run('testset', `writing ${count} procedural test images with masks at ${resolution}²`, async () => {
-      await writeProceduralTestSet(paths.testset, resolution, count);
+      await writeProceduralSplit(paths.testset, 'test', { count, size: resolution, masks: true });
       return { images: join(paths.testset, 'images'), masks: join(paths.testset, 'masks'), count };
     });
     test = { images: join(paths.testset, 'images'), masks: join(paths.testset, 'masks') };
@@ -157,18 +137,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   });
 
   const evaluation = await stages.run('eval', `evaluating on ${test.images}`, async () => {
-    const r = await evaluateSegmenter({ model: paths.segmenter, images: test.images, masks: test.masks, device });
-    // The trivial baselines on exactly the same masks, at the same size.
-    const truths: { mask: Uint8Array; width: number; height: number }[] = [];
-    if (test.masks) {
-      for (const file of masksByStem(test.masks, 'ground-truth mask').values()) {
-        const m = await readBinaryMask(join(test.masks, file), r.size);
-        truths.push({ mask: m.mask, width: m.width, height: m.height });
-      }
-    }
-    const baselines = scoreBaselines(truths);
-    writeFileAtomic(paths.eval, new TextEncoder().encode(`${JSON.stringify({ ...r, baselines }, null, 1)}\n`));
-    return { ...r, baselines };
+    const { baselines, ...r } = await evaluateSegmenter({ model: paths.segmenter, images: test.images, masks: test.masks, device, baselines: true });
+    const result = { ...r, baselines: baselines! };
+    writeFileAtomic(paths.eval, new TextEncoder().encode(`${JSON.stringify(result, null, 1)}\n`));
+    return result;
   });
 
   const exampleCount = o.examples ?? 12;

@@ -8,6 +8,7 @@ import { detectLayout } from '../data/imageFolder.js';
 import { readNpyStrings } from '../data/npy.js';
 import { type MaskResize, binarise, listSome, masksByStem, readBinaryMask, rgbToGrey } from '../eval/maskFiles.js';
 import { resizeBilinearPil } from '../eval/pilBilinear.js';
+import { BaselineMetrics, type BaselineResults } from '../eval/baselines.js';
 import { SegMetrics, type SegMetricsResult } from '../eval/segMetrics.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
@@ -39,6 +40,8 @@ export interface EvaluateOptions {
   gtResize?: MaskResize;
   batch?: number;
   device?: Device;
+  /** Also score the trivial baselines (all foreground, centred ellipse) on the same ground truth. */
+  baselines?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -48,6 +51,8 @@ export interface EvaluateResult extends SegMetricsResult {
   size: number;
   /** The network's input side. */
   netSize: number;
+  /** With `baselines: true`: the trivial baselines on the same masks at the same size. */
+  baselines?: BaselineResults;
 }
 
 /** Pairs images and masks by stem. @throws InputError listing the files without a partner on either side. */
@@ -152,6 +157,7 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
   const s = seg.config.size;
   const batch = o.batch ?? 32;
   const metrics = new SegMetrics();
+  const baselines = o.baselines ? new BaselineMetrics() : null;
   try {
     for (let start = 0; start < pairs.length; start += batch) {
       const chunk = pairs.slice(start, start + batch);
@@ -174,11 +180,14 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
           return m.cpu().data() as Uint8Array;
         }),
       );
-      loaded.forEach((l, k) => metrics.add(preds.subarray(k * size * size, (k + 1) * size * size), l.gt));
+      loaded.forEach((l, k) => {
+        metrics.add(preds.subarray(k * size * size, (k + 1) * size * size), l.gt);
+        baselines?.add(l.gt, size, size);
+      });
       o.onProgress?.(Math.min(start + batch, pairs.length), pairs.length);
     }
   } finally {
     if (typeof o.model === 'string') seg.dispose();
   }
-  return { source, size, netSize: s, ...metrics.result() };
+  return { source, size, netSize: s, ...metrics.result(), ...(baselines ? { baselines: baselines.result() } : {}) };
 }

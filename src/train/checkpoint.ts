@@ -119,9 +119,19 @@ export function readCheckpointState(runDir: string, name?: string): { name: stri
       all.length ? `available: ${all.join(', ')}` : 'train first (ilsgan train --out <run dir>)',
     );
   }
-  const state = JSON.parse(readFileSync(join(checkpointDir(runDir), `${pick}.json`), 'utf8')) as CheckpointState;
-  if (state.format !== checkpointFormat) throw new InputError(`${pick}: not an ilsgan checkpoint`, 'ERR_NO_CHECKPOINT');
-  return { name: pick, state };
+  return { name: pick, state: parseCheckpointState(join(checkpointDir(runDir), `${pick}.json`)) };
+}
+
+/** A checkpoint's JSON, checked to be one. @throws InputError ERR_NO_CHECKPOINT when unreadable or foreign. */
+function parseCheckpointState(jsonPath: string): CheckpointState {
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(readFileSync(jsonPath, 'utf8')) as CheckpointState;
+  } catch (e) {
+    throw new InputError(`${jsonPath}: unreadable checkpoint (${(e as Error).message})`, 'ERR_NO_CHECKPOINT');
+  }
+  if (state?.format !== checkpointFormat) throw new InputError(`${jsonPath}: not an ilsgan checkpoint`, 'ERR_NO_CHECKPOINT');
+  return state;
 }
 
 /** Loads weights, optimiser state, RNG and counters into a trainer built from the same config. */
@@ -139,17 +149,11 @@ export function restoreTrainer(runDir: string, name: string, state: CheckpointSt
     dispose([...tensors.values()]);
   }
   trainer.curNimg = state.curNimg;
+  trainer.Gema.setKimg(state.curNimg / 1000);
   trainer.iteration = state.iteration;
   trainer.ada.p = state.adaP;
   trainer.setAdaSigns(state.adaSigns);
   void name;
-}
-
-/** G_ema weights from a checkpoint, for generation (weights only, any device). */
-export function loadGeneratorWeights(runDir: string, name?: string): { name: string; state: CheckpointState; tensors: Map<string, Tensor> } {
-  const { name: pick, state } = readCheckpointState(runDir, name);
-  const { tensors } = loadSafetensors(join(checkpointDir(runDir), state.weights));
-  return { name: pick, state, tensors };
 }
 
 /**
@@ -167,13 +171,7 @@ export function resolveCheckpoint(runDir: string, ref?: string): { name: string;
   if (!existsSync(jsonPath)) {
     throw new InputError(`no checkpoint ${ref}`, 'ERR_NO_CHECKPOINT', `expected ${jsonPath} next to its .safetensors, or a name like ${checkpointName(0)}`);
   }
-  let state: CheckpointState;
-  try {
-    state = JSON.parse(readFileSync(jsonPath, 'utf8')) as CheckpointState;
-  } catch (e) {
-    throw new InputError(`${jsonPath}: unreadable checkpoint (${(e as Error).message})`, 'ERR_NO_CHECKPOINT');
-  }
-  if (state?.format !== checkpointFormat) throw new InputError(`${jsonPath}: not an ilsgan checkpoint`, 'ERR_NO_CHECKPOINT');
+  const state = parseCheckpointState(jsonPath);
   return { name: basename(base), state, weightsPath: join(dirname(jsonPath), state.weights) };
 }
 

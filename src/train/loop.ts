@@ -59,7 +59,8 @@ export interface TrainResult {
   lastMetrics: Record<string, number>;
 }
 
-function resolveConfig(c: PresetName | NetworkConfig): { net: NetworkConfig; name: string } {
+/** A preset name or a full config → the network config (checked) and its name ('custom' for a full one). */
+export function resolveConfig(c: PresetName | NetworkConfig): { net: NetworkConfig; name: string } {
   if (typeof c === 'string') {
     const net = (presets as Record<string, NetworkConfig>)[c];
     if (!net) throw new InputError(`unknown config ${c}`, 'ERR_CONFIG', `choose one of ${Object.keys(presets).join(', ')}`);
@@ -215,7 +216,6 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         tickImages = 0;
       }
       if (trainer.curNimg >= nextSnapshot || done) {
-        trainer.Gema.setKimg(trainer.kimg);
         await writeSampleGrid(join(run.out, `samples-${(trainer.curNimg / 1000).toFixed(3).padStart(9, '0')}kimg.png`), trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
         while (nextSnapshot <= trainer.curNimg) nextSnapshot += snapshotKimg * 1000;
       }

@@ -203,7 +203,6 @@ export class IlsTrainer {
   step(reals: Tensor): void {
     const n = reals.shape[0];
     this.G.setKimg(this.curNimg / 1000);
-    this.Gema.setKimg(this.curNimg / 1000);
     this.gMain(n);
     // Greg (every gRegInterval iterations) computes nothing: path-length regularisation is off (spec §7.7).
     this.dMain(reals);
@@ -211,6 +210,7 @@ export class IlsTrainer {
     this.updateEma(n);
     this.curNimg += n;
     this.iteration++;
+    this.Gema.setKimg(this.curNimg / 1000); // the mask prior's fade as of the images G_ema now averages
     if (this.iteration % this.opts.adaInterval === 0) this.updateAda(n);
   }
 

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan dataset demo`: writes the procedural dataset as PNGs with masks, in train and test splits.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
-import { writePng } from '../../data/decode.js';
-import { proceduralSample, proceduralSeed } from '../../data/procedural.js';
+import { writeProceduralSplit } from '../../data/proceduralFiles.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
 
 export function makeDatasetCommand() {
@@ -21,15 +20,7 @@ export function makeDatasetCommand() {
       bar?.start(o.n + o.testN, 0);
       for (const split of ['train', 'test'] as const) {
         const count = split === 'train' ? o.n : o.testN;
-        mkdirSync(join(o.out, split, 'images'), { recursive: true });
-        if (split === 'test') mkdirSync(join(o.out, split, 'masks'), { recursive: true });
-        for (let i = 0; i < count; i++) {
-          const s = proceduralSample(o.size, proceduralSeed(split, i, o.seed));
-          const name = `${String(i).padStart(6, '0')}.png`;
-          await writePng(join(o.out, split, 'images', name), s.rgb, o.size, o.size, 3);
-          if (split === 'test') await writePng(join(o.out, split, 'masks', name), s.mask, o.size, o.size, 1);
-          bar?.increment();
-        }
+        await writeProceduralSplit(join(o.out, split), split, { count, size: o.size, seed: o.seed, masks: split === 'test', onImage: () => bar?.increment() });
       }
       bar?.stop();
       writeFileSync(join(o.out, 'README.txt'), `ilsgan procedural dataset: ${o.n} training images, ${o.testN} test images with masks, ${o.size}x${o.size}, seed ${o.seed}.\n`);
