@@ -136,7 +136,7 @@ export async function segmentImages(o: SegmentOptions): Promise<SegmentResult> {
           const mask = predicted[k]!;
           let fg = 0;
           for (let i = 0; i < mask.length; i++) fg += mask[i]! >> 7;
-          fgSum += fg / (mask.length * 2);
+          fgSum += fg / mask.length;
           masks.push(join(segmentFolders.masks, g.name));
           writes.push(writeOutputs(o.out, g.name, g.photo, mask, writeCutouts));
         });

@@ -171,15 +171,18 @@ describe('segmentation stage', () => {
     const expect: [string, number, number][] = [
       ['grey.png', 50, 30], ['rgba.png', 50, 30], ['deep16.png', 50, 30], ['sub/rotated.png', 30, 50], ['sub/photo.png', 50, 30], ['thin.png', 50, 1],
     ];
+    let fgMean = 0;
     for (const [name, w, h] of expect) {
       const meta = await sharp(join(root, 'segout/masks', name)).metadata();
       assert.deepEqual([meta.width, meta.height, meta.channels], [w, h, 1], `${name}: a ${w}×${h} greyscale PNG`);
       const m = await sharp(join(root, 'segout/masks', name)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
       assert.ok([...m.data].every((v) => v === 0 || v === 255), `${name} is 0/255`);
+      fgMean += [...m.data].filter((v) => v === 255).length / m.data.length / expect.length;
       const c = await sharp(join(root, 'segout/cutouts', name)).raw().toBuffer({ resolveWithObject: true });
       assert.deepEqual([c.info.width, c.info.height, c.info.channels], [w, h, 4], `${name} cutout`);
       if (name !== 'rgba.png') for (let i = 0; i < w * h; i++) assert.equal(c.data[4 * i + 3], m.data[i], `${name} alpha = mask`);
     }
+    assert.ok(Math.abs(r.meanForeground - fgMean) < 1e-9, `meanForeground ${r.meanForeground} vs the written masks' ${fgMean}`);
     // The RGBA input's transparent columns stay transparent in the cutout.
     const c = await sharp(join(root, 'segout/cutouts/rgba.png')).raw().toBuffer();
     for (let y = 0; y < 30; y++) assert.equal(c[4 * (y * 50 + 2) + 3], 0);
