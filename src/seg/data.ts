@@ -8,7 +8,8 @@ import { listSome } from '../eval/maskFiles.js';
 import { resizeBilinearPil } from '../eval/pilBilinear.js';
 import type { SynthManifest } from '../gen/synthesize.js';
 import { InputError } from '../tensor/errors.js';
-import { mapLimit, packChw } from './photos.js';
+import { packChw } from './photos.js';
+import { mapLimit } from '../util/mapLimit.js';
 
 export interface SyntheticSet {
   dir: string;

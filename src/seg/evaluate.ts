@@ -15,7 +15,8 @@ import { InputError } from '../tensor/errors.js';
 import { fromBytes } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import { type Segmenter, foregroundLogit, loadSegmenter, resizeLogits } from './model.js';
-import { type Box, decodePhoto, mapLimit, packChw, photoToInput } from './photos.js';
+import { type Box, decodePhoto, packChw, photoToInput } from './photos.js';
+import { mapLimit } from '../util/mapLimit.js';
 
 /** One test image with its ground truth and how the official loader prepares them. */
 export interface TestPair {

@@ -12,7 +12,8 @@ import { InputError } from '../tensor/errors.js';
 import { fromBytes } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import { type Segmenter, foregroundLogit, loadSegmenter, resizeLogits } from './model.js';
-import { type Photo, decodePhoto, mapLimit, packChw, photoToInput } from './photos.js';
+import { type Photo, decodePhoto, packChw, photoToInput } from './photos.js';
+import { mapLimit } from '../util/mapLimit.js';
 
 /** Output sub-folders: `masks/<name>.png` (grey 0/255) and `cutouts/<name>.png` (RGBA, alpha = mask). */
 export const segmentFolders = { masks: 'masks', cutouts: 'cutouts' } as const;

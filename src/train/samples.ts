@@ -3,24 +3,15 @@
 // mask and masked foreground (foreground over white), one column per latent.
 import sharp from 'sharp';
 import type { LayeredGenerator, Layers } from '../models/layeredGenerator.js';
-import { mulberry32 } from '../data/procedural.js';
 import type { Device } from '../tensor/device.js';
-import { cat, tensor } from '../tensor/ops/creation.js';
+import { cat } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { LatentStream } from '../gen/latents.js';
 
 /** Fixed standard-normal latents [n, dim] from a JS PRNG (does not disturb libtorch's generator). */
 export function fixedLatents(n: number, dim: number, seed: number, device: Device = 'cpu'): Tensor {
-  const rand = mulberry32(seed + 0x9e3779b9);
-  const v = new Float32Array(n * dim);
-  for (let i = 0; i < v.length; i += 2) {
-    const u1 = Math.max(rand(), 1e-12);
-    const u2 = rand();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    v[i] = r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < v.length) v[i + 1] = r * Math.sin(2 * Math.PI * u2);
-  }
-  return tensor(v, { shape: [n, dim], device });
+  return new LatentStream(dim, seed).next(n, device);
 }
 
 /** [N, C, H, W] float in [−1, 1] → uint8 as the official saver does: clamp(v·127.5 + 128, 0, 255). */

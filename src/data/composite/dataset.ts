@@ -10,8 +10,11 @@ import { listImages } from '../imageFolder.js';
 import { mulberry32 } from '../procedural.js';
 import { CompositeBuffers, type CompositeRecipe, composeSample, defaultRecipe, workingFactor } from './sample.js';
 import {
-  type Background, type Skipped, type Stamp, decodeConcurrency, loadBackground, loadStamp, mapConcurrent,
+  type Background, type Skipped, type Stamp, decodeConcurrency, loadBackground, loadStamp,
 } from './sources.js';
+import { writeFileAtomic } from '../../util/atomicWrite.js';
+import { mapLimit } from '../../util/mapLimit.js';
+import { writePng } from '../decode.js';
 
 /** A source file and the name the manifest records for it. */
 export interface SourceFile {
@@ -155,12 +158,12 @@ export async function writeCompositeDataset(o: CompositeOptions): Promise<Compos
   // Backgrounds keep a short side of up to 1.5 working sizes: a crop of 35–100 % of it is then resampled to the
   // working size without much aliasing, and area averaging to S follows.
   const bgMax = Math.ceil(1.5 * work);
-  const stampResults = await mapConcurrent(objectFiles, decodeConcurrency, async (f) => {
+  const stampResults = await mapLimit(objectFiles, decodeConcurrency, async (f) => {
     const r = await loadStamp(f.path, f.name, work, minStampPx);
     tick();
     return r;
   });
-  const bgResults = await mapConcurrent(backgroundFiles, decodeConcurrency, async (f) => {
+  const bgResults = await mapLimit(backgroundFiles, decodeConcurrency, async (f) => {
     const r = await loadBackground(f.path, f.name, bgMax);
     tick();
     return r;
@@ -215,10 +218,7 @@ export async function writeCompositeDataset(o: CompositeOptions): Promise<Compos
           .jpeg({ quality: s.jpegQuality })
           .toFile(join(o.out, split, 'images', `${stem}.jpg`));
         if (split === 'test') {
-          await sharp(Buffer.from(s.mask.buffer), { raw: { width: o.size, height: o.size, channels: 1 } })
-            .toColourspace('b-w')
-            .png()
-            .toFile(join(o.out, split, 'masks', `${stem}.png`));
+          await writePng(join(o.out, split, 'masks', `${stem}.png`), s.mask, o.size, o.size, 1);
         }
         o.onProgress?.(++written, total, 'write');
       })();
@@ -249,7 +249,8 @@ export async function writeCompositeDataset(o: CompositeOptions): Promise<Compos
       : null,
     seconds: { decode: decodeSeconds, write: writeSeconds },
   };
-  writeFileSync(join(o.out, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+  // Atomic: an earlier set is recognised (and replaced) by its manifest.
+  writeFileAtomic(join(o.out, 'manifest.json'), new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`));
   writeFileSync(
     join(o.out, 'README.txt'),
     `ilsgan composite dataset (${basename(o.out)}): ${o.n} training images (no masks), ${o.testN} test images with masks, ` +

@@ -45,20 +45,6 @@ export interface Skipped {
   detail: string;
 }
 
-/** Runs fn over items with `limit` in flight (sharp works on libvips threads), keeping the order of results. */
-export async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
-}
-
 /**
  * Decodes one stamp: RGBA at full resolution, crop to the alpha box (alpha > alphaBoxThreshold), downscale with
  * sharp (premultiplied, Lanczos) to a long side ≤ maxSidePx, then mip levels down to ~16 px.
