@@ -2,13 +2,13 @@
 // Mutual information between layers of a synthetic set with MINE (spec §11): Donsker–Varadhan lower bound,
 // trained and evaluated on the same samples; the "separate" run (visible fg vs invisible bg, visible bg vs
 // invisible fg) and the "single" run (whole fg vs whole bg); reported = mean of the last 20 evaluations, nats.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeRgb } from '../data/decode.js';
 import { hwcToChw } from '../data/imageFolder.js';
 import { mulberry32 } from '../data/procedural.js';
-import type { SynthManifest } from '../gen/synthesize.js';
+import { readSynthManifest } from '../gen/synthesize.js';
 import { MineNet } from '../models/mine.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
@@ -239,13 +239,7 @@ export async function loadSyntheticLayers(dir: string, size: number, o: { maxSam
   if (!existsSync(manifestPath)) {
     throw new InputError(`${dir} has no manifest.json`, 'ERR_NO_SYNTHETIC', 'pass the --out folder of `ilsgan generate`');
   }
-  let m: SynthManifest;
-  try {
-    m = JSON.parse(readFileSync(manifestPath, 'utf8')) as SynthManifest;
-  } catch (e) {
-    throw new InputError(`${manifestPath}: unreadable (${(e as Error).message})`, 'ERR_NO_SYNTHETIC');
-  }
-  if (m?.format !== 'ilsgan-synthetic' || !Array.isArray(m.files)) throw new InputError(`${manifestPath}: not an ilsgan synthetic set`, 'ERR_NO_SYNTHETIC');
+  const m = readSynthManifest(manifestPath);
   const files = m.files.slice(0, o.maxSamples ?? m.files.length);
   const n = files.length;
   const per = 3 * size * size;

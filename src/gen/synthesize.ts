@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Synthetic (image, mask) data from a trained run (spec §9): G_ema of one checkpoint, ψ = 1, constant noise,
 // seeded latents; per sample a composite, binary and soft mask, foreground and background PNG, and a manifest.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writePng } from '../data/decode.js';
 import { loadGeneratorEma } from '../train/checkpoint.js';
@@ -66,6 +66,20 @@ export interface SynthManifest {
   first: 1;
   /** Every file name, in order (the same in each folder). */
   files: string[];
+}
+
+/** Parses and checks `<dir>/manifest.json`. @throws InputError ERR_NO_SYNTHETIC when unreadable or not a synthetic set. */
+export function readSynthManifest(manifestPath: string): SynthManifest {
+  let m: SynthManifest;
+  try {
+    m = JSON.parse(readFileSync(manifestPath, 'utf8')) as SynthManifest;
+  } catch (e) {
+    throw new InputError(`cannot read ${manifestPath}: ${(e as Error).message}`, 'ERR_NO_SYNTHETIC');
+  }
+  if (m?.format !== 'ilsgan-synthetic' || !Array.isArray(m.files) || !m.folders?.images || !m.folders?.masks) {
+    throw new InputError(`${manifestPath} is not an ilsgan synthetic-set manifest`, 'ERR_NO_SYNTHETIC');
+  }
+  return m;
 }
 
 /** The file name of 1-based sample i for a set of n samples: 000001.png (at least 6 digits). */

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // The synthetic (image, mask) set for segmentation training (spec §10.2): files sorted by name, the first
 // int(0.9·n) for training and the rest for validation, decoded once into memory at the network's size.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { decodeRgb, imageExtensions } from '../data/decode.js';
 import { listSome } from '../eval/maskFiles.js';
 import { resizeBilinearPil } from '../eval/pilBilinear.js';
-import type { SynthManifest } from '../gen/synthesize.js';
+import { type SynthManifest, readSynthManifest } from '../gen/synthesize.js';
 import { InputError } from '../tensor/errors.js';
 import { packChw } from './photos.js';
 import { mapLimit } from '../util/mapLimit.js';
@@ -48,15 +48,7 @@ export function syntheticFiles(dir: string): { images: string[]; masks: string[]
   }
   const manifestPath = join(dir, 'manifest.json');
   if (existsSync(manifestPath)) {
-    let m: SynthManifest;
-    try {
-      m = JSON.parse(readFileSync(manifestPath, 'utf8')) as SynthManifest;
-    } catch (e) {
-      throw new InputError(`cannot read ${manifestPath}: ${(e as Error).message}`, 'ERR_NO_SYNTHETIC');
-    }
-    if (m.format !== 'ilsgan-synthetic' || !Array.isArray(m.files) || !m.folders?.images || !m.folders?.masks) {
-      throw new InputError(`${manifestPath} is not an ilsgan synthetic-set manifest`, 'ERR_NO_SYNTHETIC');
-    }
+    const m = readSynthManifest(manifestPath);
     const names = [...m.files].sort();
     const missing = names.filter((f) => !existsSync(join(dir, m.folders.images, f)) || !existsSync(join(dir, m.folders.masks, f)));
     if (missing.length > 0) {
