@@ -198,7 +198,7 @@ function realCacheKey(inception: string, names: readonly string[], size: number,
 }
 
 /** Real-image features of a run, computed once per (weights, data, count) and cached in <run>/fid-cache/. */
-async function realFeatures(
+export async function realFeatures(
   o: FidOptions, net: InceptionV3, state: CheckpointState,
 ): Promise<{ features: Float32Array; count: number }> {
   const size = state.net.resolution;
@@ -267,12 +267,15 @@ export function fidKidFromFeatures(gen: Float32Array, real: Float32Array, o: Kid
   });
 }
 
-/** fid() with an already loaded network (selectCheckpoint scores several checkpoints with one). */
-export async function fidWithNet(o: FidOptions, net: InceptionV3): Promise<FidResult> {
+/**
+ * fid() with an already loaded network and, optionally, the run's real features (selectCheckpoint scores several
+ * checkpoints of one run with one network and one set of real features: they share data, size and seed).
+ */
+export async function fidWithNet(o: FidOptions, net: InceptionV3, realGiven?: { features: Float32Array; count: number }): Promise<FidResult> {
   const t0 = Date.now();
   const n = o.n ?? 10_000;
   const { name, state } = resolveCheckpoint(o.run, o.checkpoint);
-  const real = await realFeatures(o, net, state);
+  const real = realGiven ?? (await realFeatures(o, net, state));
   const gen = await generatedFeatures({ ...o, checkpoint: o.checkpoint ?? name }, net, n);
   const { fid, kid } = fidKidFromFeatures(gen, real.features, { seed: o.seed ?? 0 });
   const result: FidResult = {

@@ -7,7 +7,7 @@ import { type InceptionV3, loadInception } from '../models/inception.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
 import { listCheckpoints, readCheckpointState } from '../train/checkpoint.js';
-import { type FidOptions, type FidResult, checkFidOptions, fidMetricFile, fidWithNet } from './fid.js';
+import { type FidOptions, type FidResult, checkFidOptions, fidMetricFile, fidWithNet, realFeatures } from './fid.js';
 
 /** Options of selectCheckpoint(). */
 export interface SelectCheckpointOptions {
@@ -81,6 +81,7 @@ export async function selectCheckpoint(runDir: string, opts: SelectCheckpointOpt
   }
   const scores: CheckpointSelection['scores'] = [];
   let net: InceptionV3 | null = null;
+  let real: Awaited<ReturnType<typeof realFeatures>> | undefined;
   try {
     for (const [i, c] of candidates.entries()) {
       opts.onCheckpoint?.(c.name, i, candidates.length);
@@ -88,7 +89,8 @@ export async function selectCheckpoint(runDir: string, opts: SelectCheckpointOpt
       if (r === undefined) {
         opts.log?.(`FID of ${c.name} (${c.kimg} kimg, ${i + 1}/${candidates.length})`);
         net ??= loadInception(opts.inception, device);
-        r = await fidWithNet({ ...base, checkpoint: c.name, record: true }, net);
+        real ??= await realFeatures(base, net, readCheckpointState(runDir, c.name).state);
+        r = await fidWithNet({ ...base, checkpoint: c.name, record: true }, net, real);
       }
       scores.push({ checkpoint: c.name, kimg: c.kimg, fid: r.fid, kid: r.kid });
       opts.log?.(`${c.name}: FID ${r.fid.toFixed(3)}, KID ${r.kid.toFixed(5)}`);
