@@ -99,10 +99,11 @@ export async function loadSyntheticSet(dir: string, o: LoadSyntheticOptions): Pr
   let imageSize = 0;
   const decoded = await mapLimit(files.names, 8, async (name, i) => {
     try {
-      const img = await decodeRgb(files.images[i]!);
+      // Decoded straight at the network size (a same-size resize leaves the bytes as they are); the set's own
+      // side is read once, from the first image.
+      const { rgb } = await decodeRgb(files.images[i]!, size);
+      if (i === 0) imageSize = files.manifest?.size ?? (await decodeRgb(files.images[0]!)).width;
       const m = await decodeRgb(files.masks[i]!);
-      if (i === 0) imageSize = img.width;
-      const rgb = img.width === size && img.height === size ? img.rgb : (await decodeRgb(files.images[i]!, size)).rgb;
       const mask = maskAt(m.rgb, m.width, m.height, size);
       const valMask = i >= train && evalSize !== size ? maskAt(m.rgb, m.width, m.height, evalSize) : null;
       o.onProgress?.(++done, n);

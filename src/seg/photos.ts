@@ -2,6 +2,7 @@
 // Real photos for segmentation: any format/mode/bit depth, EXIF orientation applied, decoded once at full size;
 // the network input is the whole image (or a crop box) stretched to S×S, as the test loaders do (spec §2.2).
 import sharp from 'sharp';
+import { hwcToChw } from '../data/imageFolder.js';
 
 export interface Photo {
   /** Interleaved RGBA, width·height·4 bytes, 8-bit sRGB (alpha 255 where the file has none). */
@@ -52,13 +53,6 @@ export async function photoToInput(photo: Photo, size: number, box?: Box): Promi
 export function packChw(images: readonly Uint8Array[], size: number): Uint8Array {
   const plane = size * size;
   const out = new Uint8Array(images.length * 3 * plane);
-  images.forEach((rgb, k) => {
-    const o = k * 3 * plane;
-    for (let i = 0; i < plane; i++) {
-      out[o + i] = rgb[3 * i]!;
-      out[o + plane + i] = rgb[3 * i + 1]!;
-      out[o + 2 * plane + i] = rgb[3 * i + 2]!;
-    }
-  });
+  images.forEach((rgb, k) => hwcToChw(rgb, size, out, k * 3 * plane));
   return out;
 }
