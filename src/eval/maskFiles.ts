@@ -96,21 +96,42 @@ export interface MaskPair {
   gt: string;
 }
 
+/** One side of a pairing by stem: its folder, the label masksByStem uses for it, and the noun in messages. */
+export interface StemSide {
+  dir: string;
+  what: string;
+  noun: string;
+}
+
 /**
- * Pairs the predictions in `predDir` with the ground-truth masks in `gtDir` by file name stem (the extension may
- * differ: `0001.png` matches `0001.jpg`), sorted by stem.
+ * Pairs the image files of two folders by file name stem (the extension may differ: `0001.png` matches
+ * `0001.jpg`), sorted by stem.
+ * @throws InputError ERR_MASK_MISMATCH listing the unmatched files on either side (`a`'s first), under `header`.
+ */
+export function pairByStem(a: StemSide, b: StemSide, header: string): { stem: string; a: string; b: string }[] {
+  const as = masksByStem(a.dir, a.what);
+  const bs = masksByStem(b.dir, b.what);
+  const noB = [...as.keys()].filter((s) => !bs.has(s)).map((s) => as.get(s)!);
+  const noA = [...bs.keys()].filter((s) => !as.has(s)).map((s) => bs.get(s)!);
+  if (noB.length > 0 || noA.length > 0) {
+    const parts: string[] = [];
+    const lacking = (files: string[], side: StemSide, other: StemSide) =>
+      `${files.length} ${side.noun}${files.length === 1 ? ' has' : 's have'} no ${other.noun} in ${other.dir} (${listSome(files)})`;
+    if (noB.length > 0) parts.push(lacking(noB, a, b));
+    if (noA.length > 0) parts.push(lacking(noA, b, a));
+    throw new InputError(`${header} do not match: ${parts.join('; ')}`, 'ERR_MASK_MISMATCH', 'files are paired by name without extension');
+  }
+  return [...as.keys()].sort().map((stem) => ({ stem, a: join(a.dir, as.get(stem)!), b: join(b.dir, bs.get(stem)!) }));
+}
+
+/**
+ * Pairs the predictions in `predDir` with the ground-truth masks in `gtDir` by file name stem, sorted by stem.
  * @throws InputError listing the unmatched files on either side.
  */
 export function pairMaskFolders(predDir: string, gtDir: string): MaskPair[] {
-  const preds = masksByStem(predDir, 'prediction');
-  const gts = masksByStem(gtDir, 'ground-truth mask');
-  const noPred = [...gts.keys()].filter((s) => !preds.has(s)).map((s) => gts.get(s)!);
-  const noGt = [...preds.keys()].filter((s) => !gts.has(s)).map((s) => preds.get(s)!);
-  if (noPred.length > 0 || noGt.length > 0) {
-    const parts: string[] = [];
-    if (noPred.length > 0) parts.push(`${noPred.length} ground-truth mask${noPred.length === 1 ? ' has' : 's have'} no prediction in ${predDir} (${listSome(noPred)})`);
-    if (noGt.length > 0) parts.push(`${noGt.length} prediction${noGt.length === 1 ? ' has' : 's have'} no ground-truth mask in ${gtDir} (${listSome(noGt)})`);
-    throw new InputError(`predictions and masks do not match: ${parts.join('; ')}`, 'ERR_MASK_MISMATCH', 'files are paired by name without extension');
-  }
-  return [...gts.keys()].sort().map((stem) => ({ stem, pred: join(predDir, preds.get(stem)!), gt: join(gtDir, gts.get(stem)!) }));
+  return pairByStem(
+    { dir: gtDir, what: 'ground-truth mask', noun: 'ground-truth mask' },
+    { dir: predDir, what: 'prediction', noun: 'prediction' },
+    'predictions and masks',
+  ).map((p) => ({ stem: p.stem, pred: p.b, gt: p.a }));
 }

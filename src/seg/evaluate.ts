@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { decodeRgb } from '../data/decode.js';
 import { detectLayout } from '../data/imageFolder.js';
 import { readNpyStrings } from '../data/npy.js';
-import { type MaskResize, binarise, listSome, masksByStem, readBinaryMask, rgbToGrey } from '../eval/maskFiles.js';
+import { type MaskResize, binarise, listSome, pairByStem, readBinaryMask, rgbToGrey } from '../eval/maskFiles.js';
 import { resizeBilinearPil } from '../eval/pilBilinear.js';
 import { BaselineMetrics, type BaselineResults } from '../eval/baselines.js';
 import { SegMetrics, type SegMetricsResult } from '../eval/segMetrics.js';
@@ -58,17 +58,11 @@ export interface EvaluateResult extends SegMetricsResult {
 
 /** Pairs images and masks by stem. @throws InputError listing the files without a partner on either side. */
 export function pairImagesWithMasks(imagesDir: string, masksDir: string, gtResize: MaskResize = 'nearest'): TestPair[] {
-  const images = masksByStem(imagesDir, 'image');
-  const masks = masksByStem(masksDir, 'ground-truth mask');
-  const noMask = [...images.keys()].filter((s) => !masks.has(s)).map((s) => images.get(s)!);
-  const noImage = [...masks.keys()].filter((s) => !images.has(s)).map((s) => masks.get(s)!);
-  if (noMask.length > 0 || noImage.length > 0) {
-    const parts: string[] = [];
-    if (noMask.length > 0) parts.push(`${noMask.length} image${noMask.length === 1 ? ' has' : 's have'} no mask in ${masksDir} (${listSome(noMask)})`);
-    if (noImage.length > 0) parts.push(`${noImage.length} mask${noImage.length === 1 ? ' has' : 's have'} no image in ${imagesDir} (${listSome(noImage)})`);
-    throw new InputError(`images and masks do not match: ${parts.join('; ')}`, 'ERR_MASK_MISMATCH', 'files are paired by name without extension');
-  }
-  return [...images.keys()].sort().map((stem) => ({ stem, image: join(imagesDir, images.get(stem)!), mask: join(masksDir, masks.get(stem)!), gtResize }));
+  return pairByStem(
+    { dir: imagesDir, what: 'image', noun: 'image' },
+    { dir: masksDir, what: 'ground-truth mask', noun: 'mask' },
+    'images and masks',
+  ).map((p) => ({ stem: p.stem, image: p.a, mask: p.b, gtResize }));
 }
 
 /** The test split of a DRC dataset folder (spec §2.2), or null for a plain folder. */
