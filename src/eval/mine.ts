@@ -9,6 +9,7 @@ import { decodeRgb } from '../data/decode.js';
 import { hwcToChw } from '../data/imageFolder.js';
 import { mulberry32 } from '../data/procedural.js';
 import { readSynthManifest } from '../gen/synthesize.js';
+import { mapLimit } from '../util/mapLimit.js';
 import { MineNet } from '../models/mine.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
@@ -247,7 +248,6 @@ export async function loadSyntheticLayers(dir: string, size: number, o: { maxSam
   const bg = new Uint8Array(n * per);
   const mask = new Uint8Array(n * size * size);
   const resizeTo = m.size === size ? undefined : size;
-  let next = 0;
   const read = async (folder: string, file: string) => {
     const path = join(dir, folder, file);
     try {
@@ -258,16 +258,12 @@ export async function loadSyntheticLayers(dir: string, size: number, o: { maxSam
       throw new InputError(`${path}: ${(e as Error).message.split('\n')[0]}`, 'ERR_NO_SYNTHETIC');
     }
   };
-  const workers = Array.from({ length: Math.max(2, cpus().length * 2) }, async () => {
-    while (next < n) {
-      const i = next++;
-      const [f, b, s] = await Promise.all([read(m.folders.fg, files[i]), read(m.folders.bg, files[i]), read(m.folders.masksSoft, files[i])]);
-      hwcToChw(f, size, fg, i * per);
-      hwcToChw(b, size, bg, i * per);
-      for (let p = 0; p < size * size; p++) mask[i * size * size + p] = s[p * 3];   // grey: R = G = B
-    }
+  await mapLimit(files, Math.max(2, cpus().length * 2), async (file, i) => {
+    const [f, b, s] = await Promise.all([read(m.folders.fg, file), read(m.folders.bg, file), read(m.folders.masksSoft, file)]);
+    hwcToChw(f, size, fg, i * per);
+    hwcToChw(b, size, bg, i * per);
+    for (let p = 0; p < size * size; p++) mask[i * size * size + p] = s[p * 3];   // grey: R = G = B
   });
-  await Promise.all(workers);
   const device = o.device ?? 'cpu';
   return keep({
     n, size,
