@@ -21,7 +21,12 @@ function flag(name: string): string | undefined {
 const configName = (flag('config') ?? 'tiny32') as PresetName;
 if (!(configName in presets)) throw new Error(`unknown config ${configName}: ${Object.keys(presets).join(', ')}`);
 const device = (flag('device') ?? 'cpu') as t.Device;
-const net = presets[configName];
+// --launch-proxy: the preset's topology (every layer, every op) with 8 channels everywhere, so the CPU time of an
+// iteration is mostly host-side dispatch: the floor a launch-bound GPU iteration cannot go below.
+const launchProxy = process.argv.includes('--launch-proxy');
+const net = launchProxy
+  ? { ...presets[configName], channelMax: 8, channelBase: 8 * presets[configName].resolution }
+  : presets[configName];
 const batch = Number(flag('batch') ?? (configName === 'tiny32' || configName === 'small64' ? 16 : 32));
 const augP = Number(flag('aug-p') ?? 0.2);
 const periods = Number(flag('periods') ?? 1);
@@ -63,23 +68,40 @@ for (const [k, v] of Object.entries(losses)) {
 }
 
 // Op census over one more Dreg period, under libtorch's op hooks (not timed): ops dispatched per iteration
-// (autograd nodes excluded), and host synchronisations (`item`/`_local_scalar_dense`: a device→host read that
-// stalls a GPU queue). Issue 6 counts these on the CPU before a GPU is at hand.
-const census = t.profile(() => {
-  for (let i = 0; i < interval; i++) trainer.step(reals);
-  sync();
-});
-const dispatched = census.ops.filter((r) => r.name.startsWith('aten::'));
-const opsPerIter = dispatched.reduce((a, r) => a + r.count, 0) / interval;
-const syncsPerIter = dispatched.filter((r) => r.name === 'aten::_local_scalar_dense').reduce((a, r) => a + r.count, 0) / interval;
-const topOps = [...dispatched].sort((a, b) => b.count - a.count).slice(0, 8).map((r) => `${r.name.slice(6)} ${(r.count / interval).toFixed(0)}`);
-console.log(`op census: ${opsPerIter.toFixed(0)} aten ops/iteration, ${syncsPerIter.toFixed(2)} host syncs/iteration; most frequent: ${topOps.join(', ')}`);
+// (autograd nodes excluded), and host reads (`item`, `toArray`: on a GPU each waits for the device's queue to
+// drain). Issue 6 counts these on the CPU before a GPU is at hand.
+const readsBefore = t.hostReads();
+const census = t.profile(
+  () => {
+    for (let i = 0; i < interval; i++) trainer.step(reals);
+    sync();
+  },
+  { byCaller: true },
+);
+const syncsPerIter = (t.hostReads() - readsBefore) / interval;
+// Rows are "caller > op": all aten rows are every dispatch (nested ones included, e.g. a view's as_strided);
+// " > aten::" rows are top-level calls (from TypeScript or the addon's list helpers); backward nodes are autograd's.
+const perIter = (rows: typeof census.ops) => rows.reduce((a, r) => a + r.count, 0) / interval;
+const atenRows = census.ops.filter((r) => r.name.split(' > ')[1].startsWith('aten::'));
+const opsPerIter = perIter(atenRows);
+const issuedPerIter = perIter(census.ops.filter((r) => r.name.startsWith(' > aten::')));
+const nodesPerIter = perIter(census.ops.filter((r) => r.name.startsWith(' > autograd::engine::evaluate_function')));
+const byOp = new Map<string, number>();
+for (const r of atenRows) {
+  const op = r.name.split(' > ')[1].slice(6);
+  byOp.set(op, (byOp.get(op) ?? 0) + r.count);
+}
+const topOps = [...byOp].sort((a, b) => b[1] - a[1]).slice(0, Number(flag('top') ?? 8)).map(([k, v]) => `${k} ${(v / interval).toFixed(0)}`);
+console.log(
+  `op census per iteration: ${opsPerIter.toFixed(0)} aten dispatches (${issuedPerIter.toFixed(0)} top-level, ` +
+    `${nodesPerIter.toFixed(0)} backward nodes), ${syncsPerIter.toFixed(2)} host reads; most frequent: ${topOps.join(', ')}`,
+);
 
-const perIter = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Number((v / iterations).toFixed(1))]));
+const msPerIter = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Number((v / iterations).toFixed(1))]));
 const sPerIter = totalMs / iterations / 1000;
 console.log(`ilsgan training benchmark: ${configName}, ${device}, batch ${batch}, ADA p ${augP} (fixed), ILS on, ${t.getNumThreads()} threads`);
 console.log(`${iterations} iterations (Dreg every ${interval}): ${sPerIter.toFixed(3)} s/iteration, ${(batch / sPerIter).toFixed(1)} img/s`);
-for (const [k, v] of Object.entries(perIter)) console.log(`  ${k.padEnd(6)} ${String(v).padStart(8)} ms/iteration`);
+for (const [k, v] of Object.entries(msPerIter)) console.log(`  ${k.padEnd(6)} ${String(v).padStart(8)} ms/iteration`);
 console.log(
   JSON.stringify({
     config: configName,
@@ -90,9 +112,11 @@ console.log(
     iterations,
     s_per_iter: Number(sPerIter.toFixed(4)),
     img_per_s: Number((batch / sPerIter).toFixed(2)),
-    ms_per_iter: perIter,
+    ms_per_iter: msPerIter,
     aten_ops_per_iter: Math.round(opsPerIter),
-    host_syncs_per_iter: Number(syncsPerIter.toFixed(3)),
+    top_level_ops_per_iter: Math.round(issuedPerIter),
+    backward_nodes_per_iter: Math.round(nodesPerIter),
+    host_reads_per_iter: Number(syncsPerIter.toFixed(3)),
   }),
 );
 trainer.dispose();

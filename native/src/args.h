@@ -47,6 +47,23 @@ inline at::Scalar Sc(const Napi::CallbackInfo& info, size_t i) {
   return at::Scalar(d);
 }
 
+/**
+ * A number as the other operand of `like (op) number`, passed as PyTorch's Python binding passes `x * 2.5`: a
+ * 0-dim CPU tensor marked as a "wrapped number", which the Tensor overload takes with the Scalar overload's type
+ * rules (a wrapped number never promotes the tensor's dtype; a CPU scalar is accepted with a CUDA tensor). For
+ * float32/float64 tensors the number is stored in the tensor's dtype, which is the conversion TensorIterator
+ * would make itself (its `to` of a CPU scalar to the common dtype); other dtypes keep a double and let
+ * TensorIterator convert, since half/bfloat16 kernels read the unconverted value. libtorch 1.13's Scalar
+ * overloads take five dispatches (mul → mul + to + _to_copy + empty_strided + copy_) where this takes one.
+ */
+inline at::Tensor WrappedNumber(const at::Scalar& s, const at::Tensor& like) {
+  const at::ScalarType dt = like.scalar_type();
+  at::Tensor t = (dt == at::kFloat || dt == at::kDouble) ? at::detail::scalar_tensor_static(s, dt, at::kCPU)
+                                                         : c10::scalar_to_tensor(s);
+  t.unsafeGetTensorImpl()->set_wrapped_number(true);
+  return t;
+}
+
 inline c10::optional<double> OptNum(const Napi::CallbackInfo& info, size_t i) {
   if (IsNullish(info, i)) return c10::nullopt;
   return Num(info, i);

@@ -73,11 +73,11 @@ BINARY(LogicalOr, at::logical_or(a, b))
 BINARY(LogicalXor, at::logical_xor(a, b))
 
 // Tensor (op) scalar; the TS layer maps reversed forms (s - x, s / x, s ** x) onto these.
-SCALAR(AddScalar, at::add(a, s))
-SCALAR(MulScalar, at::mul(a, s))
-SCALAR(DivScalar, at::div(a, s))
-SCALAR(RsubScalar, at::rsub(a, s))
-SCALAR(RdivScalar, at::mul(at::reciprocal(a), s))
+SCALAR(AddScalar, at::add(a, WrappedNumber(s, a)))
+SCALAR(MulScalar, at::mul(a, WrappedNumber(s, a)))
+SCALAR(DivScalar, at::div(a, WrappedNumber(s, a)))
+SCALAR(RsubScalar, at::rsub(a, WrappedNumber(s, a)))
+SCALAR(RdivScalar, at::mul(at::reciprocal(a), WrappedNumber(s, a)))
 SCALAR(PowScalar, at::pow(a, s))
 SCALAR(RpowScalar, at::pow(s, a))
 SCALAR(RemainderScalar, (CheckIntDivision(a, s), at::remainder(a, s)))
@@ -149,9 +149,9 @@ Napi::Value NanToNum(const Napi::CallbackInfo& info) {
 
 // In place (persistent state updated under no-grad: parameters, optimiser moments, EMA, running stats).
 INPLACE(Add_, a.add_(T(info, 1), Sc(info, 2)))
-INPLACE(AddScalar_, a.add_(Sc(info, 1)))
+INPLACE(AddScalar_, a.add_(WrappedNumber(Sc(info, 1), a)))
 INPLACE(Mul_, a.mul_(T(info, 1)))
-INPLACE(MulScalar_, a.mul_(Sc(info, 1)))
+INPLACE(MulScalar_, a.mul_(WrappedNumber(Sc(info, 1), a)))
 INPLACE(Div_, a.div_(T(info, 1)))
 INPLACE(Lerp_, a.lerp_(T(info, 1), Num(info, 2)))
 INPLACE(Zero_, a.zero_())

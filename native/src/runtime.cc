@@ -89,6 +89,7 @@ struct ProfileState {
   std::mutex mutex;
   std::map<std::string, ProfileStat> stats;
   c10::optional<at::CallbackHandle> handle;
+  bool byCaller = false;  // key each row "caller > op" (the enclosing recorded op, or "" at top level)
 };
 ProfileState& Profile() {
   static ProfileState* state = new ProfileState();
@@ -98,7 +99,7 @@ struct ProfileContext : at::ObserverContext {
   std::chrono::steady_clock::time_point start;
   double childUs = 0;
   ProfileContext* parent = nullptr;
-  std::string key;
+  std::string key, name;
 };
 thread_local ProfileContext* profileTop = nullptr;
 
@@ -106,6 +107,8 @@ std::unique_ptr<at::ObserverContext> ProfileEnter(const at::RecordFunction& fn) 
   auto ctx = std::make_unique<ProfileContext>();
   std::string& key = ctx->key;
   key = fn.name();
+  if (Profile().byCaller) key = (profileTop ? profileTop->name : std::string()) + " > " + key;
+  ctx->name = fn.name();
   ctx->parent = profileTop;
   profileTop = ctx.get();
   ctx->start = std::chrono::steady_clock::now();
@@ -122,10 +125,12 @@ void ProfileExit(const at::RecordFunction&, at::ObserverContext* base) {
   s.totalUs += us;
   s.selfUs += us - ctx->childUs;
 }
+// profileStart(byCaller)
 Napi::Value ProfileStart(const Napi::CallbackInfo& info) {
   ProfileState& p = Profile();
   if (!p.handle) {
     p.stats.clear();
+    p.byCaller = Bool(info, 0);
     p.handle = at::addGlobalCallback(at::RecordFunctionCallback(ProfileEnter, ProfileExit).needsInputs(false));
   }
   return info.Env().Undefined();

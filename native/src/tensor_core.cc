@@ -2,6 +2,8 @@
 // Tensor lifetime, metadata, creation from host memory and constants, conversion back to host memory.
 #include <ATen/Parallel.h>
 
+#include <atomic>
+
 #include "args.h"
 
 namespace ilsgan {
@@ -91,14 +93,22 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
                 "fromBuffer: " + std::to_string(byteLength) + " bytes do not hold " + std::to_string(numel) +
                     " elements of " + c10::toString(dtype));
   }
-  at::Tensor t = at::empty(shape, Opts(dtype, at::kCPU));
+  // For a device, stage the bytes in pinned memory and copy without waiting: a blocking copy would stall the
+  // host until the device's queue drains (a sync per uploaded batch). The caching host allocator keeps the
+  // pinned block until the copy has run.
+  at::Tensor t = at::empty(shape, Opts(dtype, at::kCPU).pinned_memory(!device.is_cpu()));
   if (byteLength > 0) std::memcpy(t.data_ptr(), data, byteLength);
-  if (!device.is_cpu()) t = t.to(device);
+  if (!device.is_cpu()) t = t.to(device, /*non_blocking=*/true);
   return Ret(env, std::move(t));
 }
 
 // toBuffer(h) -> ArrayBuffer holding the elements in row-major order (copied to the host).
+// Reads of tensor contents into JS (toBuffer, item) since the addon loaded: on a GPU each one waits for the
+// device's queue to drain, so benchmarks count them.
+std::atomic<int64_t> hostReads{0};
+
 Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
+  hostReads++;
   at::Tensor t = T(info, 0).detach().to(at::kCPU).contiguous();
   const size_t n = t.nbytes();
   Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(info.Env(), n);
@@ -107,9 +117,12 @@ Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Item(const Napi::CallbackInfo& info) {
+  hostReads++;
   const at::Tensor& t = T(info, 0);
   return Napi::Number::New(info.Env(), t.item().toDouble());
 }
+
+Napi::Value HostReads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(hostReads.load())); }
 
 // Constants: full(shape, value, dtype, device), empty/zeros/ones(shape, dtype, device)
 Napi::Value Full(const Napi::CallbackInfo& info) {
@@ -188,6 +201,7 @@ void RegisterTensorCore(Napi::Env env, Exports exports) {
   ILSGAN_EXPORT("fromBuffer", FromBuffer);
   ILSGAN_EXPORT("toBuffer", ToBuffer);
   ILSGAN_EXPORT("item", Item);
+  ILSGAN_EXPORT("hostReads", HostReads);
   ILSGAN_EXPORT("full", Full);
   ILSGAN_EXPORT("empty", Empty);
   ILSGAN_EXPORT("zeros", Zeros);

@@ -201,7 +201,7 @@ async function trainOnSet(
   if (device !== 'cpu') net.to(device);
   net.train();
   const opt = new Adam(net.parameters(), { lr: opts.lr, betas: [0.9, 0.999] });
-  const aug = new AdaPipeline(colorOnly, device);
+  const aug = new AdaPipeline(colorOnly, device, opts.seed);
   aug.p = opts.augP;
   const sampler = new ShuffledSampler(set.train, opts.seed);
   // The whole set lives on the device as uint8; a batch is one indexSelect away.

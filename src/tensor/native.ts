@@ -262,7 +262,8 @@ export interface NativeBinding {
   setTf32(on: boolean): void;
   setAutocast(enabled: boolean, cuda: boolean, dtype: DtypeCode): void;
   buildInfo(): { torchVersion: string; cudaHeaders: boolean; parallelInfo: string };
-  profileStart(): void;
+  profileStart(byCaller: boolean): void;
+  hostReads(): number;
   profileStop(): [string, number, number, number][];
 }
 

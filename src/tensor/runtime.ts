@@ -58,6 +58,14 @@ export function buildInfo(): { torchVersion: string; cudaHeaders: boolean; paral
   return native.buildInfo();
 }
 
+/**
+ * How many times tensor contents have been read into JS (`item`, `toArray`, …) since the addon loaded. On a GPU
+ * each read waits for the device to finish its queued work, so a training step should make none.
+ */
+export function hostReads(): number {
+  return native.hostReads();
+}
+
 /** One row of an op profile: a libtorch op or autograd node, its calls, inclusive and self time. */
 export interface OpProfileRow {
   name: string;
@@ -69,9 +77,11 @@ export interface OpProfileRow {
 /**
  * Runs `f` with libtorch's op hooks recording every op and backward node, and returns the rows sorted by self
  * time (time not spent in nested recorded ops). On CUDA the times are launch times unless `f` synchronises.
+ * With `byCaller`, each row is named `caller > op` after the recorded op it ran inside (`" > op"` at top level),
+ * which tells where nested dispatches come from.
  */
-export function profile<T>(f: () => T): { result: T; ops: OpProfileRow[] } {
-  native.profileStart();
+export function profile<T>(f: () => T, o: { byCaller?: boolean } = {}): { result: T; ops: OpProfileRow[] } {
+  native.profileStart(o.byCaller ?? false);
   let rows: [string, number, number, number][] = [];
   let result: T;
   try {

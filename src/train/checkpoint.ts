@@ -8,6 +8,7 @@ import type { NetworkConfig } from '../models/config.js';
 import { LayeredGenerator } from '../models/layeredGenerator.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
+import type { HostRandomState } from '../util/hostRandom.js';
 import { getRngState, setRngState } from '../tensor/ops/random.js';
 import { loadSafetensors, saveSafetensors } from '../tensor/safetensors.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -32,6 +33,9 @@ export interface CheckpointState {
   iteration: number;
   adaP: number;
   adaSigns: { sum: number; count: number };
+  /** The ADA parameter generator's state (absent in checkpoints before it was drawn on the host: then the
+   * resumed run starts it from the seed). */
+  adaRng?: HostRandomState;
   optG: ReturnType<IlsTrainer['optG']['stateDict']>['json'];
   optD: ReturnType<IlsTrainer['optD']['stateDict']>['json'];
   sampler: { epoch: number; pos: number };
@@ -95,7 +99,7 @@ export function saveCheckpoint(
   const state: CheckpointState = {
     format: checkpointFormat, version: checkpointVersion, net: trainer.net, options: trainer.opts,
     configName: extra.configName, data: extra.data, curNimg: trainer.curNimg, iteration: trainer.iteration,
-    adaP: trainer.ada.p, adaSigns: extra.adaSigns, optG: optG.json, optD: optD.json, sampler: extra.sampler,
+    adaP: trainer.ada.p, adaSigns: extra.adaSigns, adaRng: trainer.ada.rngState, optG: optG.json, optD: optD.json, sampler: extra.sampler,
     trainSeconds: extra.trainSeconds, targetKimg: extra.targetKimg, weights: `${name}.safetensors`,
   };
   writeFileAtomic(join(dir, `${name}.json`), Buffer.from(`${JSON.stringify(state, null, 1)}\n`));
@@ -152,6 +156,7 @@ export function restoreTrainer(runDir: string, name: string, state: CheckpointSt
   trainer.Gema.setKimg(state.curNimg / 1000);
   trainer.iteration = state.iteration;
   trainer.ada.p = state.adaP;
+  if (state.adaRng) trainer.ada.rngState = state.adaRng;
   trainer.setAdaSigns(state.adaSigns);
   void name;
 }

@@ -56,7 +56,7 @@ export class IlsTrainer {
     const d = lazyAdam(opts.dLr, opts.betas, opts.dRegInterval);
     this.optG = new Adam(this.G.parameters(), { lr: g.lr, betas: g.betas, eps: opts.eps });
     this.optD = new Adam(this.D.parameters(), { lr: d.lr, betas: d.betas, eps: opts.eps });
-    this.ada = new AdaPipeline(undefined, device);
+    this.ada = new AdaPipeline(undefined, device, opts.seed);
     this.ada.p = opts.ada ? opts.adaInitialP : 0;
     this.r1Gamma = r1GammaFor(opts, net.resolution);
   }

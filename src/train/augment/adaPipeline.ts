@@ -3,13 +3,15 @@
 // geometric (scale, rotate, aniso, xfrac) and colour (brightness, contrast, lumaflip, hue, saturation)
 // transforms, each applied with probability p; differentiable w.r.t. the images (G's loss and R1 go through it).
 import { affineGrid, gridSample, pad } from '../../tensor/ops/nn.js';
-import { eye, where, zerosLike, onesLike, tensor } from '../../tensor/ops/creation.js';
-import { rand, randn } from '../../tensor/ops/random.js';
+import { fromBytes } from '../../tensor/ops/creation.js';
 import type { Device } from '../../tensor/device.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { downsample2d, setupFilter, upsample2d } from '../../nn/functional/upfirdn2d.js';
-import { rotate2dInv, rotate3d, scale2d, scale2dInv, scale3d, translate2d, translate2dInv, translate3d } from './matrices.js';
 import { keep, scope } from '../../tensor/scope.js';
+import { HostRandom, type HostRandomState } from '../../util/hostRandom.js';
+import { drawAdaTransforms, matmul, paddingMargins, scale2d, translate2d, type AdaSettings, type Mat } from './adaTransforms.js';
+
+export type { AdaSettings } from './adaTransforms.js';
 
 /** Low-pass taps of the sym6 wavelet (spec §6), used to up/downsample around the geometric resampling. */
 export const sym6 = [
@@ -18,15 +20,7 @@ export const sym6 = [
   0.0017677118642428036, -0.007800708325034148,
 ];
 
-/** Probability multipliers and ranges; the 'bgc' defaults of StyleGAN2-ADA. */
-export interface AdaSettings {
-  xflip: number; rotate90: number; xint: number; xintMax: number;
-  scale: number; rotate: number; aniso: number; xfrac: number;
-  scaleStd: number; rotateMax: number; anisoStd: number; xfracStd: number;
-  brightness: number; contrast: number; lumaflip: number; hue: number; saturation: number;
-  brightnessStd: number; contrastStd: number; hueMax: number; saturationStd: number;
-}
-
+/** The 'bgc' defaults of StyleGAN2-ADA. */
 export const bgc: AdaSettings = {
   xflip: 1, rotate90: 1, xint: 1, xintMax: 0.125,
   scale: 1, rotate: 1, aniso: 1, xfrac: 1, scaleStd: 0.2, rotateMax: 1, anisoStd: 0.2, xfracStd: 0.125,
@@ -42,141 +36,74 @@ export const colorOnly: AdaSettings = {
   ...bgc, xflip: 0, rotate90: 0, xint: 0, scale: 0, rotate: 0, aniso: 0, xfrac: 0,
 };
 
+/**
+ * StyleGAN2-ADA's AugmentPipe. The per-sample parameters and matrices are drawn on the host (adaTransforms.ts)
+ * from its own seeded generator, whose state checkpoints store; the images are transformed on their device.
+ * A call dispatches about 40 ops and never waits for the device.
+ */
 export class AdaPipeline {
   /** Augmentation strength, adapted by the training loop (spec §6). */
   p = 0;
   private readonly hz: Tensor;
+  private readonly rng: HostRandom;
 
-  constructor(readonly s: AdaSettings = bgc, device: Device = 'cpu') {
+  constructor(readonly s: AdaSettings = bgc, device: Device = 'cpu', seed = 0) {
     this.hz = keep(scope(() => setupFilter(sym6).to(device))); // scope frees the pre-.to() copy
+    this.rng = new HostRandom(seed ^ 0xada);
+  }
+
+  /** The random generator's state (for checkpoints). */
+  get rngState(): HostRandomState {
+    return this.rng.state;
+  }
+  set rngState(v: HostRandomState) {
+    this.rng.state = v;
   }
 
   /** images [N, C, H, W] (C = 3 for colour ops) → augmented, same shape. The identity (no op) at p = 0. */
   forward(images: Tensor): Tensor {
     if (this.p <= 0) return images;
     const [b, c, h, w] = images.shape;
-    const d = images.device;
-    const s = this.s;
-    const p = this.p;
-    // where(U < prob, value, fallback), one draw per sample.
-    const gate = (value: Tensor, prob: number, fallback: Tensor, shape: number[] = [b]) =>
-      where(rand(shape, { device: d }).lt(prob), value, fallback);
+    if (c !== 1 && c !== 3) throw new RangeError(`AdaPipeline: colour transforms need 1 or 3 channels, got ${c}`);
+    const { geometric, colour } = drawAdaTransforms(this.s, this.p, b, w, h, c, this.rng);
+    let x = geometric ? this.geometric(images, geometric) : images;
 
-    // Geometric: compose the inverse transform.
-    let gInv = eye(3, 3, { device: d }).unsqueeze(0).expand([b, 3, 3]);
-    if (s.xflip > 0) {
-      let i = rand([b], { device: d }).mul(2).floor();
-      i = gate(i, s.xflip * p, zerosLike(i));
-      gInv = gInv.matmul(scale2dInv(i.mul(-2).add(1), 1, b, d));
+    // Colour: y = M·(r, g, b) + t per pixel; grey images use the mean of M's rows and of t (as upstream).
+    const cm = new Float32Array(b * c * 4);
+    for (let n = 0; n < b; n++) {
+      const m = colour[n];
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 4; j++) {
+          if (c === 3) cm[(n * 3 + i) * 4 + j] = m[i * 4 + j];
+          else cm[n * 4 + j] += m[i * 4 + j] / 3;
+        }
+      }
     }
-    if (s.rotate90 > 0) {
-      let i = rand([b], { device: d }).mul(4).floor();
-      i = gate(i, s.rotate90 * p, zerosLike(i));
-      gInv = gInv.matmul(rotate2dInv(i.mul(-Math.PI / 2), b, d));
-    }
-    if (s.xint > 0) {
-      let t = rand([b, 2], { device: d }).mul(2).sub(1).mul(s.xintMax);
-      t = gate(t, s.xint * p, zerosLike(t), [b, 1]);
-      gInv = gInv.matmul(translate2dInv(t.select(1, 0).mul(w).round(), t.select(1, 1).mul(h).round(), b, d));
-    }
-    if (s.scale > 0) {
-      let v = randn([b], { device: d }).mul(s.scaleStd).rpow(2);
-      v = gate(v, s.scale * p, onesLike(v));
-      gInv = gInv.matmul(scale2dInv(v, v, b, d));
-    }
-    const pRot = 1 - Math.sqrt(Math.min(Math.max(1 - s.rotate * p, 0), 1));
-    if (s.rotate > 0) {
-      let theta = rand([b], { device: d }).mul(2).sub(1).mul(Math.PI * s.rotateMax);
-      theta = gate(theta, pRot, zerosLike(theta));
-      gInv = gInv.matmul(rotate2dInv(theta.neg(), b, d));
-    }
-    if (s.aniso > 0) {
-      let v = randn([b], { device: d }).mul(s.anisoStd).rpow(2);
-      v = gate(v, s.aniso * p, onesLike(v));
-      gInv = gInv.matmul(scale2dInv(v, v.reciprocal(), b, d));
-    }
-    if (s.rotate > 0) {
-      let theta = rand([b], { device: d }).mul(2).sub(1).mul(Math.PI * s.rotateMax);
-      theta = gate(theta, pRot, zerosLike(theta));
-      gInv = gInv.matmul(rotate2dInv(theta.neg(), b, d));
-    }
-    if (s.xfrac > 0) {
-      let t = randn([b, 2], { device: d }).mul(s.xfracStd);
-      t = gate(t, s.xfrac * p, zerosLike(t), [b, 1]);
-      gInv = gInv.matmul(translate2dInv(t.select(1, 0).mul(w), t.select(1, 1).mul(h), b, d));
-    }
-    // As upstream, the geometric stage runs only when some geometric transform is enabled (the segmentation
-    // 'color' pipeline of spec §10.2 has none, and resampling would blur its images).
-    const hasGeometric = s.xflip > 0 || s.rotate90 > 0 || s.xint > 0 || s.scale > 0 || s.rotate > 0 || s.aniso > 0 || s.xfrac > 0;
-    let x = hasGeometric ? this.geometric(images, gInv) : images;
-
-    // Colour: compose a 4×4 matrix acting on (r, g, b, 1).
-    let cm = eye(4, 4, { device: d }).unsqueeze(0).expand([b, 4, 4]);
-    if (s.brightness > 0) {
-      let v = randn([b], { device: d }).mul(s.brightnessStd);
-      v = gate(v, s.brightness * p, zerosLike(v));
-      cm = translate3d(v, v, v, b, d).matmul(cm);
-    }
-    if (s.contrast > 0) {
-      let v = randn([b], { device: d }).mul(s.contrastStd).rpow(2);
-      v = gate(v, s.contrast * p, onesLike(v));
-      cm = scale3d(v, v, v, b, d).matmul(cm);
-    }
-    const k = 1 / Math.sqrt(3);
-    const luma = tensor([k, k, k, 0], { device: d }); // the luma axis
-    const vvT = luma.unsqueeze(1).matmul(luma.unsqueeze(0)); // [4, 4]
-    const i4 = eye(4, 4, { device: d });
-    if (s.lumaflip > 0) {
-      let i = rand([b, 1, 1], { device: d }).mul(2).floor();
-      i = gate(i, s.lumaflip * p, zerosLike(i), [b, 1, 1]);
-      cm = i4.sub(vvT.mul(2).mul(i)).matmul(cm); // Householder reflection
-    }
-    if (s.hue > 0 && c > 1) {
-      let theta = rand([b], { device: d }).mul(2).sub(1).mul(Math.PI * s.hueMax);
-      theta = gate(theta, s.hue * p, zerosLike(theta));
-      cm = rotate3d([k, k, k], theta, b, d).matmul(cm);
-    }
-    if (s.saturation > 0 && c > 1) {
-      let v = randn([b, 1, 1], { device: d }).mul(s.saturationStd).rpow(2);
-      v = gate(v, s.saturation * p, onesLike(v), [b, 1, 1]);
-      cm = vvT.add(i4.sub(vvT).mul(v)).matmul(cm);
-    }
-    if (cm.dtype !== x.dtype) cm = cm.to(x.dtype);
+    const mat = fromBytes(cm, 'float32', [b, c, 4], images.device).to(x.dtype);
     const flat = x.reshape([b, c, h * w]);
-    if (c === 3) {
-      x = cm.narrow(1, 0, 3).narrow(2, 0, 3).matmul(flat).add(cm.narrow(1, 0, 3).narrow(2, 3, 1));
-    } else if (c === 1) {
-      const m = cm.narrow(1, 0, 3).narrow(2, 0, 3).mean(1, true);
-      x = flat.mul(m.sum(2, true)).add(cm.narrow(1, 0, 3).narrow(2, 3, 1).mean(1, true));
-    } else {
-      throw new RangeError(`AdaPipeline: colour transforms need 1 or 3 channels, got ${c}`);
-    }
+    const offset = mat.narrow(2, 3, 1);
+    x = c === 3 ? mat.narrow(2, 0, 3).matmul(flat).add(offset) : flat.mul(mat.narrow(2, 0, 3).sum(2, true)).add(offset);
     return x.reshape([b, c, h, w]);
   }
 
-  /** Executes the inverse transform gInv [B, 3, 3] (pixel coordinates, origin at the centre). */
-  private geometric(images: Tensor, gInvIn: Tensor): Tensor {
+  /** Executes the inverse transforms gInv (pixel coordinates, origin at the centre) on the device. */
+  private geometric(images: Tensor, gInv: readonly Mat[]): Tensor {
     const [b, c, h, w] = images.shape;
-    const d = images.device;
     const hzPad = Math.floor(this.hz.shape[0] / 4);
-    const cx = (w - 1) / 2;
-    const cy = (h - 1) / 2;
-    // Padding: how far the transformed corners reach outside the image, plus the filter's support.
-    const cp = tensor([[-cx, -cy, 1], [cx, -cy, 1], [cx, cy, 1], [-cx, cy, 1]], { device: d });
-    const corners = gInvIn.matmul(cp.t()); // [B, 3, 4]
-    const margin = corners.narrow(1, 0, 2).permute([1, 0, 2]).flatten(1); // [2, B·4]
-    const m = margin.neg().amax(1).toArray().concat(margin.amax(1).toArray()); // [x0, y0, x1, y1]
-    const add = [hzPad * 2 - cx, hzPad * 2 - cy, hzPad * 2 - cx, hzPad * 2 - cy];
-    const lim = [w - 1, h - 1, w - 1, h - 1];
-    const [mx0, my0, mx1, my1] = m.map((v, i) => Math.ceil(Math.min(Math.max(v + add[i], 0), lim[i])));
+    const [mx0, my0, mx1, my1] = paddingMargins(gInv, w, h, hzPad);
     let x = pad(images, [mx0, mx1, my0, my1], { mode: 'reflect' });
-    let gInv = translate2d((mx0 - mx1) / 2, (my0 - my1) / 2, b, d).matmul(gInvIn);
     x = upsample2d(x, this.hz);
-    gInv = scale2d(2, 2, b, d).matmul(gInv).matmul(scale2dInv(2, 2, b, d));
-    gInv = translate2d(-0.5, -0.5, b, d).matmul(gInv).matmul(translate2dInv(-0.5, -0.5, b, d));
     const shape = [b, c, (h + hzPad * 2) * 2, (w + hzPad * 2) * 2];
-    gInv = scale2d(2 / x.shape[3], 2 / x.shape[2], b, d).matmul(gInv).matmul(scale2dInv(2 / shape[3], 2 / shape[2], b, d));
-    const grid = affineGrid(gInv.narrow(1, 0, 2).to(x.dtype), shape, { alignCorners: false });
+    // Into the padded, 2× upsampled frame, then into affine_grid's normalised coordinates.
+    const before = matmul(
+      matmul(matmul(scale2d(2 / x.shape[3], 2 / x.shape[2]), translate2d(-0.5, -0.5), 3), scale2d(2, 2), 3),
+      translate2d((mx0 - mx1) / 2, (my0 - my1) / 2),
+      3,
+    );
+    const after = matmul(matmul(scale2d(1 / 2, 1 / 2), translate2d(0.5, 0.5), 3), scale2d(shape[3] / 2, shape[2] / 2), 3);
+    const theta = new Float32Array(b * 6);
+    for (let n = 0; n < b; n++) theta.set(matmul(matmul(before, gInv[n], 3), after, 3).subarray(0, 6), n * 6);
+    const grid = affineGrid(fromBytes(theta, 'float32', [b, 2, 3], images.device).to(x.dtype), shape, { alignCorners: false });
     x = gridSample(x, grid, { mode: 'bilinear', paddingMode: 'zeros', alignCorners: false });
     return downsample2d(x, this.hz, 2, { padding: -hzPad * 2, flipFilter: true });
   }
