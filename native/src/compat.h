@@ -26,4 +26,15 @@ inline void SetAutocast(bool enabled, bool cuda, at::ScalarType dtype) {
   if (!enabled) at::autocast::clear_cache();
 }
 
+// dst[i].lerp_(src[i], w) for all i in one _foreach_ call, where the libtorch has it (2.0+); false where not.
+inline bool ForeachLerp_(std::vector<at::Tensor>& dst, const std::vector<at::Tensor>& src, double w) {
+#if TORCH_VERSION_MAJOR >= 2
+  at::_foreach_lerp_(dst, src, w);
+  return true;
+#else
+  (void)dst, (void)src, (void)w;
+  return false;
+#endif
+}
+
 }  // namespace ilsgan::compat

@@ -233,11 +233,11 @@ export interface NativeBinding {
   // Parameter-list updates (optim.cc)
   adamStep(
     params: H[], expAvg: H[], expAvgSq: H[], steps: Float64Array, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number,
+    weightDecay: number, foreach: boolean,
   ): void;
   sanitizeGrads(params: H[], nan: number, posinf: number, neginf: number): void;
   clearGrads(params: H[]): void;
-  lerpList_(dst: H[], src: H[], weight: number): void;
+  lerpList_(dst: H[], src: H[], weight: number, foreach: boolean): void;
   copyList_(dst: H[], src: H[]): void;
 
   // Random (random.cc)

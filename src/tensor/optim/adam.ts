@@ -40,10 +40,17 @@ function checkOptions(o: AdamOptions): Required<AdamOptions> {
  */
 export class Adam {
   readonly groups: ParamGroup[] = [];
+  /**
+   * Update each group's list with multi-tensor (_foreach_) calls: on CUDA a few fused kernels per update instead
+   * of 8 launches per parameter (torch.optim.Adam's default there). Same values either way. Defaults to whether
+   * the first parameter is on a GPU (on the CPU the per-parameter loop dispatches less).
+   */
+  foreach: boolean;
 
   constructor(params: readonly Tensor[] | readonly ({ params: readonly Tensor[] } & Partial<AdamOptions>)[], defaults: AdamOptions) {
     const groups = params.length > 0 && 'params' in (params[0] as object) ? (params as { params: readonly Tensor[] }[]) : [{ params: params as readonly Tensor[] }];
     for (const g of groups) this.addParamGroup({ ...defaults, ...g });
+    this.foreach = this.groups.some((g) => g.params.length > 0 && g.params[0].device !== 'cpu');
   }
 
   addParamGroup(g: { params: readonly Tensor[] } & AdamOptions): void {
@@ -58,7 +65,7 @@ export class Adam {
     for (const g of this.groups) {
       native.adamStep(
         g.params.map((p) => p.handle), g.expAvg.map((t) => t.handle), g.expAvgSq.map((t) => t.handle), g.steps,
-        g.lr, g.betas[0], g.betas[1], g.eps, g.weightDecay,
+        g.lr, g.betas[0], g.betas[1], g.eps, g.weightDecay, this.foreach,
       );
     }
   }
