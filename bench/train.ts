@@ -4,13 +4,18 @@
 // lazy-regularisation mix is exact.
 //
 //   npm run bench:train -- --config tiny32 --device cpu [--batch 16] [--aug-p 0.2] [--periods 1] [--threads N]
+//       [--precision auto|fp32|float16|bfloat16] [--tf32] [--cudnn-benchmark] [--launch-proxy] [--top K]
+//
+// --precision: mixed precision in the config's top numFp16Res resolutions (spec §3.7); 'auto' = float16 on a
+// GPU, fp32 on the CPU. --tf32 / --cudnn-benchmark switch those GPU settings on. The GPU figure of issue 6 is
+// s/kimg = seconds per 1000 images shown to D.
 //
 // The issue's CPU reference (official code, Debian PyTorch 1.13, this 2-core machine): tiny32, batch 16,
 // ADA p = 0.2, ILS on: 2.2–2.4 s/iteration. Prints a table, then one JSON line:
 // {"config", "device", "batch", "img_per_s", "s_per_iter", "ms_per_iter": {phase: ms}, ...}.
 import { presets, type PresetName } from '../src/models/config.js';
 import * as t from '../src/index.js';
-import { defaultTrainOptions } from '../src/train/options.js';
+import { defaultTrainOptions, type Precision } from '../src/train/options.js';
 import { IlsTrainer } from '../src/train/trainer.js';
 
 function flag(name: string): string | undefined {
@@ -31,12 +36,19 @@ const batch = Number(flag('batch') ?? (configName === 'tiny32' || configName ===
 const augP = Number(flag('aug-p') ?? 0.2);
 const periods = Number(flag('periods') ?? 1);
 if (flag('threads')) t.setNumThreads(Number(flag('threads')));
+const precision = (flag('precision') ?? 'auto') as Precision;
+const tf32 = process.argv.includes('--tf32');
+const cudnnBenchmark = process.argv.includes('--cudnn-benchmark');
+if (device !== 'cpu') {
+  t.setTf32(tf32);
+  t.setCudnnBenchmark(cudnnBenchmark);
+}
 const sync = () => {
   if (device !== 'cpu') t.cuda.synchronize();
 };
 
 t.manualSeed(0);
-const trainer = new IlsTrainer(net, { ...defaultTrainOptions, batch, adaInitialP: augP, adaFixed: true }, device);
+const trainer = new IlsTrainer(net, { ...defaultTrainOptions, batch, adaInitialP: augP, adaFixed: true, precision }, device);
 const reals = t.keep(t.rand([batch, 3, net.resolution, net.resolution], { device }).mul(2).sub(1));
 const interval = trainer.opts.dRegInterval;
 
@@ -99,19 +111,26 @@ console.log(
 
 const msPerIter = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Number((v / iterations).toFixed(1))]));
 const sPerIter = totalMs / iterations / 1000;
-console.log(`ilsgan training benchmark: ${configName}, ${device}, batch ${batch}, ADA p ${augP} (fixed), ILS on, ${t.getNumThreads()} threads`);
-console.log(`${iterations} iterations (Dreg every ${interval}): ${sPerIter.toFixed(3)} s/iteration, ${(batch / sPerIter).toFixed(1)} img/s`);
+const sPerKimg = (sPerIter / batch) * 1000;
+const settings = `precision ${precision}${device !== 'cpu' ? `, tf32 ${tf32 ? 'on' : 'off'}, cudnn benchmark ${cudnnBenchmark ? 'on' : 'off'}` : ''}`;
+console.log(`ilsgan training benchmark: ${configName}${launchProxy ? ' (launch proxy: 8 channels)' : ''}, ${device}, batch ${batch}, ADA p ${augP} (fixed), ILS on, ${settings}, ${t.getNumThreads()} threads`);
+console.log(`${iterations} iterations (Dreg every ${interval}): ${sPerIter.toFixed(3)} s/iteration, ${(batch / sPerIter).toFixed(1)} img/s, ${sPerKimg.toFixed(2)} s/kimg`);
 for (const [k, v] of Object.entries(msPerIter)) console.log(`  ${k.padEnd(6)} ${String(v).padStart(8)} ms/iteration`);
 console.log(
   JSON.stringify({
     config: configName,
+    launch_proxy: launchProxy,
     device,
+    precision,
+    tf32,
+    cudnn_benchmark: cudnnBenchmark,
     batch,
     aug_p: augP,
     threads: t.getNumThreads(),
     iterations,
     s_per_iter: Number(sPerIter.toFixed(4)),
     img_per_s: Number((batch / sPerIter).toFixed(2)),
+    s_per_kimg: Number(sPerKimg.toFixed(3)),
     ms_per_iter: msPerIter,
     aten_ops_per_iter: Math.round(opsPerIter),
     top_level_ops_per_iter: Math.round(issuedPerIter),

@@ -66,15 +66,33 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// sanitizeGrads(params[], nan, posinf, neginf): nan_to_num_ on every defined .grad (StyleGAN2-ADA does this).
+// sanitizeGrads(params[], nan, posinf, neginf): nan_to_num on every defined .grad, as StyleGAN2-ADA does it: the
+// gradients are concatenated into one flat buffer, sanitised there, and each .grad becomes a view of its part
+// (two kernels for the whole list instead of one per parameter). Mixed dtypes or devices take the per-tensor loop.
 Napi::Value SanitizeGrads(const Napi::CallbackInfo& info) {
   auto params = Tensors(info, 0);
   const double nan = Num(info, 1), posinf = Num(info, 2), neginf = Num(info, 3);
   at::NoGradGuard noGrad;
+  std::vector<at::Tensor> owners, flats;
+  std::vector<int64_t> sizes;
+  bool uniform = true;
   for (at::Tensor& p : params) {
-    at::Tensor g = p.grad();
-    if (g.defined()) g.nan_to_num_(nan, posinf, neginf);
+    const at::Tensor& g = p.grad();
+    if (!g.defined()) continue;
+    if (!flats.empty() && (g.scalar_type() != flats[0].scalar_type() || g.device() != flats[0].device())) uniform = false;
+    owners.push_back(p);
+    flats.push_back(g.reshape({-1}));
+    sizes.push_back(g.numel());
   }
+  if (flats.empty()) return info.Env().Undefined();
+  if (!uniform || flats.size() == 1) {
+    for (at::Tensor& p : owners) p.mutable_grad().nan_to_num_(nan, posinf, neginf);
+    return info.Env().Undefined();
+  }
+  at::Tensor flat = at::cat(flats);
+  flat.nan_to_num_(nan, posinf, neginf);
+  std::vector<at::Tensor> parts = flat.split_with_sizes(sizes);
+  for (size_t i = 0; i < owners.size(); ++i) owners[i].mutable_grad() = parts[i].view(owners[i].grad().sizes());
   return info.Env().Undefined();
 }
 

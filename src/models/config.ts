@@ -16,6 +16,12 @@ export interface NetworkConfig {
   channelMax: number;
   /** Clamp of conv outputs (256), or null. */
   convClamp: number | null;
+  /**
+   * Blocks at the top N resolutions (r ≥ max(2^(log2 S + 1 − N), 8)) may run in reduced precision with the
+   * ±convClamp clamps (spec §3.7; the paper's configs: 4). Whether they do is the trainer's `precision` option;
+   * weights and parameter counts do not depend on it. Absent = 0.
+   */
+  numFp16Res?: number;
   /** Minibatch-std group size (4) and channels (1). */
   mbstdGroupSize: number;
   mbstdChannels: number;
@@ -35,22 +41,22 @@ export const presets = {
   /** The paper's 64×64 configuration (`ILS_predL`). */
   ils64: {
     resolution: 64, zDim: 512, wDim: 512, mappingLayers: 8, mappingLrMultiplier: 0.01, channelBase: 16384,
-    channelMax: 256, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1,
+    channelMax: 256, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1, numFp16Res: 4,
   },
   /** The paper's 128×128 configuration (`ILS`). */
   ils128: {
     resolution: 128, zDim: 512, wDim: 512, mappingLayers: 8, mappingLrMultiplier: 0.01, channelBase: 16384,
-    channelMax: 256, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1,
+    channelMax: 256, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1, numFp16Res: 4,
   },
   /** 32×32, channel base 2048 / max 128, 2 mapping layers: the CPU reference setting of the speed target. */
   tiny32: {
     resolution: 32, zDim: 512, wDim: 512, mappingLayers: 2, mappingLrMultiplier: 0.01, channelBase: 2048,
-    channelMax: 128, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1,
+    channelMax: 128, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1, numFp16Res: 4,
   },
   /** 64×64 with few channels: trains on 2 CPU cores in tens of minutes. */
   small64: {
     resolution: 64, zDim: 256, wDim: 256, mappingLayers: 2, mappingLrMultiplier: 0.01, channelBase: 4096,
-    channelMax: 128, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1,
+    channelMax: 128, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1, numFp16Res: 4,
   },
 } satisfies Record<string, NetworkConfig>;
 
@@ -59,6 +65,12 @@ export type PresetName = keyof typeof presets;
 /** Channels at resolution r. */
 export function channelsAt(c: NetworkConfig, r: number): number {
   return Math.min(Math.floor(c.channelBase / r), c.channelMax);
+}
+
+/** The lowest resolution that runs in reduced precision (Infinity when none does): max(2^(log2 S + 1 − N), 8). */
+export function fp16Resolution(c: NetworkConfig): number {
+  const n = c.numFp16Res ?? 0;
+  return n > 0 ? Math.max(2 ** (Math.log2(c.resolution) + 1 - n), 8) : Infinity;
 }
 
 /** Block resolutions 4, 8, …, S. */
@@ -75,6 +87,9 @@ export function checkConfig(c: NetworkConfig): NetworkConfig {
   }
   for (const k of ['zDim', 'wDim', 'mappingLayers', 'channelBase', 'channelMax', 'mbstdGroupSize', 'mbstdChannels'] as const) {
     if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
+  }
+  if (c.numFp16Res !== undefined && !(Number.isInteger(c.numFp16Res) && c.numFp16Res >= 0)) {
+    throw new RangeError(`numFp16Res must be a non-negative integer, got ${c.numFp16Res}`);
   }
   if (c.maskPrior !== undefined && !Number.isFinite(c.maskPrior)) throw new RangeError(`maskPrior must be a number, got ${c.maskPrior}`);
   if (c.maskPriorKimg !== undefined && !(c.maskPriorKimg > 0)) throw new RangeError(`maskPriorKimg must be positive, got ${c.maskPriorKimg}`);

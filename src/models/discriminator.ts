@@ -6,15 +6,19 @@ import { MinibatchStd } from '../nn/layers/minibatchStd.js';
 import { Module } from '../nn/module.js';
 import { ShapeError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type NetworkConfig, channelsAt, checkConfig } from './config.js';
+import type { DType } from '../tensor/dtype.js';
+import { type NetworkConfig, channelsAt, checkConfig, fp16Resolution } from './config.js';
+import { toBlockDtype } from './synthesis.js';
 
 export class DiscriminatorBlock extends Module {
   readonly fromrgb: Conv2dLayer | null = null;
   readonly conv0: Conv2dLayer;
   readonly conv1: Conv2dLayer;
   readonly skip: Conv2dLayer;
+  /** The dtype the block runs in when reduced (spec §3.7), or null for float32. */
+  lowDtype: DType | null = null;
 
-  constructor(inChannels: number, tmpChannels: number, outChannels: number, imgChannels: number, convClamp: number | null) {
+  constructor(readonly resolution: number, inChannels: number, tmpChannels: number, outChannels: number, imgChannels: number, convClamp: number | null) {
     super();
     if (inChannels === 0) {
       this.fromrgb = this.addModule('fromrgb', new Conv2dLayer(imgChannels, tmpChannels, { kernel: 1, activation: 'lrelu', convClamp }));
@@ -25,6 +29,7 @@ export class DiscriminatorBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    x = toBlockDtype(x, this.lowDtype);
     const h = this.fromrgb === null ? x : this.fromrgb.forward(x);
     const y = this.skip.forward(h, Math.SQRT1_2);
     return y.add(this.conv1.forward(this.conv0.forward(h), Math.SQRT1_2));
@@ -44,7 +49,7 @@ export class Discriminator extends Module {
     const s = config.resolution;
     for (let r = s; r > 4; r /= 2) {
       const inC = r < s ? channelsAt(config, r) : 0;
-      const block = new DiscriminatorBlock(inC, channelsAt(config, r), channelsAt(config, r / 2), imgChannels, config.convClamp);
+      const block = new DiscriminatorBlock(r, inC, channelsAt(config, r), channelsAt(config, r / 2), imgChannels, config.convClamp);
       this.blocks.push(this.addModule(`b${r}`, block));
     }
     const c4 = channelsAt(config, 4);
@@ -52,6 +57,13 @@ export class Discriminator extends Module {
     this.conv = this.addModule('b4.conv', new Conv2dLayer(c4 + config.mbstdChannels, c4, { kernel: 3, activation: 'lrelu', convClamp: config.convClamp }));
     this.fc = this.addModule('b4.fc', new FullyConnected(c4 * 16, c4, { activation: 'lrelu' }));
     this.out = this.addModule('b4.out', new FullyConnected(c4, 1));
+  }
+
+  /** Runs the blocks at the config's top numFp16Res resolutions in `dtype` (null: all float32). */
+  setPrecision(dtype: DType | null): this {
+    const from = fp16Resolution(this.config);
+    for (const b of this.blocks) b.lowDtype = dtype !== null && b.resolution >= from ? dtype : null;
+    return this;
   }
 
   /** img [N, C, S, S] → logits [N, 1]. */
@@ -62,6 +74,7 @@ export class Discriminator extends Module {
     }
     let x = img;
     for (const b of this.blocks) x = b.forward(x);
+    x = toBlockDtype(x, null); // the 4×4 epilogue is never reduced
     x = this.conv.forward(this.mbstd.forward(x));
     return this.out.forward(this.fc.forward(x.flatten(1)));
   }

@@ -5,6 +5,7 @@ import type { NoiseMode } from '../nn/layers/synthesisLayer.js';
 import { Module } from '../nn/module.js';
 import { tensor } from '../tensor/ops/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { DType } from '../tensor/dtype.js';
 import { type NetworkConfig, checkConfig } from './config.js';
 import { MappingNetwork } from './mapping.js';
 import { SynthesisNetwork } from './synthesis.js';
@@ -18,6 +19,12 @@ export class Generator extends Module {
     super();
     this.mapping = this.addModule('mapping', new MappingNetwork(config.zDim, config.wDim, config.mappingLayers, config.mappingLrMultiplier));
     this.synthesis = this.addModule('synthesis', new SynthesisNetwork(config, imgChannels));
+  }
+
+  /** Reduced precision for the top resolutions' blocks (see SynthesisNetwork.setPrecision). */
+  setPrecision(dtype: DType | null): this {
+    this.synthesis.setPrecision(dtype);
+    return this;
   }
 
   /** z [N, zDim] → [N, imgChannels, S, S]. Style mixing is off (spec §3.6): every layer gets the same w. */
@@ -54,6 +61,13 @@ export class LayeredGenerator extends Module {
     this.maskOffset = config.maskPrior ? this.addBuffer('mask_prior', centredBump(config.resolution, config.maskPrior)) : null;
     this.bg = this.addModule('bg', new Generator(config, 3));
     this.fg = this.addModule('fg', new Generator(config, 4));
+  }
+
+  /** Reduced precision for both branches' top-resolution blocks (spec §3.7); null = float32 throughout. */
+  setPrecision(dtype: DType | null): this {
+    this.bg.setPrecision(dtype);
+    this.fg.setPrecision(dtype);
+    return this;
   }
 
   /** Sets the mask prior's factor for training progress `kimg` (linear fade over config.maskPriorKimg). */

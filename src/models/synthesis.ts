@@ -8,7 +8,8 @@ import { Module } from '../nn/module.js';
 import { ShapeError } from '../tensor/errors.js';
 import { randn } from '../tensor/ops/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type NetworkConfig, blockResolutions, channelsAt } from './config.js';
+import type { DType } from '../tensor/dtype.js';
+import { type NetworkConfig, blockResolutions, channelsAt, fp16Resolution } from './config.js';
 
 export class SynthesisBlock extends Module {
   readonly const: Tensor | null = null; // [C, 4, 4] for b4
@@ -18,6 +19,8 @@ export class SynthesisBlock extends Module {
   readonly resampleFilter: Tensor;
   /** Number of ws the convs consume (the ToRGB shares the next block's first). */
   readonly numConv: number;
+  /** The dtype the convs run in when reduced (spec §3.7), or null for float32; the ToRGB output is float32. */
+  lowDtype: DType | null = null;
 
   constructor(readonly inChannels: number, readonly outChannels: number, readonly resolution: number, imgChannels: number, c: NetworkConfig) {
     super();
@@ -39,16 +42,25 @@ export class SynthesisBlock extends Module {
     let k = 0;
     if (this.const !== null) {
       h = this.const.unsqueeze(0).expand([n, -1, -1, -1]);
-      h = this.conv1.forward(h, ws.select(1, k++), noiseMode);
+      h = this.conv1.forward(toBlockDtype(h, this.lowDtype), ws.select(1, k++), noiseMode);
     } else {
       if (x === null) throw new ShapeError(`${this.path('x')}: missing input`);
-      h = (this.conv0 as SynthesisLayer).forward(x, ws.select(1, k++), noiseMode);
+      h = (this.conv0 as SynthesisLayer).forward(toBlockDtype(x, this.lowDtype), ws.select(1, k++), noiseMode);
       h = this.conv1.forward(h, ws.select(1, k++), noiseMode);
     }
-    const y = this.torgb.forward(h, ws.select(1, k));
+    const y = toBlockDtype(this.torgb.forward(h, ws.select(1, k)), null);
     const out = img === null ? y : upsample2d(img, this.resampleFilter).add(y);
     return { x: h, img: out };
   }
+}
+
+/**
+ * x in a block's dtype: `low` when the block is reduced; otherwise float32 if x comes reduced, else x as it is
+ * (a float64 network stays float64).
+ */
+export function toBlockDtype(x: Tensor, low: DType | null): Tensor {
+  if (low !== null) return x.dtype === low ? x : x.to(low);
+  return x.dtype === 'float16' || x.dtype === 'bfloat16' ? x.to('float32') : x;
 }
 
 export class SynthesisNetwork extends Module {
@@ -66,6 +78,13 @@ export class SynthesisNetwork extends Module {
       numWs += block.numConv;
     }
     this.numWs = numWs + 1;
+  }
+
+  /** Runs the blocks at the config's top numFp16Res resolutions in `dtype` (null: all float32). */
+  setPrecision(dtype: DType | null): this {
+    const from = fp16Resolution(this.config);
+    for (const b of this.blocks) b.lowDtype = dtype !== null && b.resolution >= from ? dtype : null;
+    return this;
   }
 
   /** ws [N, numWs, wDim] → img [N, imgChannels, S, S] (unbounded; no tanh). */

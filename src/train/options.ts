@@ -44,7 +44,15 @@ export interface TrainOptions {
   xintMax: number;
   /** Seed of every random stream. */
   seed: number;
+  /**
+   * Reduced precision for the blocks at the config's top `numFp16Res` resolutions (spec §3.7): 'auto' = float16
+   * on a GPU and fp32 on the CPU (which has no fast half-precision convolutions); 'fp32' = off everywhere;
+   * 'float16' / 'bfloat16' = that dtype on any device (bfloat16 lets the CPU test the mixed path). Absent = 'auto'.
+   */
+  precision?: Precision;
 }
+
+export type Precision = 'auto' | 'fp32' | 'float16' | 'bfloat16';
 
 export const defaultTrainOptions: TrainOptions = {
   batch: 32, gLr: 0.0025, dLr: 0.0025, betas: [0, 0.99], eps: 1e-8, gRegInterval: 4, dRegInterval: 16,
@@ -53,8 +61,19 @@ export const defaultTrainOptions: TrainOptions = {
   ils: true, ilsDistribution: 'laplace', ilsSchedule: 'allTime', ilsInitialSigma: 0.2, ilsSigma: 1.0, ilsSwitchKimg: 400,
   ilsNegWeight: 1,
   binWeight: 2, msizeWeight: 2, minMaskSize: 0.25, maxMaskSize: null,
-  perturb: true, xintMax: 0.125, seed: 0,
+  perturb: true, xintMax: 0.125, seed: 0, precision: 'auto',
 };
+
+/** The reduced dtype `precision` selects on `device` (null: float32 throughout). */
+export function lowPrecisionDtype(precision: Precision | undefined, device: string): 'float16' | 'bfloat16' | null {
+  switch (precision ?? 'auto') {
+    case 'fp32': return null;
+    case 'float16': return 'float16';
+    case 'bfloat16': return 'bfloat16';
+    case 'auto': return device === 'cpu' ? null : 'float16';
+    default: throw new RangeError(`precision must be auto, fp32, float16 or bfloat16, got ${precision}`);
+  }
+}
 
 /** R1 γ in effect: 0.0002·S²/N unless set (0.0256 at 64/32, 0.1024 at 128/32). */
 export function r1GammaFor(o: TrainOptions, resolution: number): number {

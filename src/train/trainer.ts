@@ -16,7 +16,7 @@ import { drawShiftEps, shiftLayers } from './layerTransform.js';
 import { ilsSigma, ilsTerms } from './loss/ils.js';
 import { binarization, maskSize } from './loss/maskTerms.js';
 import { r1Penalty } from './loss/r1.js';
-import { type TrainOptions, lazyAdam, r1GammaFor } from './options.js';
+import { type TrainOptions, lazyAdam, lowPrecisionDtype, r1GammaFor } from './options.js';
 import { Stats } from './stats.js';
 
 /** The perturbed layers D sees: Tx-shifted foreground and mask recomposed over the background. */
@@ -48,6 +48,10 @@ export class IlsTrainer {
     this.D = new Discriminator(net);
     this.Gema = new LayeredGenerator(net);
     for (const m of [this.G, this.D, this.Gema]) m.to(device);
+    // Mixed precision (spec §3.7) for the trained networks; G_ema, which only renders outputs, stays float32.
+    const low = lowPrecisionDtype(opts.precision, device);
+    this.G.setPrecision(low);
+    this.D.setPrecision(low);
     this.Gema.loadStateDict(this.G.stateDict());
     this.Gema.eval().requiresGrad_(false);
     this.ema = new Ema(this.G.parameters(), this.Gema.parameters());

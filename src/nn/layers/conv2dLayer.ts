@@ -34,13 +34,17 @@ export class Conv2dLayer extends Module {
     this.weightGain = 1 / Math.sqrt(inChannels * k * k);
   }
 
-  /** x [N, I, H, W] → [N, O, H·up/down, W·up/down]; gain scales the activation gain and the clamp. */
+  /**
+   * x [N, I, H, W] → [N, O, H·up/down, W·up/down] in x's dtype (the weight is cast to it: reduced precision as
+   * upstream); gain scales the activation gain and the clamp.
+   */
   forward(x: Tensor, gain = 1): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels) {
       throw new ShapeError(`${this.path('x')}: expected [N, ${this.inChannels}, H, W], got [${x.shape}]`);
     }
     const act = this.opts.activation ?? 'linear';
-    const y = conv2dResample(x, this.weight.mul(this.weightGain), {
+    const w = this.weight.mul(this.weightGain);
+    const y = conv2dResample(x, w.dtype === x.dtype ? w : w.to(x.dtype), {
       filter: this.resampleFilter, up: this.opts.up, down: this.opts.down, padding: this.opts.kernel >> 1,
       flipWeight: (this.opts.up ?? 1) === 1,
     });

@@ -8,7 +8,7 @@ import { randn } from '../../tensor/ops/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { FullyConnected } from './fullyConnected.js';
-import { modulatedConv2d } from './modulatedConv2d.js';
+import { cast, modulatedConv2d } from './modulatedConv2d.js';
 
 /** 'random': fresh N(0,1) per call (training); 'const': the layer's fixed buffer; 'none': no noise. */
 export type NoiseMode = 'random' | 'const' | 'none';
@@ -38,7 +38,7 @@ export class SynthesisLayer extends Module {
     this.bias = this.addParameter('bias', zeros([outChannels]));
   }
 
-  /** x [N, I, R/up, R/up], w [N, wDim] → [N, O, R, R]. */
+  /** x [N, I, R/up, R/up], w [N, wDim] → [N, O, R, R], in x's dtype (float32, or reduced: see modulatedConv2d). */
   forward(x: Tensor, w: Tensor, noiseMode: NoiseMode = 'random', gain = 1): Tensor {
     const n = x.shape[0];
     const inRes = this.resolution / (this.opts.up ?? 1);
@@ -50,9 +50,9 @@ export class SynthesisLayer extends Module {
       up: this.opts.up, padding: (this.opts.kernel ?? 3) >> 1, filter: this.resampleFilter, demodulate: true,
     });
     if (noiseMode === 'random') {
-      y = y.add(randn([n, 1, this.resolution, this.resolution], { device: x.device }).mul(this.noiseStrength));
+      y = y.add(cast(randn([n, 1, this.resolution, this.resolution], { device: x.device }).mul(this.noiseStrength), y));
     } else if (noiseMode === 'const') {
-      y = y.add(this.noiseConst.mul(this.noiseStrength));
+      y = y.add(cast(this.noiseConst.mul(this.noiseStrength), y));
     }
     const clamp = this.opts.convClamp == null ? null : this.opts.convClamp * gain;
     return biasAct(y, this.bias, { act: 'lrelu', gain: Math.SQRT2 * gain, clamp });
@@ -74,7 +74,7 @@ export class ToRgb extends Module {
     this.weightGain = 1 / Math.sqrt(inChannels);
   }
 
-  /** x [N, I, R, R], w [N, wDim] → [N, C_img, R, R]. */
+  /** x [N, I, R, R], w [N, wDim] → [N, C_img, R, R], in x's dtype. */
   forward(x: Tensor, w: Tensor): Tensor {
     const styles = this.affine.forward(w).mul(this.weightGain);
     const y = modulatedConv2d(x, this.weight, styles, { padding: 0, demodulate: false });

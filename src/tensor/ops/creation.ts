@@ -72,18 +72,18 @@ export function tensor(data: Nested | ArrayBufferView, o: CreateOptions & { shap
     const own = dtypeOfTypedArray(data);
     if (own === null) throw new ArgumentError('tensor: unsupported typed array type');
     const shape = o.shape ? shapeArg([...o.shape], 'tensor') : [data.byteLength / (data as Float32Array).BYTES_PER_ELEMENT];
-    const t = wrap(native.fromBuffer(data, dtypeCode(own), shape, -1));
-    if (o.dtype === undefined || o.dtype === own) return finish(device === -1 ? t : moveAndDispose(t, o), o);
-    return finish(moveAndDispose(t, o), o);
+    // Straight to the device when no conversion is needed (fromBuffer's upload does not wait for the device).
+    if (o.dtype === undefined || o.dtype === own) return finish(wrap(native.fromBuffer(data, dtypeCode(own), shape, device)), o);
+    return finish(moveAndDispose(wrap(native.fromBuffer(data, dtypeCode(own), shape, -1)), o), o);
   }
   const shape = inferShape(data as Nested);
   const flat: number[] = [];
   flatten(data as Nested, shape, flat, 0);
   const dtype = o.dtype ?? (isBoolData(data as Nested) ? 'bool' : 'float32');
   const hostType = dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype;
-  const t = wrap(native.fromBuffer(encode(flat, hostType), dtypeCode(hostType), o.shape ? shapeArg([...o.shape], 'tensor') : shape, -1));
-  if (hostType === dtype && device === -1) return finish(t, o);
-  return finish(moveAndDispose(t, o), o);
+  const sameType = hostType === dtype;
+  const t = wrap(native.fromBuffer(encode(flat, hostType), dtypeCode(hostType), o.shape ? shapeArg([...o.shape], 'tensor') : shape, sameType ? device : -1));
+  return finish(sameType ? t : moveAndDispose(t, o), o);
 }
 
 function isBoolData(d: Nested): boolean {
