@@ -235,7 +235,7 @@ export interface NativeBinding {
     params: H[], expAvg: H[], expAvgSq: H[], steps: Float64Array, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, foreach: boolean,
   ): void;
-  sanitizeGrads(params: H[], nan: number, posinf: number, neginf: number): void;
+  sanitizeGrads(params: H[], nan: number, posinf: number, neginf: number, flat: boolean): void;
   clearGrads(params: H[]): void;
   lerpList_(dst: H[], src: H[], weight: number, foreach: boolean): void;
   copyList_(dst: H[], src: H[]): void;

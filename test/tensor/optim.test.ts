@@ -70,6 +70,34 @@ describe('Adam', () => {
   });
 });
 
+describe('sanitizeGrads', () => {
+  test('NaN → 0 and ±inf → ±1e5 in every gradient, shapes kept, missing gradients left missing', () => {
+    for (const flat of [false, true]) {
+      noLeak(() =>
+      t.scope(() => {
+        const a = t.zeros([2, 3]).requiresGrad_(true);
+        const b = t.zeros([4]).requiresGrad_(true);
+        const c = t.zeros([5]).requiresGrad_(true); // gets no gradient
+        const bad = t.tensor([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1, 2, 3]).reshape([2, 3]);
+        a.mul(bad).sum().add(b.mul(t.tensor([1, Number.NaN, 5, -1])).sum()).backward();
+        t.sanitizeGrads([a, b, c], 0, 1e5, -1e5, flat);
+        assert.deepEqual(a.grad!.shape, [2, 3]);
+        assert.deepEqual(a.grad!.flatten().toArray(), [0, 1e5, -1e5, 1, 2, 3]);
+        assert.deepEqual(b.grad!.toArray(), [1, 0, 5, -1]);
+        assert.equal(c.grad, null);
+        // Each gradient can still be updated on its own (views of one buffer, not aliases of each other).
+        const opt = new t.Adam([a, b, c], { lr: 0.1 });
+        opt.step();
+        assert.ok(a.detach().flatten().toArray().every(Number.isFinite));
+        assert.deepEqual(c.detach().toArray(), [0, 0, 0, 0, 0]);
+        opt.zeroGrad();
+        t.dispose([...opt.groups[0].expAvg, ...opt.groups[0].expAvgSq]);
+      }),
+    );
+    }
+  });
+});
+
 describe('Ema', () => {
   test('the multi-tensor update (where libtorch has it) equals the per-tensor one', () => {
     noLeak(() =>

@@ -118,8 +118,12 @@ export class Adam {
   }
 }
 
-/** Replaces NaN by 0 and ±inf by ±1e5 in every gradient (StyleGAN2-ADA does this before each step). */
-export function sanitizeGrads(params: readonly Tensor[], nan = 0, posinf = 1e5, neginf = -1e5): void {
-  native.sanitizeGrads(params.map((p) => p.handle), nan, posinf, neginf);
+/**
+ * Replaces NaN by 0 and ±inf by ±1e5 in every gradient (StyleGAN2-ADA does this before each step). `flat`
+ * (default: the parameters are on a GPU) sanitises one concatenated buffer and leaves each .grad a view of it, as
+ * upstream: two kernels instead of one per parameter. The values are the same either way.
+ */
+export function sanitizeGrads(params: readonly Tensor[], nan = 0, posinf = 1e5, neginf = -1e5, flat?: boolean): void {
+  const onGpu = params.length > 0 && params[0].device !== 'cpu';
+  native.sanitizeGrads(params.map((p) => p.handle), nan, posinf, neginf, flat ?? onGpu);
 }
-
