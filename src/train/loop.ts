@@ -10,6 +10,7 @@ import { type NetworkConfig, type PresetName, checkConfig, presets } from '../mo
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
 import { manualSeed } from '../tensor/ops/random.js';
+import { setCudnnBenchmark, setTf32 } from '../tensor/runtime.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { listCheckpoints, readCheckpointState, restoreTrainer, saveCheckpoint } from './checkpoint.js';
@@ -120,6 +121,11 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   }
 
   manualSeed(options.seed);
+  if (device !== 'cpu') {
+    // As upstream: cuDNN picks the fastest algorithms for the fixed shapes; TF32 only when asked for.
+    setCudnnBenchmark(true);
+    setTf32(options.tf32 ?? false);
+  }
   const trainer = new IlsTrainer(net, options, device);
   const sampler = new BatchSampler(set, options.seed);
   let trainSeconds = 0;

@@ -50,6 +50,8 @@ export interface TrainOptions {
    * 'float16' / 'bfloat16' = that dtype on any device (bfloat16 lets the CPU test the mixed path). Absent = 'auto'.
    */
   precision?: Precision;
+  /** TensorFloat-32 for the float32 convolutions and matmuls on a GPU (off, as upstream). Absent = off. */
+  tf32?: boolean;
 }
 
 export type Precision = 'auto' | 'fp32' | 'float16' | 'bfloat16';
@@ -61,7 +63,7 @@ export const defaultTrainOptions: TrainOptions = {
   ils: true, ilsDistribution: 'laplace', ilsSchedule: 'allTime', ilsInitialSigma: 0.2, ilsSigma: 1.0, ilsSwitchKimg: 400,
   ilsNegWeight: 1,
   binWeight: 2, msizeWeight: 2, minMaskSize: 0.25, maxMaskSize: null,
-  perturb: true, xintMax: 0.125, seed: 0, precision: 'auto',
+  perturb: true, xintMax: 0.125, seed: 0, precision: 'auto', tf32: false,
 };
 
 /** The reduced dtype `precision` selects on `device` (null: float32 throughout). */

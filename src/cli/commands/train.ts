@@ -39,6 +39,7 @@ export function makeTrainCommand() {
     .option('--min-mask <f>', 'minimum mask fraction (0.25)', nonNegativeNumber)
     .option('--max-mask <f>', 'maximum mask fraction hinge (off)', positiveNumber)
     .option('--precision <p>', 'auto (float16 in the top 4 resolutions on a GPU, fp32 on the CPU), fp32, float16 or bfloat16', choice(['auto', 'fp32', 'float16', 'bfloat16'] as const))
+    .option('--tf32', 'TensorFloat-32 for the float32 convolutions and matmuls on a GPU (off, as upstream)')
     .option('--seed <n>', 'random seed (0)', (v) => positiveInt(String(Number(v) + 1)) - 1)
     .option('--tick <kimg>', 'metrics interval in kimg', positiveNumber)
     .option('--snap <kimg>', 'sample-grid interval in kimg', positiveNumber)
@@ -65,7 +66,7 @@ export function makeTrainCommand() {
         ilsInitialSigma: o.ilsInitialSigma, ilsSwitchKimg: o.ilsSwitchKimg,
         ada: o.ada, adaTarget: o.adaTarget, adaInitialP: o.augP, adaFixed: o.augP === undefined ? undefined : true,
         perturb: o.perturb, xintMax: o.shift, binWeight: o.binWeight, msizeWeight: o.msizeWeight, minMaskSize: o.minMask,
-        maxMaskSize: o.maxMask, seed: o.seed, precision: o.precision,
+        maxMaskSize: o.maxMask, seed: o.seed, precision: o.precision, tf32: o.tf32,
       };
       const options = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>;
       const result = await train({
