@@ -16,11 +16,8 @@ import type { NetworkConfig } from '../src/models/config.js';
 import { demoNetwork, demoRecipe, demoTrainOptions } from '../src/pipeline/demo.js';
 import { runPipeline } from '../src/pipeline/pipeline.js';
 import type { TrainOptions } from '../src/train/options.js';
+import { flag } from './flags.js';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
 
 const { maskPrior: _p, maskPriorKimg: _k, ...noPrior } = demoNetwork;
 const variants: Record<string, { net: NetworkConfig; train: Partial<TrainOptions> }> = {

@@ -16,11 +16,8 @@ import * as t from '../src/index.js';
 import { type NetworkConfig, type PresetName, presets } from '../src/models/config.js';
 import { demoNetwork, demoRecipe, demoTrainOptions } from '../src/pipeline/demo.js';
 import { runPipeline, type PipelineResult } from '../src/pipeline/pipeline.js';
+import { flag } from './flags.js';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
 
 const data = flag('data') ?? 'data/tux/TuxComposite-animals-64';
 // 'demo' = the demo's GAN (network, mask prior, upper mask hinge: src/pipeline/demo.ts) at its length.

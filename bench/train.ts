@@ -13,25 +13,18 @@
 // The issue's CPU reference (official code, Debian PyTorch 1.13, this 2-core machine): tiny32, batch 16,
 // ADA p = 0.2, ILS on: 2.2–2.4 s/iteration. Prints a table, then one JSON line:
 // {"config", "device", "batch", "img_per_s", "s_per_iter", "ms_per_iter": {phase: ms}, ...}.
-import { presets, type PresetName } from '../src/models/config.js';
 import * as t from '../src/index.js';
 import { defaultTrainOptions, type Precision } from '../src/train/options.js';
 import { IlsTrainer } from '../src/train/trainer.js';
+import { flag, presetFlag, withChannels } from './flags.js';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
 
-const configName = (flag('config') ?? 'tiny32') as PresetName;
-if (!(configName in presets)) throw new Error(`unknown config ${configName}: ${Object.keys(presets).join(', ')}`);
+const { configName, preset } = presetFlag();
 const device = (flag('device') ?? 'cpu') as t.Device;
 // --launch-proxy: the preset's topology (every layer, every op) with 8 channels everywhere, so the CPU time of an
 // iteration is mostly host-side dispatch: the floor a launch-bound GPU iteration cannot go below.
 const launchProxy = process.argv.includes('--launch-proxy');
-const net = launchProxy
-  ? { ...presets[configName], channelMax: 8, channelBase: 8 * presets[configName].resolution }
-  : presets[configName];
+const net = launchProxy ? withChannels(preset, 8) : preset;
 const batch = Number(flag('batch') ?? (configName === 'tiny32' || configName === 'small64' ? 16 : 32));
 const augP = Number(flag('aug-p') ?? 0.2);
 const periods = Number(flag('periods') ?? 1);

@@ -8,24 +8,18 @@
 // --variant: float16 / bfloat16 = mixed precision in the config's top numFp16Res resolutions (spec §3.7);
 // tf32 = TensorFloat-32 matmuls and convolutions on the GPU. Default: float16 on a GPU, bfloat16 on the CPU.
 // --channels shrinks every layer to C channels (a quick CPU run of the full topology).
-import { presets, type PresetName } from '../src/models/config.js';
 import * as t from '../src/index.js';
 import { defaultTrainOptions, type Precision } from '../src/train/options.js';
 import { IlsTrainer } from '../src/train/trainer.js';
+import { flag, presetFlag, withChannels } from './flags.js';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
 
-const configName = (flag('config') ?? 'tiny32') as PresetName;
-if (!(configName in presets)) throw new Error(`unknown config ${configName}: ${Object.keys(presets).join(', ')}`);
+const { configName, preset } = presetFlag();
 const device = (flag('device') ?? 'cpu') as t.Device;
 const variant = flag('variant') ?? (device === 'cpu' ? 'bfloat16' : 'float16');
 if (!['float16', 'bfloat16', 'tf32'].includes(variant)) throw new Error(`--variant must be float16, bfloat16 or tf32, got ${variant}`);
 const channels = flag('channels') ? Number(flag('channels')) : null;
-const base = presets[configName];
-const net = channels ? { ...base, channelMax: channels, channelBase: channels * base.resolution } : base;
+const net = channels ? withChannels(preset, channels) : preset;
 const batch = Number(flag('batch') ?? (device === 'cpu' ? 8 : 32));
 const iters = Number(flag('iters') ?? 4);
 const rtol = Number(flag('rtol') ?? 0.05);

@@ -12,11 +12,8 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { minStampPxFor, type SourceFile, writeCompositeDataset } from '../src/data/composite/dataset.js';
 import { listImages } from '../src/data/imageFolder.js';
+import { flag } from './flags.js';
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
 
 const cache = resolve(flag('cache') ?? 'data/tux');
 const n = Number(flag('n') ?? 20000);
