@@ -180,7 +180,8 @@ describe('train() on demo data', () => {
 describe('IlsTrainer checkpoint round trip', () => {
   test('stepped 3×, checkpointed, restored into a fresh trainer and stepped once more = the original stepped once more', () => {
     const dir = join(root, 'roundtrip');
-    const opts = { ...defaultTrainOptions, batch: BATCH };
+    // ADA on from the start, so the restored trainer must also continue ADA's host generator.
+    const opts = { ...defaultTrainOptions, batch: BATCH, adaInitialP: 0.3 };
     const sampler = new BatchSampler(proceduralTrainingSet(32, 16, 0), 0);
     const reals = Array.from({ length: 4 }, () => t.keep(sampler.next(BATCH)));
     /** Copies of every weight, buffer and Adam moment. */
@@ -214,6 +215,7 @@ describe('IlsTrainer checkpoint round trip', () => {
       assert.equal(b.curNimg, a.curNimg);
       assert.equal(b.iteration, a.iteration);
       assert.equal(b.ada.p, a.ada.p);
+      assert.deepEqual(b.ada.rngState, a.ada.rngState);
       got = state(b);
       assertSameTensors(got, want, 'restored + 1 step vs original + 1 step');
     } finally {
