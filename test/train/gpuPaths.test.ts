@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Mixed precision (spec §3.7): the top numFp16Res resolutions run in a reduced dtype (bfloat16 here, since the
 // CPU has no half-precision convolutions; float16 on a GPU), outputs and gradients stay float32, and a few
-// training iterations give the float32 losses within a tolerance.
+// training iterations give the float32 losses within a tolerance. And the GPU-relevant property the CPU can
+// check: an iteration reads nothing back from the device except ADA's sign every adaInterval iterations.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as t from '../../src/index.js';
@@ -10,6 +11,22 @@ import { defaultTrainOptions, lowPrecisionDtype } from '../../src/train/options.
 import { IlsTrainer } from '../../src/train/trainer.js';
 
 const net = { ...presets.tiny32, channelBase: 8 * 32, channelMax: 8 };
+
+describe('device reads', () => {
+  test('training iterations read nothing back but the ADA sign every adaInterval iterations', () => {
+    t.manualSeed(0);
+    const tr = new IlsTrainer(net, { ...defaultTrainOptions, batch: 8, adaInitialP: 0.2 });
+    const reals = t.keep(t.rand([8, 3, 32, 32]).mul(2).sub(1));
+    try {
+      const before = t.hostReads();
+      for (let i = 0; i < 8; i++) tr.step(reals); // iteration 0 has R1 (Dreg); ADA p is adapted at 4 and 8
+      assert.equal(t.hostReads() - before, 8 / defaultTrainOptions.adaInterval);
+    } finally {
+      reals.dispose();
+      tr.dispose();
+    }
+  });
+});
 
 describe('mixed precision', () => {
   test('which resolutions and which dtype', () => {
