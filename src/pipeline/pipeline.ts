@@ -7,11 +7,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeProceduralSplit } from '../data/proceduralFiles.js';
 import type { BaselineResults } from '../eval/baselines.js';
-import { masksByStem } from '../eval/maskFiles.js';
 import { selectCheckpoint, type CheckpointSelection } from '../eval/selectCheckpoint.js';
 import { synthesize } from '../gen/synthesize.js';
 import type { NetworkConfig, PresetName } from '../models/config.js';
-import { evaluateSegmenter, type EvaluateResult } from '../seg/evaluate.js';
+import { drcTestPairs, evaluateSegmenter, pairImagesWithMasks, type EvaluateResult } from '../seg/evaluate.js';
+import { loadSegmenter } from '../seg/model.js';
 import { segmentImages } from '../seg/segment.js';
 import { trainSegmenter } from '../seg/train.js';
 import type { Device } from '../tensor/device.js';
@@ -20,6 +20,7 @@ import { resolveConfig, train } from '../train/loop.js';
 import type { TrainOptions } from '../train/options.js';
 import { writeReport } from '../report/index.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { mapLimit } from '../util/mapLimit.js';
 import { Stages, formatSeconds } from './stages.js';
 
 /** Stage names in order (folders and records under `<out>`). */
@@ -145,16 +146,20 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
   const exampleCount = o.examples ?? 12;
   const examples = await stages.run('examples', `segmenting the test photos (masks in ${paths.examples})`, async () => {
-    const r = await segmentImages({ model: paths.segmenter, input: test.images, out: paths.examples, cutouts: false, device });
-    const truthByStem = test.masks ? masksByStem(test.masks, 'ground-truth mask') : new Map<string, string>();
-    const images = [...masksByStem(test.images, 'image').entries()].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, exampleCount);
-    return images.map(([stem, image]) => {
-      const truth = truthByStem.get(stem);
-      return {
-        name: stem, image: join(test.images, image), pred: join(paths.examples, 'masks', `${stem}.png`),
-        truth: truth === undefined ? null : join(test.masks!, truth), written: r.written,
-      };
-    });
+    // The first test pairs by name, from the same list eval scored: a folder with a mask folder, or a DRC layout.
+    const pairs = test.masks ? pairImagesWithMasks(test.images, test.masks) : (drcTestPairs(test.images)?.pairs ?? []);
+    const chosen = [...pairs].sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0)).slice(0, exampleCount);
+    const seg = loadSegmenter(paths.segmenter, device);
+    try {
+      return await mapLimit(chosen, 1, async (p, k) => {
+        // One folder per example: DRC photos in different class folders may share a file name.
+        const out = join(paths.examples, String(k).padStart(3, '0'));
+        const r = await segmentImages({ model: seg, input: p.image, out, cutouts: false, device });
+        return { name: p.stem, image: p.image, pred: join(out, r.masks[0] ?? ''), truth: p.mask };
+      });
+    } finally {
+      seg.dispose();
+    }
   });
 
   const report = await stages.run('report', `writing ${paths.report}`, async () => {

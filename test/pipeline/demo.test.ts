@@ -35,7 +35,10 @@ test('quick demo: all stages ran, with a report, eval JSON, synthetic data and a
   assert.equal(first.eval.DRC_IoU, ev.DRC_IoU);
   assert.ok(existsSync(join(p.synthetic, 'manifest.json')));
   assert.ok(existsSync(join(p.segmenter, 'model.safetensors')));
-  assert.ok(existsSync(join(p.examples, 'masks', '000000.png')));
+  // The report's examples: the first 12 test pairs by name, each segmented, with its ground truth.
+  const examples = JSON.parse(readFileSync(join(out, 'stages', 'examples.json'), 'utf8')).result as { name: string; pred: string; truth: string }[];
+  assert.deepEqual(examples.map((e) => e.name), Array.from({ length: 12 }, (_, i) => String(i).padStart(6, '0')));
+  for (const e of examples) assert.ok(existsSync(e.pred) && existsSync(e.truth), e.name);
 });
 
 test('a second run skips every finished stage and returns the same result', async () => {
