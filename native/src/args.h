@@ -9,6 +9,8 @@
 #include "guard.h"
 #include "handle.h"
 
+#include <ATen/ScalarOps.h>  // c10::scalar_to_tensor, at::detail::scalar_tensor_static (WrappedNumber)
+
 namespace ilsgan {
 
 [[noreturn]] inline void BadArg(const Napi::CallbackInfo& info, size_t i, const char* expected) {
