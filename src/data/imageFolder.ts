@@ -61,19 +61,25 @@ export function detectLayout(dir: string): 'cub' | 'dogs' | 'cars' | 'folder' {
   return 'folder';
 }
 
+/** A CUB table (`<id> <field> …` per line, whitespace-separated) as id → fields; blank and short lines skipped. */
+export function readIdTable(path: string): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const [id, ...rest] = line.trim().split(/\s+/);
+    if (id && rest.length) m.set(id, rest);
+  }
+  return m;
+}
+
 /** The GAN training files of a DRC layout (spec §2.1), or of a plain folder. */
 export function trainingFiles(dir: string): { files: string[]; source: string } {
   const layout = detectLayout(dir);
   if (layout === 'cub') {
-    const names = new Map<string, string>();
-    for (const line of readFileSync(join(dir, 'images.txt'), 'utf8').split('\n')) {
-      const [id, path] = line.trim().split(/\s+/);
-      if (id && path) names.set(id, path);
-    }
+    const names = readIdTable(join(dir, 'images.txt'));
     const files: string[] = [];
-    for (const line of readFileSync(join(dir, 'train_val_test_split.txt'), 'utf8').split('\n')) {
-      const [id, split] = line.trim().split(/\s+/);
-      if (split === '0' && names.has(id)) files.push(join(dir, 'images', names.get(id) as string));
+    for (const [id, [split]] of readIdTable(join(dir, 'train_val_test_split.txt'))) {
+      const name = names.get(id)?.[0];
+      if (split === '0' && name) files.push(join(dir, 'images', name));
     }
     return { files, source: 'cub' };
   }

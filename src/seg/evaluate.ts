@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Scores a trained segmenter on real images with ground-truth masks (spec §10.3–10.5): a folder of images and a
 // folder of masks paired by name, or the test split of a DRC CUB / Dogs / Cars folder (spec §2.2).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeRgb } from '../data/decode.js';
-import { detectLayout } from '../data/imageFolder.js';
+import { detectLayout, readIdTable } from '../data/imageFolder.js';
 import { readNpyStrings } from '../data/npy.js';
 import { type MaskResize, binarise, listSome, pairByStem, readBinaryMask, rgbToGrey } from '../eval/maskFiles.js';
 import { resizeBilinearPil } from '../eval/pilBilinear.js';
@@ -69,14 +69,7 @@ export function pairImagesWithMasks(imagesDir: string, masksDir: string, gtResiz
 export function drcTestPairs(root: string): { source: string; pairs: TestPair[] } | null {
   const layout = detectLayout(root);
   if (layout === 'cub') {
-    const table = (file: string) => {
-      const m = new Map<string, string[]>();
-      for (const line of readFileSync(join(root, file), 'utf8').split('\n')) {
-        const [id, ...rest] = line.trim().split(/\s+/);
-        if (id && rest.length) m.set(id, rest);
-      }
-      return m;
-    };
+    const table = (file: string) => readIdTable(join(root, file));
     const names = table('images.txt');
     const split = table('train_val_test_split.txt');
     if (!existsSync(join(root, 'bounding_boxes.txt'))) throw new InputError(`${root} looks like CUB but has no bounding_boxes.txt`, 'ERR_NO_IMAGES');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { InputError } from '../../src/index.js';
-import { loadTrainingImages } from '../../src/data/imageFolder.js';
+import { loadTrainingImages, trainingFiles } from '../../src/data/imageFolder.js';
 
 const S = 8;
 let root = '';
@@ -168,5 +168,14 @@ describe('mixed and unusual files', () => {
       assert.deepEqual(pixel(set.pixels, S, 1, k), [90, 90, 90], `tall pixel ${k}`);
       assert.deepEqual(pixel(set.pixels, S, 2, k), [12, 34, 56], `big pixel ${k}`);
     }
+  });
+});
+
+describe('DRC layouts', () => {
+  test("CUB: the GAN trains on the images whose split is 0 (spec §2.1); blank lines are ignored", () => {
+    const cub = dir('cub-layout');
+    writeFileSync(join(cub, 'images.txt'), '1 001.A/a.jpg\n2 001.A/b.jpg\n\n3 002.B/c.jpg\n');
+    writeFileSync(join(cub, 'train_val_test_split.txt'), '1 0\n2 2\n3 0\n');
+    assert.deepEqual(trainingFiles(cub), { files: [join(cub, 'images', '001.A/a.jpg'), join(cub, 'images', '002.B/c.jpg')], source: 'cub' });
   });
 });
