@@ -23,8 +23,7 @@ export interface TestPair {
   stem: string;
   image: string;
   mask: string;
-  /** Crop applied to image and mask before resizing (CUB's box around the bird; spec §2.2). */
-  crop?: 'cub-bbox';
+  /** CUB's bounding box [x, y, w, h]: image and mask are cropped around it before resizing (spec §2.2). */
   bbox?: readonly [number, number, number, number];
   gtResize: MaskResize;
 }
@@ -81,7 +80,7 @@ export function drcTestPairs(root: string): { source: string; pairs: TestPair[] 
       if (!b || b.length < 4 || b.some((v) => !Number.isFinite(v))) throw new InputError(`CUB image ${id} (${name}) has no bounding box`, 'ERR_NO_IMAGES');
       pairs.push({
         stem: name.replace(/\.[^./]+$/, ''), image: join(root, 'images', name), mask: join(root, 'segmentations', name.replace(/\.[^./]+$/, '.png')),
-        crop: 'cub-bbox', bbox: [b[0]!, b[1]!, b[2]!, b[3]!], gtResize: 'bilinear',
+        bbox: [b[0]!, b[1]!, b[2]!, b[3]!], gtResize: 'bilinear',
       });
     }
     return { source: 'cub', pairs };
@@ -156,7 +155,7 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
         } catch (e) {
           throw new InputError(`cannot read test image ${p.image}: ${(e as Error).message.split('\n')[0]}`, 'ERR_IMAGE_FILE');
         }
-        const box = p.crop === 'cub-bbox' && p.bbox ? cubCropBox(p.bbox, photo.width, photo.height) : undefined;
+        const box = p.bbox ? cubCropBox(p.bbox, photo.width, photo.height) : undefined;
         const input = await photoToInput(photo, s, box);
         const gt = box ? await readCroppedMask(p.mask, box, size) : (await readBinaryMask(p.mask, size, o.gtResize ?? p.gtResize)).mask;
         return { input, gt };
