@@ -49,17 +49,28 @@ export function binarise(grey: Uint8Array): Uint8Array {
  * are converted to 8-bit grey first. With `size`, the mask becomes size×size (stretched if not square):
  * `nearest` binarises then samples (what PIL does to the Dog/Car 1-bit masks), `bilinear` resizes the grey
  * values as PIL's BILINEAR does (antialiased when downsampling) and then binarises (the CUB soft masks).
+ * `box` crops the grey mask first ([left, top, right, bottom), cut at the border; CUB's test crop).
  * @throws InputError when the file cannot be decoded.
  */
-export async function readBinaryMask(path: string, size?: number, resize: MaskResize = 'nearest'): Promise<BinaryMaskImage> {
+export async function readBinaryMask(
+  path: string, size?: number, resize: MaskResize = 'nearest', box?: readonly [number, number, number, number],
+): Promise<BinaryMaskImage> {
   let decoded: Awaited<ReturnType<typeof decodeRgb>>;
   try {
     decoded = await decodeRgb(path);
   } catch (e) {
     throw new InputError(`cannot read mask ${path}: ${(e as Error).message}`, 'ERR_MASK_FILE');
   }
-  const { rgb, width, height } = decoded;
-  const grey = rgbToGrey(rgb);
+  let { width, height } = decoded;
+  let grey = rgbToGrey(decoded.rgb);
+  if (box) {
+    // [left, top, right, bottom), cut at the image border and at least one pixel.
+    const [l, t] = [Math.min(box[0], width - 1), Math.min(box[1], height - 1)];
+    const [w, h] = [Math.max(1, Math.min(box[2], width) - l), Math.max(1, Math.min(box[3], height) - t)];
+    const crop = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) crop.set(grey.subarray((t + y) * width + l, (t + y) * width + l + w), y * w);
+    [grey, width, height] = [crop, w, h];
+  }
   if (size === undefined || (size === width && size === height)) return { mask: binarise(grey), width, height };
   if (resize === 'nearest') return { mask: resizeNearest(binarise(grey), width, height, size, size), width: size, height: size };
   return { mask: binarise(resizeBilinearPil(grey, width, height, size, size)), width: size, height: size };

@@ -3,11 +3,9 @@
 // folder of masks paired by name, or the test split of a DRC CUB / Dogs / Cars folder (spec §2.2).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeRgb } from '../data/decode.js';
 import { detectLayout, readIdTable } from '../data/imageFolder.js';
 import { readNpyStrings } from '../data/npy.js';
-import { type MaskResize, binarise, listSome, pairByStem, readBinaryMask, rgbToGrey } from '../eval/maskFiles.js';
-import { resizeBilinearPil } from '../eval/pilBilinear.js';
+import { type MaskResize, listSome, pairByStem, readBinaryMask } from '../eval/maskFiles.js';
 import { BaselineMetrics, type BaselineResults } from '../eval/baselines.js';
 import { SegMetrics, type SegMetricsResult } from '../eval/segMetrics.js';
 import type { Device } from '../tensor/device.js';
@@ -96,6 +94,7 @@ export function drcTestPairs(root: string): { source: string; pairs: TestPair[] 
   return null;
 }
 
+
 /** CUB's test crop (spec §2.2): a square of side 1.5·max(w, h) centred on the box, cut at the image border. */
 export function cubCropBox(bbox: readonly [number, number, number, number], width: number, height: number): Box {
   const [x, y, w, h] = bbox;
@@ -103,22 +102,6 @@ export function cubCropBox(bbox: readonly [number, number, number, number], widt
   const cx = Math.trunc((2 * x + w) / 2);
   const cy = Math.trunc((2 * y + h) / 2);
   return [Math.max(0, cx - r), Math.max(0, cy - r), Math.min(width, cx + r), Math.min(height, cy + r)];
-}
-
-async function readCroppedMask(path: string, box: Box, size: number): Promise<Uint8Array> {
-  let d: Awaited<ReturnType<typeof decodeRgb>>;
-  try {
-    d = await decodeRgb(path);
-  } catch (e) {
-    throw new InputError(`cannot read mask ${path}: ${(e as Error).message}`, 'ERR_MASK_FILE');
-  }
-  const grey = rgbToGrey(d.rgb);
-  const [l, t, r, b] = [Math.min(box[0], d.width - 1), Math.min(box[1], d.height - 1), Math.min(box[2], d.width), Math.min(box[3], d.height)];
-  const w = Math.max(1, r - l);
-  const h = Math.max(1, b - t);
-  const crop = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) crop.set(grey.subarray((t + y) * d.width + l, (t + y) * d.width + l + w), y * w);
-  return binarise(resizeBilinearPil(crop, w, h, size, size));
 }
 
 /**
@@ -157,7 +140,7 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
         }
         const box = p.bbox ? cubCropBox(p.bbox, photo.width, photo.height) : undefined;
         const input = await photoToInput(photo, s, box);
-        const gt = box ? await readCroppedMask(p.mask, box, size) : (await readBinaryMask(p.mask, size, o.gtResize ?? p.gtResize)).mask;
+        const gt = (await readBinaryMask(p.mask, size, o.gtResize ?? p.gtResize, box)).mask;
         return { input, gt };
       });
       const preds = noGrad(() =>
