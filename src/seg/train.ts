@@ -2,7 +2,6 @@
 // Segmentation training (spec §10.2, §10.4): U-Net on synthetic (image, mask) pairs, pixel-wise cross-entropy,
 // Adam 1e-3, batch 64, 'color' augmentation, validation every 1000 iterations keeping the best foreground IoU.
 import { mkdirSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { mulberry32 } from '../data/procedural.js';
 import { UNet } from '../models/unet.js';
 import { AdaPipeline, colorOnly } from '../train/augment/adaPipeline.js';
@@ -17,6 +16,7 @@ import { dispose, keep, noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type SyntheticSet, loadSyntheticSet } from './data.js';
 import { type SegmenterConfig, type ValidationRecord, foregroundLogit, resizeLogits, saveSegmenterConfig, saveSegmenterWeights } from './model.js';
+import { ProgressBar } from '../util/progress.js';
 
 export interface SegTrainOptions {
   /** Synthetic folder (the --out of `ilsgan generate`), or an already loaded set. */
@@ -166,18 +166,9 @@ export async function trainSegmenter(o: SegTrainOptions): Promise<SegTrainResult
   try {
     let set: SyntheticSet;
     if (typeof o.synthetic === 'string') {
-      const bar = showBar ? new cliProgress.SingleBar({ format: 'decoding synthetic set {bar} {value}/{total}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
-      let started = false;
-      set = await loadSyntheticSet(o.synthetic, {
-        size: opts.size, evalSize,
-        onProgress: (d, t) => {
-          if (!bar) return;
-          if (!started) bar.start(t, 0);
-          started = true;
-          bar.update(d);
-        },
-      });
-      bar?.stop();
+      const bar = new ProgressBar('decoding synthetic set {bar} {value}/{total}', showBar);
+      set = await loadSyntheticSet(o.synthetic, { size: opts.size, evalSize, onProgress: (d, t) => bar.update(d, { total: t }) });
+      bar.stop();
     } else {
       set = o.synthetic;
       if (set.size !== opts.size || set.evalSize !== evalSize) {
@@ -226,13 +217,12 @@ async function trainOnSet(
     },
     data: { synthetic: set.dir, n: set.n, train: set.train, val: set.val, imageSize: set.imageSize, ...set.source },
   });
-  const bar = showBar
-    ? new cliProgress.SingleBar(
-        { format: 'seg-train {bar} {value}/{total} it | loss {loss} | val IoU {iou} (best {best}) | {ips} it/s | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 50 },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
-  bar?.start(opts.iterations, 0, { loss: '-', iou: '-', best: '-', ips: '-' });
+  const bar = new ProgressBar(
+    'seg-train {bar} {value}/{total} it | loss {loss} | val IoU {iou} (best {best}) | {ips} it/s | ETA {eta_formatted}',
+    showBar,
+    { etaBuffer: 50 },
+  );
+  bar.start(opts.iterations, 0, { loss: '-', iou: '-', best: '-', ips: '-' });
   let lossSum = 0;
   let lossCount = 0;
   try {
@@ -269,15 +259,15 @@ async function trainOnSet(
         saveSegmenterConfig(o.out, config(false));
         o.onValidation?.(record);
         const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
-        if (bar) bar.update(it, { iou: f(valIoU), best: f(best?.valIoU ?? null) });
+        if (bar.shown) bar.update(it, { payload: { iou: f(valIoU), best: f(best?.valIoU ?? null) } });
         else log(`iteration ${it}/${opts.iterations}: loss ${record.loss.toFixed(4)}, validation IoU ${f(valIoU)}${improved ? ' (best, saved)' : ''}`);
       }
-      bar?.update(it, { loss: loss.toFixed(4), ips: (it / trainSeconds).toFixed(2) });
+      bar.update(it, { payload: { loss: loss.toFixed(4), ips: (it / trainSeconds).toFixed(2) } });
       // Between steps (never inside a scope): lets the progress bar's timer and other callbacks run.
       await new Promise<void>((done) => setImmediate(done));
     }
   } finally {
-    bar?.stop();
+    bar.stop();
     dispose([data, valImages]);
     aug.dispose();
     opt.dispose();

@@ -3,7 +3,6 @@
 // clean stop on SIGINT/SIGTERM, and a hard stop on non-finite losses that leaves the last good checkpoint.
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import cliProgress from 'cli-progress';
 import { BatchSampler } from '../data/loader.js';
 import { type ImageSet, loadTrainingImages } from '../data/imageFolder.js';
 import { type NetworkConfig, type PresetName, checkConfig, presets } from '../models/config.js';
@@ -18,6 +17,7 @@ import { ilsSigma } from './loss/ils.js';
 import { type TrainOptions, defaultTrainOptions } from './options.js';
 import { fixedLatents, writeSampleGrid } from './samples.js';
 import { IlsTrainer } from './trainer.js';
+import { ProgressBar } from '../util/progress.js';
 
 export interface TrainRun {
   /** Image folder, DRC dataset folder, or 'demo'. */
@@ -101,22 +101,14 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   // Data, decoded once and cached in the run directory.
   let set: ImageSet;
   {
-    const bar = showBar ? new cliProgress.SingleBar({ format: 'decoding images {bar} {value}/{total}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
-    let started = false;
+    const bar = new ProgressBar('decoding images {bar} {value}/{total}', showBar);
     set = await loadTrainingImages(data, net.resolution, {
       cachePath: data === 'demo' ? undefined : join(run.out, 'dataset-cache.u8'),
       demoCount: run.demoCount,
       seed: options.seed,
-      onProgress: (d, t) => {
-        if (!bar) return;
-        if (!started) {
-          bar.start(t, 0);
-          started = true;
-        }
-        bar.update(d);
-      },
+      onProgress: (d, t) => bar.update(d, { total: t }),
     });
-    bar?.stop();
+    bar.stop();
     log(`data: ${set.count} images at ${net.resolution}² from ${data} (${set.source})${set.skipped.length ? `, ${set.skipped.length} skipped` : ''}`);
   }
 
@@ -152,17 +144,12 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const bar = showBar
-    ? new cliProgress.SingleBar(
-        {
-          format: 'train {bar} {kimg}/{total_kimg} kimg | {ips} img/s | G {lossG} D {lossD} | mask {mask} | p {p} | ETA {eta_formatted}',
-          stream: process.stderr,
-          etaBuffer: 50,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : null;
-  bar?.start(target, trainer.curNimg, { kimg: trainer.kimg.toFixed(2), total_kimg: kimg, ips: '-', lossG: '-', lossD: '-', mask: '-', p: trainer.ada.p.toFixed(3) });
+  const bar = new ProgressBar(
+    'train {bar} {kimg}/{total_kimg} kimg | {ips} img/s | G {lossG} D {lossD} | mask {mask} | p {p} | ETA {eta_formatted}',
+    showBar,
+    { etaBuffer: 50 },
+  );
+  bar.start(target, trainer.curNimg, { kimg: trainer.kimg.toFixed(2), total_kimg: kimg, ips: '-', lossG: '-', lossD: '-', mask: '-', p: trainer.ada.p.toFixed(3) });
 
   let lastMetrics: Record<string, number> = {};
   let nextTick = trainer.curNimg + tickKimg * 1000;
@@ -211,12 +198,12 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         };
         appendFileSync(metricsPath, `${JSON.stringify(lastMetrics)}\n`);
         run.onTick?.(lastMetrics);
-        bar?.update(trainer.curNimg, {
+        bar.update(trainer.curNimg, { payload: {
           kimg: trainer.kimg.toFixed(2), ips: (tickImages / seconds).toFixed(1), lossG: (stats['Loss/G/total'] ?? 0).toFixed(3),
           lossD: ((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3), mask: (stats['Mask/mean'] ?? 0).toFixed(2),
           p: trainer.ada.p.toFixed(3),
-        });
-        if (!bar) log(`kimg ${trainer.kimg.toFixed(2)} | ${(tickImages / seconds).toFixed(1)} img/s | G ${(stats['Loss/G/total'] ?? 0).toFixed(3)} | D ${((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3)} | mask ${(stats['Mask/mean'] ?? 0).toFixed(2)} | p ${trainer.ada.p.toFixed(3)}`);
+        } });
+        if (!bar.shown) log(`kimg ${trainer.kimg.toFixed(2)} | ${(tickImages / seconds).toFixed(1)} img/s | G ${(stats['Loss/G/total'] ?? 0).toFixed(3)} | D ${((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3)} | mask ${(stats['Mask/mean'] ?? 0).toFixed(2)} | p ${trainer.ada.p.toFixed(3)}`);
         while (nextTick <= trainer.curNimg) nextTick += tickKimg * 1000;
         tickStart = performance.now();
         tickImages = 0;
@@ -243,7 +230,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       }
     }
   } finally {
-    bar?.stop();
+    bar.stop();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     gridZ.dispose();

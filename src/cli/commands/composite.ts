@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan composite`: a composite dataset from RGBA object cut-outs over background photos (datasets.md §2).
 import { Command } from '@commander-js/extra-typings';
-import cliProgress from 'cli-progress';
 import { minStampPxFor, writeCompositeDataset } from '../../data/composite/dataset.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
+import { ProgressBar } from '../../util/progress.js';
 
 export function makeCompositeCommand() {
   return new Command('composite')
@@ -18,18 +18,14 @@ export function makeCompositeCommand() {
     .option('--seed <n>', 'seed (the output is the same for the same seed and sources)', nonNegativeInt, 0)
     .option('--min-stamp-px <px>', 'skip stamps whose alpha box is shorter on its long side (default 64 for --size ≤ 64, else 112)', positiveInt)
     .action(async (o) => {
-      const bar = process.stderr.isTTY
-        ? new cliProgress.SingleBar({ format: '{phase} {bar} {value}/{total}', stream: process.stderr }, cliProgress.Presets.shades_classic)
-        : null;
+      const bar = new ProgressBar('{phase} {bar} {value}/{total}');
       let phase = '';
       const warnings: string[] = [];
       const m = await writeCompositeDataset({
         objects: o.objects, backgrounds: o.backgrounds, out: o.out, n: o.n, testN: o.testN, size: o.size,
         split: o.split, seed: o.seed, minStampPx: o.minStampPx ?? minStampPxFor(o.size),
         onProgress: (done, total, p) => {
-          if (!bar) return;
           if (p !== phase) {
-            if (phase) bar.stop();
             phase = p;
             bar.start(total, 0, { phase: p === 'decode' ? 'decoding' : 'writing ' });
           }
@@ -37,7 +33,7 @@ export function makeCompositeCommand() {
         },
         warn: (line) => warnings.push(line),
       });
-      bar?.stop();
+      bar.stop();
       // After the bar, so it does not interleave; the manifest lists every skipped file.
       for (const w of warnings.slice(0, 20)) process.stderr.write(`warning: ${w}\n`);
       if (warnings.length > 20) process.stderr.write(`warning: … and ${warnings.length - 20} more (manifest.json lists them)\n`);

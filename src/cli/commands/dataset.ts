@@ -3,9 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import cliProgress from 'cli-progress';
 import { writeProceduralSplit } from '../../data/proceduralFiles.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
+import { ProgressBar } from '../../util/progress.js';
 
 export function makeDatasetCommand() {
   const demo = new Command('demo')
@@ -16,13 +16,13 @@ export function makeDatasetCommand() {
     .option('--size <s>', 'side length in pixels', positiveInt, 64)
     .option('--seed <n>', 'seed', nonNegativeInt, 0)
     .action(async (o) => {
-      const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'writing {bar} {value}/{total}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
-      bar?.start(o.n + o.testN, 0);
+      const bar = new ProgressBar('writing {bar} {value}/{total}');
+      bar.start(o.n + o.testN);
       for (const split of ['train', 'test'] as const) {
         const count = split === 'train' ? o.n : o.testN;
-        await writeProceduralSplit(join(o.out, split), split, { count, size: o.size, seed: o.seed, masks: split === 'test', onImage: () => bar?.increment() });
+        await writeProceduralSplit(join(o.out, split), split, { count, size: o.size, seed: o.seed, masks: split === 'test', onImage: () => bar.increment() });
       }
-      bar?.stop();
+      bar.stop();
       writeFileSync(join(o.out, 'README.txt'), `ilsgan procedural dataset: ${o.n} training images, ${o.testN} test images with masks, ${o.size}x${o.size}, seed ${o.seed}.\n`);
       process.stdout.write(`${JSON.stringify({ out: o.out, train: o.n, test: o.testN, size: o.size })}\n`);
     });

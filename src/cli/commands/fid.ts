@@ -2,10 +2,10 @@
 // `ilsgan fid --run <dir> --inception <file>`: FID and KID of a checkpoint's G_ema against the training images
 // (spec §12); `--select` picks the checkpoint with the lowest FID (or the latest without weights).
 import { Command } from '@commander-js/extra-typings';
-import cliProgress from 'cli-progress';
 import { fid } from '../../eval/fid.js';
 import { selectCheckpoint } from '../../eval/selectCheckpoint.js';
 import { device, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
+import { ProgressBar } from '../../util/progress.js';
 
 export function makeFidCommand() {
   return new Command('fid')
@@ -23,14 +23,10 @@ export function makeFidCommand() {
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
-      const bar = o.progress && process.stderr.isTTY
-        ? new cliProgress.SingleBar({ format: '{phase} {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
-        : null;
+      const bar = new ProgressBar('{phase} {bar} {value}/{total} | ETA {eta_formatted}', o.progress);
       let phase = '';
       const onProgress = (p: 'real' | 'generated', done: number, total: number) => {
-        if (!bar) return;
         if (p !== phase) {
-          bar.stop();
           bar.start(total, 0, { phase: p === 'real' ? 'real images     ' : 'generated images' });
           phase = p;
         }
@@ -43,11 +39,11 @@ export function makeFidCommand() {
             inception: o.inception, maxKimg: o.maxKimg, device: o.device, fid: common,
             onCheckpoint: (name, i, total) => {
               phase = '';
-              bar?.stop();
+              bar.stop();
               process.stderr.write(`scoring ${name} (${i + 1}/${total})\n`);
             },
           });
-          bar?.stop();
+          bar.stop();
           process.stdout.write(`${JSON.stringify(r)}\n`);
           return;
         }
@@ -55,10 +51,10 @@ export function makeFidCommand() {
           throw new Error('--inception <file> is required (see docs/fid.md), unless --select is given');
         }
         const r = await fid({ run: o.run, checkpoint: o.checkpoint, inception: o.inception, device: o.device, ...common });
-        bar?.stop();
+        bar.stop();
         process.stdout.write(`${JSON.stringify(r)}\n`);
       } finally {
-        bar?.stop();
+        bar.stop();
       }
     });
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan generate`: synthetic (image, mask) pairs from a trained run's G_ema (spec §9), for segmentation.
 import { Command } from '@commander-js/extra-typings';
-import cliProgress from 'cli-progress';
 import { synthesize } from '../../gen/synthesize.js';
 import { device, nonNegativeInt, positiveInt } from '../parse.js';
+import { ProgressBar } from '../../util/progress.js';
 
 export function makeGenerateCommand() {
   return new Command('generate')
@@ -17,19 +17,17 @@ export function makeGenerateCommand() {
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
-      const bar = o.progress && process.stderr.isTTY
-        ? new cliProgress.SingleBar({ format: 'generating {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
-        : null;
-      bar?.start(o.n, 0);
+      const bar = new ProgressBar('generating {bar} {value}/{total} | ETA {eta_formatted}', o.progress);
+      bar.start(o.n);
       try {
         const m = await synthesize({
           run: o.run, checkpoint: o.checkpoint, n: o.n, out: o.out, seed: o.seed, batch: o.batch, device: o.device,
-          onProgress: (done) => bar?.update(done),
+          onProgress: (done) => bar.update(done),
         });
-        bar?.stop();
+        bar.stop();
         process.stdout.write(`${JSON.stringify({ out: o.out, n: m.n, size: m.size, checkpoint: m.checkpoint, kimg: m.kimg, seed: m.seed })}\n`);
       } finally {
-        bar?.stop();
+        bar.stop();
       }
     });
 }

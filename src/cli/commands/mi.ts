@@ -3,10 +3,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import cliProgress from 'cli-progress';
 import { type MineSchedule, estimateMi, mineSchedules } from '../../eval/mine.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { choice, device, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
+import { ProgressBar } from '../../util/progress.js';
 
 export function makeMiCommand() {
   return new Command('mi')
@@ -35,16 +35,14 @@ export function makeMiCommand() {
         ...(o.lr !== undefined && { lr: o.lr }),
       };
       const custom = ['iterations', 'hidden', 'size', 'evalEvery', 'batch', 'lr'].some((k) => o[k as keyof typeof o] !== undefined);
-      const bar = o.progress && process.stderr.isTTY
-        ? new cliProgress.SingleBar({ format: 'MINE {bar} {value}/{total} iterations | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
-        : null;
-      bar?.start(2 * s.iterations, 0);
+      const bar = new ProgressBar('MINE {bar} {value}/{total} iterations | ETA {eta_formatted}', o.progress);
+      bar.start(2 * s.iterations);
       try {
         const r = await estimateMi({
           synthetic: o.synthetic, schedule: s, maxSamples: o.maxSamples, seed: o.seed, device: o.device,
-          onProgress: (done) => bar?.update(done),
+          onProgress: (done) => bar.update(done),
         });
-        bar?.stop();
+        bar.stop();
         const report = { ...r, schedule: custom ? `${o.schedule}+overrides` : o.schedule };
         const out = resolve(o.out ?? join(o.synthetic, 'MI_estimation_results.json'));
         mkdirSync(dirname(out), { recursive: true });
@@ -52,7 +50,7 @@ export function makeMiCommand() {
         const { history: _history, ...summary } = report;
         process.stdout.write(`${JSON.stringify({ ...summary, out })}\n`);
       } finally {
-        bar?.stop();
+        bar.stop();
       }
     });
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan segment`: foreground masks and cutouts for photos of any size, format and mode, with a trained U-Net.
 import { Command } from '@commander-js/extra-typings';
-import cliProgress from 'cli-progress';
 import { segmentImages } from '../../seg/segment.js';
 import { device, positiveInt } from '../parse.js';
+import { ProgressBar } from '../../util/progress.js';
 
 export function makeSegmentCommand() {
   return new Command('segment')
@@ -16,29 +16,20 @@ export function makeSegmentCommand() {
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
-      const bar = o.progress && process.stderr.isTTY
-        ? new cliProgress.SingleBar({ format: 'segmenting {bar} {value}/{total} | ETA {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
-        : null;
-      let started = false;
+      const bar = new ProgressBar('segmenting {bar} {value}/{total} | ETA {eta_formatted}', o.progress);
       try {
         const r = await segmentImages({
           model: o.model, input: o.input, out: o.out, batch: o.batch, cutouts: o.cutouts, device: o.device,
-          onProgress: (done, total) => {
-            if (!bar) return;
-            if (!started) bar.start(total, 0);
-            started = true;
-            bar.update(done);
-          },
+          onProgress: (done, total) => bar.update(done, { total }),
           warn: (m) => {
-            bar?.stop();
-            started = false;
+            bar.stop();
             process.stderr.write(`warning: ${m}\n`);
           },
         });
-        bar?.stop();
+        bar.stop();
         process.stdout.write(`${JSON.stringify({ out: o.out, written: r.written, skipped: r.skipped.length, mean_foreground: Number(r.meanForeground.toFixed(4)) })}\n`);
       } finally {
-        bar?.stop();
+        bar.stop();
       }
     });
 }
