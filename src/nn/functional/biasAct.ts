@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // bias_act (spec §14): clamp(act(x + b)·gain, −clamp, clamp), with StyleGAN2's default gains.
 import type { Tensor } from '../../tensor/tensor.js';
+import { cast } from './cast.js';
 
 export type Activation = 'linear' | 'lrelu' | 'relu';
 
@@ -27,7 +28,7 @@ export function biasAct(x: Tensor, b: Tensor | null, o: BiasActOptions = {}): Te
   if (b !== null) {
     const dim = o.dim ?? 1;
     const shape = x.shape.map((s, i) => (i === dim ? s : 1));
-    y = y.add((b.dtype === x.dtype ? b : b.to(x.dtype)).reshape(shape));
+    y = y.add(cast(b, x).reshape(shape));
   }
   if (act === 'lrelu') y = y.leakyRelu(o.alpha ?? 0.2);
   else if (act === 'relu') y = y.relu();

@@ -4,6 +4,7 @@
 import { tensor } from '../../tensor/ops/creation.js';
 import { conv2d, pad } from '../../tensor/ops/nn.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { cast } from './cast.js';
 
 /**
  * A normalised FIR filter. Short filters (< 8 taps) become the 2-D outer product [n, n] (the 4-tap binomial
@@ -58,7 +59,7 @@ export function upfirdn2d(x: Tensor, f: Tensor, o: UpFirDnOptions = {}): Tensor 
   // The filter carries gain^(ndim/2), so a separable filter applied twice multiplies by `gain` overall.
   if (gain !== 1) k = k.mul(f.ndim === 2 ? gain : Math.sqrt(gain));
   if (!(o.flipFilter ?? false)) k = k.flip(f.ndim === 2 ? [0, 1] : [0]);
-  if (k.dtype !== y.dtype) k = k.to(y.dtype);
+  k = cast(k, y);
   // Downsampling is the convolution's stride (the same outputs as filtering everything and keeping every
   // `down`-th pixel, at 1/down² of the work).
   if (f.ndim === 2) {

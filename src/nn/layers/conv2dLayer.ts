@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Plain conv layer with equalised learning rate and optional FIR resampling (the discriminator's; spec §3.5, §5).
 import { type Activation, biasAct, defaultGain } from '../functional/biasAct.js';
+import { cast } from '../functional/cast.js';
 import { conv2dResample } from '../functional/conv2dResample.js';
 import { setupFilter } from '../functional/upfirdn2d.js';
 import { ShapeError } from '../../tensor/errors.js';
@@ -43,8 +44,7 @@ export class Conv2dLayer extends Module {
       throw new ShapeError(`${this.path('x')}: expected [N, ${this.inChannels}, H, W], got [${x.shape}]`);
     }
     const act = this.opts.activation ?? 'linear';
-    const w = this.weight.mul(this.weightGain);
-    const y = conv2dResample(x, w.dtype === x.dtype ? w : w.to(x.dtype), {
+    const y = conv2dResample(x, cast(this.weight.mul(this.weightGain), x), {
       filter: this.resampleFilter, up: this.opts.up, down: this.opts.down, padding: this.opts.kernel >> 1,
       flipWeight: (this.opts.up ?? 1) === 1,
     });

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // StyleGAN2 modulated convolution (spec §3.3): per-sample styles scale the input channels, then demodulation.
+import { cast } from '../functional/cast.js';
 import { conv2dResample } from '../functional/conv2dResample.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
@@ -38,9 +39,4 @@ export function modulatedConv2d(x: Tensor, weight: Tensor, styles: Tensor, o: Mo
     y = y.mul(cast(dcoefs, x).reshape([n, -1, 1, 1]));
   }
   return y;
-}
-
-/** t in like's dtype (t itself when it already is). */
-export function cast(t: Tensor, like: Tensor): Tensor {
-  return t.dtype === like.dtype ? t : t.to(like.dtype);
 }

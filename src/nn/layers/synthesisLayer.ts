@@ -8,7 +8,8 @@ import { randn } from '../../tensor/ops/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { FullyConnected } from './fullyConnected.js';
-import { cast, modulatedConv2d } from './modulatedConv2d.js';
+import { cast } from '../functional/cast.js';
+import { modulatedConv2d } from './modulatedConv2d.js';
 
 /** 'random': fresh N(0,1) per call (training); 'const': the layer's fixed buffer; 'none': no noise. */
 export type NoiseMode = 'random' | 'const' | 'none';
