@@ -7,8 +7,8 @@ import { Module } from '../nn/module.js';
 import { ShapeError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
-import { type NetworkConfig, channelsAt, checkConfig, fp16Resolution } from './config.js';
-import { toBlockDtype } from './synthesis.js';
+import { type NetworkConfig, channelsAt, checkConfig } from './config.js';
+import { setBlockPrecision, toBlockDtype } from './precision.js';
 
 export class DiscriminatorBlock extends Module {
   readonly fromrgb: Conv2dLayer | null = null;
@@ -61,8 +61,7 @@ export class Discriminator extends Module {
 
   /** Runs the blocks at the config's top numFp16Res resolutions in `dtype` (null: all float32). */
   setPrecision(dtype: DType | null): this {
-    const from = fp16Resolution(this.config);
-    for (const b of this.blocks) b.lowDtype = dtype !== null && b.resolution >= from ? dtype : null;
+    setBlockPrecision(this.blocks, this.config, dtype);
     return this;
   }
 

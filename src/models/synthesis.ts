@@ -9,7 +9,8 @@ import { ShapeError } from '../tensor/errors.js';
 import { randn } from '../tensor/ops/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
-import { type NetworkConfig, blockResolutions, channelsAt, fp16Resolution } from './config.js';
+import { type NetworkConfig, blockResolutions, channelsAt } from './config.js';
+import { setBlockPrecision, toBlockDtype } from './precision.js';
 
 export class SynthesisBlock extends Module {
   readonly const: Tensor | null = null; // [C, 4, 4] for b4
@@ -54,15 +55,6 @@ export class SynthesisBlock extends Module {
   }
 }
 
-/**
- * x in a block's dtype: `low` when the block is reduced; otherwise float32 if x comes reduced, else x as it is
- * (a float64 network stays float64).
- */
-export function toBlockDtype(x: Tensor, low: DType | null): Tensor {
-  if (low !== null) return x.dtype === low ? x : x.to(low);
-  return x.dtype === 'float16' || x.dtype === 'bfloat16' ? x.to('float32') : x;
-}
-
 export class SynthesisNetwork extends Module {
   readonly blocks: SynthesisBlock[] = [];
   /** Σ convs + 1 (10 at 64, 12 at 128). */
@@ -82,8 +74,7 @@ export class SynthesisNetwork extends Module {
 
   /** Runs the blocks at the config's top numFp16Res resolutions in `dtype` (null: all float32). */
   setPrecision(dtype: DType | null): this {
-    const from = fp16Resolution(this.config);
-    for (const b of this.blocks) b.lowDtype = dtype !== null && b.resolution >= from ? dtype : null;
+    setBlockPrecision(this.blocks, this.config, dtype);
     return this;
   }
 
