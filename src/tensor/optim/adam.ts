@@ -50,7 +50,7 @@ export class Adam {
   constructor(params: readonly Tensor[] | readonly ({ params: readonly Tensor[] } & Partial<AdamOptions>)[], defaults: AdamOptions) {
     const groups = params.length > 0 && 'params' in (params[0] as object) ? (params as { params: readonly Tensor[] }[]) : [{ params: params as readonly Tensor[] }];
     for (const g of groups) this.addParamGroup({ ...defaults, ...g });
-    this.foreach = this.groups.some((g) => g.params.length > 0 && g.params[0].device !== 'cpu');
+    this.foreach = this.groups.some((g) => onGpu(g.params));
   }
 
   addParamGroup(g: { params: readonly Tensor[] } & AdamOptions): void {
@@ -124,6 +124,10 @@ export class Adam {
  * upstream: two kernels instead of one per parameter. The values are the same either way.
  */
 export function sanitizeGrads(params: readonly Tensor[], nan = 0, posinf = 1e5, neginf = -1e5, flat?: boolean): void {
-  const onGpu = params.length > 0 && params[0].device !== 'cpu';
-  native.sanitizeGrads(params.map((p) => p.handle), nan, posinf, neginf, flat ?? onGpu);
+  native.sanitizeGrads(params.map((p) => p.handle), nan, posinf, neginf, flat ?? onGpu(params));
+}
+
+/** Whether a parameter list lives on a GPU (its list-wise updates then take the multi-tensor paths). */
+export function onGpu(params: readonly Tensor[]): boolean {
+  return params.length > 0 && params[0].device !== 'cpu';
 }

@@ -2,6 +2,7 @@
 // Exponential moving average of a parameter set (StyleGAN2's G_ema): θ_ema ← θ + β·(θ_ema − θ).
 import { ArgumentError } from '../errors.js';
 import { native } from '../native.js';
+import { onGpu } from './adam.js';
 import { keep } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 
@@ -19,7 +20,7 @@ export class Ema {
     this.owned = target === undefined;
     this.shadow = target ?? keep(source.map((t) => t.detach().clone()));
     if (target) native.copyList_(target.map((t) => t.handle), source.map((t) => t.handle));
-    this.foreach = source.length > 0 && source[0].device !== 'cpu';
+    this.foreach = onGpu(source);
   }
 
   /** θ_ema ← lerp(θ_ema, θ, 1 − β); β = 0 copies, β = 1 freezes. */
