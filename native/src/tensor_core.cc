@@ -102,11 +102,11 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   return Ret(env, std::move(t));
 }
 
-// toBuffer(h) -> ArrayBuffer holding the elements in row-major order (copied to the host).
 // Reads of tensor contents into JS (toBuffer, item) since the addon loaded: on a GPU each one waits for the
 // device's queue to drain, so benchmarks count them.
 std::atomic<int64_t> hostReads{0};
 
+// toBuffer(h) -> ArrayBuffer holding the elements in row-major order (copied to the host).
 Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
   hostReads++;
   at::Tensor t = T(info, 0).detach().to(at::kCPU).contiguous();

@@ -25,7 +25,6 @@ import { Stages, formatSeconds } from './stages.js';
 
 /** Stage names in order (folders and records under `<out>`). */
 export const stageNames = ['testset', 'train', 'select', 'generate', 'segtrain', 'eval', 'examples', 'report'] as const;
-export type StageName = (typeof stageNames)[number];
 
 export interface PipelineOptions {
   /** Training images: a folder, a DRC CUB/Dogs/Cars folder, or 'demo' (the procedural set). */

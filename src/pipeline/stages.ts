@@ -2,7 +2,7 @@
 // Resumable stages: each finished stage leaves `<out>/stages/<name>.json` (its result and wall time, written
 // atomically); a later run of the same pipeline skips finished stages and returns their recorded results, so
 // an interrupted pipeline resumes at the first unfinished stage.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 
@@ -26,17 +26,6 @@ export class Stages {
 
   private path(name: string): string {
     return join(this.out, 'stages', `${name}.json`);
-  }
-
-  /** Whether `name` finished in an earlier run. */
-  done(name: string): boolean {
-    return existsSync(this.path(name));
-  }
-
-  /** Forgets `name` and every stage after it (so they run again). */
-  invalidateFrom(names: readonly string[], name: string): void {
-    const i = names.indexOf(name);
-    for (const n of i < 0 ? [] : names.slice(i)) rmSync(this.path(n), { force: true });
   }
 
   /** Runs `fn` unless `name` already finished; returns its (recorded) result. */

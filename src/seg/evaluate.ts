@@ -94,7 +94,6 @@ export function drcTestPairs(root: string): { source: string; pairs: TestPair[] 
   return null;
 }
 
-
 /** CUB's test crop (spec §2.2): a square of side 1.5·max(w, h) centred on the box, cut at the image border. */
 export function cubCropBox(bbox: readonly [number, number, number, number], width: number, height: number): Box {
   const [x, y, w, h] = bbox;
