@@ -4,7 +4,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { type NetworkConfig, type PresetName, presets } from '../../models/config.js';
 import { train } from '../../train/loop.js';
 import type { TrainOptions } from '../../train/options.js';
-import { choice, device, nonNegativeNumber, onOff, positiveInt, positiveNumber, powerOfTwo } from '../parse.js';
+import { choice, device, nonNegativeInt, nonNegativeNumber, onOff, positiveInt, positiveNumber, powerOfTwo } from '../parse.js';
 
 export function makeTrainCommand() {
   return new Command('train')
@@ -40,7 +40,7 @@ export function makeTrainCommand() {
     .option('--max-mask <f>', 'maximum mask fraction hinge (off)', positiveNumber)
     .option('--precision <p>', 'auto (float16 in the top 4 resolutions on a GPU, fp32 on the CPU), fp32, float16 or bfloat16', choice(['auto', 'fp32', 'float16', 'bfloat16'] as const))
     .option('--tf32', 'TensorFloat-32 for the float32 convolutions and matmuls on a GPU (off, as upstream)')
-    .option('--seed <n>', 'random seed (0)', (v) => positiveInt(String(Number(v) + 1)) - 1)
+    .option('--seed <n>', 'random seed (0)', nonNegativeInt)
     .option('--tick <kimg>', 'metrics interval in kimg', positiveNumber)
     .option('--snap <kimg>', 'sample-grid interval in kimg', positiveNumber)
     .option('--checkpoint-every <kimg>', 'checkpoint interval in kimg (default: --snap)', positiveNumber)
