@@ -2,15 +2,17 @@
 // SPDX-License-Identifier: MIT
 // Builds the native addon (native/src/*.cc → build/Release/ilsgan.node) against libtorch.
 //
-// Finding libtorch, in order: $LIBTORCH (a folder with include/ and lib/), $TORCH_DIR or a Python PyTorch
-// (`python3 -c 'import torch'`, the GPU case), the system's (Debian libtorch-dev). With none found, as root with
-// apt, it installs libtorch-dev (and OpenBLAS, see below); otherwise it fails with the command to run.
+// Finding libtorch: ILSGAN_LIBTORCH=system|python|<folder>|auto picks the route (see findLibtorch); `auto`, the
+// default, takes $LIBTORCH or $TORCH_DIR (folders), then a Python PyTorch (`python3 -c 'import torch'`, the GPU
+// case), then the system's (Debian libtorch-dev). With none found, as root with apt, it says so and installs
+// libtorch-dev (and OpenBLAS, see below) unless ILSGAN_NO_APT=1; otherwise it fails with the commands to run.
+// The route, folder and libtorch version used are logged and written to build/libtorch.json (CI checks them).
 //
 // The build is incremental: a precompiled header holds the libtorch headers (~17 s once), each translation unit
 // is rebuilt only when it or a header it includes changed (gcc -MMD), and translation units compile in
 // parallel. A TypeScript-only change recompiles nothing.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,13 +38,26 @@ function tryRun(cmd, args) {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-/** A libtorch layout: include dirs, lib dir, and how it was found. */
-function layoutAt(dir, source) {
+/** The libtorch version from its headers (torch/version.h), e.g. '1.13.0'; null when unreadable. */
+function headerVersion(includes) {
+  for (const inc of includes) {
+    const file = join(inc, 'torch', 'version.h');
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const part = (name) => text.match(new RegExp(`#define TORCH_VERSION_${name}\\s+(\\d+)`))?.[1];
+    const [major, minor, patch] = ['MAJOR', 'MINOR', 'PATCH'].map(part);
+    if (major !== undefined) return `${major}.${minor ?? 0}.${patch ?? 0}`;
+  }
+  return null;
+}
+
+/** A libtorch layout: include dirs, lib dir, the route that found it and how it was found. */
+function layoutAt(dir, route, source) {
   const inc = join(dir, 'include');
   if (!existsSync(join(inc, 'ATen', 'ATen.h'))) return null;
   const lib = join(dir, 'lib');
   if (!existsSync(join(lib, 'libtorch_cpu.so')) && !existsSync(join(lib, 'libtorch.so'))) return null;
-  return { includes: [inc, join(inc, 'torch', 'csrc', 'api', 'include')], lib, source, cxx11Abi: null };
+  return { route, includes: [inc, join(inc, 'torch', 'csrc', 'api', 'include')], lib, source, cxx11Abi: null };
 }
 
 function fromPython() {
@@ -53,7 +68,7 @@ function fromPython() {
     ]);
     if (!out) continue;
     const [dir, abi] = out.split('\n');
-    const layout = layoutAt(dir, `Python PyTorch (${py})`);
+    const layout = layoutAt(dir, 'python', `Python PyTorch (${py}: ${dir})`);
     if (layout) {
       layout.cxx11Abi = abi === '1' ? 1 : 0;
       return layout;
@@ -62,58 +77,121 @@ function fromPython() {
   return null;
 }
 
+// The root the system route looks under: '/' except in the install tests, which point it at an empty folder.
+const sysroot = process.env.ILSGAN_TEST_SYSROOT || '/';
+
 function fromSystem() {
-  const lib = '/usr/lib/x86_64-linux-gnu';
-  const libDir = [lib, '/usr/lib/aarch64-linux-gnu', '/usr/lib'].find((d) => existsSync(join(d, 'libtorch_cpu.so')));
-  if (!existsSync('/usr/include/ATen/ATen.h') || !libDir) return null;
+  const libDir = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'].find((d) =>
+    existsSync(join(sysroot, d, 'libtorch_cpu.so')),
+  );
+  if (!existsSync(join(sysroot, '/usr/include/ATen/ATen.h')) || !libDir) return null;
+  // /usr/include itself is one of the compiler's default folders: it is dropped from the flags (see compilerFlags).
   return {
+    route: 'system',
     includes: ['/usr/include', '/usr/include/torch/csrc/api/include'],
     lib: libDir,
     source: 'system libtorch (Debian libtorch-dev)',
     cxx11Abi: null,
-    system: true,
   };
 }
 
-const aptPackages = ['libtorch-dev', 'libopenblas0-openmp'];
+function fromFolder(dir, name) {
+  const layout = layoutAt(resolve(dir), 'folder', `${name}=${dir}`);
+  if (!layout) fail(`${name}=${dir} has no include/ATen/ATen.h and lib/libtorch_cpu.so (an unpacked libtorch folder)`);
+  return layout;
+}
 
-function aptInstall(packages) {
-  log(`installing ${packages.join(' ')} with apt-get (root, no libtorch found)`);
+const aptPackages = ['libtorch-dev', 'libopenblas0-openmp'];
+const aptCommand = `apt-get update && apt-get install -y --no-install-recommends ${aptPackages.join(' ')}`;
+
+function aptInstall(packages, why) {
+  log(`${why}: installing the Debian packages ${packages.join(' ')} with apt-get (set ILSGAN_NO_APT=1 to do it yourself)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
 }
 
-function canApt() {
-  return process.getuid?.() === 0 && tryRun('sh', ['-c', 'command -v apt-get']) !== null;
+const hasApt = () => tryRun('sh', ['-c', 'command -v apt-get']) !== null;
+const canApt = () => process.getuid?.() === 0 && !process.env.ILSGAN_NO_APT && hasApt();
+
+/** The one message for a machine where the install cannot get libtorch itself: why, and what to run, exactly. */
+function failNoLibtorch(route) {
+  const why = !hasApt()
+    ? 'this machine has no apt-get'
+    : process.env.ILSGAN_NO_APT
+      ? 'ILSGAN_NO_APT is set, so the install does not run apt'
+      : 'not running as root, so the install cannot run apt';
+  const sudo = process.getuid?.() === 0 ? '' : 'sudo ';
+  fail(
+    [
+      `libtorch was not found (route: ${route}); ${why}. Do one of these, then run npm install again:`,
+      ...(hasApt() ? [`  - Debian/Ubuntu: ${sudo}sh -c '${aptCommand}'`] : []),
+      '  - an unpacked libtorch (a folder with include/ and lib/): export ILSGAN_LIBTORCH=/path/to/libtorch',
+      '  - a Python PyTorch (its bundled libtorch): pip install torch; export ILSGAN_LIBTORCH=python',
+    ].join('\n'),
+  );
 }
 
+/**
+ * The libtorch to build against. ILSGAN_LIBTORCH chooses the route: `system` (Debian's libtorch-dev),
+ * `python` (the libtorch inside `python3 -c 'import torch'`), a folder (an unpacked libtorch), or `auto`
+ * (the default: $LIBTORCH or $TORCH_DIR if set, then Python, then system). A route that was asked for and is
+ * not there fails; it never falls back to another.
+ */
 function findLibtorch() {
-  if (process.env.LIBTORCH) {
-    const layout = layoutAt(process.env.LIBTORCH, '$LIBTORCH');
-    if (!layout) fail(`LIBTORCH=${process.env.LIBTORCH} has no include/ATen/ATen.h and lib/libtorch_cpu.so`);
-    return layout;
+  const route = process.env.ILSGAN_LIBTORCH || 'auto';
+  if (route === 'python') return fromPython() ?? fail('ILSGAN_LIBTORCH=python, but `python3 -c "import torch"` found no PyTorch with include/ and lib/');
+  if (route === 'system') {
+    const found = fromSystem();
+    if (found) return found;
+    if (canApt()) {
+      aptInstall(aptPackages, 'ILSGAN_LIBTORCH=system and libtorch-dev is missing');
+      return fromSystem() ?? failNoLibtorch(route);
+    }
+    return failNoLibtorch(route);
   }
-  if (process.env.TORCH_DIR) {
-    const layout = layoutAt(process.env.TORCH_DIR, '$TORCH_DIR');
-    if (layout) return layout;
-  }
+  if (route !== 'auto') return fromFolder(route, 'ILSGAN_LIBTORCH');
+  if (process.env.LIBTORCH) return fromFolder(process.env.LIBTORCH, 'LIBTORCH');
+  if (process.env.TORCH_DIR) return fromFolder(process.env.TORCH_DIR, 'TORCH_DIR');
   const found = fromPython() ?? fromSystem();
   if (found) return found;
   if (canApt()) {
-    aptInstall(aptPackages);
+    aptInstall(aptPackages, 'running as root and no libtorch was found');
     const installed = fromSystem();
     if (installed) return installed;
   }
-  fail(
-    [
-      'libtorch was not found.',
-      'Possible solutions:',
-      `- On Debian/Ubuntu, install it: sudo apt-get install -y ${aptPackages.join(' ')}`,
-      '- Point LIBTORCH at an unpacked libtorch folder (with include/ and lib/)',
-      '- Install PyTorch for python3 (its bundled libtorch is used)',
-    ].join('\n'),
-  );
+  return failNoLibtorch(route);
+}
+
+/**
+ * The compiler's own include folders (`g++ -E -v`). Passing one of them again as -isystem/-I reorders the
+ * built-in chain, and `#include_next <stdlib.h>` in libstdc++'s <cstdlib> then finds nothing (g++ 12).
+ */
+function compilerIncludeDirs() {
+  const r = spawnSync('g++', ['-xc++', '-E', '-v', '-'], { input: '', encoding: 'utf8' });
+  const text = `${r.stderr ?? ''}`;
+  const from = text.indexOf('#include <...> search starts here:');
+  const to = text.indexOf('End of search list.');
+  if (from < 0 || to < 0) return new Set(['/usr/include', '/usr/local/include']);
+  const dirs = text.slice(from, to).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+  return new Set(dirs.map((d) => realOrSelf(d)));
+}
+
+function realOrSelf(p) {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** Checks the platform before anything is built: a clear reason instead of a compiler error. */
+function checkPlatform() {
+  if (process.platform !== 'linux') fail(`ilsgan builds on Linux only (this is ${process.platform}); libtorch's Linux builds and Debian's packages are what it is tested with`);
+  if (!['x64', 'arm64'].includes(process.arch)) fail(`ilsgan builds on x64 and arm64 only (this is ${process.arch})`);
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 20) fail(`ilsgan needs Node.js 20 or newer (this is ${process.versions.node})`);
+  if (tryRun('g++', ['--version']) === null) fail('g++ was not found: install it (Debian: apt-get install g++) and run npm install again');
 }
 
 /**
@@ -133,7 +211,7 @@ function openBlasOpenMp(layout) {
   const dir = join('/usr/lib', multiarch, 'openblas-openmp');
   if (existsSync(join(dir, 'libblas.so.3'))) return dir;
   if (canApt()) {
-    aptInstall(['libopenblas0-openmp']);
+    aptInstall(['libopenblas0-openmp'], 'OpenBLAS (OpenMP) is missing');
     if (existsSync(join(dir, 'libblas.so.3'))) return dir;
   }
   log('warning: install libopenblas0-openmp (apt-get install libopenblas0-openmp) and rebuild: reference BLAS is ~10× slower');
@@ -191,16 +269,22 @@ async function pool(tasks, width) {
 }
 
 async function main() {
+  checkPlatform();
   const layout = findLibtorch();
+  writePchForwarder();
+  const version = headerVersion(layout.includes);
   const blasDir = openBlasOpenMp(layout);
   if (blasDir) log(`BLAS: OpenBLAS (OpenMP) from ${blasDir}`);
   const cudaInc = cudaIncludes(layout);
   const abi = layout.cxx11Abi ?? 1;
-  log(`libtorch: ${layout.source} (${layout.lib})${cudaInc ? ', CUDA' : ''}`);
+  log(`libtorch ${version ?? '(version unknown)'}, route ${layout.route}: ${layout.source} (${layout.lib})${cudaInc ? ', CUDA' : ''}`);
   mkdirSync(objDir, { recursive: true });
   mkdirSync(dirname(target), { recursive: true });
 
-  const includes = [...layout.includes, ...nodeApiIncludes(), ...(cudaInc ? [cudaInc] : [])];
+  const defaults = compilerIncludeDirs();
+  const includes = [...layout.includes, ...nodeApiIncludes(), ...(cudaInc ? [cudaInc] : [])].filter(
+    (d) => !defaults.has(realOrSelf(d)),
+  );
   const flags = [
     '-std=c++17', '-O2', '-fPIC', '-fvisibility=hidden', '-pthread',
     `-D_GLIBCXX_USE_CXX11_ABI=${abi}`, '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS',
@@ -260,7 +344,8 @@ async function main() {
   } else {
     log('up to date');
   }
-  writeFileSync(join(outDir, 'libtorch.json'), `${JSON.stringify({ ...layout, cuda: Boolean(cudaInc) }, null, 2)}\n`);
+  const record = { ...layout, version, blas: blasDir ? `OpenBLAS (OpenMP) ${blasDir}` : null, cuda: Boolean(cudaInc) };
+  writeFileSync(join(outDir, 'libtorch.json'), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 // `-include <dir>/pch.h` needs a pch.h beside the .gch for the fallback path; keep a one-line forwarder there.
@@ -272,5 +357,4 @@ function writePchForwarder() {
   if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
 }
 
-writePchForwarder();
 main().catch((e) => fail(e.message));

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 // The ilsgan command line: a thin shell over the library. User errors print one line and a hint (exit 2);
-// bugs print their stack (exit 1).
+// bugs print their stack (exit 1). Command modules load libtorch only inside their actions, so `--help`, `--version`'s
+// parsing and flag errors stay fast.
 import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { InputError, TensorError } from '../tensor/errors.js';
 import { makeCompositeCommand } from './commands/composite.js';
@@ -17,11 +18,14 @@ import { makeReportCommand } from './commands/report.js';
 import { makeSegTrainCommand } from './commands/segTrain.js';
 import { makeSegmentCommand } from './commands/segment.js';
 import { makeTrainCommand } from './commands/train.js';
+import { formatVersionInfo, versionInfo } from './versionInfo.js';
 
 const program = new Command('ilsgan')
   .description('unsupervised foreground/background segmentation with layered GANs (ILSGAN)')
   .showHelpAfterError()
   .exitOverride()
+  .option('-V, --version', 'print the version, the libtorch and its route, the device, BLAS and bfloat16 support')
+  .option('--json', 'with --version: one JSON line')
   .addCommand(makeDemoCommand())
   .addCommand(makePipelineCommand())
   .addCommand(makeInfoCommand())
@@ -46,6 +50,12 @@ const inheritSettings = (c: CommandUnknownOpts): void => {
 inheritSettings(program);
 
 try {
+  const first = process.argv[2];
+  if (first === '--version' || first === '-V') {
+    const v = await versionInfo();
+    process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(v)}\n` : `${formatVersionInfo(v)}\n`);
+    process.exit(0);
+  }
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {

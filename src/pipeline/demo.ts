@@ -45,7 +45,7 @@ export interface DemoRecipe {
   testCount: number;
 }
 
-/** The full demo, and the ~1-minute smoke run of the same path (`--quick`, used by CI). */
+/** The full demo, and the ~10-second smoke run of the same path (`--quick`, used by CI). */
 export function demoRecipe(quick: boolean): DemoRecipe {
   return quick
     ? { kimg: 0.256, demoCount: 512, synthetic: 256, seg: { iterations: 30, batch: 32, width: 8, size: 32, valEvery: 15 }, testCount: 64 }

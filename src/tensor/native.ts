@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The only file that loads the addon: the typed surface of native/src (one export = one libtorch call).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -277,6 +277,25 @@ function addonPath(): string {
     dir = dirname(dir);
   }
   throw new Error('ilsgan: the native addon is not built (build/Release/ilsgan.node). Run: npm run build:native');
+}
+
+/** What scripts/buildNative.mjs recorded about the build it made (build/libtorch.json), if it is there. */
+export interface BuildRecord {
+  route?: string;
+  source?: string;
+  version?: string | null;
+  blas?: string | null;
+  lib?: string;
+}
+
+/** The loaded addon's file and the build record beside it (null when absent or unreadable). */
+export function addonBuild(): { path: string; record: BuildRecord | null } {
+  const path = addonPath();
+  try {
+    return { path, record: JSON.parse(readFileSync(join(dirname(dirname(path)), 'libtorch.json'), 'utf8')) as BuildRecord };
+  } catch {
+    return { path, record: null };
+  }
 }
 
 function load(): NativeBinding {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan composite`: a composite dataset from RGBA object cut-outs over background photos (datasets.md §2).
 import { Command } from '@commander-js/extra-typings';
-import { minStampPxFor, writeCompositeDataset } from '../../data/composite/dataset.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
@@ -18,6 +17,8 @@ export function makeCompositeCommand() {
     .option('--seed <n>', 'seed (the output is the same for the same seed and sources)', nonNegativeInt, 0)
     .option('--min-stamp-px <px>', 'skip stamps whose alpha box is shorter on its long side (default 64 for --size ≤ 64, else 112)', positiveInt)
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { minStampPxFor, writeCompositeDataset } = await import('../../data/composite/dataset.js');
       const bar = new ProgressBar('{phase} {bar} {value}/{total}');
       let phase = '';
       const warnings: string[] = [];

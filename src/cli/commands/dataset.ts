@@ -3,7 +3,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { writeProceduralSplit } from '../../data/proceduralFiles.js';
 import { nonNegativeInt, positiveInt } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
@@ -16,6 +15,8 @@ export function makeDatasetCommand() {
     .option('--size <s>', 'side length in pixels', positiveInt, 64)
     .option('--seed <n>', 'seed', nonNegativeInt, 0)
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { writeProceduralSplit } = await import('../../data/proceduralFiles.js');
       const bar = new ProgressBar('writing {bar} {value}/{total}');
       bar.start(o.n + o.testN);
       for (const split of ['train', 'test'] as const) {

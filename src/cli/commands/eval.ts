@@ -5,9 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { MaskResize } from '../../eval/maskFiles.js';
-import { scoreMaskFolders } from '../../eval/scoreMaskFolders.js';
 import type { SegMetricsResult } from '../../eval/segMetrics.js';
-import { evaluateSegmenter } from '../../seg/evaluate.js';
 import { InputError } from '../../tensor/errors.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { choice, device, positiveInt } from '../parse.js';
@@ -46,6 +44,9 @@ export function makeEvalCommand() {
     .option('--json', 'one JSON line on stdout instead of the table')
     .option('--out <file>', 'also write the JSON to this file')
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { scoreMaskFolders } = await import('../../eval/scoreMaskFolders.js');
+      const { evaluateSegmenter } = await import('../../seg/evaluate.js');
       if ((o.model === undefined) === (o.pred === undefined)) {
         throw new InputError('eval needs exactly one of --pred <dir> (predicted masks) and --model <dir> (a seg-train model)', 'ERR_ARG');
       }

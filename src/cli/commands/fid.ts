@@ -2,8 +2,6 @@
 // `ilsgan fid --run <dir> --inception <file>`: FID and KID of a checkpoint's G_ema against the training images
 // (spec §12); `--select` picks the checkpoint with the lowest FID (or the latest without weights).
 import { Command } from '@commander-js/extra-typings';
-import { fid } from '../../eval/fid.js';
-import { selectCheckpoint } from '../../eval/selectCheckpoint.js';
 import { device, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
@@ -23,6 +21,9 @@ export function makeFidCommand() {
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { fid } = await import('../../eval/fid.js');
+      const { selectCheckpoint } = await import('../../eval/selectCheckpoint.js');
       const bar = new ProgressBar('{phase} {bar} {value}/{total} | ETA {eta_formatted}', o.progress);
       let phase = '';
       const onProgress = (p: 'real' | 'generated', done: number, total: number) => {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan generate`: synthetic (image, mask) pairs from a trained run's G_ema (spec §9), for segmentation.
 import { Command } from '@commander-js/extra-typings';
-import { synthesize } from '../../gen/synthesize.js';
 import { device, nonNegativeInt, positiveInt } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
@@ -17,6 +16,8 @@ export function makeGenerateCommand() {
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { synthesize } = await import('../../gen/synthesize.js');
       const bar = new ProgressBar('generating {bar} {value}/{total} | ETA {eta_formatted}', o.progress);
       bar.start(o.n);
       try {

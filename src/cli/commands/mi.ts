@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { type MineSchedule, estimateMi, mineSchedules } from '../../eval/mine.js';
+import type { MineSchedule } from '../../eval/mine.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { choice, device, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
@@ -25,6 +25,8 @@ export function makeMiCommand() {
     .option('--out <file>', 'where to write the JSON (default: <synthetic>/MI_estimation_results.json)')
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { estimateMi, mineSchedules } = await import('../../eval/mine.js');
       const s: MineSchedule = {
         ...mineSchedules[o.schedule],
         ...(o.iterations !== undefined && { iterations: o.iterations }),

@@ -2,10 +2,10 @@
 // `ilsgan pipeline`: train → select checkpoint → generate → seg-train → eval → report, resumable stage by stage.
 import { Command } from '@commander-js/extra-typings';
 import { type PresetName, presets } from '../../models/config.js';
-import { type PipelineResult, runPipeline } from '../../pipeline/pipeline.js';
+import type { PipelineResult } from '../../pipeline/pipeline.js';
 import { formatSeconds } from '../../pipeline/stages.js';
 import type { TrainOptions } from '../../train/options.js';
-import { choice, device, nonNegativeNumber, onOff, positiveInt, positiveNumber } from '../parse.js';
+import { choice, device, nonNegativeInt, nonNegativeNumber, onOff, positiveInt, positiveNumber } from '../parse.js';
 
 /** The metrics next to the trivial baselines, on stdout: a table, then one JSON line. */
 export function printOutcome(r: PipelineResult): void {
@@ -44,9 +44,9 @@ export function makePipelineCommand() {
     .option('--ils <on|off>', 'the ILS term (on)', onOff)
     .option('--shift <f>', 'Tx: largest shift as a fraction of the side (0.125)', nonNegativeNumber)
     .option('--max-mask <f>', 'maximum mask fraction hinge (off)', positiveNumber)
-    .option('--seed <n>', 'GAN seed (0)', positiveInt)
+    .option('--seed <n>', 'GAN seed (0)', nonNegativeInt)
     .option('--inception <file>', 'Inception weights (safetensors) for FID-based checkpoint selection')
-    .option('--n-synthetic <n>', 'synthetic pairs to generate (10000)', positiveInt, 10000)
+    .option('--n-synthetic <n>', 'synthetic pairs to generate', positiveInt, 10000)
     .option('--seg-iters <n>', 'U-Net iterations (6000)', positiveInt)
     .option('--seg-width <n>', 'U-Net width (64)', positiveInt)
     .option('--seg-size <s>', 'U-Net input side (64)', positiveInt)
@@ -54,6 +54,8 @@ export function makePipelineCommand() {
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'plain log lines instead of progress bars')
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { runPipeline } = await import('../../pipeline/pipeline.js');
       if (o.data !== 'demo' && !o.testImages) throw new Error('pipeline needs --test-images (and --test-masks unless it is a DRC folder)');
       const flags: Partial<TrainOptions> = { batch: o.batch, ils: o.ils, xintMax: o.shift, maxMaskSize: o.maxMask, seed: o.seed };
       const r = await runPipeline({

@@ -4,7 +4,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { writeReport } from '../../report/index.js';
 import { InputError } from '../../tensor/errors.js';
 
 export function makeReportCommand() {
@@ -16,6 +15,8 @@ export function makeReportCommand() {
     .option('--out <file>', 'where to write the report (default: <run>/report.html)')
     .option('--title <text>', 'page title')
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { writeReport } = await import('../../report/index.js');
       if (!existsSync(o.run) || !statSync(o.run).isDirectory()) {
         throw new InputError(`--run ${o.run} is not a directory`, 'ERR_RUN_DIR', 'pass the --out folder of an ilsgan train run');
       }

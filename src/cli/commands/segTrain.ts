@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan seg-train`: train the segmentation U-Net on a synthetic set from `ilsgan generate` (spec §10.2).
 import { Command } from '@commander-js/extra-typings';
-import { trainSegmenter } from '../../seg/train.js';
 import { choice, device, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '../parse.js';
 
 export function makeSegTrainCommand() {
@@ -22,6 +21,8 @@ export function makeSegTrainCommand() {
     .option('--threads <n>', 'libtorch CPU threads (default: all cores)', positiveInt)
     .option('--no-progress', 'log lines instead of a progress bar')
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { trainSegmenter } = await import('../../seg/train.js');
       const r = await trainSegmenter({
         synthetic: o.synthetic, out: o.out, iterations: o.iters, batch: o.batch, lr: o.lr, width: o.width, size: o.size,
         protocol: o.protocol, seed: o.seed, valEvery: o.valEvery, augP: o.augP, device: o.device, threads: o.threads,

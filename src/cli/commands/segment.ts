@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan segment`: foreground masks and cutouts for photos of any size, format and mode, with a trained U-Net.
 import { Command } from '@commander-js/extra-typings';
-import { segmentImages } from '../../seg/segment.js';
 import { device, positiveInt } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
@@ -16,6 +15,8 @@ export function makeSegmentCommand() {
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { segmentImages } = await import('../../seg/segment.js');
       const bar = new ProgressBar('segmenting {bar} {value}/{total} | ETA {eta_formatted}', o.progress);
       try {
         const r = await segmentImages({

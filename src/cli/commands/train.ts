@@ -2,7 +2,6 @@
 // `ilsgan train`: train (or resume) a layered GAN on a folder of images, a DRC dataset, or the demo data.
 import { Command, Option } from '@commander-js/extra-typings';
 import { type NetworkConfig, type PresetName, presets } from '../../models/config.js';
-import { train } from '../../train/loop.js';
 import type { TrainOptions } from '../../train/options.js';
 import { choice, device, nonNegativeInt, nonNegativeNumber, onOff, positiveInt, positiveNumber, powerOfTwo } from '../parse.js';
 
@@ -15,7 +14,7 @@ export function makeTrainCommand() {
     .option('--kimg <k>', 'total thousands of real images to show D (fractions allowed)', positiveNumber)
     .option('--resume <dir>', 'continue the run in <dir> with its own config (add --kimg to extend it)')
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
-    .option('--batch <n>', 'minibatch size (default 32; the demo presets use 16)', positiveInt)
+    .option('--batch <n>', 'minibatch size (16 for tiny32 and small64, 32 for the paper\'s ils64 and ils128)', positiveInt)
     .option('--resolution <s>', 'override the preset resolution (power of two, 32–256)', powerOfTwo)
     .option('--cbase <n>', 'override channel base (channels at r = min(cbase/r, cmax))', positiveInt)
     .option('--cmax <n>', 'override channel max', positiveInt)
@@ -49,6 +48,8 @@ export function makeTrainCommand() {
     .addOption(new Option('--max-iterations <n>', 'stop after n iterations (tests)').argParser(positiveInt).hideHelp())
     .option('--no-progress', 'plain log lines instead of a progress bar')
     .action(async (o) => {
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { train } = await import('../../train/loop.js');
       const resume = o.resume !== undefined;
       if (!resume && (!o.data || !o.out)) throw new Error('train needs --data and --out (or --resume <run dir>)');
       if (!resume && o.kimg === undefined) throw new Error('train needs --kimg (the total to reach)');

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// `ilsgan --version` and the engine part of `ilsgan info`: package, libtorch, device, BLAS, bfloat16.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nativeBfloat16 } from '../util/cpuFeatures.js';
+
+export interface VersionInfo {
+  ilsgan: string;
+  libtorch: string;
+  /** How the build found libtorch: system, python or folder (build/libtorch.json). */
+  libtorch_route: string | null;
+  device: string;
+  threads: number;
+  cuda: boolean;
+  blas: string;
+  bfloat16_native: boolean;
+  /** The dtype `--precision auto` trains in on the CPU. */
+  cpu_training_precision: 'fp32';
+}
+
+/** The package's version from its package.json (dist/src/cli and src/cli both sit below the root). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ilsgan' && pkg.version) return pkg.version;
+    } catch {
+      // not here: one folder up
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
+/** Loads the engine (libtorch) and describes it. */
+export async function versionInfo(): Promise<VersionInfo> {
+  const { addonBuild } = await import('../tensor/native.js');
+  const { buildInfo, cuda, getNumThreads } = await import('../tensor/runtime.js');
+  const { record } = addonBuild();
+  const hasCuda = cuda.isAvailable();
+  const threads = getNumThreads();
+  return {
+    ilsgan: packageVersion(),
+    libtorch: buildInfo().torchVersion,
+    libtorch_route: record?.route ?? null,
+    device: hasCuda ? `cuda (${cuda.deviceCount()} device${cuda.deviceCount() === 1 ? '' : 's'}), cpu` : 'cpu',
+    threads,
+    cuda: hasCuda,
+    blas: record?.blas ?? (record ? 'bundled with libtorch' : 'unknown'),
+    bfloat16_native: nativeBfloat16(),
+    cpu_training_precision: 'fp32',
+  };
+}
+
+export function formatVersionInfo(v: VersionInfo): string {
+  return [
+    `ilsgan ${v.ilsgan}`,
+    `libtorch ${v.libtorch}${v.libtorch_route ? ` (route: ${v.libtorch_route})` : ''}`,
+    `device ${v.device}, ${v.threads} CPU threads`,
+    `BLAS ${v.blas}`,
+    `bfloat16 ${v.bfloat16_native ? 'native on this CPU' : 'not native on this CPU (emulated, slower than float32)'}; CPU training precision: ${v.cpu_training_precision}`,
+  ].join('\n');
+}
