@@ -45,8 +45,8 @@ const round = (x: number | null) => (x === null ? null : Number(x.toFixed(4)));
 console.log(
   JSON.stringify({
     variant: name, kimg, seed, threads: t.getNumThreads(),
-    DRC_IoU: round(r.eval.DRC_IoU), DRC_DICE: round(r.eval.DRC_DICE), IoU: round(r.eval.IoU),
-    baselines: { all_foreground: round(r.baselines.all_foreground.DRC_IoU), centred_ellipse: round(r.baselines.centred_ellipse.DRC_IoU) },
+    DRC_IoU: round(r.eval!.DRC_IoU), DRC_DICE: round(r.eval!.DRC_DICE), IoU: round(r.eval!.IoU),
+    baselines: { all_foreground: round(r.baselines!.all_foreground.DRC_IoU), centred_ellipse: round(r.baselines!.centred_ellipse.DRC_IoU) },
     seconds: Object.fromEntries(Object.entries(r.seconds).map(([k, s]) => [k, Number(s.toFixed(1))])),
     report: r.report,
   }),

@@ -1,77 +1,84 @@
 // SPDX-License-Identifier: MIT
-// The TuxComposite quality benchmark: the whole pipeline (GAN → select → generate → U-Net → eval) on
-// TuxComposite-animals (made by `npm run bench:data`), once with the ILS term and once without it, same seeds,
-// evaluated on the set's test images and masks next to the two trivial baselines. Each run is resumable
-// (runPipeline's stages) in <out>/ils-on and <out>/ils-off.
+// The TuxComposite quality benchmark: the whole pipeline (GAN → select → generate → U-Net → adapt → eval) on the
+// TuxComposite sets (made by `npm run bench:data`), with the ILS term on and off, for each seed, evaluated on each
+// set's test images and masks next to the two trivial baselines. Every run is resumable (runPipeline's stages) in
+// <out>/<set>/<ils-on|ils-off>-seed<S>.
 //
-//   npm run bench:quality -- --config demo            # the demo's GAN recipe at 32², 20 kimg (about 25 min on 2 cores)
-//   npm run bench:quality -- --kimg K [ --config small64 --seed 0 --threads 1 --data data/tux/TuxComposite-animals-64
-//                            --out DIR --synthetic 4000 --seg-iterations 1000 --seg-width 16]
+//   npm run bench:quality -- --recipe cpu --seeds 0,1,2                 # the CPU recipe (src/pipeline/recipes.ts)
+//   npm run bench:quality -- --config small64 --kimg 200 --seeds 0      # a preset with the paper's segmentation
+//        [--sets animals,objects --threads 2 --out data/tux/quality --adapt on|off --seg-geometric on|off]
 //
-// Prints one JSON line: {"data", "config", "kimg", "seed", "ils_on": {metrics, seconds}, "ils_off": {…},
-// "baselines": {"all_foreground", "centred_ellipse"}}.
+// Prints one JSON line: {"recipe", "sets": {"animals": {"ils_on": {"mean", "sd", "per_seed"}, "ils_off": {…},
+// "baselines": {…}, "minutes_per_run"}, …}}.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as t from '../src/index.js';
-import { type NetworkConfig, type PresetName, presets } from '../src/models/config.js';
-import { demoNetwork, demoRecipe, demoTrainOptions } from '../src/pipeline/demo.js';
+import { type PresetName, presets } from '../src/models/config.js';
 import { runPipeline, type PipelineResult } from '../src/pipeline/pipeline.js';
+import { getRecipe, recipeFacts } from '../src/pipeline/recipes.js';
 import { flag } from './flags.js';
 
-
-const data = flag('data') ?? 'data/tux/TuxComposite-animals-64';
-// 'demo' = the demo's GAN (network, mask prior, upper mask hinge: src/pipeline/demo.ts) at its length.
-const config = (flag('config') ?? 'small64') as PresetName | 'demo';
-if (!(config in presets) && config !== 'demo') throw new Error(`unknown config ${config}: demo, ${Object.keys(presets).join(', ')}`);
-const net: NetworkConfig = config === 'demo' ? demoNetwork : presets[config];
-// --kimg has no default yet: the img/s of small64 on the 2-core machine was not measured (bench:train did not
-// finish its warm-up within 5 minutes while other runs shared the cores). Size it to the budget from
-// `npm run bench:train -- --config small64 --threads 1` (img/s × seconds / 2000 for the two runs).
-const kimgFlag = flag('kimg') ?? (config === 'demo' ? String(demoRecipe(false).kimg) : undefined);
-if (kimgFlag === undefined) {
-  process.stderr.write('error: --kimg is required\nhint: img/s of `npm run bench:train -- --config small64 --threads 1` × seconds of budget / 2000\n');
-  process.exit(2);
-}
-const kimg = Number(kimgFlag);
-const seed = Number(flag('seed') ?? 0);
-const threads = Number(flag('threads') ?? 1);
-const synthetic = Number(flag('synthetic') ?? 4000);
-const segIterations = Number(flag('seg-iterations') ?? 1000);
-const segWidth = Number(flag('seg-width') ?? 16);
-const out = flag('out') ?? join('data/tux', `quality-${config}-${kimg}kimg-seed${seed}`);
-for (const d of ['train/images', 'test/images', 'test/masks']) {
-  if (!existsSync(join(data, d))) {
-    process.stderr.write(`error: ${join(data, d)} not found\nhint: run \`npm run bench:data\` first (it writes ${data})\n`);
-    process.exit(2);
-  }
-}
+const recipeName = flag('recipe') ?? (flag('config') ? undefined : 'cpu');
+const recipe = recipeName ? getRecipe(recipeName) : null;
+const config = flag('config') as PresetName | undefined;
+if (config && !(config in presets)) throw new Error(`unknown config ${config}: ${Object.keys(presets).join(', ')}`);
+const kimg = Number(flag('kimg') ?? recipe?.kimg);
+if (!(kimg > 0)) throw new Error('--kimg is required without --recipe');
+const seeds = (flag('seeds') ?? '0').split(',').map(Number);
+const sets = (flag('sets') ?? 'animals').split(',');
+const threads = Number(flag('threads') ?? 2);
+const outRoot = flag('out') ?? join('data/tux', `quality-${recipeName ?? `${config}-${kimg}kimg`}`);
+const onOff = (name: string): boolean | undefined => (flag(name) === undefined ? undefined : flag(name) === 'on');
+const adaptFlag = onOff('adapt');
+const geometricFlag = onOff('seg-geometric');
 t.setNumThreads(threads);
 
-const results: Record<string, PipelineResult> = {};
-for (const ils of [true, false]) {
-  const name = ils ? 'ils-on' : 'ils-off';
-  process.stderr.write(`--- ${name}: ${config}, ${kimg} kimg, seed ${seed} → ${join(out, name)}\n`);
-  results[name] = await runPipeline({
-    data: join(data, 'train/images'), out: join(out, name), config: config === 'demo' ? net : config, kimg,
-    train: config === 'demo' ? { ...demoTrainOptions, ils, seed } : { ils, seed },
-    test: { images: join(data, 'test/images'), masks: join(data, 'test/masks') },
-    synthetic, seg: { iterations: segIterations, width: segWidth, batch: 32, size: Math.min(64, net.resolution), valEvery: Math.max(1, Math.floor(segIterations / 4)) },
-    route: `bench:quality ${name}`, title: `TuxComposite-animals, ${name}`, progress: false,
-    log: (l) => process.stderr.write(`${l}\n`),
-  });
-}
-
 const round = (x: number | null) => (x === null ? null : Number(x.toFixed(4)));
-const summary = (r: PipelineResult) => ({
-  DRC_IoU: round(r.eval.DRC_IoU), DRC_DICE: round(r.eval.DRC_DICE), IoU: round(r.eval.IoU), mIoU: round(r.eval.mIoU), pACC: round(r.eval.pACC),
-  checkpoint: r.checkpoint.name, report: r.report,
-  seconds: Object.fromEntries(Object.entries(r.seconds).map(([k, s]) => [k, Number(s.toFixed(1))])),
-});
-const b = results['ils-on'].baselines;
-console.log(
-  JSON.stringify({
-    data, config, kimg, seed, threads, synthetic, seg_iterations: segIterations, test_images: results['ils-on'].eval.images,
-    ils_on: summary(results['ils-on']), ils_off: summary(results['ils-off']),
+const stats = (xs: number[]) => {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean: round(mean), sd: round(sd) };
+};
+
+const report: Record<string, unknown> = {};
+for (const set of sets) {
+  const data = join('data/tux', `TuxComposite-${set}-64`);
+  for (const d of ['train/images', 'test/images', 'test/masks']) {
+    if (!existsSync(join(data, d))) {
+      process.stderr.write(`error: ${join(data, d)} not found\nhint: run \`npm run bench:data\` first\n`);
+      process.exit(2);
+    }
+  }
+  const runs: Record<string, PipelineResult[]> = { 'ils-on': [], 'ils-off': [] };
+  const minutes: number[] = [];
+  for (const seed of seeds) {
+    for (const ils of [true, false]) {
+      const name = `${ils ? 'ils-on' : 'ils-off'}`;
+      const out = join(outRoot, set, `${name}-seed${seed}`);
+      process.stderr.write(`--- ${set} ${name} seed ${seed} → ${out}\n`);
+      const adapt = adaptFlag === false ? null : adaptFlag === true ? (recipe?.adapt ?? {}) : (recipe?.adapt ?? null);
+      const r = await runPipeline({
+        data: join(data, 'train/images'), out, config: config ?? recipe!.network, kimg,
+        train: { ...recipe?.train, ils, seed },
+        test: { images: join(data, 'test/images'), masks: join(data, 'test/masks') },
+        synthetic: recipe?.synthetic, seg: { ...recipe?.seg, ...(geometricFlag === undefined ? {} : { geometric: geometricFlag }) }, adapt,
+        facts: recipe ? recipeFacts(recipe) : undefined,
+        route: `bench:quality ${name} seed ${seed}`, title: `TuxComposite-${set}, ${name}, seed ${seed}`, progress: false,
+        log: (l) => process.stderr.write(`${l}\n`),
+      });
+      runs[name]!.push(r);
+      minutes.push(Object.values(r.seconds).reduce((a, b) => a + b, 0) / 60);
+    }
+  }
+  const summary = (rs: PipelineResult[]) => ({
+    ...stats(rs.map((r) => r.eval!.DRC_IoU ?? 0)),
+    per_seed: rs.map((r, i) => ({ seed: seeds[i], DRC_IoU: round(r.eval!.DRC_IoU), IoU: round(r.eval!.IoU), mIoU: round(r.eval!.mIoU) })),
+  });
+  const b = runs['ils-on']![0]!.baselines!;
+  report[set] = {
+    ils_on: summary(runs['ils-on']!), ils_off: summary(runs['ils-off']!),
     baselines: { all_foreground: round(b.all_foreground.DRC_IoU), centred_ellipse: round(b.centred_ellipse.DRC_IoU) },
-  }),
-);
+    test_images: runs['ils-on']![0]!.eval!.images, minutes_per_run: stats(minutes),
+  };
+}
+console.log(JSON.stringify({ recipe: recipeName ?? null, config: config ?? null, kimg, seeds, threads, adapt: adaptFlag ?? null, sets: report }));

@@ -33,6 +33,8 @@ export interface LoadOptions {
   warn?: (message: string) => void;
   /** A file to cache the decoded set in (reused when the file list, sizes and mtimes match). */
   cachePath?: string;
+  /** Files to leave out (paths as `trainingFiles` lists them): photos held out for the report. */
+  exclude?: readonly string[];
   /** For `demo`: how many images (default 4000) and the seed. */
   demoCount?: number;
   seed?: number;
@@ -128,6 +130,16 @@ function writeCache(path: string, key: string, set: ImageSet): void {
   writeFileAtomic(`${path}.json`, Buffer.from(JSON.stringify({ ...meta, key })));
 }
 
+/**
+ * `count` training files spread evenly over the sorted list (every k-th), for holding out of training: the same
+ * files for the same folder every time.
+ */
+export function heldOutFiles(data: string, count: number): string[] {
+  const { files } = trainingFiles(data);
+  if (files.length < 2 * count) return [];
+  return Array.from({ length: count }, (_, k) => files[Math.floor(((k + 0.5) * files.length) / count)]!);
+}
+
 /** HWC interleaved → CHW planar, into out at byte offset. */
 export function hwcToChw(rgb: Uint8Array, size: number, out: Uint8Array, offset: number): void {
   const n = size * size;
@@ -160,7 +172,10 @@ export async function loadTrainingImages(data: string, size: number, o: LoadOpti
   if (!existsSync(data) || !statSync(data).isDirectory()) {
     throw new InputError(`data folder not found: ${data}`, 'ERR_NO_IMAGES', 'give a folder of images, a DRC dataset folder, or "demo"');
   }
-  const { files, source } = trainingFiles(data);
+  const listed = trainingFiles(data);
+  const excluded = new Set(o.exclude ?? []);
+  const files = excluded.size ? listed.files.filter((f) => !excluded.has(f)) : listed.files;
+  const source = listed.source;
   if (files.length === 0) {
     throw new InputError(`no images in ${data}`, 'ERR_NO_IMAGES', `looked recursively for ${[...imageExtensions].join(' ')}`);
   }

@@ -4,7 +4,7 @@
 // trivial baselines on the same set) → segment a few test photos → write an HTML report. Every stage is
 // resumable: a finished stage is recorded in `<out>/stages/` and skipped when the pipeline runs again.
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { writeProceduralSplit } from '../data/proceduralFiles.js';
 import type { BaselineResults } from '../eval/baselines.js';
 import { selectCheckpoint, type CheckpointSelection } from '../eval/selectCheckpoint.js';
@@ -14,6 +14,9 @@ import { drcTestPairs, evaluateSegmenter, pairImagesWithMasks, type EvaluateResu
 import { loadSegmenter } from '../seg/model.js';
 import { segmentImages } from '../seg/segment.js';
 import { trainSegmenter } from '../seg/train.js';
+import { adaptSegmenter } from '../seg/adapt.js';
+import { loadSyntheticSet } from '../seg/data.js';
+import { detectLayout, heldOutFiles, loadTrainingImages } from '../data/imageFolder.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
 import { resolveConfig, train } from '../train/loop.js';
@@ -24,7 +27,7 @@ import { mapLimit } from '../util/mapLimit.js';
 import { Stages, formatSeconds } from './stages.js';
 
 /** Stage names in order (folders and records under `<out>`). */
-export const stageNames = ['testset', 'train', 'select', 'generate', 'segtrain', 'eval', 'examples', 'report'] as const;
+export const stageNames = ['testset', 'train', 'select', 'generate', 'segtrain', 'adapt', 'eval', 'examples', 'report'] as const;
 
 export interface PipelineOptions {
   /** Training images: a folder, a DRC CUB/Dogs/Cars folder, or 'demo' (the procedural set). */
@@ -38,17 +41,20 @@ export interface PipelineOptions {
   train?: Partial<TrainOptions>;
   /** Procedural training images when data = 'demo'. */
   demoCount?: number;
-  /** Real test images with ground-truth masks: a folder pair, or a DRC folder (masks omitted). For data = 'demo'
-   *  the procedural test split is written to `<out>/testset` when this is omitted. */
+  /** Real test images with ground-truth masks: a folder pair, or a DRC folder (masks omitted). When omitted: for
+   *  data = 'demo' the procedural test split is written to `<out>/testset`; a DRC folder's own test split is used;
+   *  a plain folder has `examples` photos held out of training and shown with their cut-outs, without metrics. */
   test?: { images: string; masks?: string };
   /** Procedural test images written for data = 'demo' without `test` (300). */
   testCount?: number;
   /** Inception weights (safetensors) for FID-based checkpoint selection; without them the fallback is used. */
   inception?: string;
-  /** Synthetic pairs to generate (10 000 as the official auto route). */
+  /** Synthetic pairs to generate (10 000 as the official auto route; 50 000 for ils128, the paper's 128 protocol). */
   synthetic?: number;
   /** Segmenter training overrides (spec defaults otherwise). */
-  seg?: { iterations?: number; batch?: number; width?: number; size?: number; protocol?: '64' | '128'; valEvery?: number };
+  seg?: { iterations?: number; batch?: number; width?: number; size?: number; protocol?: '64' | '128'; valEvery?: number; geometric?: boolean };
+  /** Beyond the paper: self-training on the training photos after seg-train (seg/adapt.ts); absent/null = off. */
+  adapt?: { rounds?: number; iterations?: number; confidence?: number } | null;
   /** Test photos shown in the report. */
   examples?: number;
   /** How the report names the route (e.g. "trained from scratch"). */
@@ -65,8 +71,9 @@ export interface PipelineResult {
   out: string;
   runDir: string;
   checkpoint: CheckpointSelection;
-  eval: EvaluateResult;
-  baselines: BaselineResults;
+  /** Null when the pipeline ran without test masks (held-out photos shown instead). */
+  eval: EvaluateResult | null;
+  baselines: BaselineResults | null;
   report: string;
   seconds: Record<string, number>;
 }
@@ -78,6 +85,7 @@ export function pipelinePaths(out: string) {
     run: join(out, 'gan'),
     synthetic: join(out, 'synthetic'),
     segmenter: join(out, 'segmenter'),
+    adapted: join(out, 'segmenter-adapted'),
     eval: join(out, 'eval.json'),
     examples: join(out, 'examples'),
     report: join(out, 'report.html'),
@@ -91,27 +99,41 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const stages = new Stages(o.out, log);
   const device = o.device ?? 'cpu';
   const resolution = resolveConfig(o.config).net.resolution;
+  const paperPreset = o.config === 'ils64' || o.config === 'ils128';
+  // ils128's segmentation is the paper's 128 protocol (spec §10.4): 50 000 pairs, network at 64, scored at 128.
+  const paper128 = o.config === 'ils128';
 
-  // Test images: the user's, or the procedural test split for the demo data.
+  // Test images: the user's; the procedural test split for the demo data; a DRC folder's own test split; or, for a
+  // plain folder without masks, a few training photos held out of GAN training, shown with their cut-outs.
   let test = o.test;
+  let heldOut: string[] = [];
+  const exampleCount = o.examples ?? 12;
   if (!test) {
-    if (o.data !== 'demo') {
-      throw new InputError('the pipeline needs test images with ground-truth masks', 'ERR_ARG', 'give --test-images <dir> --test-masks <dir> (or a DRC folder as --test-images)');
+    if (o.data === 'demo') {
+      const count = o.testCount ?? 300;
+      await stages.run('testset', `writing ${count} procedural test images with masks at ${resolution}²`, async () => {
+        await writeProceduralSplit(paths.testset, 'test', { count, size: resolution, masks: true });
+        return { images: join(paths.testset, 'images'), masks: join(paths.testset, 'masks'), count };
+      });
+      test = { images: join(paths.testset, 'images'), masks: join(paths.testset, 'masks') };
+    } else if (detectLayout(o.data) !== 'folder') {
+      test = { images: o.data };
+    } else {
+      heldOut = heldOutFiles(o.data, exampleCount);
+      log(heldOut.length
+        ? `no test masks: ${heldOut.length} training photos are held out of training and shown with their cut-outs (no metrics)`
+        : 'no test masks and too few photos to hold any out: the report shows no cut-outs and no metrics');
     }
-    const count = o.testCount ?? 300;
-    await stages.run('testset', `writing ${count} procedural test images with masks at ${resolution}²`, async () => {
-      await writeProceduralSplit(paths.testset, 'test', { count, size: resolution, masks: true });
-      return { images: join(paths.testset, 'images'), masks: join(paths.testset, 'masks'), count };
-    });
-    test = { images: join(paths.testset, 'images'), masks: join(paths.testset, 'masks') };
   }
 
   await stages.run('train', `training the layered GAN to ${o.kimg} kimg in ${paths.run}`, async () => {
     const resume = existsSync(join(paths.run, 'checkpoints')) && readdirSync(join(paths.run, 'checkpoints')).length > 0;
     if (resume) log(`continuing the interrupted GAN run in ${paths.run}`);
+    // The paper's presets keep a snapshot every 200 kimg, all of them, for the official lowest-FID selection.
+    const snapshots = paperPreset ? { snapshotKimg: 200, checkpointKimg: 200, keepCheckpoints: Number.MAX_SAFE_INTEGER } : {};
     const r = await train({
       data: o.data, out: paths.run, config: o.config, kimg: o.kimg, device, options: o.train, demoCount: o.demoCount,
-      resume, progress: o.progress,
+      resume, progress: o.progress, exclude: heldOut, ...snapshots,
     });
     if (r.stoppedBy !== 'done') throw new InputError(`GAN training stopped (${r.stoppedBy}) at ${r.kimg.toFixed(2)} kimg`, 'ERR_INTERRUPTED', `run the same command again to continue`);
     return { kimg: r.kimg, iterations: r.iterations, checkpoint: r.checkpoint };
@@ -121,7 +143,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     selectCheckpoint(paths.run, { inception: o.inception, device, log }),
   );
 
-  const n = o.synthetic ?? 10000;
+  const n = o.synthetic ?? (paper128 ? 50000 : 10000);
   await stages.run('generate', `generating ${n} synthetic pairs from ${checkpoint.name}`, async () => {
     const m = await synthesize({ run: paths.run, checkpoint: checkpoint.name, n, out: paths.synthetic, device });
     return { n: m.n, size: m.size, checkpoint: m.checkpoint };
@@ -131,24 +153,48 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   await stages.run('segtrain', `training the U-Net on the synthetic pairs (${segSize}²)`, async () => {
     const r = await trainSegmenter({
       synthetic: paths.synthetic, out: paths.segmenter, iterations: o.seg?.iterations, batch: o.seg?.batch, width: o.seg?.width,
-      size: segSize, protocol: o.seg?.protocol, valEvery: o.seg?.valEvery, device, progress: o.progress, log,
+      size: segSize, protocol: o.seg?.protocol ?? (paper128 ? '128' : undefined), valEvery: o.seg?.valEvery, geometric: o.seg?.geometric,
+      device, progress: o.progress, log,
     });
     return { bestValIoU: r.bestValIoU, bestIteration: r.bestIteration };
   });
 
-  const evaluation = await stages.run('eval', `evaluating on ${test.images}`, async () => {
-    const { baselines, ...r } = await evaluateSegmenter({ model: paths.segmenter, images: test.images, masks: test.masks, device, baselines: true });
-    const result = { ...r, baselines: baselines! };
-    writeFileAtomic(paths.eval, new TextEncoder().encode(`${JSON.stringify(result, null, 1)}\n`));
-    return result;
-  });
+  let model = paths.segmenter;
+  if (o.adapt) {
+    const a = o.adapt;
+    await stages.run('adapt', `adapting the U-Net to the training photos (${a.rounds ?? 2} rounds of self-training)`, async () => {
+      // The GAN's training photos (the held-out ones stay out here too).
+      const photos = await loadTrainingImages(o.data, segSize, {
+        demoCount: o.demoCount, exclude: heldOut, cachePath: segSize === resolution ? join(paths.run, 'dataset-cache.u8') : undefined,
+      });
+      const set = await loadSyntheticSet(paths.synthetic, { size: segSize });
+      const r = await adaptSegmenter({
+        model: paths.segmenter, photos, synthetic: set, out: paths.adapted, rounds: a.rounds, iterations: a.iterations,
+        confidence: a.confidence, geometric: o.seg?.geometric, device, progress: o.progress, log,
+      });
+      return { rounds: r.rounds };
+    });
+    model = paths.adapted;
+  }
 
-  const exampleCount = o.examples ?? 12;
-  const examples = await stages.run('examples', `segmenting the test photos (masks in ${paths.examples})`, async () => {
-    // The first test pairs by name, from the same list eval scored: a folder with a mask folder, or a DRC layout.
-    const pairs = test.masks ? pairImagesWithMasks(test.images, test.masks) : (drcTestPairs(test.images)?.pairs ?? []);
-    const chosen = [...pairs].sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0)).slice(0, exampleCount);
-    const seg = loadSegmenter(paths.segmenter, device);
+  const evaluation = test
+    ? await stages.run('eval', `evaluating on ${test.images}`, async () => {
+        const { baselines, ...r } = await evaluateSegmenter({ model, images: test.images, masks: test.masks, device, baselines: true });
+        const result = { ...r, baselines: baselines! };
+        writeFileAtomic(paths.eval, new TextEncoder().encode(`${JSON.stringify(result, null, 1)}\n`));
+        return result;
+      })
+    : null;
+
+  const examples = await stages.run('examples', `segmenting ${test ? 'the test' : 'the held-out'} photos (masks in ${paths.examples})`, async () => {
+    // With test masks: the first test pairs by name, from the same list eval scored (a folder with a mask folder,
+    // or a DRC layout). Without: the held-out training photos, with no truth.
+    const chosen: { stem: string; image: string; mask: string | null }[] = test
+      ? [...(test.masks ? pairImagesWithMasks(test.images, test.masks) : (drcTestPairs(test.images)?.pairs ?? []))]
+          .sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0))
+          .slice(0, exampleCount)
+      : heldOut.map((f) => ({ stem: basename(f, extname(f)), image: f, mask: null }));
+    const seg = loadSegmenter(model, device);
     try {
       return await mapLimit(chosen, 1, async (p, k) => {
         // One folder per example: DRC photos in different class folders may share a file name.
@@ -162,7 +208,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   });
 
   const report = await stages.run('report', `writing ${paths.report}`, async () => {
-    const { baselines, ...metrics } = evaluation;
+    const { baselines, ...metrics } = evaluation ?? { baselines: undefined };
     const s = await writeReport(paths.report, {
       title: o.title,
       runDir: paths.run,
@@ -173,9 +219,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         { label: 'synthetic pairs', value: n },
         ...(o.facts ?? []),
       ],
-      evaluation: metrics,
+      evaluation: evaluation ? metrics : undefined,
       baselines,
-      testSetNote: `${metrics.images} test images at ${metrics.size}² from ${test.images}`,
+      testSetNote: evaluation
+        ? `${evaluation.images} test images at ${evaluation.size}² from ${test!.images}`
+        : `no test masks: ${examples.length} photos held out of GAN training, with the segmenter's masks (no metrics)`,
       testImages: examples,
     });
     return { path: s.path, missing: s.missing };
@@ -183,6 +231,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
   const total = Object.values(stages.seconds).reduce((a, b) => a + b, 0);
   log(`pipeline finished: ${formatSeconds(total)} over all stages; report ${report.path}`);
+  if (!evaluation) return { out: o.out, runDir: paths.run, checkpoint, eval: null, baselines: null, report: report.path, seconds: stages.seconds };
   const { baselines, ...metrics } = evaluation;
   return { out: o.out, runDir: paths.run, checkpoint, eval: metrics as EvaluateResult, baselines, report: report.path, seconds: stages.seconds };
 }

@@ -47,8 +47,13 @@ export interface SegmenterConfig {
   bestValIoU: number | null;
   history: ValidationRecord[];
   training: {
-    iterations: number; batch: number; lr: number; seed: number; valEvery: number; augment: 'color'; device: string;
+    iterations: number; batch: number; lr: number; seed: number; valEvery: number; augment: 'color' | 'color+geometric'; device: string;
     seconds: number; finished: boolean;
+  };
+  /** Present when the model was adapted to real photos after training (seg/adapt.ts). */
+  adapted?: {
+    from: string; photos: number; rounds: { labelled: number; foreground: number; valIoU: number | null }[]; iterations: number;
+    batch: number; lr: number; confidence: number; seconds: number;
   };
   /** The synthetic set it was trained on. */
   data: {

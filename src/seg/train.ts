@@ -15,6 +15,7 @@ import { cuda, getNumThreads, setNumThreads } from '../tensor/runtime.js';
 import { dispose, keep, noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type SyntheticSet, loadSyntheticSet } from './data.js';
+import { GeometricAugment } from './geometricAugment.js';
 import { type SegmenterConfig, type ValidationRecord, foregroundLogit, resizeLogits, saveSegmenterConfig, saveSegmenterWeights } from './model.js';
 import { ProgressBar } from '../util/progress.js';
 
@@ -41,6 +42,8 @@ export interface SegTrainOptions {
   valEvery?: number;
   /** Augmentation probability of each colour transform (0.5; 0 turns augmentation off). */
   augP?: number;
+  /** Beyond the paper: also mirror, scale, rotate and shift each pair (seg/geometricAugment.ts). Default off. */
+  geometric?: boolean;
   device?: Device;
   /** libtorch intra-op threads (default: as set). */
   threads?: number;
@@ -194,6 +197,7 @@ async function trainOnSet(
   const opt = new Adam(net.parameters(), { lr: opts.lr, betas: [0.9, 0.999] });
   const aug = new AdaPipeline(colorOnly, device, opts.seed);
   aug.p = opts.augP;
+  const geometric = o.geometric ? new GeometricAugment(opts.seed) : null;
   const sampler = new ShuffledSampler(set.train, opts.seed);
   // The whole set lives on the device as uint8; a batch is one indexSelect away.
   const data = keep(scope(() => ({
@@ -212,7 +216,7 @@ async function trainOnSet(
     evalSize: set.evalSize, input: 'rgb [-1,1]', weights: 'model.safetensors', bestIteration: best?.iteration ?? 0,
     bestValIoU: best?.valIoU ?? null, history,
     training: {
-      iterations: opts.iterations, batch: opts.batch, lr: opts.lr, seed: opts.seed, valEvery: opts.valEvery, augment: 'color',
+      iterations: opts.iterations, batch: opts.batch, lr: opts.lr, seed: opts.seed, valEvery: opts.valEvery, augment: o.geometric ? 'color+geometric' : 'color',
       device, seconds: (Date.now() - started) / 1000, finished,
     },
     data: { synthetic: set.dir, n: set.n, train: set.train, val: set.val, imageSize: set.imageSize, ...set.source },
@@ -231,9 +235,10 @@ async function trainOnSet(
       const idx = sampler.next(opts.batch);
       const loss = scope(() => {
         const index = tensor(Int32Array.from(idx)).to({ device, dtype: 'int64' });
-        const x = aug.forward(data.images.indexSelect(0, index).float().div(127.5).sub(1)); // [B, 3, S, S] in [−1, 1]
-        const target = data.masks.indexSelect(0, index).long(); // [B, S, S]
-        const l = crossEntropy(net.forward(x), target);
+        let x = data.images.indexSelect(0, index).float().div(127.5).sub(1); // [B, 3, S, S] in [−1, 1]
+        let target = data.masks.indexSelect(0, index).long(); // [B, S, S]
+        if (geometric) [x, target] = geometric.apply(x, target);
+        const l = crossEntropy(net.forward(aug.forward(x)), target);
         opt.zeroGrad();
         l.backward();
         opt.step();

@@ -43,6 +43,8 @@ export interface TrainRun {
   resume?: boolean;
   /** Number of procedural images for data = 'demo'. */
   demoCount?: number;
+  /** Training files to leave out (held out for the pipeline's report); not stored in the run. */
+  exclude?: readonly string[];
   /** Show a progress bar on stderr (default: when stderr is a TTY). */
   progress?: boolean;
   /** Called after every tick with the logged metrics. */
@@ -106,6 +108,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       cachePath: data === 'demo' ? undefined : join(run.out, 'dataset-cache.u8'),
       demoCount: run.demoCount,
       seed: options.seed,
+      exclude: run.exclude,
       onProgress: (d, t) => bar.update(d, { total: t }),
     });
     bar.stop();

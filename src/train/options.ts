@@ -34,7 +34,8 @@ export interface TrainOptions {
   ilsSigma: number;
   ilsSwitchKimg: number;
   ilsNegWeight: number;
-  /** Mask binarisation and minimum-size hinge weights (2, 2), the minimum size (0.25), an optional maximum. */
+  /** Mask binarisation and minimum-size hinge weights (2, 2), the minimum size (0.25), an optional maximum (null:
+   *  none with Tx on; with Tx off, 1 − minMaskSize, as the official loss adds that hinge itself, spec §7.4). */
   binWeight: number;
   msizeWeight: number;
   minMaskSize: number;

@@ -93,7 +93,8 @@ export class IlsTrainer {
       const logits = this.D.forward(this.ada.forward(pert.img));
       const adv = logits.neg().softplus().flatten(); // [N]
       const bin = binarization(pert.mask);
-      const msize = maskSize(pert.mask, o.minMaskSize, o.maxMaskSize);
+      // Without Tx the official loss adds the upper hinge relu(min − (1 − mean m)) itself (spec §7.4): at most 1 − min.
+      const msize = maskSize(pert.mask, o.minMaskSize, o.maxMaskSize ?? (o.perturb ? null : 1 - o.minMaskSize));
       let loss = adv.add(bin.mul(o.binWeight)).add(msize.mul(o.msizeWeight)).mean();
       this.stats.report('Loss/G/adv', adv);
       this.stats.report('Loss/G/bin', bin);

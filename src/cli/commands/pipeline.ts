@@ -3,19 +3,33 @@
 import { Command } from '@commander-js/extra-typings';
 import { type PresetName, presets } from '../../models/config.js';
 import type { PipelineResult } from '../../pipeline/pipeline.js';
+import { getRecipe, recipeFacts, recipes } from '../../pipeline/recipes.js';
 import { formatSeconds } from '../../pipeline/stages.js';
+import { InputError } from '../../tensor/errors.js';
 import type { TrainOptions } from '../../train/options.js';
 import { choice, device, nonNegativeInt, nonNegativeNumber, onOff, positiveInt, positiveNumber } from '../parse.js';
 
-/** The metrics next to the trivial baselines, on stdout: a table, then one JSON line. */
+/** The metrics next to the trivial baselines, on stdout: a table, then one JSON line (no metrics without test masks). */
 export function printOutcome(r: PipelineResult): void {
+  const total = Object.values(r.seconds).reduce((a, b) => a + b, 0);
+  const seconds = Object.fromEntries(Object.entries(r.seconds).map(([k, v]) => [k, Number(v.toFixed(1))]));
+  if (!r.eval || !r.baselines) {
+    process.stdout.write(
+      [
+        'no test masks: no metrics; the report shows held-out photos with their cut-outs',
+        `report: ${r.report}  (stages took ${formatSeconds(total)})`,
+        JSON.stringify({ DRC_IoU: null, checkpoint: r.checkpoint.name, report: r.report, seconds }),
+        '',
+      ].join('\n'),
+    );
+    return;
+  }
   const f = (v: number | null | undefined) => (v === null || v === undefined ? '   n/a' : v.toFixed(3));
   const rows: [string, { DRC_IoU: number | null; DRC_DICE: number | null; IoU: number | null }][] = [
     ['ilsgan', r.eval],
     ['all foreground', r.baselines.all_foreground],
     ['centred ellipse', r.baselines.centred_ellipse],
   ];
-  const total = Object.values(r.seconds).reduce((a, b) => a + b, 0);
   process.stdout.write(
     [
       `${r.eval.images} test images at ${r.eval.size}²        DRC_IoU  DRC_DICE  IoU`,
@@ -24,7 +38,7 @@ export function printOutcome(r: PipelineResult): void {
       JSON.stringify({
         DRC_IoU: r.eval.DRC_IoU, DRC_DICE: r.eval.DRC_DICE, IoU: r.eval.IoU, mIoU: r.eval.mIoU, pACC: r.eval.pACC,
         baselines: { all_foreground: r.baselines.all_foreground.DRC_IoU, centred_ellipse: r.baselines.centred_ellipse.DRC_IoU },
-        checkpoint: r.checkpoint.name, report: r.report, seconds: Object.fromEntries(Object.entries(r.seconds).map(([k, v]) => [k, Number(v.toFixed(1))])),
+        checkpoint: r.checkpoint.name, report: r.report, seconds,
       }),
       '',
     ].join('\n'),
@@ -33,37 +47,46 @@ export function printOutcome(r: PipelineResult): void {
 
 export function makePipelineCommand() {
   return new Command('pipeline')
-    .description('train → select checkpoint → generate → seg-train → eval → report, resumable stage by stage')
+    .description('train → select checkpoint → generate → seg-train → (adapt) → eval → report, resumable stage by stage')
     .requiredOption('--data <path>', 'training images: folder, DRC CUB/Dogs/Cars folder, or "demo"')
     .requiredOption('--out <dir>', 'output folder (run it again to resume at the first unfinished stage)')
-    .option('--test-images <dir>', 'real test images (or a DRC folder with its test split)')
+    .option('--test-images <dir>', 'real test images (or a DRC folder with its test split); without: 12 training photos are held out and shown')
     .option('--test-masks <dir>', 'their ground-truth masks, paired by file name')
-    .option('--config <name>', `GAN preset: ${Object.keys(presets).join(', ')}`, choice(Object.keys(presets) as PresetName[]), 'ils64' as PresetName)
-    .requiredOption('--kimg <k>', 'GAN training length in kimg', positiveNumber)
+    .option('--recipe <name>', `a measured whole-pipeline setting (${Object.keys(recipes).join(', ')}: about an hour on 2 CPU cores); flags given win`, choice(Object.keys(recipes)))
+    .option('--config <name>', `GAN preset: ${Object.keys(presets).join(', ')} (ils64 without --recipe)`, choice(Object.keys(presets) as PresetName[]))
+    .option('--kimg <k>', 'GAN training length in kimg (required without --recipe)', positiveNumber)
     .option('--batch <n>', 'GAN minibatch (32)', positiveInt)
     .option('--ils <on|off>', 'the ILS term (on)', onOff)
     .option('--shift <f>', 'Tx: largest shift as a fraction of the side (0.125)', nonNegativeNumber)
     .option('--max-mask <f>', 'maximum mask fraction hinge (off)', positiveNumber)
     .option('--seed <n>', 'GAN seed (0)', nonNegativeInt)
     .option('--inception <file>', 'Inception weights (safetensors) for FID-based checkpoint selection')
-    .option('--n-synthetic <n>', 'synthetic pairs to generate', positiveInt, 10000)
+    .option('--n-synthetic <n>', 'synthetic pairs to generate (10000; 50000 for ils128)', positiveInt)
     .option('--seg-iters <n>', 'U-Net iterations (6000)', positiveInt)
     .option('--seg-width <n>', 'U-Net width (64)', positiveInt)
     .option('--seg-size <s>', 'U-Net input side (64)', positiveInt)
-    .option('--protocol <p>', "segmentation protocol: '64' or '128' (spec §10.4)", choice(['64', '128'] as const))
+    .option('--seg-geometric <on|off>', 'mirror/scale/rotate/shift the synthetic pairs too (off; on in --recipe cpu)', onOff)
+    .option('--adapt <on|off>', 'self-train the U-Net on the training photos after seg-train (off; on in --recipe cpu)', onOff)
+    .option('--protocol <p>', "segmentation protocol: '64' or '128' (spec §10.4; 128 for ils128)", choice(['64', '128'] as const))
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'plain log lines instead of progress bars')
     .action(async (o) => {
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { runPipeline } = await import('../../pipeline/pipeline.js');
-      if (o.data !== 'demo' && !o.testImages) throw new Error('pipeline needs --test-images (and --test-masks unless it is a DRC folder)');
+      const recipe = o.recipe ? getRecipe(o.recipe) : null;
+      const kimg = o.kimg ?? recipe?.kimg;
+      if (kimg === undefined) throw new InputError('pipeline needs --kimg (or --recipe cpu)', 'ERR_ARG', 'e.g. --recipe cpu, or --config ils64 --kimg 8000');
+      if (o.testMasks && !o.testImages) throw new InputError('--test-masks needs --test-images', 'ERR_ARG');
       const flags: Partial<TrainOptions> = { batch: o.batch, ils: o.ils, xintMax: o.shift, maxMaskSize: o.maxMask, seed: o.seed };
+      const given = <T extends object>(x: T) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as Partial<T>;
+      const seg = { ...recipe?.seg, ...given({ iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol, geometric: o.segGeometric }) };
+      const adapt = o.adapt === false ? null : o.adapt === true ? (recipe?.adapt ?? {}) : (recipe?.adapt ?? null);
       const r = await runPipeline({
-        data: o.data, out: o.out, config: o.config, kimg: o.kimg,
-        train: Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>,
+        data: o.data, out: o.out, config: o.config ?? recipe?.network ?? 'ils64', kimg,
+        train: { ...recipe?.train, ...given(flags) },
         test: o.testImages ? { images: o.testImages, masks: o.testMasks } : undefined,
-        inception: o.inception, synthetic: o.nSynthetic,
-        seg: { iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol },
+        inception: o.inception, synthetic: o.nSynthetic ?? recipe?.synthetic, seg, adapt,
+        facts: recipe ? recipeFacts(recipe) : undefined, route: recipe ? `trained from scratch with --recipe ${recipe.name}` : undefined,
         device: o.device, progress: o.progress && Boolean(process.stderr.isTTY),
       });
       printOutcome(r);

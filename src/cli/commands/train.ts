@@ -36,7 +36,7 @@ export function makeTrainCommand() {
     .option('--bin-weight <w>', 'mask binarisation weight (2)', nonNegativeNumber)
     .option('--msize-weight <w>', 'minimum mask size weight (2)', nonNegativeNumber)
     .option('--min-mask <f>', 'minimum mask fraction (0.25)', nonNegativeNumber)
-    .option('--max-mask <f>', 'maximum mask fraction hinge (off)', positiveNumber)
+    .option('--max-mask <f>', 'maximum mask fraction hinge (off; with --perturb off, 1 − --min-mask as the official code)', positiveNumber)
     .option('--precision <p>', 'auto (float16 in the top 4 resolutions on a GPU, fp32 on the CPU), fp32, float16 or bfloat16', choice(['auto', 'fp32', 'float16', 'bfloat16'] as const))
     .option('--tf32', 'TensorFloat-32 for the float32 convolutions and matmuls on a GPU (off, as upstream)')
     .option('--seed <n>', 'random seed (0)', nonNegativeInt)

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+// The segmentation half of the pipeline for one GAN checkpoint, for the quality curve (docs/quality.md):
+// generate → seg-train → (adapt) → eval on real test images, each variant in its own folder, one JSON line out.
+//
+//   node dist/bench/segEval.js --run data/tux/runs/a32-ils-s0 --checkpoint ckpt-000020000 \
+//        --test data/tux/TuxComposite-animals-64/test --out data/tux/seg/a32-ils-s0-20 \
+//        [--n 4000 --iters 1000 --width 16 --batch 32 --adapt on --adapt-rounds 2 --adapt-iters 400 --threads 2]
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as t from '../src/index.js';
+import { loadTrainingImages } from '../src/data/imageFolder.js';
+import { synthesize } from '../src/gen/synthesize.js';
+import { adaptSegmenter } from '../src/seg/adapt.js';
+import { loadSyntheticSet } from '../src/seg/data.js';
+import { evaluateSegmenter } from '../src/seg/evaluate.js';
+import { trainSegmenter } from '../src/seg/train.js';
+import { readCheckpointState } from '../src/train/checkpoint.js';
+import { flag } from './flags.js';
+
+const run = flag('run')!;
+const checkpoint = flag('checkpoint');
+const test = flag('test') ?? 'data/tux/TuxComposite-animals-64/test';
+const out = flag('out')!;
+const n = Number(flag('n') ?? 4000);
+const iters = Number(flag('iters') ?? 1000);
+const width = Number(flag('width') ?? 16);
+const batch = Number(flag('batch') ?? 32);
+const adapt = flag('adapt') === 'on';
+t.setNumThreads(Number(flag('threads') ?? 2));
+const seconds: Record<string, number> = {};
+const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+  const s = Date.now();
+  const r = await f();
+  seconds[name] = (Date.now() - s) / 1000;
+  return r;
+};
+const synthDir = join(out, 'synthetic');
+if (!existsSync(join(synthDir, 'manifest.json'))) await timed('generate', () => synthesize({ run, checkpoint, n, out: synthDir }));
+const config = JSON.parse((await import('node:fs')).readFileSync(join(run, 'config.json'), 'utf8')) as { net: { resolution: number } };
+const size = Math.min(64, config.net.resolution);
+const set = await loadSyntheticSet(synthDir, { size });
+const segDir = join(out, 'segmenter');
+const seg = await timed('segtrain', () => trainSegmenter({ synthetic: set, out: segDir, iterations: iters, width, batch, size, valEvery: Math.max(1, Math.floor(iters / 4)), geometric: flag('geometric') === 'on', progress: false, log: () => {} }));
+const score = async (model: string) => {
+  const r = await evaluateSegmenter({ model, images: join(test, 'images'), masks: join(test, 'masks'), baselines: true });
+  return { DRC_IoU: r.DRC_IoU, IoU: r.IoU, mIoU: r.mIoU, ellipse: r.baselines!.centred_ellipse.DRC_IoU, allFg: r.baselines!.all_foreground.DRC_IoU };
+};
+const result: Record<string, unknown> = { run, checkpoint, n, iters, width, batch, geometric: flag('geometric') === 'on', valIoU: seg.bestValIoU, stage1: await score(segDir) };
+if (adapt) {
+  const photos = await loadTrainingImages(readCheckpointState(run).state.data, size, { cachePath: size === config.net.resolution ? join(run, 'dataset-cache.u8') : undefined });
+  const adaptDir = join(out, 'adapted');
+  const a = await timed('adapt', () => adaptSegmenter({
+    model: segDir, photos, synthetic: set, out: adaptDir, rounds: Number(flag('adapt-rounds') ?? 2), iterations: Number(flag('adapt-iters') ?? 400),
+    confidence: Number(flag('confidence') ?? 0.8), lr: Number(flag('adapt-lr') ?? 2e-4), geometric: flag('geometric') === 'on', progress: false,
+  }));
+  result.adapt = { rounds: a.rounds, ...(await score(adaptDir)) };
+}
+result.seconds = seconds;
+console.log(JSON.stringify(result));

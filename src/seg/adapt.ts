@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+// Beyond the paper: adapting the segmenter to the user's own unlabeled photos by self-training.
+//
+// A U-Net trained on synthetic pairs has only seen GAN images; on real photos it meets backgrounds richer than the
+// generator's. Each round, the current network (the teacher, eval mode) labels the real training photos: the
+// foreground probability averaged over the photo and its mirror image; a pixel becomes a pseudo-label only where
+// the two views agree and the average is confident (≥ `confidence` or ≤ 1 − `confidence`), the rest is ignored.
+// The network then trains on half synthetic pairs (their true masks, as stage 1) and half real photos (their
+// pseudo-labels, with the same colour augmentation and random mirroring), and becomes the next round's teacher.
+// Nothing here sees a ground-truth mask of a real photo.
+import { mkdirSync } from 'node:fs';
+import type { ImageSet } from '../data/imageFolder.js';
+import { mulberry32 } from '../data/procedural.js';
+import { AdaPipeline, colorOnly } from '../train/augment/adaPipeline.js';
+import type { Device } from '../tensor/device.js';
+import { InputError } from '../tensor/errors.js';
+import { cat, fromBytes, tensor, where } from '../tensor/ops/creation.js';
+import { crossEntropy } from '../tensor/ops/nn.js';
+import { manualSeed } from '../tensor/ops/random.js';
+import { Adam } from '../tensor/optim/adam.js';
+import { dispose, keep, noGrad, scope } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ProgressBar } from '../util/progress.js';
+import type { SyntheticSet } from './data.js';
+import { GeometricAugment } from './geometricAugment.js';
+import { type SegmenterConfig, foregroundLogit, loadSegmenter, saveSegmenterConfig, saveSegmenterWeights } from './model.js';
+import { ShuffledSampler, validationIoU } from './train.js';
+
+export interface AdaptOptions {
+  /** The stage-1 segmenter (the folder `seg-train` wrote). */
+  model: string;
+  /** Unlabeled real photos at the model's size (the GAN's training images). */
+  photos: ImageSet;
+  /** The synthetic pairs stage 1 trained on (half of every batch; their validation split is reported). */
+  synthetic: SyntheticSet;
+  /** Folder for the adapted model (same format as `seg-train`'s). */
+  out: string;
+  /** Self-training rounds (2). */
+  rounds?: number;
+  /** Iterations per round (400). */
+  iterations?: number;
+  /** Minibatch: half synthetic, half real (32). */
+  batch?: number;
+  /** Adam learning rate (2e-4: a fine-tune of stage 1's 1e-3). */
+  lr?: number;
+  /** A pixel's pseudo-label is kept where the averaged foreground probability is ≥ c or ≤ 1 − c (0.8). */
+  confidence?: number;
+  /** Mirror, scale, rotate and shift the synthetic half as seg-train's `geometric` (off). */
+  geometric?: boolean;
+  /** At most this many photos are labelled per round, spread evenly over the set (4000). */
+  maxPhotos?: number;
+  seed?: number;
+  device?: Device;
+  progress?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface AdaptResult {
+  out: string;
+  /** Per round: the share of photo pixels that got a pseudo-label, the foreground share among them, and the
+   *  synthetic validation IoU after the round. */
+  rounds: { labelled: number; foreground: number; valIoU: number | null }[];
+}
+
+function checkAdaptOptions(o: AdaptOptions) {
+  const r = {
+    rounds: o.rounds ?? 2, iterations: o.iterations ?? 400, batch: o.batch ?? 32, lr: o.lr ?? 2e-4,
+    confidence: o.confidence ?? 0.8, maxPhotos: o.maxPhotos ?? 4000, seed: o.seed ?? 0,
+  };
+  for (const k of ['rounds', 'iterations', 'batch', 'maxPhotos'] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < 1) throw new InputError(`adapt: ${k} must be a positive integer, got ${r[k]}`, 'ERR_ARG');
+  }
+  if (r.batch < 2) throw new InputError('adapt: batch must be at least 2 (half synthetic, half real)', 'ERR_ARG');
+  if (!(r.confidence > 0.5 && r.confidence < 1)) throw new InputError(`adapt: confidence must be in (0.5, 1), got ${r.confidence}`, 'ERR_ARG');
+  if (!(r.lr > 0)) throw new InputError(`adapt: lr must be positive, got ${r.lr}`, 'ERR_ARG');
+  return r;
+}
+
+/**
+ * Pseudo-labels of photos [n, 3, S, S] (uint8, on the device): int64 [n, S, S] with 1 foreground, 0 background
+ * and −100 (ignored) where the mirrored views disagree or the average is not confident.
+ */
+export function pseudoLabels(net: Segmenter['net'], photos: Tensor, confidence: number, batch = 64): Tensor {
+  return noGrad(() => {
+    const parts: Tensor[] = [];
+    const n = photos.shape[0];
+    for (let s = 0; s < n; s += batch) {
+      parts.push(scope(() => {
+        const x = photos.narrow(0, s, Math.min(batch, n - s)).float().div(127.5).sub(1);
+        const a = foregroundLogit(net, x);
+        const b = foregroundLogit(net, x.flip(3)).flip(3);
+        const p = a.sigmoid().add(b.sigmoid()).mul(0.5).squeeze(1);
+        const agree = a.gt(0).eq(b.gt(0)).squeeze(1);
+        const sure = p.ge(confidence).logicalOr(p.le(1 - confidence)).logicalAnd(agree);
+        const label = p.gt(0.5).long();
+        return where(sure, label, -100);
+      }));
+    }
+    const all = cat(parts, 0);
+    dispose(parts);
+    return all;
+  });
+}
+
+type Segmenter = ReturnType<typeof loadSegmenter>;
+
+/** Self-trains the segmenter in `model` on `photos` (see the file comment) and writes the result to `out`. */
+export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
+  const opts = checkAdaptOptions(o);
+  const device = o.device ?? 'cpu';
+  const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const seg = loadSegmenter(o.model, device);
+  const s = seg.config.size;
+  if (o.photos.size !== s) throw new InputError(`adapt: the photos are at ${o.photos.size}², the model at ${s}²`, 'ERR_ARG');
+  if (o.synthetic.size !== s) throw new InputError(`adapt: the synthetic set is at ${o.synthetic.size}², the model at ${s}²`, 'ERR_ARG');
+  mkdirSync(o.out, { recursive: true });
+  manualSeed(opts.seed);
+  const net = seg.net;
+  const set = o.synthetic;
+  // Photos spread evenly over the set (its order is the folder's), at most maxPhotos.
+  const count = Math.min(opts.maxPhotos, o.photos.count);
+  const per = 3 * s * s;
+  const chosen = new Uint8Array(count * per);
+  for (let k = 0; k < count; k++) {
+    const i = Math.floor((k * o.photos.count) / count);
+    chosen.set(o.photos.pixels.subarray(i * per, (i + 1) * per), k * per);
+  }
+  const data = keep(scope(() => ({
+    photos: fromBytes(chosen, 'uint8', [count, 3, s, s], device),
+    images: fromBytes(set.images, 'uint8', [set.n, 3, s, s], device),
+    masks: fromBytes(set.masks, 'uint8', [set.n, s, s], device),
+    valMasks: fromBytes(set.valMasks, 'uint8', [set.val, set.evalSize, set.evalSize], device),
+  })));
+  const valImages = keep(data.images.narrow(0, set.train, set.val));
+  const aug = new AdaPipeline(colorOnly, device, opts.seed + 1);
+  aug.p = 0.5;
+  const opt = new Adam(net.parameters(), { lr: opts.lr, betas: [0.9, 0.999] });
+  const geometric = o.geometric ? new GeometricAugment(opts.seed + 5) : null;
+  const synthSampler = new ShuffledSampler(set.train, opts.seed + 2);
+  const photoSampler = new ShuffledSampler(count, opts.seed + 3);
+  const half = Math.floor(opts.batch / 2);
+  const flipRand = mulberry32(opts.seed + 4);
+  const rounds: AdaptResult['rounds'] = [];
+  const bar = new ProgressBar('adapt {bar} {value}/{total} it | round {round} | loss {loss} | ETA {eta_formatted}', o.progress ?? Boolean(process.stderr.isTTY));
+  bar.start(opts.rounds * opts.iterations, 0, { round: '-', loss: '-' });
+  let labels: Tensor | null = null;
+  const started = Date.now();
+  try {
+    for (let round = 0; round < opts.rounds; round++) {
+      net.eval();
+      if (labels) labels.dispose();
+      labels = keep(pseudoLabels(net, data.photos, opts.confidence));
+      const [labelled, fg] = noGrad(() => scope(() => {
+        const known = labels!.ne(-100);
+        const nKnown = known.sum().item();
+        return [nKnown / labels!.numel, nKnown === 0 ? 0 : labels!.eq(1).sum().item() / nKnown];
+      }));
+      net.train();
+      let loss = 0;
+      for (let it = 1; it <= opts.iterations; it++) {
+        const si = synthSampler.next(opts.batch - half);
+        const pi = photoSampler.next(half);
+        // Mirror some real photos together with their labels (a mirrored photo is as real as the original).
+        const flips = pi.map(() => flipRand() < 0.5);
+        loss = scope(() => {
+          const sIdx = tensor(Int32Array.from(si)).to({ device, dtype: 'int64' });
+          const pIdx = tensor(Int32Array.from(pi)).to({ device, dtype: 'int64' });
+          let px = data.photos.indexSelect(0, pIdx);
+          let py = labels!.indexSelect(0, pIdx);
+          if (flips.some(Boolean)) {
+            const f = tensor(flips.map((v) => (v ? 1 : 0))).to({ device, dtype: 'bool' });
+            px = where(f.view([-1, 1, 1, 1]), px.flip(3), px);
+            py = where(f.view([-1, 1, 1]), py.flip(2), py);
+          }
+          let sx = data.images.indexSelect(0, sIdx).float().div(127.5).sub(1);
+          let sy = data.masks.indexSelect(0, sIdx).long();
+          if (geometric) [sx, sy] = geometric.apply(sx, sy);
+          const x = aug.forward(cat([sx, px.float().div(127.5).sub(1)], 0));
+          const logits = net.forward(x);
+          const lSynth = crossEntropy(logits.narrow(0, 0, si.length), sy);
+          const lReal = crossEntropy(logits.narrow(0, si.length, half), py);
+          // A batch whose real half has no confident pixel contributes the synthetic loss only.
+          const l = Number.isFinite(lReal.item()) ? lSynth.add(lReal) : lSynth;
+          opt.zeroGrad();
+          l.backward();
+          opt.step();
+          return l.item();
+        });
+        if (!Number.isFinite(loss)) throw new InputError(`adaptation diverged in round ${round + 1} at iteration ${it}`, 'ERR_NON_FINITE', 'run without --adapt');
+        bar.update(round * opts.iterations + it, { payload: { round: String(round + 1), loss: loss.toFixed(4) } });
+        await new Promise<void>((done) => setImmediate(done));
+      }
+      const valIoU = validationIoU(net, valImages, data.valMasks, opts.batch);
+      rounds.push({ labelled, foreground: fg, valIoU });
+      if (!bar.shown) {
+        log(`adapt round ${round + 1}/${opts.rounds}: ${(100 * labelled).toFixed(1)} % of photo pixels pseudo-labelled (${(100 * fg).toFixed(1)} % of them foreground); synthetic validation IoU ${valIoU === null ? 'n/a' : valIoU.toFixed(4)}`);
+      }
+    }
+    net.eval();
+    saveSegmenterWeights(o.out, net, seg.config);
+    const config: SegmenterConfig = {
+      ...seg.config,
+      bestValIoU: rounds[rounds.length - 1]?.valIoU ?? null,
+      adapted: {
+        from: o.model, photos: count, rounds, iterations: opts.iterations, batch: opts.batch, lr: opts.lr,
+        confidence: opts.confidence, seconds: (Date.now() - started) / 1000,
+      },
+    };
+    saveSegmenterConfig(o.out, config);
+  } finally {
+    bar.stop();
+    if (labels) labels.dispose();
+    dispose([data, valImages]);
+    aug.dispose();
+    opt.dispose();
+    seg.dispose();
+  }
+  return { out: o.out, rounds };
+}
