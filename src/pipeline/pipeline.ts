@@ -15,6 +15,7 @@ import { loadSegmenter } from '../seg/model.js';
 import { segmentImages } from '../seg/segment.js';
 import { trainSegmenter } from '../seg/train.js';
 import { adaptSegmenter } from '../seg/adapt.js';
+import type { ColourRefineOptions } from '../seg/colourRefine.js';
 import { loadSyntheticSet } from '../seg/data.js';
 import { detectLayout, heldOutFiles, loadTrainingImages } from '../data/imageFolder.js';
 import type { Device } from '../tensor/device.js';
@@ -54,7 +55,7 @@ export interface PipelineOptions {
   /** Segmenter training overrides (spec defaults otherwise). */
   seg?: { iterations?: number; batch?: number; width?: number; size?: number; protocol?: '64' | '128'; valEvery?: number; geometric?: boolean };
   /** Beyond the paper: self-training on the training photos after seg-train (seg/adapt.ts); absent/null = off. */
-  adapt?: { rounds?: number; iterations?: number; confidence?: number } | null;
+  adapt?: { rounds?: number; iterations?: number; confidence?: number; colour?: ColourRefineOptions | null } | null;
   /** Test photos shown in the report. */
   examples?: number;
   /** How the report names the route (e.g. "trained from scratch"). */
@@ -162,7 +163,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   let model = paths.segmenter;
   if (o.adapt) {
     const a = o.adapt;
-    await stages.run('adapt', `adapting the U-Net to the training photos (${a.rounds ?? 2} rounds of self-training)`, async () => {
+    await stages.run('adapt', `adapting the U-Net to the training photos (${a.rounds ?? 2} rounds of self-training${a.colour ? ', colour-refined labels' : ''})`, async () => {
       // The GAN's training photos (the held-out ones stay out here too).
       const photos = await loadTrainingImages(o.data, segSize, {
         demoCount: o.demoCount, exclude: heldOut, cachePath: segSize === resolution ? join(paths.run, 'dataset-cache.u8') : undefined,
@@ -170,7 +171,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       const set = await loadSyntheticSet(paths.synthetic, { size: segSize });
       const r = await adaptSegmenter({
         model: paths.segmenter, photos, synthetic: set, out: paths.adapted, rounds: a.rounds, iterations: a.iterations,
-        confidence: a.confidence, geometric: o.seg?.geometric, device, progress: o.progress, log,
+        confidence: a.confidence, colour: a.colour, geometric: o.seg?.geometric, device, progress: o.progress, log,
       });
       return { rounds: r.rounds };
     });

@@ -23,6 +23,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { ProgressBar } from '../util/progress.js';
 import type { SyntheticSet } from './data.js';
 import { GeometricAugment } from './geometricAugment.js';
+import { type ColourRefineOptions, refineByColour } from './colourRefine.js';
 import { type SegmenterConfig, foregroundLogit, loadSegmenter, saveSegmenterConfig, saveSegmenterWeights } from './model.js';
 import { ShuffledSampler, validationIoU } from './train.js';
 
@@ -47,6 +48,8 @@ export interface AdaptOptions {
   confidence?: number;
   /** Mirror, scale, rotate and shift the synthetic half as seg-train's `geometric` (off). */
   geometric?: boolean;
+  /** Refine the teacher's probabilities by each photo's colours before thresholding (colourRefine.ts); null = off. */
+  colour?: ColourRefineOptions | null;
   /** At most this many photos are labelled per round, spread evenly over the set (4000). */
   maxPhotos?: number;
   seed?: number;
@@ -77,29 +80,36 @@ function checkAdaptOptions(o: AdaptOptions) {
 }
 
 /**
- * Pseudo-labels of photos [n, 3, S, S] (uint8, on the device): int64 [n, S, S] with 1 foreground, 0 background
- * and −100 (ignored) where the mirrored views disagree or the average is not confident.
+ * Pseudo-labels of photos [n, 3, S, S] (uint8; `pixels` holds the same bytes on the host): int64 [n, S, S] with 1
+ * foreground, 0 background and −100 (ignored) where the mirrored views disagree or the probability is not
+ * confident. With `colour`, the flip-averaged probabilities are first refined by each photo's colours
+ * (colourRefine.ts).
  */
-export function pseudoLabels(net: Segmenter['net'], photos: Tensor, confidence: number, batch = 64): Tensor {
-  return noGrad(() => {
-    const parts: Tensor[] = [];
-    const n = photos.shape[0];
+export function pseudoLabels(
+  net: Segmenter['net'], photos: Tensor, pixels: Uint8Array, confidence: number, colour: ColourRefineOptions | null = null, batch = 64,
+): Tensor {
+  const [n, , size] = photos.shape as [number, number, number, number];
+  const plane = size * size;
+  const probs = new Float32Array(n * plane);
+  const agree = new Uint8Array(n * plane);
+  noGrad(() => {
     for (let s = 0; s < n; s += batch) {
-      parts.push(scope(() => {
+      scope(() => {
         const x = photos.narrow(0, s, Math.min(batch, n - s)).float().div(127.5).sub(1);
         const a = foregroundLogit(net, x);
         const b = foregroundLogit(net, x.flip(3)).flip(3);
-        const p = a.sigmoid().add(b.sigmoid()).mul(0.5).squeeze(1);
-        const agree = a.gt(0).eq(b.gt(0)).squeeze(1);
-        const sure = p.ge(confidence).logicalOr(p.le(1 - confidence)).logicalAnd(agree);
-        const label = p.gt(0.5).long();
-        return where(sure, label, -100);
-      }));
+        probs.set(a.sigmoid().add(b.sigmoid()).mul(0.5).cpu().data() as Float32Array, s * plane);
+        agree.set(a.gt(0).eq(b.gt(0)).to('uint8').cpu().data() as Uint8Array, s * plane);
+      });
     }
-    const all = cat(parts, 0);
-    dispose(parts);
-    return all;
   });
+  if (colour) refineByColour(probs, pixels, n, size, colour);
+  const labels = new Int32Array(n * plane);
+  for (let k = 0; k < labels.length; k++) {
+    const p = probs[k]!;
+    labels[k] = agree[k] && (p >= confidence || p <= 1 - confidence) ? (p > 0.5 ? 1 : 0) : -100;
+  }
+  return tensor(labels, { shape: [n, size, size], device: photos.device }).long();
 }
 
 type Segmenter = ReturnType<typeof loadSegmenter>;
@@ -149,7 +159,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
     for (let round = 0; round < opts.rounds; round++) {
       net.eval();
       if (labels) labels.dispose();
-      labels = keep(pseudoLabels(net, data.photos, opts.confidence));
+      labels = keep(pseudoLabels(net, data.photos, chosen, opts.confidence, o.colour ?? null));
       const [labelled, fg] = noGrad(() => scope(() => {
         const known = labels!.ne(-100);
         const nKnown = known.sum().item();
@@ -203,7 +213,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
       bestValIoU: rounds[rounds.length - 1]?.valIoU ?? null,
       adapted: {
         from: o.model, photos: count, rounds, iterations: opts.iterations, batch: opts.batch, lr: opts.lr,
-        confidence: opts.confidence, seconds: (Date.now() - started) / 1000,
+        confidence: opts.confidence, colour: o.colour ?? null, seconds: (Date.now() - started) / 1000,
       },
     };
     saveSegmenterConfig(o.out, config);

@@ -53,7 +53,7 @@ export interface SegmenterConfig {
   /** Present when the model was adapted to real photos after training (seg/adapt.ts). */
   adapted?: {
     from: string; photos: number; rounds: { labelled: number; foreground: number; valIoU: number | null }[]; iterations: number;
-    batch: number; lr: number; confidence: number; seconds: number;
+    batch: number; lr: number; confidence: number; colour: { levels?: number; strength?: number; rounds?: number } | null; seconds: number;
   };
   /** The synthetic set it was trained on. */
   data: {

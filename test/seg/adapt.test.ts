@@ -13,6 +13,7 @@ import { writePng } from '../../src/data/decode.js';
 import { mulberry32 } from '../../src/data/procedural.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
 import { adaptSegmenter, pseudoLabels } from '../../src/seg/adapt.js';
+import { refineByColour } from '../../src/seg/colourRefine.js';
 import { loadSyntheticSet } from '../../src/seg/data.js';
 import { GeometricAugment } from '../../src/seg/geometricAugment.js';
 import { loadSegmenter } from '../../src/seg/model.js';
@@ -56,6 +57,41 @@ describe('GeometricAugment', () => {
   });
 });
 
+describe('refineByColour', () => {
+  test('a vague blob over a red object on a blue ground becomes the object', () => {
+    const size = 16;
+    const plane = size * size;
+    const pixels = new Uint8Array(3 * plane);
+    const probs = new Float32Array(plane);
+    const truth = new Uint8Array(plane);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const k = y * size + x;
+        const inObject = x >= 3 && x < 9 && y >= 4 && y < 12; // off-centre rectangle
+        truth[k] = inObject ? 1 : 0;
+        pixels[k] = inObject ? 200 : 20; // R
+        pixels[2 * plane + k] = inObject ? 20 : 200; // B
+        // The segmenter's guess: a centred disc, a little more likely foreground inside.
+        probs[k] = Math.hypot(x - 7.5, y - 7.5) < 4.5 ? 0.7 : 0.3;
+      }
+    }
+    const before = truth.reduce((a, v, k) => a + (Number(probs[k]! > 0.5) === v ? 1 : 0), 0);
+    refineByColour(probs, pixels, 1, size, { strength: 2, rounds: 2 });
+    const after = truth.reduce((a, v, k) => a + (Number(probs[k]! > 0.5) === v ? 1 : 0), 0);
+    assert.ok(before < plane, 'the guess was wrong somewhere');
+    assert.equal(after, plane, `refined: ${after}/${plane} pixels right (before ${before})`);
+  });
+
+  test('colours shared by object and ground leave the guess as it was', () => {
+    const size = 8;
+    const pixels = new Uint8Array(3 * size * size).fill(128);
+    const probs = Float32Array.from({ length: size * size }, (_, k) => (k % 3) / 3 + 0.1);
+    const copy = Float32Array.from(probs);
+    refineByColour(probs, pixels, 1, size, { strength: 2 });
+    for (let k = 0; k < probs.length; k++) assert.ok(Math.abs(probs[k]! - copy[k]!) < 0.02, `pixel ${k}: ${copy[k]} → ${probs[k]}`);
+  });
+});
+
 describe('self-training', () => {
   let synth = '';
   let model = '';
@@ -71,8 +107,11 @@ describe('self-training', () => {
     try {
       t.scope(() => {
         const photos = t.rand([6, 3, 32, 32]).mul(255).to({ dtype: 'uint8' });
-        const loose = pseudoLabels(seg.net, photos, 0.51);
-        const strict = pseudoLabels(seg.net, photos, 0.99);
+        const pixels = photos.data() as Uint8Array;
+        const loose = pseudoLabels(seg.net, photos, pixels, 0.51);
+        const strict = pseudoLabels(seg.net, photos, pixels, 0.99);
+        const coloured = pseudoLabels(seg.net, photos, pixels, 0.51, { strength: 2 });
+        assert.deepEqual(coloured.shape, [6, 32, 32]);
         assert.deepEqual(loose.shape, [6, 32, 32]);
         const values = new Set(loose.toArray());
         for (const v of values) assert.ok(v === 0 || v === 1 || v === -100, `value ${v}`);

@@ -3,6 +3,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { type NetworkConfig, type PresetName, presets } from '../../models/config.js';
 import type { TrainOptions } from '../../train/options.js';
+import { getRecipe, recipes } from '../../pipeline/recipes.js';
 import { choice, device, nonNegativeInt, nonNegativeNumber, onOff, positiveInt, positiveNumber, powerOfTwo } from '../parse.js';
 
 export function makeTrainCommand() {
@@ -10,7 +11,8 @@ export function makeTrainCommand() {
     .description('train a layered GAN (ILSGAN) whose layers separate foreground and background')
     .option('--data <path>', 'image folder (recursive), DRC CUB/Dogs/Cars folder, or "demo"')
     .option('--out <dir>', 'run directory (checkpoints, sample grids, metrics.jsonl)')
-    .option('--config <name>', `network preset: ${Object.keys(presets).join(', ')}`, choice(Object.keys(presets) as PresetName[]), 'small64' as PresetName)
+    .option('--recipe <name>', `the GAN part of a measured recipe (${Object.keys(recipes).join(', ')}); flags given win`, choice(Object.keys(recipes)))
+    .option('--config <name>', `network preset: ${Object.keys(presets).join(', ')} (small64 without --recipe)`, choice(Object.keys(presets) as PresetName[]))
     .option('--kimg <k>', 'total thousands of real images to show D (fractions allowed)', positiveNumber)
     .option('--resume <dir>', 'continue the run in <dir> with its own config (add --kimg to extend it)')
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
@@ -52,16 +54,19 @@ export function makeTrainCommand() {
       const { train } = await import('../../train/loop.js');
       const resume = o.resume !== undefined;
       if (!resume && (!o.data || !o.out)) throw new Error('train needs --data and --out (or --resume <run dir>)');
-      if (!resume && o.kimg === undefined) throw new Error('train needs --kimg (the total to reach)');
-      const base: NetworkConfig = { ...presets[o.config] };
+      const recipe = o.recipe ? getRecipe(o.recipe) : null;
+      const kimg = o.kimg ?? recipe?.kimg;
+      if (!resume && kimg === undefined) throw new Error('train needs --kimg (the total to reach) or --recipe');
+      const configName = o.config ?? (recipe ? undefined : 'small64');
+      const base: NetworkConfig = { ...(configName ? presets[configName] : recipe!.network) };
       if (o.resolution) base.resolution = o.resolution;
       if (o.cbase) base.channelBase = o.cbase;
       if (o.cmax) base.channelMax = o.cmax;
       if (o.map) base.mappingLayers = o.map;
-      const custom = o.resolution || o.cbase || o.cmax || o.map;
+      const custom = !configName || o.resolution || o.cbase || o.cmax || o.map;
       // Flags given on the command line override the run's options; absent ones keep the defaults.
       const flags: Partial<TrainOptions> = {
-        batch: o.batch ?? (o.config === 'tiny32' || o.config === 'small64' ? 16 : undefined),
+        batch: o.batch ?? recipe?.train.batch ?? (configName === 'tiny32' || configName === 'small64' ? 16 : undefined),
         gLr: o.glr, dLr: o.dlr, r1Gamma: o.gamma,
         ils: o.ils, ilsDistribution: o.ilsDist, ilsSchedule: o.ilsSchedule, ilsSigma: o.ilsSigma,
         ilsInitialSigma: o.ilsInitialSigma, ilsSwitchKimg: o.ilsSwitchKimg,
@@ -69,10 +74,10 @@ export function makeTrainCommand() {
         perturb: o.perturb, xintMax: o.shift, binWeight: o.binWeight, msizeWeight: o.msizeWeight, minMaskSize: o.minMask,
         maxMaskSize: o.maxMask, seed: o.seed, precision: o.precision, tf32: o.tf32,
       };
-      const options = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>;
+      const options = { ...recipe?.train, ...(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>) };
       const result = await train({
-        data: o.data ?? '', out: (resume ? o.resume : o.out) as string, config: custom ? base : o.config,
-        kimg: o.kimg ?? Number.NaN, device: o.device, options, tickKimg: o.tick, snapshotKimg: o.snap,
+        data: o.data ?? '', out: (resume ? o.resume : o.out) as string, config: custom ? base : configName!,
+        kimg: kimg ?? Number.NaN, device: o.device, options, tickKimg: o.tick, snapshotKimg: o.snap,
         checkpointKimg: o.checkpointEvery, keepCheckpoints: o.keep, resume, demoCount: o.demoN,
         progress: o.progress && Boolean(process.stderr.isTTY), maxIterations: o.maxIterations,
       });

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// How much the colour refinement (src/seg/colourRefine.ts) changes a segmenter's test masks, as a quick check of the
+// pseudo-labels it would give: DRC_IoU of the segmenter alone, flip-averaged, and refined with several settings.
+//   node dist/bench/refineCheck.js --model data/tux/seg/ils60-base/segmenter --test data/tux/TuxComposite-animals-64/test
+import { join } from 'node:path';
+import * as t from '../src/index.js';
+import { readBinaryMask } from '../src/eval/maskFiles.js';
+import { SegMetrics } from '../src/eval/segMetrics.js';
+import { refineByColour } from '../src/seg/colourRefine.js';
+import { pairImagesWithMasks } from '../src/seg/evaluate.js';
+import { foregroundLogit, loadSegmenter } from '../src/seg/model.js';
+import { decodePhoto, packChw, photoToInput } from '../src/seg/photos.js';
+import { mapLimit } from '../src/util/mapLimit.js';
+import { flag } from './flags.js';
+
+t.setNumThreads(Number(flag('threads') ?? 1));
+const test = flag('test') ?? 'data/tux/TuxComposite-animals-64/test';
+const seg = loadSegmenter(flag('model')!);
+const s = seg.config.size;
+const pairs = pairImagesWithMasks(join(test, 'images'), join(test, 'masks'), 'nearest').slice(0, Number(flag('n') ?? 2000));
+const loaded = await mapLimit(pairs, 8, async (p) => ({
+  input: await photoToInput(await decodePhoto(p.image), s),
+  gt: (await readBinaryMask(p.mask, s, 'nearest')).mask,
+}));
+const pixels = packChw(loaded.map((l) => l.input), s);
+const n = loaded.length;
+const probs = t.noGrad(() => t.scope(() => {
+  const x = t.fromBytes(pixels, 'uint8', [n, 3, s, s]).float().div(127.5).sub(1);
+  const a = foregroundLogit(seg.net, x).sigmoid();
+  const b = foregroundLogit(seg.net, x.flip(3)).flip(3).sigmoid();
+  return [a.data() as Float32Array, a.add(b).mul(0.5).data() as Float32Array];
+}));
+const score = (p: Float32Array) => {
+  const m = new SegMetrics();
+  const plane = s * s;
+  for (let i = 0; i < n; i++) m.add(Array.from(p.subarray(i * plane, (i + 1) * plane), (v) => (v > 0.5 ? 1 : 0)), loaded[i]!.gt);
+  return Number(m.result().DRC_IoU!.toFixed(4));
+};
+const out: Record<string, number> = { plain: score(probs[0]!), flipAveraged: score(probs[1]!) };
+for (const [levels, strength, rounds, smoothing] of (flag("grid") ? JSON.parse(flag("grid")!) : [[8, 1, 2, 1]]) as [number, number, number, number][]) {
+  out[`L${levels}_s${strength}_r${rounds}_m${smoothing}`] = score(refineByColour(Float32Array.from(probs[1]!), pixels, n, s, { levels, strength, rounds, smoothing }));
+}
+seg.dispose();
+console.log(JSON.stringify(out));
