@@ -109,7 +109,7 @@ export function pseudoLabels(
     const p = probs[k]!;
     labels[k] = agree[k] && (p >= confidence || p <= 1 - confidence) ? (p > 0.5 ? 1 : 0) : -100;
   }
-  return tensor(labels, { shape: [n, size, size], device: photos.device }).long();
+  return scope(() => tensor(labels, { shape: [n, size, size], device: photos.device }).long());
 }
 
 type Segmenter = ReturnType<typeof loadSegmenter>;
