@@ -148,11 +148,11 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   process.once('SIGTERM', onSignal);
 
   const bar = new ProgressBar(
-    'train {bar} {kimg}/{total_kimg} kimg | {ips} img/s | G {lossG} D {lossD} | mask {mask} | p {p} | ETA {eta_formatted}',
+    'train {bar} {kimg}/{total_kimg} kimg | {ips} img/s | G {lossG} D {lossD} | mask {mask} (diversity {diversity}) | p {p} | ETA {eta_formatted}',
     showBar,
     { etaBuffer: 50 },
   );
-  bar.start(target, trainer.curNimg, { kimg: trainer.kimg.toFixed(2), total_kimg: kimg, ips: '-', lossG: '-', lossD: '-', mask: '-', p: trainer.ada.p.toFixed(3) });
+  bar.start(target, trainer.curNimg, { kimg: trainer.kimg.toFixed(2), total_kimg: kimg, ips: '-', lossG: '-', lossD: '-', mask: '-', diversity: '-', p: trainer.ada.p.toFixed(3) });
 
   let lastMetrics: Record<string, number> = {};
   let nextTick = trainer.curNimg + tickKimg * 1000;
@@ -204,9 +204,9 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         bar.update(trainer.curNimg, { payload: {
           kimg: trainer.kimg.toFixed(2), ips: (tickImages / seconds).toFixed(1), lossG: (stats['Loss/G/total'] ?? 0).toFixed(3),
           lossD: ((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3), mask: (stats['Mask/mean'] ?? 0).toFixed(2),
-          p: trainer.ada.p.toFixed(3),
+          diversity: (stats['Mask/diversity'] ?? 0).toFixed(2), p: trainer.ada.p.toFixed(3),
         } });
-        if (!bar.shown) log(`kimg ${trainer.kimg.toFixed(2)} | ${(tickImages / seconds).toFixed(1)} img/s | G ${(stats['Loss/G/total'] ?? 0).toFixed(3)} | D ${((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3)} | mask ${(stats['Mask/mean'] ?? 0).toFixed(2)} | p ${trainer.ada.p.toFixed(3)}`);
+        if (!bar.shown) log(`kimg ${trainer.kimg.toFixed(2)} | ${(tickImages / seconds).toFixed(1)} img/s | G ${(stats['Loss/G/total'] ?? 0).toFixed(3)} | D ${((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3)} | mask ${(stats['Mask/mean'] ?? 0).toFixed(2)} (diversity ${(stats['Mask/diversity'] ?? 0).toFixed(2)}) | p ${trainer.ada.p.toFixed(3)}`);
         while (nextTick <= trainer.curNimg) nextTick += tickKimg * 1000;
         tickStart = performance.now();
         tickImages = 0;

@@ -101,6 +101,9 @@ export class IlsTrainer {
       this.stats.report('Loss/G/msize', msize);
       this.stats.report('Loss/scores/fake', logits);
       this.stats.report('Mask/mean', layers.mask);
+      // How much the mask differs between the samples of a batch (per-pixel std over the batch, averaged): near 0
+      // when every sample has the same silhouette (mask mode collapse, seen on photos at small scales).
+      if (n > 1) this.stats.report('Mask/diversity', noGrad(() => layers.mask.detach().std(0, false, { unbiased: false })));
       if (o.ils) {
         // σ uses the integer kimg counted before this step (spec §7.5).
         const sigma = ilsSigma(Math.floor(this.curNimg / 1000), {
