@@ -4,7 +4,8 @@
 // A U-Net trained on synthetic pairs has only seen GAN images; on real photos it meets backgrounds richer than the
 // generator's. Each round, the current network (the teacher, eval mode) labels the real training photos: the
 // foreground probability averaged over the photo and its mirror image; a pixel becomes a pseudo-label only where
-// the two views agree and the average is confident (≥ `confidence` or ≤ 1 − `confidence`), the rest is ignored.
+// the two views agree and the average is confident (≥ `confidence` or ≤ 1 − `confidence`), the rest is ignored;
+// with `colour`, the averaged probabilities are first refined by each photo's own colours (colourRefine.ts).
 // The network then trains on half synthetic pairs (their true masks, as stage 1) and half real photos (their
 // pseudo-labels, with the same colour augmentation and random mirroring), and becomes the next round's teacher.
 // Nothing here sees a ground-truth mask of a real photo.
@@ -24,7 +25,7 @@ import { ProgressBar } from '../util/progress.js';
 import type { SyntheticSet } from './data.js';
 import { GeometricAugment } from './geometricAugment.js';
 import { type ColourRefineOptions, refineByColour } from './colourRefine.js';
-import { type SegmenterConfig, foregroundLogit, loadSegmenter, saveSegmenterConfig, saveSegmenterWeights } from './model.js';
+import { type Segmenter, type SegmenterConfig, foregroundLogit, loadSegmenter, saveSegmenterConfig, saveSegmenterWeights } from './model.js';
 import { ShuffledSampler, validationIoU } from './train.js';
 
 export interface AdaptOptions {
@@ -111,8 +112,6 @@ export function pseudoLabels(
   }
   return scope(() => tensor(labels, { shape: [n, size, size], device: photos.device }).long());
 }
-
-type Segmenter = ReturnType<typeof loadSegmenter>;
 
 /** Self-trains the segmenter in `model` on `photos` (see the file comment) and writes the result to `out`. */
 export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
