@@ -67,6 +67,8 @@ export function makePipelineCommand() {
     .option('--seg-size <s>', 'U-Net input side (64)', positiveInt)
     .option('--seg-geometric <on|off>', 'mirror/scale/rotate/shift the synthetic pairs too (off; on in --recipe cpu)', onOff)
     .option('--adapt <on|off>', 'self-train the U-Net on the training photos after seg-train (off; on in --recipe cpu)', onOff)
+    .option('--adapt-rounds <n>', 'self-training rounds (3 in --recipe cpu)', positiveInt)
+    .option('--adapt-iters <n>', 'iterations per self-training round (400)', positiveInt)
     .option('--protocol <p>', "segmentation protocol: '64' or '128' (spec §10.4; 128 for ils128)", choice(['64', '128'] as const))
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'plain log lines instead of progress bars')
@@ -80,7 +82,8 @@ export function makePipelineCommand() {
       const flags: Partial<TrainOptions> = { batch: o.batch, ils: o.ils, xintMax: o.shift, maxMaskSize: o.maxMask, seed: o.seed };
       const given = <T extends object>(x: T) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as Partial<T>;
       const seg = { ...recipe?.seg, ...given({ iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol, geometric: o.segGeometric }) };
-      const adapt = o.adapt === false ? null : o.adapt === true ? (recipe?.adapt ?? {}) : (recipe?.adapt ?? null);
+      const adaptBase = o.adapt === false ? null : o.adapt === true ? (recipe?.adapt ?? {}) : (recipe?.adapt ?? null);
+      const adapt = adaptBase && { ...adaptBase, ...given({ rounds: o.adaptRounds, iterations: o.adaptIters }) };
       const r = await runPipeline({
         data: o.data, out: o.out, config: o.config ?? recipe?.network ?? 'ils64', kimg,
         train: { ...recipe?.train, ...given(flags) },
