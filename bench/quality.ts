@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { type PresetName, presets } from '../src/models/config.js';
 import { runPipeline, type PipelineResult } from '../src/pipeline/pipeline.js';
-import { getRecipe, recipeFacts } from '../src/pipeline/recipes.js';
+import { adaptSetting, getRecipe, recipeFacts } from '../src/pipeline/recipes.js';
 import { flag } from './flags.js';
 
 const recipeName = flag('recipe') ?? (flag('config') ? undefined : 'cpu');
@@ -56,7 +56,7 @@ for (const set of sets) {
       const name = `${ils ? 'ils-on' : 'ils-off'}`;
       const out = join(outRoot, set, `${name}-seed${seed}`);
       process.stderr.write(`--- ${set} ${name} seed ${seed} → ${out}\n`);
-      const adapt = adaptFlag === false ? null : adaptFlag === true ? (recipe?.adapt ?? {}) : (recipe?.adapt ?? null);
+      const adapt = adaptSetting(recipe, adaptFlag);
       const r = await runPipeline({
         data: join(data, 'train/images'), out, config: config ?? recipe!.network, kimg,
         train: { ...recipe?.train, ils, seed },

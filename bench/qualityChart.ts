@@ -25,13 +25,13 @@ args.forEach((a, i) => {
   baseline = lines[0]!.stage1;
   const pts = lines.map((l) => [kimgOf(l.checkpoint), l] as const).sort((a, b) => a[0] - b[0]);
   maxKimg = Math.max(maxKimg, ...pts.map((p) => p[0]));
-  series.push({ label: label, points: pts.map(([k, l]) => [k, l.stage1.DRC_IoU]) });
+  series.push({ label, points: pts.map(([k, l]) => [k, l.stage1.DRC_IoU]) });
   if (pts.some(([, l]) => l.adapt)) series.push({ label: `${label} + adapt`, points: pts.map(([k, l]) => [k, l.adapt?.DRC_IoU ?? null]) });
 });
 const b = baseline as SegEvalLine['stage1'] | null;
 if (b) {
-  series.push({ label: "ellipse", points: [[0, b.ellipse], [maxKimg, b.ellipse]] });
-  series.push({ label: "all fg", points: [[0, b.allFg], [maxKimg, b.allFg]] });
+  series.push({ label: 'ellipse', points: [[0, b.ellipse], [maxKimg, b.ellipse]] });
+  series.push({ label: 'all fg', points: [[0, b.allFg], [maxKimg, b.allFg]] });
 }
 const svg = String(lineChart(series, { title: value('title') ?? 'DRC_IoU against GAN training length', xLabel: 'GAN training (kimg)', yLabel: 'DRC_IoU', width: 640, height: 360 }));
-writeFileSync(value("out") ?? "docs/quality-curve.svg", svg);
+writeFileSync(value('out') ?? 'docs/quality-curve.svg', svg);

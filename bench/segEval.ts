@@ -5,7 +5,7 @@
 //   node dist/bench/segEval.js --run data/tux/runs/a32-ils-s0 --checkpoint ckpt-000020000 \
 //        --test data/tux/TuxComposite-animals-64/test --out data/tux/seg/a32-ils-s0-20 \
 //        [--n 4000 --iters 1000 --width 16 --batch 32 --adapt on --adapt-rounds 2 --adapt-iters 400 --threads 2]
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { loadTrainingImages } from '../src/data/imageFolder.js';
@@ -36,7 +36,7 @@ const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
 };
 const synthDir = join(out, 'synthetic');
 if (!existsSync(join(synthDir, 'manifest.json'))) await timed('generate', () => synthesize({ run, checkpoint, n, out: synthDir }));
-const config = JSON.parse((await import('node:fs')).readFileSync(join(run, 'config.json'), 'utf8')) as { net: { resolution: number } };
+const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { net: { resolution: number } };
 const size = Math.min(64, config.net.resolution);
 const set = await loadSyntheticSet(synthDir, { size });
 const segDir = join(out, 'segmenter');

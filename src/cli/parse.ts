@@ -51,3 +51,8 @@ export function choice<T extends string>(allowed: readonly T[]): (v: string) => 
     return v as T;
   };
 }
+
+/** The entries of `x` whose value was given (not undefined): flags left out keep the defaults they would override. */
+export function definedOnly<T extends object>(x: T): Partial<T> {
+  return Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

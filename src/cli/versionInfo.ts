@@ -40,12 +40,13 @@ export async function versionInfo(): Promise<VersionInfo> {
   const { buildInfo, cuda, getNumThreads } = await import('../tensor/runtime.js');
   const { record } = addonBuild();
   const hasCuda = cuda.isAvailable();
+  const devices = hasCuda ? cuda.deviceCount() : 0;
   const threads = getNumThreads();
   return {
     ilsgan: packageVersion(),
     libtorch: buildInfo().torchVersion,
     libtorch_route: record?.route ?? null,
-    device: hasCuda ? `cuda (${cuda.deviceCount()} device${cuda.deviceCount() === 1 ? '' : 's'}), cpu` : 'cpu',
+    device: hasCuda ? `cuda (${devices} device${devices === 1 ? '' : 's'}), cpu` : 'cpu',
     threads,
     cuda: hasCuda,
     blas: record?.blas ?? (record ? 'bundled with libtorch' : 'unknown'),

@@ -16,7 +16,7 @@ import { segmentImages } from '../seg/segment.js';
 import { trainSegmenter } from '../seg/train.js';
 import { adaptSegmenter } from '../seg/adapt.js';
 import type { ColourRefineOptions } from '../seg/colourRefine.js';
-import { loadSyntheticSet } from '../seg/data.js';
+import { type SyntheticSet, loadSyntheticSet } from '../seg/data.js';
 import { detectLayout, heldOutFiles, loadTrainingImages } from '../data/imageFolder.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
@@ -151,11 +151,15 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   });
 
   const segSize = o.seg?.size ?? Math.min(64, resolution);
+  const protocol = o.seg?.protocol ?? (paper128 ? '128' : '64');
+  // The synthetic set is decoded once, for seg-train and adapt alike (whichever of them runs in this call).
+  let synthSet: SyntheticSet | undefined;
+  const loadSynth = async () =>
+    (synthSet ??= await loadSyntheticSet(paths.synthetic, { size: segSize, evalSize: protocol === '128' ? 2 * segSize : segSize }));
   await stages.run('segtrain', `training the U-Net on the synthetic pairs (${segSize}²)`, async () => {
     const r = await trainSegmenter({
-      synthetic: paths.synthetic, out: paths.segmenter, iterations: o.seg?.iterations, batch: o.seg?.batch, width: o.seg?.width,
-      size: segSize, protocol: o.seg?.protocol ?? (paper128 ? '128' : undefined), valEvery: o.seg?.valEvery, geometric: o.seg?.geometric,
-      device, progress: o.progress, log,
+      synthetic: await loadSynth(), out: paths.segmenter, iterations: o.seg?.iterations, batch: o.seg?.batch, width: o.seg?.width,
+      size: segSize, protocol, valEvery: o.seg?.valEvery, geometric: o.seg?.geometric, device, progress: o.progress, log,
     });
     return { bestValIoU: r.bestValIoU, bestIteration: r.bestIteration };
   });
@@ -168,9 +172,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       const photos = await loadTrainingImages(o.data, segSize, {
         demoCount: o.demoCount, exclude: heldOut, cachePath: segSize === resolution ? join(paths.run, 'dataset-cache.u8') : undefined,
       });
-      const set = await loadSyntheticSet(paths.synthetic, { size: segSize });
       const r = await adaptSegmenter({
-        model: paths.segmenter, photos, synthetic: set, out: paths.adapted, rounds: a.rounds, iterations: a.iterations,
+        model: paths.segmenter, photos, synthetic: await loadSynth(), out: paths.adapted, rounds: a.rounds, iterations: a.iterations,
         confidence: a.confidence, colour: a.colour, geometric: o.seg?.geometric, device, progress: o.progress, log,
       });
       return { rounds: r.rounds };

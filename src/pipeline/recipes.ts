@@ -91,6 +91,15 @@ export function getRecipe(name: string): Recipe {
   return r;
 }
 
+/**
+ * The adaptation setting for `--adapt on|off` (absent: the recipe's): off → null; on → the recipe's setting, or the
+ * adaptation defaults without a recipe.
+ */
+export function adaptSetting(recipe: Recipe | null, flag: boolean | undefined): Recipe['adapt'] {
+  if (flag === false) return null;
+  return recipe?.adapt ?? (flag ? {} : null);
+}
+
 /** The report's facts for a recipe: its name and every deviation from the paper, with the flag that changes it. */
 export function recipeFacts(r: Recipe): { label: string; value: string }[] {
   return [

@@ -3,11 +3,11 @@
 import { Command } from '@commander-js/extra-typings';
 import { type PresetName, presets } from '../../models/config.js';
 import type { PipelineResult } from '../../pipeline/pipeline.js';
-import { getRecipe, recipeFacts, recipes } from '../../pipeline/recipes.js';
+import { adaptSetting, getRecipe, recipeFacts, recipes } from '../../pipeline/recipes.js';
 import { formatSeconds } from '../../pipeline/stages.js';
 import { InputError } from '../../tensor/errors.js';
 import type { TrainOptions } from '../../train/options.js';
-import { choice, device, nonNegativeInt, nonNegativeNumber, onOff, positiveInt, positiveNumber } from '../parse.js';
+import { choice, definedOnly, device, nonNegativeInt, nonNegativeNumber, onOff, positiveInt, positiveNumber } from '../parse.js';
 
 /** The metrics next to the trivial baselines, on stdout: a table, then one JSON line (no metrics without test masks). */
 export function printOutcome(r: PipelineResult): void {
@@ -80,13 +80,12 @@ export function makePipelineCommand() {
       if (kimg === undefined) throw new InputError('pipeline needs --kimg (or --recipe cpu)', 'ERR_ARG', 'e.g. --recipe cpu, or --config ils64 --kimg 8000');
       if (o.testMasks && !o.testImages) throw new InputError('--test-masks needs --test-images', 'ERR_ARG');
       const flags: Partial<TrainOptions> = { batch: o.batch, ils: o.ils, xintMax: o.shift, maxMaskSize: o.maxMask, seed: o.seed };
-      const given = <T extends object>(x: T) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as Partial<T>;
-      const seg = { ...recipe?.seg, ...given({ iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol, geometric: o.segGeometric }) };
-      const adaptBase = o.adapt === false ? null : o.adapt === true ? (recipe?.adapt ?? {}) : (recipe?.adapt ?? null);
-      const adapt = adaptBase && { ...adaptBase, ...given({ rounds: o.adaptRounds, iterations: o.adaptIters }) };
+      const seg = { ...recipe?.seg, ...definedOnly({ iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol, geometric: o.segGeometric }) };
+      const adaptBase = adaptSetting(recipe, o.adapt);
+      const adapt = adaptBase && { ...adaptBase, ...definedOnly({ rounds: o.adaptRounds, iterations: o.adaptIters }) };
       const r = await runPipeline({
         data: o.data, out: o.out, config: o.config ?? recipe?.network ?? 'ils64', kimg,
-        train: { ...recipe?.train, ...given(flags) },
+        train: { ...recipe?.train, ...definedOnly(flags) },
         test: o.testImages ? { images: o.testImages, masks: o.testMasks } : undefined,
         inception: o.inception, synthetic: o.nSynthetic ?? recipe?.synthetic, seg, adapt,
         facts: recipe ? recipeFacts(recipe) : undefined, route: recipe ? `trained from scratch with --recipe ${recipe.name}` : undefined,

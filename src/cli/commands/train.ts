@@ -4,7 +4,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { type NetworkConfig, type PresetName, presets } from '../../models/config.js';
 import type { TrainOptions } from '../../train/options.js';
 import { getRecipe, recipes } from '../../pipeline/recipes.js';
-import { choice, device, nonNegativeInt, nonNegativeNumber, onOff, positiveInt, positiveNumber, powerOfTwo } from '../parse.js';
+import { choice, definedOnly, device, nonNegativeInt, nonNegativeNumber, onOff, positiveInt, positiveNumber, powerOfTwo } from '../parse.js';
 
 export function makeTrainCommand() {
   return new Command('train')
@@ -74,7 +74,7 @@ export function makeTrainCommand() {
         perturb: o.perturb, xintMax: o.shift, binWeight: o.binWeight, msizeWeight: o.msizeWeight, minMaskSize: o.minMask,
         maxMaskSize: o.maxMask, seed: o.seed, precision: o.precision, tf32: o.tf32,
       };
-      const options = { ...recipe?.train, ...(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>) };
+      const options = { ...recipe?.train, ...definedOnly(flags) };
       const result = await train({
         data: o.data ?? '', out: (resume ? o.resume : o.out) as string, config: custom ? base : configName!,
         kimg: kimg ?? Number.NaN, device: o.device, options, tickKimg: o.tick, snapshotKimg: o.snap,
