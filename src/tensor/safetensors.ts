@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 // safetensors I/O (the format of Hugging Face's `safetensors`, readable from Python): an 8-byte little-endian
 // header length, a JSON header {name: {dtype, shape, data_offsets}, __metadata__: {string: string}}, then the
-// raw little-endian tensor bytes.
+// raw little-endian tensor bytes. Reading checks what a hostile file could get wrong: header size, duplicate
+// keys, offsets that overlap, leave holes or run past the end, sizes that do not match shape × dtype, BOOL bytes
+// other than 0/1; optionally a SHA-256 of the whole file and that every float is finite.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { findDuplicateKey } from '../util/strictJson.js';
 import type { Device } from './device.js';
 import { type DType, elementSize } from './dtype.js';
 import { InputError } from './errors.js';
@@ -23,7 +27,9 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, s
   const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)).sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
   );
-  const header: Record<string, unknown> = {};
+  // Null prototype: a tensor named `__proto__` is an ordinary key (on a plain object the assignment below would
+  // set the prototype and drop the tensor from the header).
+  const header: Record<string, unknown> = Object.create(null);
   if (Object.keys(metadata).length) {
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') throw new TypeError(`safetensors: metadata value for ${k} must be a string`);
@@ -49,9 +55,48 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, s
   return [prefix, jsonBytes, ...blobs];
 }
 
-/** Writes a safetensors file atomically (temp file + rename). */
-export function saveSafetensors(path: string, tensors: TensorMap, metadata: Record<string, string> = {}): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+/** Writes a safetensors file atomically (temp file + rename); returns the file's SHA-256 (hex). */
+export function saveSafetensors(path: string, tensors: TensorMap, metadata: Record<string, string> = {}): string {
+  const chunks = encodeSafetensors(tensors, metadata);
+  const h = createHash('sha256');
+  for (const c of chunks) h.update(c);
+  writeFileAtomic(path, chunks);
+  return h.digest('hex');
+}
+
+/** Largest header accepted (the reference implementation's limit is 100 MB too). */
+const maxHeaderBytes = 100_000_000;
+/** Most dimensions a tensor may have. */
+const maxRank = 32;
+
+export interface DecodeOptions {
+  device?: Device;
+  /** The file name, for messages. */
+  source?: string;
+  /** Refuse floating-point tensors holding NaN or ±Inf (InputError ERR_NON_FINITE naming the tensor). */
+  requireFinite?: boolean;
+}
+
+/** Whether every element of a float tensor's little-endian bytes is finite (a host-side scan: no tensor made). */
+function allFinite(bytes: Uint8Array, dtype: DType): boolean {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = bytes.byteLength;
+  switch (dtype) {
+    case 'float32':
+      for (let i = 0; i < n; i += 4) if (!Number.isFinite(v.getFloat32(i, true))) return false;
+      return true;
+    case 'float64':
+      for (let i = 0; i < n; i += 8) if (!Number.isFinite(v.getFloat64(i, true))) return false;
+      return true;
+    case 'float16': // exponent bits all ones: Inf or NaN
+      for (let i = 0; i < n; i += 2) if ((v.getUint16(i, true) & 0x7c00) === 0x7c00) return false;
+      return true;
+    case 'bfloat16':
+      for (let i = 0; i < n; i += 2) if ((v.getUint16(i, true) & 0x7f80) === 0x7f80) return false;
+      return true;
+    default:
+      return true;
+  }
 }
 
 export interface LoadedSafetensors {
@@ -60,31 +105,40 @@ export interface LoadedSafetensors {
 }
 
 /**
- * Parses a safetensors buffer, validating the header (offsets in range, contiguous, sizes matching shapes).
- * @throws InputError ERR_SAFETENSORS for a malformed file.
+ * Parses a safetensors buffer, validating the header (size, no duplicate keys, offsets in range and contiguous,
+ * sizes matching shapes) and BOOL data (bytes 0 or 1 only: anything else means a corrupt or foreign file, and
+ * is rejected rather than normalised so that a round trip never changes bytes). Tensor names are ordinary
+ * strings, `__proto__` included (the result is a Map; metadata a null-prototype object).
+ * @throws InputError ERR_SAFETENSORS for a malformed file; ERR_NON_FINITE with `requireFinite`.
  */
-export function decodeSafetensors(buf: Uint8Array, o: { device?: Device; source?: string } = {}): LoadedSafetensors {
+export function decodeSafetensors(buf: Uint8Array, o: DecodeOptions = {}): LoadedSafetensors {
   const where = o.source ? ` (${o.source})` : '';
   const bad = (msg: string) => new InputError(`safetensors${where}: ${msg}`, 'ERR_SAFETENSORS');
   if (buf.byteLength < 8) throw bad('file too short');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  if (n > buf.byteLength - 8 || n > 100_000_000) throw bad(`header length ${n} exceeds the file`);
+  if (n > buf.byteLength - 8) throw bad(`header length ${n} exceeds the file`);
+  if (n > maxHeaderBytes) throw bad(`header length ${n} is over the limit of ${maxHeaderBytes} bytes`);
   let header: Record<string, unknown>;
+  const text = Buffer.from(buf.buffer, buf.byteOffset + 8, n).toString('utf8');
   try {
-    header = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 8, n).toString('utf8'));
+    header = JSON.parse(text);
   } catch {
     throw bad('header is not JSON');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('header is not an object');
+  // JSON.parse keeps the last of duplicate keys; other readers may keep the first, so the file is ambiguous.
+  const dup = findDuplicateKey(text);
+  if (dup !== null) throw bad(`duplicate key ${JSON.stringify(dup)} in the header`);
   const dataStart = 8 + n;
   const dataLength = buf.byteLength - dataStart;
   const rawMeta = header.__metadata__ ?? {};
   if (typeof rawMeta !== 'object' || rawMeta === null || Array.isArray(rawMeta)) throw bad('__metadata__ is not an object');
+  const metadata: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(rawMeta)) {
     if (typeof v !== 'string') throw bad(`__metadata__ value for ${k} is not a string`);
+    metadata[k] = v;
   }
-  const metadata = rawMeta as Record<string, string>;
   const specs: { name: string; dtype: DType; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, spec] of Object.entries(header)) {
     if (name === '__metadata__') continue;
@@ -92,13 +146,20 @@ export function decodeSafetensors(buf: Uint8Array, o: { device?: Device; source?
     const s = spec as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = fromFormat.get(String(s.dtype));
     if (!dtype) throw bad(`tensor ${name}: unsupported dtype ${String(s.dtype)}`);
-    if (!Array.isArray(s.shape) || !s.shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`tensor ${name}: bad shape`);
+    if (!Array.isArray(s.shape) || s.shape.length > maxRank || !s.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw bad(`tensor ${name}: bad shape (at most ${maxRank} non-negative integer sizes)`);
+    }
     const off = s.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0] > off[1]) {
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) {
       throw bad(`tensor ${name}: bad data_offsets`);
     }
-    const numel = (s.shape as number[]).reduce((a, b) => a * b, 1);
-    if (off[1] - off[0] !== numel * elementSize(dtype)) throw bad(`tensor ${name}: ${off[1] - off[0]} bytes for shape [${s.shape}] ${dtype}`);
+    // Sizes are checked one at a time, so a product past 2^53 (which would round) cannot slip through.
+    let bytes = (s.shape as number[]).includes(0) ? 0 : elementSize(dtype);
+    for (const d of s.shape as number[]) {
+      if (bytes > dataLength) break;
+      bytes *= d;
+    }
+    if (off[1] - off[0] !== bytes) throw bad(`tensor ${name}: ${off[1] - off[0]} bytes for shape [${s.shape}] ${dtype}`);
     if (off[1] > dataLength) throw bad(`tensor ${name}: data beyond the end of the file`);
     specs.push({ name, dtype, shape: s.shape as number[], begin: off[0], end: off[1] });
   }
@@ -110,21 +171,41 @@ export function decodeSafetensors(buf: Uint8Array, o: { device?: Device; source?
     expected = s.end;
   }
   if (expected !== dataLength) throw bad('trailing bytes after the last tensor');
-  const tensors = new Map<string, Tensor>();
   for (const s of specs) {
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset + dataStart + s.begin, s.end - s.begin);
-    tensors.set(s.name, fromBytes(bytes, s.dtype, s.shape, o.device ?? 'cpu'));
+    if (s.dtype === 'bool' && bytes.some((b) => b > 1)) throw bad(`tensor ${s.name}: BOOL data holds bytes other than 0 and 1`);
+    if (o.requireFinite && !allFinite(bytes, s.dtype)) {
+      throw new InputError(`${o.source ?? 'safetensors'}: tensor ${s.name} holds non-finite values (NaN or ±Inf)`, 'ERR_NON_FINITE',
+        'the run diverged before this file was written; use an earlier checkpoint');
+    }
+  }
+  const tensors = new Map<string, Tensor>();
+  try {
+    for (const s of specs) {
+      const bytes = new Uint8Array(buf.buffer, buf.byteOffset + dataStart + s.begin, s.end - s.begin);
+      tensors.set(s.name, fromBytes(bytes, s.dtype, s.shape, o.device ?? 'cpu'));
+    }
+  } catch (e) {
+    for (const t of tensors.values()) t.dispose();
+    throw e;
   }
   return { tensors, metadata };
 }
 
-/** Reads a safetensors file. */
-export function loadSafetensors(path: string, o: { device?: Device } = {}): LoadedSafetensors {
+/**
+ * Reads a safetensors file. With `sha256` (hex, from the JSON that names the file) the file's digest must match.
+ * @throws InputError ERR_FILE (unreadable), ERR_CHECKSUM, ERR_SAFETENSORS, ERR_NON_FINITE (see decodeSafetensors).
+ */
+export function loadSafetensors(path: string, o: Omit<DecodeOptions, 'source'> & { sha256?: string } = {}): LoadedSafetensors {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
   } catch (e) {
     throw new InputError(`cannot read ${path}: ${(e as Error).message}`, 'ERR_FILE');
+  }
+  if (o.sha256 !== undefined && createHash('sha256').update(buf).digest('hex') !== o.sha256) {
+    throw new InputError(`${path}: checksum mismatch: the file is corrupt or was changed after it was written`, 'ERR_CHECKSUM',
+      'restore it from a copy, or use another checkpoint');
   }
   return decodeSafetensors(buf, { ...o, source: path });
 }

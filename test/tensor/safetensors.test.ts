@@ -3,7 +3,7 @@
 // our encoder produces, cross-checks from Python, and rejection of malformed files (InputError ERR_SAFETENSORS).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -72,7 +72,7 @@ describe('safetensors round trip', () => {
       const path = join(dir, 'all.safetensors');
       t.saveSafetensors(path, tensors, metadata);
       const loaded = t.loadSafetensors(path);
-      assert.deepEqual(loaded.metadata, metadata);
+      assert.deepEqual({ ...loaded.metadata }, metadata);
       assert.deepEqual([...loaded.tensors.keys()].sort(), Object.keys(tensors).sort());
       for (const [name, x] of Object.entries(tensors)) assertSameTensor(loaded.tensors.get(name), x, name);
       const s = loaded.tensors.get('scalar0d')!;
@@ -96,7 +96,7 @@ describe('safetensors round trip', () => {
       const path = join(dir, 'map.safetensors');
       t.saveSafetensors(path, m);
       const loaded = t.loadSafetensors(path);
-      assert.deepEqual(loaded.metadata, {});
+      assert.deepEqual({ ...loaded.metadata }, {});
       assertSameTensor(loaded.tensors.get('zeta'), base, 'zeta');
       const back = loaded.tensors.get('αλφα')!;
       assert.deepEqual([...back.shape], [4, 3]);
@@ -109,7 +109,7 @@ describe('safetensors round trip', () => {
     t.saveSafetensors(path, {}, { k: 'v' });
     const loaded = t.loadSafetensors(path);
     assert.equal(loaded.tensors.size, 0);
-    assert.deepEqual(loaded.metadata, { k: 'v' });
+    assert.deepEqual({ ...loaded.metadata }, { k: 'v' });
   });
 
   test('saving over an existing file replaces it atomically (no temp files left)', () => {
@@ -149,7 +149,7 @@ describe('files from a reference writer', () => {
   const data = [...aBytes, ...bBytes, ...cBytes, ...dBytes];
 
   function check(loaded: t.LoadedSafetensors): void {
-    assert.deepEqual(loaded.metadata, { format: 'pt' });
+    assert.deepEqual({ ...loaded.metadata }, { format: 'pt' });
     const a = loaded.tensors.get('a')!;
     assert.equal(a.dtype, 'float32');
     assert.deepEqual([...a.shape], [2, 2]);
@@ -189,7 +189,7 @@ describe('files from a reference writer', () => {
       const big = new Uint8Array(file.byteLength + 13);
       big.set(file, 5);
       const loaded = t.decodeSafetensors(big.subarray(5, 5 + file.byteLength));
-      assert.deepEqual(loaded.metadata, {});
+      assert.deepEqual({ ...loaded.metadata }, {});
       assert.deepEqual(loaded.tensors.get('b')!.toArray(), [1, -2, 0.5]);
       assert.deepEqual([...(loaded.tensors.get('d')!.data() as BigInt64Array)], [-1234567890123n]);
     });
@@ -455,6 +455,90 @@ describe('malformed files', () => {
   rejects('a header entry that is null', () => buildFile({ a: null }, []), /entry is not an object/);
   rejects('__metadata__ that is not an object', () => buildFile({ __metadata__: 'pt', ...good }, goodData), /__metadata__ is not an object/);
   rejects('a non-string __metadata__ value', () => buildFile({ __metadata__: { n: 1 }, ...good }, goodData), /not a string/);
+
+  // Issue 14, item 13: hostile headers and data.
+  rejects(
+    'a duplicate tensor key (JSON.parse would keep the last)',
+    () => buildFile('{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}', [7]),
+    /duplicate key "a"/,
+  );
+  rejects(
+    'a duplicate key spelled with an escape',
+    () => buildFile('{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "\\u0061": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}', [7]),
+    /duplicate key "a"/,
+  );
+  rejects(
+    'a duplicate key inside an entry',
+    () => buildFile('{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1], "shape": [2]}}', [7]),
+    /duplicate key "a.shape"/,
+  );
+  rejects(
+    'a duplicate __metadata__ key',
+    () => buildFile('{"__metadata__": {"k": "1", "k": "2"}, "a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}', [7]),
+    /duplicate key "__metadata__.k"/,
+  );
+  rejects('BOOL bytes other than 0 and 1', () => buildFile({ b: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, [1, 7, 255]), /tensor b: BOOL data holds bytes other than 0 and 1/);
+  rejects('a shape size that is not a safe integer', () => buildFile({ a: { dtype: 'U8', shape: [0, 1e300], data_offsets: [0, 0] } }, []), /bad shape/);
+  rejects('a shape product past 2^53', () => buildFile({ a: { dtype: 'U8', shape: [2 ** 30, 2 ** 30, 2 ** 30], data_offsets: [0, 8] } }, new Uint8Array(8)), /8 bytes for shape/);
+  rejects('more than 32 dimensions', () => buildFile({ a: { dtype: 'U8', shape: new Array(33).fill(1), data_offsets: [0, 1] } }, [1]), /bad shape/);
+  test('a header over 100 MB is refused before it is parsed', () => {
+    const file = new Uint8Array(8 + 100_000_008); // zero pages: cheap to allocate, never read
+    new DataView(file.buffer).setBigUint64(0, 100_000_001n, true);
+    assert.throws(() => t.decodeSafetensors(file), { code: 'ERR_SAFETENSORS', message: /header length 100000001 is over the limit of 100000000 bytes/ });
+  });
+
+  test('a tensor and a metadata key named __proto__ are ordinary names (round trip, null-prototype metadata)', () => {
+    t.scope(() => {
+      const path = join(dir, 'proto.safetensors');
+      const tensors = new Map([['__proto__', t.tensor([1, 2], { dtype: 'float32' })], ['x', t.tensor([3], { dtype: 'int32' })]]);
+      t.saveSafetensors(path, tensors, JSON.parse('{"__proto__": "meta", "constructor": "c"}') as Record<string, string>);
+      const loaded = t.loadSafetensors(path);
+      assert.deepEqual([...loaded.tensors.keys()].sort(), ['__proto__', 'x']);
+      assert.deepEqual(loaded.tensors.get('__proto__')!.toArray(), [1, 2]);
+      assert.equal(Object.getPrototypeOf(loaded.metadata), null);
+      assert.equal(Object.getOwnPropertyDescriptor(loaded.metadata, '__proto__')?.value, 'meta');
+      assert.equal(loaded.metadata.constructor, 'c');
+      assert.equal(loaded.metadata.toString, undefined, 'nothing inherited');
+    });
+  });
+
+  test('BOOL 0/1 still loads; the checksum saveSafetensors returns is verified on load', () => {
+    t.scope(() => {
+      const path = join(dir, 'sum.safetensors');
+      const sha = t.saveSafetensors(path, { b: t.tensor([true, false, true]), w: t.tensor([0.5, -1], { dtype: 'float32' }) });
+      assert.match(sha, /^[0-9a-f]{64}$/);
+      assert.deepEqual(t.loadSafetensors(path, { sha256: sha }).tensors.get('b')!.toArray(), [1, 0, 1]);
+      // Flip one data byte: the file still parses, the checksum catches it.
+      const bytes = readFileSync(path);
+      bytes[bytes.length - 1] ^= 0x01;
+      writeFileSync(path, bytes);
+      assert.deepEqual(t.loadSafetensors(path).tensors.get('w')!.shape, [2], 'without a checksum it loads');
+      assert.throws(() => t.loadSafetensors(path, { sha256: sha }), (e: unknown) => {
+        assert.ok(e instanceof t.InputError);
+        assert.equal(e.code, 'ERR_CHECKSUM');
+        assert.ok(e.message.startsWith(`${path}: checksum mismatch`), e.message);
+        return true;
+      });
+    });
+  });
+
+  for (const [dtype, bad] of [['float32', Number.NaN], ['float64', Number.POSITIVE_INFINITY], ['float16', Number.NEGATIVE_INFINITY], ['bfloat16', Number.NaN]] as const) {
+    test(`requireFinite refuses ${bad} in a ${dtype} tensor, naming the file and tensor`, () => {
+      t.scope(() => {
+        const path = join(dir, `nonfinite-${dtype}.safetensors`);
+        t.saveSafetensors(path, { ok: t.tensor([1, 2], { dtype }), 'G_ema.w': t.tensor([0, 1, bad, 3], { dtype }) });
+        assert.equal(t.loadSafetensors(path).tensors.size, 2, 'loads without the option');
+        const before = t.memory().liveTensors;
+        assert.throws(() => t.loadSafetensors(path, { requireFinite: true }), (e: unknown) => {
+          assert.ok(e instanceof t.InputError);
+          assert.equal(e.code, 'ERR_NON_FINITE');
+          assert.equal(e.message, `${path}: tensor G_ema.w holds non-finite values (NaN or ±Inf)`);
+          return true;
+        });
+        assert.equal(t.memory().liveTensors, before);
+      });
+    });
+  }
 
   test('a missing file is InputError ERR_FILE', () => {
     assert.throws(() => t.loadSafetensors(join(dir, 'does-not-exist.safetensors')), (e: unknown) => {
