@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Atomic file writes: a temp file in the same folder, fsync, then rename, so a crash never leaves half a file.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { type Dirent, closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Writes `chunks` to `path` atomically (readers see the old file or the whole new one). */
@@ -25,4 +25,35 @@ export function writeFileAtomic(path: string, chunks: Uint8Array | readonly Uint
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** Whether a file name is one of writeFileAtomic's temp files (`.<name>.<pid>.<time>.tmp`). */
+export function isAtomicTempFile(name: string): boolean {
+  return /^\..+\.\d+\.[0-9a-z]+\.tmp$/.test(name);
+}
+
+/**
+ * Removes the temp files a killed writer left under `dir` (recursively, not following links); returns their paths.
+ * Call it only on a folder this process holds the lock of (util/runLock.ts), where no other writer can be at work.
+ */
+export function removeAtomicTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  const walk = (d: string) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && isAtomicTempFile(e.name)) {
+        rmSync(p, { force: true });
+        removed.push(p);
+      }
+    }
+  };
+  walk(dir);
+  return removed;
 }
