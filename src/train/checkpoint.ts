@@ -12,8 +12,11 @@ import type { HostRandomState } from '../util/hostRandom.js';
 import { getRngState, setRngState } from '../tensor/ops/random.js';
 import { loadSafetensors, saveSafetensors } from '../tensor/safetensors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { dispose } from '../tensor/scope.js';
+import { dispose, noGrad, scope } from '../tensor/scope.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { resolveInside } from '../util/safePath.js';
+import { readJsonChecked } from '../util/schema.js';
+import { checkpointStateSchema } from './checkpointSchema.js';
 import type { TrainOptions } from './options.js';
 import type { IlsTrainer } from './trainer.js';
 
@@ -43,8 +46,11 @@ export interface CheckpointState {
   targetKimg: number;
   /** Wall-clock seconds spent training so far (across resumes). */
   trainSeconds: number;
-  /** The name of the weights file next to this JSON. */
+  /** The name of the weights file next to this JSON (a path from the file: it must resolve inside its folder). */
   weights: string;
+  /** SHA-256 (hex) of the weights file, verified on load (absent in checkpoints written before issue 14: those
+   *  still load, unverified). */
+  weightsSha256?: string;
 }
 
 export function checkpointDir(runDir: string): string {
@@ -75,6 +81,16 @@ export function saveCheckpoint(
   },
   keepLast = 3,
 ): string {
+  // A diverged G_ema must not become the newest checkpoint (it would push out the last good ones). One reduction
+  // per tensor: cheap next to writing the file.
+  const bad = nonFiniteTensors(trainer.Gema.stateDict('G_ema.'));
+  if (bad.length) {
+    throw new InputError(
+      `training diverged at ${trainer.kimg.toFixed(3)} kimg: G_ema holds non-finite values (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? `, … ${bad.length} tensors` : ''}); no checkpoint written`,
+      'ERR_NON_FINITE',
+      'resume from the last checkpoint with lower learning rates',
+    );
+  }
   const dir = checkpointDir(runDir);
   mkdirSync(dir, { recursive: true });
   const name = checkpointName(trainer.curNimg);
@@ -88,8 +104,9 @@ export function saveCheckpoint(
   for (const [k, v] of optD.tensors) tensors.set(k, v);
   const rng = getRngState();
   tensors.set('rng.cpu', rng);
+  let weightsSha256: string;
   try {
-    saveSafetensors(join(dir, `${name}.safetensors`), tensors, {
+    weightsSha256 = saveSafetensors(join(dir, `${name}.safetensors`), tensors, {
       format: checkpointFormat, version: String(checkpointVersion), config: JSON.stringify(trainer.net),
       kimg: String(trainer.kimg), seed: String(trainer.opts.seed),
     });
@@ -100,7 +117,7 @@ export function saveCheckpoint(
     format: checkpointFormat, version: checkpointVersion, net: trainer.net, options: trainer.opts,
     configName: extra.configName, data: extra.data, curNimg: trainer.curNimg, iteration: trainer.iteration,
     adaP: trainer.ada.p, adaSigns: extra.adaSigns, adaRng: trainer.ada.rngState, optG: optG.json, optD: optD.json, sampler: extra.sampler,
-    trainSeconds: extra.trainSeconds, targetKimg: extra.targetKimg, weights: `${name}.safetensors`,
+    trainSeconds: extra.trainSeconds, targetKimg: extra.targetKimg, weights: `${name}.safetensors`, weightsSha256,
   };
   writeFileAtomic(join(dir, `${name}.json`), Buffer.from(`${JSON.stringify(state, null, 1)}\n`));
   // Keep the last K complete checkpoints.
@@ -126,21 +143,35 @@ export function readCheckpointState(runDir: string, name?: string): { name: stri
   return { name: pick, state: parseCheckpointState(join(checkpointDir(runDir), `${pick}.json`)) };
 }
 
-/** A checkpoint's JSON, checked to be one. @throws InputError ERR_NO_CHECKPOINT when unreadable or foreign. */
+/** Names of the floating-point tensors holding NaN or ±Inf. */
+export function nonFiniteTensors(tensors: Iterable<[string, Tensor]>): string[] {
+  const bad: string[] = [];
+  noGrad(() =>
+    scope(() => {
+      for (const [k, v] of tensors) if (v.isFloatingPoint() && !v.isfinite().all().item()) bad.push(k);
+    }),
+  );
+  return bad;
+}
+
+/**
+ * A checkpoint's JSON, checked field by field (checkpointSchema.ts).
+ * @throws InputError ERR_NO_CHECKPOINT naming the file and the field when unreadable, foreign or out of range.
+ */
 function parseCheckpointState(jsonPath: string): CheckpointState {
-  let state: CheckpointState;
-  try {
-    state = JSON.parse(readFileSync(jsonPath, 'utf8')) as CheckpointState;
-  } catch (e) {
-    throw new InputError(`${jsonPath}: unreadable checkpoint (${(e as Error).message})`, 'ERR_NO_CHECKPOINT');
-  }
-  if (state?.format !== checkpointFormat) throw new InputError(`${jsonPath}: not an ilsgan checkpoint`, 'ERR_NO_CHECKPOINT');
+  const state: CheckpointState = readJsonChecked(checkpointStateSchema, { file: jsonPath, code: 'ERR_NO_CHECKPOINT' });
   return state;
+}
+
+/** The weights file a checkpoint JSON names, inside the JSON's folder. @throws InputError ERR_NO_CHECKPOINT. */
+function weightsPathOf(jsonPath: string, state: CheckpointState): string {
+  return resolveInside(dirname(jsonPath), state.weights, { file: jsonPath, field: 'weights', code: 'ERR_NO_CHECKPOINT' });
 }
 
 /** Loads weights, optimiser state, RNG and counters into a trainer built from the same config. */
 export function restoreTrainer(runDir: string, name: string, state: CheckpointState, trainer: IlsTrainer): void {
-  const { tensors } = loadSafetensors(join(checkpointDir(runDir), state.weights), { device: trainer.device });
+  const weightsPath = weightsPathOf(join(checkpointDir(runDir), `${name}.json`), state);
+  const { tensors } = loadSafetensors(weightsPath, { device: trainer.device, sha256: state.weightsSha256, requireFinite: true });
   try {
     trainer.G.loadStateDict(tensors, { prefix: 'G.' });
     trainer.Gema.loadStateDict(tensors, { prefix: 'G_ema.' });
@@ -158,7 +189,6 @@ export function restoreTrainer(runDir: string, name: string, state: CheckpointSt
   trainer.ada.p = state.adaP;
   if (state.adaRng) trainer.ada.rngState = state.adaRng;
   trainer.setAdaSigns(state.adaSigns);
-  void name;
 }
 
 /**
@@ -169,7 +199,7 @@ export function restoreTrainer(runDir: string, name: string, state: CheckpointSt
 export function resolveCheckpoint(runDir: string, ref?: string): { name: string; state: CheckpointState; weightsPath: string } {
   if (ref === undefined || /^ckpt-\d+$/.test(ref)) {
     const { name, state } = readCheckpointState(runDir, ref);
-    return { name, state, weightsPath: join(checkpointDir(runDir), state.weights) };
+    return { name, state, weightsPath: weightsPathOf(join(checkpointDir(runDir), `${name}.json`), state) };
   }
   const base = ref.replace(/\.(json|safetensors)$/, '');
   const jsonPath = `${base}.json`;
@@ -177,13 +207,13 @@ export function resolveCheckpoint(runDir: string, ref?: string): { name: string;
     throw new InputError(`no checkpoint ${ref}`, 'ERR_NO_CHECKPOINT', `expected ${jsonPath} next to its .safetensors, or a name like ${checkpointName(0)}`);
   }
   const state = parseCheckpointState(jsonPath);
-  return { name: basename(base), state, weightsPath: join(dirname(jsonPath), state.weights) };
+  return { name: basename(base), state, weightsPath: weightsPathOf(jsonPath, state) };
 }
 
 /** G_ema of a checkpoint (see resolveCheckpoint) as a generator in eval mode on `device`; the caller disposes it. */
 export function loadGeneratorEma(runDir: string, ref?: string, device: Device = 'cpu'): { name: string; state: CheckpointState; G: LayeredGenerator } {
   const { name, state, weightsPath } = resolveCheckpoint(runDir, ref);
-  const { tensors } = loadSafetensors(weightsPath);
+  const { tensors } = loadSafetensors(weightsPath, { sha256: state.weightsSha256, requireFinite: true });
   const G = new LayeredGenerator(state.net);
   try {
     G.loadStateDict(tensors, { prefix: 'G_ema.' });

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import * as t from '../../src/index.js';
 import { type FeatureStats, featureStats, frechetDistance, kernelInceptionDistance } from '../../src/eval/fid.js';
 import { selectCheckpoint } from '../../src/eval/selectCheckpoint.js';
-import { checkpointFormat, checkpointName } from '../../src/train/checkpoint.js';
+import { checkpointName } from '../../src/train/checkpoint.js';
+import { fakeCheckpointState } from '../helpers/checkpointState.js';
 import { assertClose } from '../helpers/assertClose.js';
 import { noLeak } from '../helpers/noLeak.js';
 
@@ -122,7 +123,7 @@ describe('selectCheckpoint', () => {
     mkdirSync(join(run, 'checkpoints'));
     for (const k of kimgs) {
       const name = checkpointName(k * 1000);
-      writeFileSync(join(run, 'checkpoints', `${name}.json`), JSON.stringify({ format: checkpointFormat, curNimg: k * 1000, weights: `${name}.safetensors` }));
+      writeFileSync(join(run, 'checkpoints', `${name}.json`), JSON.stringify(fakeCheckpointState(k * 1000)));
       writeFileSync(join(run, 'checkpoints', `${name}.safetensors`), '');
     }
     return run;
