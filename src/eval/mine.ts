@@ -10,6 +10,7 @@ import { hwcToChw } from '../data/imageFolder.js';
 import { mulberry32 } from '../data/procedural.js';
 import { readSynthManifest } from '../gen/synthesize.js';
 import { mapLimit } from '../util/mapLimit.js';
+import { fileInside, resolveInside } from '../util/safePath.js';
 import { MineNet } from '../models/mine.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
@@ -241,6 +242,15 @@ export async function loadSyntheticLayers(dir: string, size: number, o: { maxSam
     throw new InputError(`${dir} has no manifest.json`, 'ERR_NO_SYNTHETIC', 'pass the --out folder of `ilsgan generate`');
   }
   const m = readSynthManifest(manifestPath);
+  // The three layer folders, each checked to lie inside the set (as is every file below): a planted manifest
+  // must not make mi read other data.
+  const src = (field: string) => ({ file: manifestPath, field, code: 'ERR_NO_SYNTHETIC' });
+  const folders = (['fg', 'bg', 'masksSoft'] as const).map((k) => {
+    const folder = m.folders[k];
+    if (folder === undefined) throw new InputError(`${manifestPath}: field folders.${k} is missing`, 'ERR_NO_SYNTHETIC', 'mi needs the fg/, bg/ and masks_soft/ folders of `ilsgan generate`');
+    resolveInside(dir, folder, src(`folders.${k}`));
+    return folder;
+  });
   const files = m.files.slice(0, o.maxSamples ?? m.files.length);
   const n = files.length;
   const per = 3 * size * size;
@@ -248,8 +258,7 @@ export async function loadSyntheticLayers(dir: string, size: number, o: { maxSam
   const bg = new Uint8Array(n * per);
   const mask = new Uint8Array(n * size * size);
   const resizeTo = m.size === size ? undefined : size;
-  const read = async (folder: string, file: string) => {
-    const path = join(dir, folder, file);
+  const read = async (path: string) => {
     try {
       const r = await decodeRgb(path, resizeTo);
       if (r.width !== size || r.height !== size) throw new Error(`${r.width}×${r.height}, expected ${size}×${size}`);
@@ -258,8 +267,9 @@ export async function loadSyntheticLayers(dir: string, size: number, o: { maxSam
       throw new InputError(`${path}: ${(e as Error).message.split('\n')[0]}`, 'ERR_NO_SYNTHETIC');
     }
   };
-  await mapLimit(files, Math.max(2, cpus().length * 2), async (file, i) => {
-    const [f, b, s] = await Promise.all([read(m.folders.fg, file), read(m.folders.bg, file), read(m.folders.masksSoft, file)]);
+  const paths = files.map((file, i) => folders.map((folder) => fileInside(dir, folder, file, src(`files[${i}]`))));
+  await mapLimit(files, Math.max(2, cpus().length * 2), async (_file, i) => {
+    const [f, b, s] = await Promise.all(paths[i]!.map(read));
     hwcToChw(f, size, fg, i * per);
     hwcToChw(b, size, bg, i * per);
     for (let p = 0; p < size * size; p++) mask[i * size * size + p] = s[p * 3];   // grey: R = G = B

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Synthetic (image, mask) data from a trained run (spec §9): G_ema of one checkpoint, ψ = 1, constant noise,
 // seeded latents; per sample a composite, binary and soft mask, foreground and background PNG, and a manifest.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writePng } from '../data/decode.js';
 import { loadGeneratorEma } from '../train/checkpoint.js';
@@ -12,6 +12,7 @@ import { cuda } from '../tensor/runtime.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { type Infer, array, int, literal, num, object, optional, powerOfTwo, readJsonChecked, refine, str } from '../util/schema.js';
 import { LatentStream } from './latents.js';
 
 export interface SynthesizeOptions {
@@ -68,18 +69,41 @@ export interface SynthManifest {
   files: string[];
 }
 
-/** Parses and checks `<dir>/manifest.json`. @throws InputError ERR_NO_SYNTHETIC when unreadable or not a synthetic set. */
-export function readSynthManifest(manifestPath: string): SynthManifest {
-  let m: SynthManifest;
-  try {
-    m = JSON.parse(readFileSync(manifestPath, 'utf8')) as SynthManifest;
-  } catch (e) {
-    throw new InputError(`cannot read ${manifestPath}: ${(e as Error).message}`, 'ERR_NO_SYNTHETIC');
-  }
-  if (m?.format !== 'ilsgan-synthetic' || !Array.isArray(m.files) || !m.folders?.images || !m.folders?.masks) {
-    throw new InputError(`${manifestPath} is not an ilsgan synthetic-set manifest`, 'ERR_NO_SYNTHETIC');
-  }
-  return m;
+const folderName = str({ maxLength: 255 });
+
+/**
+ * manifest.json as read back. Folder and file names are whatever the file says (hand-written sets name their own
+ * folders; fg/, bg/ and masks_soft/ are needed only by `mi`): the readers check each against the set's folder
+ * (util/safePath.ts) before use.
+ */
+export const synthManifestSchema = refine(
+  object({
+    format: literal('ilsgan-synthetic'),
+    version: literal(1),
+    run: str(),
+    checkpoint: str(),
+    kimg: num(0, 1e12),
+    seed: int(0, Number.MAX_SAFE_INTEGER),
+    n: int(1, 1e7),
+    size: powerOfTwo(4, 1024),
+    psi: literal(1),
+    noise: literal('const'),
+    latents: str(),
+    folders: object({ images: folderName, masks: folderName, masksSoft: optional(folderName), fg: optional(folderName), bg: optional(folderName) }),
+    pattern: str({ maxLength: 255 }),
+    first: literal(1),
+    files: array(str({ maxLength: 255 }), { min: 1, max: 1e7 }),
+  }),
+  (m) => (m.files.length === m.n ? null : { path: 'files', reason: `must list n = ${m.n} files, got ${m.files.length}` }),
+);
+export type SynthManifestRead = Infer<typeof synthManifestSchema>;
+
+/**
+ * Parses and checks `<dir>/manifest.json` field by field.
+ * @throws InputError ERR_NO_SYNTHETIC naming the file (and the field) when unreadable or not a synthetic set.
+ */
+export function readSynthManifest(manifestPath: string): SynthManifestRead {
+  return readJsonChecked(synthManifestSchema, { file: manifestPath, code: 'ERR_NO_SYNTHETIC', hint: 'pass the --out folder of `ilsgan generate`' });
 }
 
 /** The file name of 1-based sample i for a set of n samples: 000001.png (at least 6 digits). */

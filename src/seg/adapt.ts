@@ -206,9 +206,10 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
       }
     }
     net.eval();
-    saveSegmenterWeights(o.out, net, seg.config);
+    const weightsSha256 = saveSegmenterWeights(o.out, net, seg.config);
     const config: SegmenterConfig = {
       ...seg.config,
+      weightsSha256,
       bestValIoU: rounds[rounds.length - 1]?.valIoU ?? null,
       adapted: {
         from: o.model, photos: count, rounds, iterations: opts.iterations, batch: opts.batch, lr: opts.lr,

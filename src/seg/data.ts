@@ -6,10 +6,11 @@ import { extname, join, resolve } from 'node:path';
 import { decodeRgb, imageExtensions } from '../data/decode.js';
 import { listSome } from '../eval/maskFiles.js';
 import { resizeBilinearPil } from '../eval/pilBilinear.js';
-import { type SynthManifest, readSynthManifest } from '../gen/synthesize.js';
+import { type SynthManifestRead, readSynthManifest } from '../gen/synthesize.js';
 import { InputError } from '../tensor/errors.js';
 import { packChw } from './photos.js';
 import { mapLimit } from '../util/mapLimit.js';
+import { fileInside, resolveInside } from '../util/safePath.js';
 
 export interface SyntheticSet {
   dir: string;
@@ -42,21 +43,26 @@ export interface LoadSyntheticOptions {
 }
 
 /** Image and mask paths of a synthetic folder: from manifest.json, else images/+masks/ or the official img/+mask/. */
-export function syntheticFiles(dir: string): { images: string[]; masks: string[]; names: string[]; manifest?: SynthManifest } {
+export function syntheticFiles(dir: string): { images: string[]; masks: string[]; names: string[]; manifest?: SynthManifestRead } {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new InputError(`synthetic folder not found: ${dir}`, 'ERR_NO_SYNTHETIC', 'pass the --out folder of `ilsgan generate`');
   }
   const manifestPath = join(dir, 'manifest.json');
   if (existsSync(manifestPath)) {
     const m = readSynthManifest(manifestPath);
-    const names = [...m.files].sort();
-    const missing = names.filter((f) => !existsSync(join(dir, m.folders.images, f)) || !existsSync(join(dir, m.folders.masks, f)));
+    // Every path the manifest names stays inside the set's folder (a planted manifest must not reach other data).
+    const src = (field: string) => ({ file: manifestPath, field, code: 'ERR_NO_SYNTHETIC' });
+    resolveInside(dir, m.folders.images, src('folders.images'));
+    resolveInside(dir, m.folders.masks, src('folders.masks'));
+    const samples = m.files
+      .map((f, i) => ({ name: f, image: fileInside(dir, m.folders.images, f, src(`files[${i}]`)), mask: fileInside(dir, m.folders.masks, f, src(`files[${i}]`)) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const names = samples.map((s) => s.name);
+    const missing = samples.filter((s) => !existsSync(s.image) || !existsSync(s.mask)).map((s) => s.name);
     if (missing.length > 0) {
       throw new InputError(`${missing.length} samples listed in ${manifestPath} are missing an image or mask: ${listSome(missing)}`, 'ERR_NO_SYNTHETIC');
     }
-    return {
-      images: names.map((f) => join(dir, m.folders.images, f)), masks: names.map((f) => join(dir, m.folders.masks, f)), names, manifest: m,
-    };
+    return { images: samples.map((s) => s.image), masks: samples.map((s) => s.mask), names, manifest: m };
   }
   for (const [imgDir, maskDir] of [['images', 'masks'], ['img', 'mask']] as const) {
     const a = join(dir, imgDir);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A trained segmenter on disk (model.safetensors + model.json) and its forward pass: foreground-minus-background
 // logits at the network's size, bilinearly resized to any output size (spec §10.3–10.4).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UNet } from '../models/unet.js';
 import type { Device } from '../tensor/device.js';
@@ -12,6 +12,10 @@ import { loadSafetensors, saveSafetensors } from '../tensor/safetensors.js';
 import { dispose, noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { resolveInside } from '../util/safePath.js';
+import {
+  type Schema, array, bool, int, literal, nullable, num, object, oneOf, optional, readJsonChecked, refine, sha256Hex, str,
+} from '../util/schema.js';
 
 export const segmenterFormat = 'ilsgan-segmenter';
 export const weightsFile = 'model.safetensors';
@@ -43,6 +47,9 @@ export interface SegmenterConfig {
   /** Inputs: RGB → v/127.5 − 1. Output: logit 1 > logit 0 ⇔ foreground. */
   input: 'rgb [-1,1]';
   weights: typeof weightsFile;
+  /** SHA-256 (hex) of the weights file, verified on load (absent in models written before issue 14: those still
+   *  load, unverified). */
+  weightsSha256?: string;
   bestIteration: number;
   bestValIoU: number | null;
   history: ValidationRecord[];
@@ -72,16 +79,17 @@ export interface Segmenter {
 
 /** Writes the weights (PyTorch state-dict names, loadable with safetensors.torch.load_file) and model.json, atomically. */
 export function saveSegmenter(dir: string, net: UNet, config: SegmenterConfig): void {
-  saveSegmenterWeights(dir, net, config);
-  saveSegmenterConfig(dir, config);
+  const weightsSha256 = saveSegmenterWeights(dir, net, config);
+  saveSegmenterConfig(dir, { ...config, weightsSha256 });
 }
 
-export function saveSegmenterWeights(dir: string, net: UNet, config: Pick<SegmenterConfig, 'width' | 'size' | 'protocol'>): void {
-  noGrad(() =>
+/** Writes model.safetensors; returns its SHA-256 for model.json's `weightsSha256`. */
+export function saveSegmenterWeights(dir: string, net: UNet, config: Pick<SegmenterConfig, 'width' | 'size' | 'protocol'>): string {
+  return noGrad(() =>
     scope(() => {
       const cpu = new Map<string, Tensor>();
       for (const [k, v] of net.stateDict()) cpu.set(k, v.detach().cpu().contiguous());
-      saveSafetensors(join(dir, weightsFile), cpu, {
+      return saveSafetensors(join(dir, weightsFile), cpu, {
         format: segmenterFormat, version: '1', arch: 'unet', width: String(config.width), size: String(config.size),
         protocol: config.protocol,
       });
@@ -93,23 +101,51 @@ export function saveSegmenterConfig(dir: string, config: SegmenterConfig): void 
   writeFileAtomic(join(dir, configFile), Buffer.from(`${JSON.stringify(config, null, 1)}\n`));
 }
 
-/** Reads model.json, checking what the code relies on. @throws InputError ERR_NO_MODEL / ERR_MODEL. */
+const count = int(0, 1e9);
+const fraction = num(0, 1);
+
+/** model.json as SegmenterConfig: every field range-checked (U-Net width ≤ 4096, sizes multiples of 16 ≤ 4096). */
+export const segmenterConfigSchema = object({
+  format: literal(segmenterFormat),
+  version: literal(1),
+  arch: literal('unet'),
+  width: int(1, 4096),
+  classes: literal(2),
+  size: refine(int(16, 4096), (v) => (v % 16 === 0 ? null : { path: '', reason: `must be a multiple of 16, got ${v}` })),
+  protocol: oneOf(['64', '128']),
+  evalSize: int(1, 8192),
+  input: literal('rgb [-1,1]'),
+  weights: literal(weightsFile),
+  weightsSha256: optional(sha256Hex()),
+  bestIteration: count,
+  bestValIoU: nullable(fraction),
+  history: array(object({ iteration: count, valIoU: nullable(fraction), loss: num() }), { max: 1e6 }),
+  training: object({
+    iterations: count, batch: int(1, 65536), lr: num(0, 1e3), seed: int(0, Number.MAX_SAFE_INTEGER), valEvery: int(1, 1e9),
+    augment: oneOf(['color', 'color+geometric']), device: str({ maxLength: 64 }), seconds: num(0, 1e12), finished: bool(),
+  }),
+  adapted: optional(object({
+    from: str(), photos: count, rounds: array(object({ labelled: fraction, foreground: fraction, valIoU: nullable(fraction) }), { max: 1e4 }),
+    iterations: count, batch: int(1, 65536), lr: num(0, 1e3), confidence: fraction,
+    colour: nullable(object({ levels: optional(int(0, 1e6)), strength: optional(num(0, 1e3)), rounds: optional(int(0, 1e6)) })),
+    seconds: num(0, 1e12),
+  })),
+  data: object({
+    synthetic: str(), n: count, train: count, val: count, imageSize: int(0, 65536),
+    run: optional(str()), checkpoint: optional(str({ maxLength: 1024 })), kimg: optional(num(0, 1e12)),
+  }),
+}) satisfies Schema<SegmenterConfig>;
+
+/**
+ * Reads model.json, every field checked (segmenterConfigSchema).
+ * @throws InputError ERR_NO_MODEL (no model.json) / ERR_MODEL naming the file and the field.
+ */
 export function readSegmenterConfig(dir: string): SegmenterConfig {
   const path = join(dir, configFile);
   if (!existsSync(path)) {
     throw new InputError(`no segmentation model in ${dir} (${configFile} missing)`, 'ERR_NO_MODEL', 'pass the --out folder of `ilsgan seg-train`');
   }
-  let c: SegmenterConfig;
-  try {
-    c = JSON.parse(readFileSync(path, 'utf8')) as SegmenterConfig;
-  } catch (e) {
-    throw new InputError(`cannot read ${path}: ${(e as Error).message}`, 'ERR_MODEL');
-  }
-  const ok = c !== null && typeof c === 'object' && c.format === segmenterFormat && c.arch === 'unet' &&
-    Number.isInteger(c.width) && c.width > 0 && Number.isInteger(c.size) && c.size >= 16 &&
-    Number.isInteger(c.evalSize) && c.evalSize > 0;
-  if (!ok) throw new InputError(`${path} is not an ilsgan segmentation model config`, 'ERR_MODEL');
-  return c;
+  return readJsonChecked(segmenterConfigSchema, { file: path, code: 'ERR_MODEL' });
 }
 
 /**
@@ -121,13 +157,14 @@ export function loadSegmenter(dir: string, device: Device = 'cpu'): Segmenter {
   if (device.startsWith('cuda') && !cuda.isAvailable()) {
     throw new InputError(`device ${device} requested but CUDA is not available`, 'ERR_DEVICE', 'use --device cpu');
   }
-  const { tensors } = loadSafetensors(join(dir, config.weights ?? weightsFile));
+  const weightsPath = resolveInside(dir, config.weights, { file: join(dir, configFile), field: 'weights', code: 'ERR_MODEL' });
+  const { tensors } = loadSafetensors(weightsPath, { sha256: config.weightsSha256, requireFinite: true });
   const net = new UNet({ width: config.width });
   try {
     net.loadStateDict(tensors);
   } catch (e) {
     net.dispose();
-    throw new InputError(`${join(dir, weightsFile)} does not fit a width-${config.width} U-Net: ${(e as Error).message}`, 'ERR_MODEL');
+    throw new InputError(`${weightsPath} does not fit a width-${config.width} U-Net: ${(e as Error).message}`, 'ERR_MODEL');
   } finally {
     dispose([...tensors.values()]);
   }

@@ -211,9 +211,10 @@ async function trainOnSet(
   const firstVal = Math.min(20, opts.valEvery);
   const started = Date.now();
   let trainSeconds = 0;
+  let weightsSha256: string | undefined;
   const config = (finished: boolean): SegmenterConfig => ({
     format: 'ilsgan-segmenter', version: 1, arch: 'unet', width: opts.width, classes: 2, size: s, protocol: opts.protocol,
-    evalSize: set.evalSize, input: 'rgb [-1,1]', weights: 'model.safetensors', bestIteration: best?.iteration ?? 0,
+    evalSize: set.evalSize, input: 'rgb [-1,1]', weights: 'model.safetensors', weightsSha256, bestIteration: best?.iteration ?? 0,
     bestValIoU: best?.valIoU ?? null, history,
     training: {
       iterations: opts.iterations, batch: opts.batch, lr: opts.lr, seed: opts.seed, valEvery: opts.valEvery, augment: o.geometric ? 'color+geometric' : 'color',
@@ -259,7 +260,7 @@ async function trainOnSet(
         const improved = best === null || (valIoU ?? -1) > (best.valIoU ?? -1);
         if (improved) {
           best = record;
-          saveSegmenterWeights(o.out, net, { width: opts.width, size: s, protocol: opts.protocol });
+          weightsSha256 = saveSegmenterWeights(o.out, net, { width: opts.width, size: s, protocol: opts.protocol });
         }
         saveSegmenterConfig(o.out, config(false));
         o.onValidation?.(record);

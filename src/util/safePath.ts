@@ -16,7 +16,7 @@ export interface PathSource {
 /** realpath of p, or null when p does not exist; a dangling symlink counts as existing but unresolvable. */
 function realpathOrMissing(p: string): string | null | 'dangling' {
   try {
-    return realpathSync(p);
+    return realpathSync.native(p);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') return 'dangling';
