@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { InputError } from '../tensor/errors.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
+import { array, int, object, readJsonChecked, refine, str } from '../util/schema.js';
 import { decodeSquare, imageExtensions } from './decode.js';
 import { readNpyStrings } from './npy.js';
 import { proceduralSample, proceduralSeed } from './procedural.js';
@@ -112,9 +113,19 @@ function fingerprint(files: string[], size: number): string {
   return h.digest('hex');
 }
 
+/** The cache's JSON: every field checked, and one name per image. */
+const cacheMetaSchema = refine(
+  object({
+    key: str({ maxLength: 64 }), size: int(1, 4096), count: int(0, 1e8), names: array(str(), { max: 1e8 }),
+    skipped: array(object({ path: str(), reason: str() }), { max: 1e8 }), source: str({ maxLength: 64 }),
+  }),
+  (m) => (m.names.length === m.count ? null : { path: 'names', reason: `must hold count = ${m.count} names, got ${m.names.length}` }),
+);
+
+/** The cached set, or null when there is none or it does not fit (a cache that fails a check is rebuilt, not an error). */
 function readCache(path: string, key: string, size: number): ImageSet | null {
   try {
-    const meta = JSON.parse(readFileSync(`${path}.json`, 'utf8')) as Omit<ImageSet, 'pixels'> & { key: string };
+    const meta = readJsonChecked(cacheMetaSchema, { file: `${path}.json`, code: 'ERR_CACHE' });
     if (meta.key !== key || meta.size !== size) return null;
     const buf = readFileSync(path);
     if (buf.byteLength !== meta.count * 3 * size * size) return null;
