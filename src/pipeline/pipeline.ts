@@ -3,7 +3,7 @@
 // (image, mask) pairs → train the U-Net on them → evaluate on real test images with ground truth (with the two
 // trivial baselines on the same set) → segment a few test photos → write an HTML report. Every stage is
 // resumable: a finished stage is recorded in `<out>/stages/` and skipped when the pipeline runs again.
-import { existsSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { writeProceduralSplit } from '../data/proceduralFiles.js';
 import type { BaselineResults } from '../eval/baselines.js';
@@ -20,10 +20,12 @@ import { type SyntheticSet, loadSyntheticSet } from '../seg/data.js';
 import { detectLayout, heldOutFiles, loadTrainingImages } from '../data/imageFolder.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
+import { listCheckpoints } from '../train/checkpoint.js';
 import { resolveConfig, train } from '../train/loop.js';
 import type { TrainOptions } from '../train/options.js';
 import { writeReport } from '../report/index.js';
-import { writeFileAtomic } from '../util/atomicWrite.js';
+import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
+import { acquireRunLock } from '../util/runLock.js';
 import { mapLimit } from '../util/mapLimit.js';
 import { Stages, formatSeconds } from './stages.js';
 
@@ -93,8 +95,24 @@ export function pipelinePaths(out: string) {
   };
 }
 
-/** Runs (or resumes) the pipeline; see PipelineOptions. */
+/**
+ * Runs (or resumes) the pipeline; see PipelineOptions. The output folder is locked for the call (util/runLock.ts),
+ * and temp files an interrupted run left in it are removed first.
+ * @throws InputError ERR_RUN_LOCKED when another process uses the output folder.
+ */
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  mkdirSync(o.out, { recursive: true });
+  const lock = acquireRunLock(o.out, 'pipeline');
+  try {
+    const leftovers = removeAtomicTempFiles(o.out);
+    if (leftovers.length) (o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`removed ${leftovers.length} temp file${leftovers.length > 1 ? 's' : ''} an interrupted run left in ${o.out}`);
+    return await runPipelineLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const paths = pipelinePaths(o.out);
   const stages = new Stages(o.out, log);
@@ -128,7 +146,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   }
 
   await stages.run('train', `training the layered GAN to ${o.kimg} kimg in ${paths.run}`, async () => {
-    const resume = existsSync(join(paths.run, 'checkpoints')) && readdirSync(join(paths.run, 'checkpoints')).length > 0;
+    // Resume only from a complete checkpoint (JSON and weights): a file a killed first write left is not one.
+    const resume = listCheckpoints(paths.run).length > 0;
     if (resume) log(`continuing the interrupted GAN run in ${paths.run}`);
     // The paper's presets keep a snapshot every 200 kimg, all of them, for the official lowest-FID selection.
     const snapshots = paperPreset ? { snapshotKimg: 200, checkpointKimg: 200, keepCheckpoints: Number.MAX_SAFE_INTEGER } : {};

@@ -3,7 +3,7 @@
 // batched forward passes, logits upsampled bilinearly to the original size before the argmax (spec §10.4); writes a
 // 0/255 grey mask and an RGBA cutout per image.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, relative } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { imageExtensions, writePng } from '../data/decode.js';
 import { listImages } from '../data/imageFolder.js';
 import { listSome } from '../eval/maskFiles.js';
@@ -46,14 +46,29 @@ export interface SegmentResult {
   meanForeground: number;
 }
 
-/** Input files and their output names (path relative to the input root, extension replaced by .png). */
-export function segmentInputs(input: string): { files: string[]; names: string[] } {
+/** Whether `path` is `dir` or lies inside it (both resolved; no file system access). */
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Input files and their output names (path relative to the input root, extension replaced by .png). Files in the
+ * folders written under `out` (masks/, cutouts/) are left out, so an output folder equal to or inside the input
+ * folder is never segmented again on a rerun.
+ */
+export function segmentInputs(input: string, out?: string): { files: string[]; names: string[] } {
   if (!existsSync(input)) throw new InputError(`input not found: ${input}`, 'ERR_NO_IMAGES');
   let files: string[];
   let root: string;
   if (statSync(input).isDirectory()) {
     files = listImages(input);
     root = input;
+    if (out !== undefined) {
+      // The folders this command writes (out may be the input folder itself, or inside it).
+      const written = Object.values(segmentFolders).map((f) => join(out, f)).filter((d) => isInside(d, input));
+      files = files.filter((f) => !written.some((d) => isInside(f, d)));
+    }
   } else {
     files = [input];
     root = dirname(input);
@@ -102,7 +117,7 @@ export function predictMasks(seg: Segmenter, inputs: Uint8Array, sizes: readonly
  * @throws InputError when the input has no images, or none of them can be read.
  */
 export async function segmentImages(o: SegmentOptions): Promise<SegmentResult> {
-  const { files, names } = segmentInputs(o.input);
+  const { files, names } = segmentInputs(o.input, o.out);
   const batch = o.batch ?? 32;
   if (!Number.isInteger(batch) || batch < 1) throw new InputError(`batch must be a positive integer, got ${batch}`, 'ERR_ARG');
   const warn = o.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));

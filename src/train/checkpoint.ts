@@ -51,6 +51,18 @@ export interface CheckpointState {
   /** SHA-256 (hex) of the weights file, verified on load (absent in checkpoints written before issue 14: those
    *  still load, unverified). */
   weightsSha256?: string;
+  /** The run's intervals in kimg and checkpoints kept, so a resume keeps them (absent in older checkpoints). */
+  intervals?: RunIntervals;
+  /** Procedural images for data = 'demo' (absent in older checkpoints and for other data). */
+  demoCount?: number;
+}
+
+/** How often a run logs metrics, writes sample grids and checkpoints (kimg), and how many checkpoints it keeps. */
+export interface RunIntervals {
+  tickKimg: number;
+  snapshotKimg: number;
+  checkpointKimg: number;
+  keepCheckpoints: number;
 }
 
 export function checkpointDir(runDir: string): string {
@@ -77,7 +89,7 @@ export function saveCheckpoint(
   trainer: IlsTrainer,
   extra: {
     configName: string; data: string; sampler: { epoch: number; pos: number }; trainSeconds: number;
-    adaSigns: { sum: number; count: number }; targetKimg: number;
+    adaSigns: { sum: number; count: number }; targetKimg: number; intervals?: RunIntervals; demoCount?: number;
   },
   keepLast = 3,
 ): string {
@@ -118,6 +130,7 @@ export function saveCheckpoint(
     configName: extra.configName, data: extra.data, curNimg: trainer.curNimg, iteration: trainer.iteration,
     adaP: trainer.ada.p, adaSigns: extra.adaSigns, adaRng: trainer.ada.rngState, optG: optG.json, optD: optD.json, sampler: extra.sampler,
     trainSeconds: extra.trainSeconds, targetKimg: extra.targetKimg, weights: `${name}.safetensors`, weightsSha256,
+    intervals: extra.intervals, demoCount: extra.demoCount,
   };
   writeFileAtomic(join(dir, `${name}.json`), Buffer.from(`${JSON.stringify(state, null, 1)}\n`));
   // Keep the last K complete checkpoints.

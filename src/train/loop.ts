@@ -1,37 +1,40 @@
 // SPDX-License-Identifier: MIT
 // The training loop: data, ticks (metrics JSONL and a progress bar), sample grids, atomic checkpoints, resume,
 // clean stop on SIGINT/SIGTERM, and a hard stop on non-finite losses that leaves the last good checkpoint.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { BatchSampler } from '../data/loader.js';
 import { type ImageSet, loadTrainingImages } from '../data/imageFolder.js';
 import { type NetworkConfig, type PresetName, checkConfig, presets } from '../models/config.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
 import { manualSeed } from '../tensor/ops/random.js';
-import { setCudnnBenchmark, setTf32 } from '../tensor/runtime.js';
+import { getNumThreads, setCudnnBenchmark, setNumThreads, setTf32 } from '../tensor/runtime.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { listCheckpoints, readCheckpointState, restoreTrainer, saveCheckpoint } from './checkpoint.js';
+import { type CheckpointState, type RunIntervals, checkpointDir, listCheckpoints, readCheckpointState, restoreTrainer, saveCheckpoint } from './checkpoint.js';
 import { ilsSigma } from './loss/ils.js';
 import { type TrainOptions, defaultTrainOptions } from './options.js';
 import { fixedLatents, writeSampleGrid } from './samples.js';
 import { IlsTrainer } from './trainer.js';
 import { ProgressBar } from '../util/progress.js';
+import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
+import { acquireRunLock } from '../util/runLock.js';
 
 export interface TrainRun {
   /** Image folder, DRC dataset folder, or 'demo'. */
   data: string;
   /** Run directory (created). */
   out: string;
-  /** Preset name or a full network config. */
-  config: PresetName | NetworkConfig;
+  /** Preset name or a full network config (required for a new run; on resume, given only to check it is the run's). */
+  config?: PresetName | NetworkConfig;
   /** Total kimg to reach (fractions allowed). */
   kimg: number;
   device?: Device;
   /** Overrides of the training options. */
   options?: Partial<TrainOptions>;
-  /** Metrics/progress every tickKimg, grids every snapshotKimg, checkpoints every checkpointKimg. */
+  /** Metrics/progress every tickKimg, grids every snapshotKimg, checkpoints every checkpointKimg (on resume: the
+   *  run's own unless given). */
   tickKimg?: number;
   snapshotKimg?: number;
   checkpointKimg?: number;
@@ -39,7 +42,9 @@ export interface TrainRun {
   keepCheckpoints?: number;
   /** Columns of the sample grid (8). */
   gridSize?: number;
-  /** Continue the run in `out` from its latest checkpoint, with its own config. */
+  /** Continue the run in `out` from its latest complete checkpoint, with its own config: `config`, `data`, `options`
+   *  and `demoCount` given too must equal the run's (InputError ERR_RESUME_CONFLICT otherwise); `kimg`, the
+   *  intervals, `keepCheckpoints`, `device`, `threads`, `options.precision` and `options.tf32` may change. */
   resume?: boolean;
   /** Number of procedural images for data = 'demo'. */
   demoCount?: number;
@@ -51,6 +56,8 @@ export interface TrainRun {
   onTick?: (metrics: Record<string, number>) => void;
   /** Stop after this many iterations in this call (tests), leaving a checkpoint. */
   maxIterations?: number;
+  /** libtorch intra-op threads for this call (default: as set). */
+  threads?: number;
 }
 
 export interface TrainResult {
@@ -72,10 +79,122 @@ export function resolveConfig(c: PresetName | NetworkConfig): { net: NetworkConf
   return { net: checkConfig(c), name: 'custom' };
 }
 
-/** Trains (or resumes) an ILSGAN run; see TrainRun. */
+/** Options that may differ on resume from the run's own: they change how the run executes, not what it learns. */
+const resumableOptions: ReadonlySet<keyof TrainOptions> = new Set(['precision', 'tf32']);
+
+/** The command-line flag of each training option, for messages (options without a flag keep their name). */
+const optionFlags: Partial<Record<keyof TrainOptions, string>> = {
+  batch: '--batch', gLr: '--glr', dLr: '--dlr', r1Gamma: '--gamma', ils: '--ils', ilsDistribution: '--ils-dist',
+  ilsSchedule: '--ils-schedule', ilsSigma: '--ils-sigma', ilsInitialSigma: '--ils-initial-sigma', ilsSwitchKimg: '--ils-switch-kimg',
+  ada: '--ada', adaTarget: '--ada-target', adaInitialP: '--aug-p', adaFixed: '--aug-p', perturb: '--perturb', xintMax: '--shift',
+  binWeight: '--bin-weight', msizeWeight: '--msize-weight', minMaskSize: '--min-mask', maxMaskSize: '--max-mask', seed: '--seed',
+};
+
+/** The command-line flag of each network field that has one (the rest come with --config). */
+const networkFlags: Partial<Record<keyof NetworkConfig, string>> = {
+  resolution: '--resolution', channelBase: '--cbase', channelMax: '--cmax', mappingLayers: '--map',
+};
+
+const show = (v: unknown): string => (typeof v === 'boolean' ? (v ? 'on' : 'off') : JSON.stringify(v) ?? 'unset');
+
+/**
+ * What a resume was asked for that contradicts the run it resumes: one entry per setting, e.g.
+ * `--batch 8 (the run has 16)`. Settings given equal to the run's are not conflicts.
+ */
+export function resumeConflicts(state: CheckpointState, run: TrainRun): string[] {
+  const conflicts: string[] = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (run.config !== undefined) {
+    const { net, name } = resolveConfig(run.config);
+    if (typeof run.config === 'string' && name !== state.configName && !same(net, state.net)) {
+      conflicts.push(`--config ${name} (the run has ${state.configName})`);
+    } else {
+      for (const key of new Set([...Object.keys(net), ...Object.keys(state.net)]) as Set<keyof NetworkConfig>) {
+        if (!same(net[key], state.net[key])) conflicts.push(`${networkFlags[key] ?? `--config (${key})`} ${show(net[key])} (the run has ${show(state.net[key])})`);
+      }
+    }
+  }
+  const stored: TrainOptions = { ...defaultTrainOptions, ...state.options };
+  const shown = new Set<string>();
+  for (const [key, value] of Object.entries(run.options ?? {}) as [keyof TrainOptions, unknown][]) {
+    if (value === undefined || resumableOptions.has(key) || same(value, stored[key])) continue;
+    const flag = optionFlags[key] ?? key;
+    if (shown.has(flag)) continue;
+    shown.add(flag);
+    conflicts.push(`${flag} ${show(key === 'adaFixed' ? run.options?.adaInitialP : value)} (the run has ${show(key === 'adaFixed' ? (stored.adaFixed ? stored.adaInitialP : 'adaptive') : stored[key])})`);
+  }
+  if (run.data && run.data !== state.data && resolve(run.data) !== resolve(state.data)) conflicts.push(`--data ${run.data} (the run has ${state.data})`);
+  if (run.demoCount !== undefined && state.demoCount !== undefined && run.demoCount !== state.demoCount) {
+    conflicts.push(`--demo-n ${run.demoCount} (the run has ${state.demoCount})`);
+  }
+  return conflicts;
+}
+
+/**
+ * Cuts metrics.jsonl back to the lines up to `iteration` (the resumed checkpoint's), in increasing order: a run
+ * killed after its last checkpoint logged ticks that the resumed run logs again. Unreadable (half-written) lines
+ * go too. Returns the number of lines dropped.
+ */
+export function truncateMetrics(path: string, iteration: number): number {
+  if (!existsSync(path)) return 0;
+  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const kept: string[] = [];
+  let last = Number.NEGATIVE_INFINITY;
+  for (const line of lines) {
+    let it: unknown;
+    try {
+      it = (JSON.parse(line) as { iteration?: unknown }).iteration;
+    } catch {
+      continue;
+    }
+    if (typeof it !== 'number' || !(it > last) || it > iteration) continue;
+    kept.push(line);
+    last = it;
+  }
+  if (kept.length !== lines.length) writeFileAtomic(path, Buffer.from(kept.map((l) => `${l}\n`).join('')));
+  return lines.length - kept.length;
+}
+
+/** Removes checkpoint weights without their JSON (a kill between the two writes): never a checkpoint, 10–80 MB each. */
+function removeOrphanWeights(runDir: string): string[] {
+  const dir = checkpointDir(runDir);
+  if (!existsSync(dir)) return [];
+  const orphans = readdirSync(dir)
+    .filter((f) => /^ckpt-\d+\.safetensors$/.test(f) && !existsSync(join(dir, f.replace(/\.safetensors$/, '.json'))))
+    .map((f) => join(dir, f));
+  for (const f of orphans) rmSync(f, { force: true });
+  return orphans;
+}
+
+/**
+ * Trains (or resumes) an ILSGAN run; see TrainRun. The run folder is locked for the call (util/runLock.ts); temp
+ * files an interrupted run left are removed first.
+ * @throws InputError ERR_RUN_LOCKED when another process uses the folder, ERR_RUN_EXISTS when a new run's folder
+ *   holds a complete checkpoint, ERR_NO_CHECKPOINT when a resumed one holds none, ERR_RESUME_CONFLICT.
+ */
 export async function train(run: TrainRun): Promise<TrainResult> {
+  if (run.resume) {
+    // Never create the folder of a run to resume: a mistyped path gets "no checkpoint", not an empty run.
+    if (!existsSync(run.out) || !statSync(run.out).isDirectory()) readCheckpointState(run.out);
+  } else {
+    mkdirSync(run.out, { recursive: true });
+  }
+  const lock = acquireRunLock(run.out, run.resume ? 'train --resume' : 'train');
+  const previousThreads = getNumThreads();
+  try {
+    if (run.threads !== undefined) setNumThreads(run.threads);
+    return await trainLocked(run);
+  } finally {
+    if (run.threads !== undefined) setNumThreads(previousThreads);
+    lock.release();
+  }
+}
+
+async function trainLocked(run: TrainRun): Promise<TrainResult> {
   const device = run.device ?? 'cpu';
-  mkdirSync(run.out, { recursive: true });
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const leftovers = [...removeAtomicTempFiles(run.out), ...removeOrphanWeights(run.out)];
+  if (leftovers.length) log(`removed ${leftovers.length} file${leftovers.length > 1 ? 's' : ''} an interrupted run left in ${run.out}`);
   const existing = listCheckpoints(run.out);
   let net: NetworkConfig;
   let configName: string;
@@ -84,20 +203,33 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   let resumeFrom: ReturnType<typeof readCheckpointState> | null = null;
   if (run.resume) {
     resumeFrom = readCheckpointState(run.out);
+    const conflicts = resumeConflicts(resumeFrom.state, run);
+    if (conflicts.length) {
+      throw new InputError(
+        `cannot resume ${run.out} with other settings than its own: ${conflicts.join(', ')}`,
+        'ERR_RESUME_CONFLICT',
+        'leave these flags out to continue the run as it was (--kimg, --tick, --snap, --checkpoint-every, --keep, --threads and --device may change), or start a new run with another --out',
+      );
+    }
     net = resumeFrom.state.net;
-    options = resumeFrom.state.options;
+    // Options the run did not store (older versions) take today's defaults; precision and tf32 may change.
+    options = { ...defaultTrainOptions, ...resumeFrom.state.options };
+    for (const key of resumableOptions) if (run.options?.[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = run.options[key];
     configName = resumeFrom.state.configName;
     data = resumeFrom.state.data;
   } else {
     if (existing.length) {
       throw new InputError(`${run.out} already holds a training run`, 'ERR_RUN_EXISTS', `continue it with --resume ${run.out}, or choose another --out`);
     }
+    if (run.config === undefined) throw new InputError('a new training run needs a network config', 'ERR_CONFIG', `choose one of ${Object.keys(presets).join(', ')}`);
     ({ net, name: configName } = resolveConfig(run.config));
     options = { ...defaultTrainOptions, ...run.options };
   }
   const kimg = run.kimg > 0 ? run.kimg : (resumeFrom?.state.targetKimg ?? Number.NaN);
   if (!(kimg > 0)) throw new InputError(`--kimg must be positive, got ${run.kimg}`, 'ERR_ARG');
-  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const demoCount = run.demoCount ?? resumeFrom?.state.demoCount;
+  // Stored with the run (4000 is loadTrainingImages' default), so a resume decodes the same procedural set.
+  const storedDemoCount = data === 'demo' ? (demoCount ?? 4000) : undefined;
   const showBar = run.progress ?? Boolean(process.stderr.isTTY);
 
   // Data, decoded once and cached in the run directory.
@@ -106,7 +238,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     const bar = new ProgressBar('decoding images {bar} {value}/{total}', showBar);
     set = await loadTrainingImages(data, net.resolution, {
       cachePath: data === 'demo' ? undefined : join(run.out, 'dataset-cache.u8'),
-      demoCount: run.demoCount,
+      demoCount,
       seed: options.seed,
       exclude: run.exclude,
       onProgress: (d, t) => bar.update(d, { total: t }),
@@ -129,16 +261,26 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     sampler.restore(resumeFrom.state.sampler);
     trainSeconds = resumeFrom.state.trainSeconds;
     log(`resumed ${run.out} at ${trainer.kimg.toFixed(3)} kimg (${resumeFrom.name})`);
-  } else {
-    writeFileSync(join(run.out, 'config.json'), `${JSON.stringify({ configName, net, options, data, device }, null, 1)}\n`);
   }
 
+  // Intervals: as given, else the run's own (a resume), else from the length.
   const n = options.batch;
-  const tickKimg = run.tickKimg ?? Math.max(n / 1000, Math.min(4, kimg / 100));
-  const snapshotKimg = run.snapshotKimg ?? Math.max(tickKimg, kimg / 10);
-  const checkpointKimg = run.checkpointKimg ?? snapshotKimg;
-  const gridZ = keep(fixedLatents(run.gridSize ?? 8, net.zDim, options.seed, device));
+  const stored = resumeFrom?.state.intervals;
+  const tickKimg = run.tickKimg ?? stored?.tickKimg ?? Math.max(n / 1000, Math.min(4, kimg / 100));
+  const snapshotKimg = run.snapshotKimg ?? stored?.snapshotKimg ?? Math.max(tickKimg, kimg / 10);
+  const checkpointKimg = run.checkpointKimg ?? stored?.checkpointKimg ?? snapshotKimg;
+  const intervals: RunIntervals = { tickKimg, snapshotKimg, checkpointKimg, keepCheckpoints: run.keepCheckpoints ?? stored?.keepCheckpoints ?? 3 };
   const metricsPath = join(run.out, 'metrics.jsonl');
+  if (resumeFrom) {
+    // Ticks logged after the resumed checkpoint by the interrupted run are logged again from here.
+    const dropped = truncateMetrics(metricsPath, resumeFrom.state.iteration);
+    if (dropped) log(`metrics.jsonl: dropped ${dropped} line${dropped > 1 ? 's' : ''} logged after ${resumeFrom.name}`);
+  } else {
+    // A new run: whatever an interrupted start left (no complete checkpoint) is not this run's.
+    rmSync(metricsPath, { force: true });
+    writeFileSync(join(run.out, 'config.json'), `${JSON.stringify({ configName, net, options, data, device, intervals, demoCount: storedDemoCount }, null, 1)}\n`);
+  }
+  const gridZ = keep(fixedLatents(run.gridSize ?? 8, net.zDim, options.seed, device));
   const target = Math.round(kimg * 1000);
   let stopSignal: string | null = null;
   const onSignal = (sig: string) => {
@@ -163,7 +305,11 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   let iterationsThisCall = 0;
   let stoppedBy: TrainResult['stoppedBy'] = 'done';
   const checkpoint = () =>
-    saveCheckpoint(run.out, trainer, { configName, data, sampler: sampler.state(), trainSeconds, adaSigns: trainer.adaSigns(), targetKimg: kimg }, run.keepCheckpoints ?? 3);
+    saveCheckpoint(
+      run.out, trainer,
+      { configName, data, sampler: sampler.state(), trainSeconds, adaSigns: trainer.adaSigns(), targetKimg: kimg, intervals, demoCount: storedDemoCount },
+      intervals.keepCheckpoints,
+    );
   let lastCheckpoint = '';
   if (!resumeFrom) await writeSampleGrid(join(run.out, 'samples-init.png'), trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
 

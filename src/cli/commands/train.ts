@@ -14,7 +14,7 @@ export function makeTrainCommand() {
     .option('--recipe <name>', `the GAN part of a measured recipe (${Object.keys(recipes).join(', ')}); flags given win`, choice(Object.keys(recipes)))
     .option('--config <name>', `network preset: ${Object.keys(presets).join(', ')} (small64 without --recipe)`, choice(Object.keys(presets) as PresetName[]))
     .option('--kimg <k>', 'total thousands of real images to show D (fractions allowed)', positiveNumber)
-    .option('--resume <dir>', 'continue the run in <dir> with its own config (add --kimg to extend it)')
+    .option('--resume <dir>', 'continue the run in <dir> with its own settings: --kimg extends it, --tick/--snap/--checkpoint-every/--keep/--threads/--device may change, other flags must match the run')
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--batch <n>', 'minibatch size (16 for tiny32 and small64, 32 for the paper\'s ils64 and ils128)', positiveInt)
     .option('--resolution <s>', 'override the preset resolution (power of two, 32–256)', powerOfTwo)
@@ -46,6 +46,7 @@ export function makeTrainCommand() {
     .option('--snap <kimg>', 'sample-grid interval in kimg', positiveNumber)
     .option('--checkpoint-every <kimg>', 'checkpoint interval in kimg (default: --snap)', positiveNumber)
     .option('--keep <n>', 'checkpoints kept (3)', positiveInt)
+    .option('--threads <n>', 'libtorch CPU threads (default: all cores; may change on --resume)', positiveInt)
     .option('--demo-n <n>', 'procedural images for --data demo (4000)', positiveInt)
     .addOption(new Option('--max-iterations <n>', 'stop after n iterations (tests)').argParser(positiveInt).hideHelp())
     .option('--no-progress', 'plain log lines instead of a progress bar')
@@ -57,8 +58,13 @@ export function makeTrainCommand() {
       const recipe = o.recipe ? getRecipe(o.recipe) : null;
       const kimg = o.kimg ?? recipe?.kimg;
       if (!resume && kimg === undefined) throw new Error('train needs --kimg (the total to reach) or --recipe');
-      const configName = o.config ?? (recipe ? undefined : 'small64');
-      const base: NetworkConfig = { ...(configName ? presets[configName] : recipe!.network) };
+      // A resume takes only the flags given (each checked against the run); a new run fills in the defaults.
+      const configName = o.config ?? (recipe || resume ? undefined : 'small64');
+      const overrides = Boolean(o.resolution || o.cbase || o.cmax || o.map);
+      const { readCheckpointState } = await import('../../train/checkpoint.js');
+      const base: NetworkConfig = {
+        ...(configName ? presets[configName] : recipe ? recipe.network : overrides ? readCheckpointState(o.resume!).state.net : presets.small64),
+      };
       if (o.resolution) base.resolution = o.resolution;
       if (o.cbase) base.channelBase = o.cbase;
       if (o.cmax) base.channelMax = o.cmax;
@@ -66,7 +72,7 @@ export function makeTrainCommand() {
       const custom = !configName || o.resolution || o.cbase || o.cmax || o.map;
       // Flags given on the command line override the run's options; absent ones keep the defaults.
       const flags: Partial<TrainOptions> = {
-        batch: o.batch ?? recipe?.train.batch ?? (configName === 'tiny32' || configName === 'small64' ? 16 : undefined),
+        batch: o.batch ?? recipe?.train.batch ?? (!resume && (configName === 'tiny32' || configName === 'small64') ? 16 : undefined),
         gLr: o.glr, dLr: o.dlr, r1Gamma: o.gamma,
         ils: o.ils, ilsDistribution: o.ilsDist, ilsSchedule: o.ilsSchedule, ilsSigma: o.ilsSigma,
         ilsInitialSigma: o.ilsInitialSigma, ilsSwitchKimg: o.ilsSwitchKimg,
@@ -76,10 +82,11 @@ export function makeTrainCommand() {
       };
       const options = { ...recipe?.train, ...definedOnly(flags) };
       const result = await train({
-        data: o.data ?? '', out: (resume ? o.resume : o.out) as string, config: custom ? base : configName!,
+        data: o.data ?? '', out: (resume ? o.resume : o.out) as string,
+        config: resume && !configName && !recipe && !overrides ? undefined : custom ? base : configName!,
         kimg: kimg ?? Number.NaN, device: o.device, options, tickKimg: o.tick, snapshotKimg: o.snap,
         checkpointKimg: o.checkpointEvery, keepCheckpoints: o.keep, resume, demoCount: o.demoN,
-        progress: o.progress && Boolean(process.stderr.isTTY), maxIterations: o.maxIterations,
+        progress: o.progress && Boolean(process.stderr.isTTY), maxIterations: o.maxIterations, threads: o.threads,
       });
       process.stdout.write(`${JSON.stringify({ run: result.runDir, kimg: result.kimg, checkpoint: result.checkpoint, stopped_by: result.stoppedBy })}\n`);
     });

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+// The pipeline after a crash during its first checkpoint write (issue 14, item 2): a leftover `.ckpt-*.tmp` is no
+// checkpoint, so the GAN stage starts afresh instead of "continuing" into ERR_NO_CHECKPOINT, and the temp file is
+// removed. The pipeline's output folder is locked while it runs (item 1).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type PipelineOptions, pipelinePaths, runPipeline } from '../../src/pipeline/pipeline.js';
+import { InputError } from '../../src/tensor/errors.js';
+import { setNumThreads } from '../../src/tensor/runtime.js';
+import { acquireRunLock, lockFileName } from '../../src/util/runLock.js';
+
+let out = '';
+
+before(() => {
+  // One thread: on the 2-core CI machine the tiny networks run fastest so, and the test stays well under 30 s.
+  setNumThreads(1);
+  out = mkdtempSync(join(tmpdir(), 'ilsgan-pipeline-recovery-'));
+});
+after(() => rmSync(out, { recursive: true, force: true }));
+
+/** The smallest whole pipeline: 2 GAN iterations, 32 synthetic pairs, 4 U-Net iterations, 8 test images. */
+function options(lines: string[]): PipelineOptions {
+  return {
+    data: 'demo', out, config: 'tiny32', kimg: 0.008, train: { batch: 4 }, demoCount: 16, testCount: 8, synthetic: 32,
+    seg: { iterations: 4, batch: 8, width: 4, size: 32, valEvery: 2 }, examples: 2, progress: false, log: (l) => lines.push(l),
+  };
+}
+
+test('a locked output folder is refused before anything runs', async () => {
+  const lock = acquireRunLock(out, 'test');
+  try {
+    await assert.rejects(runPipeline(options([])), (e: Error) => e instanceof InputError && e.code === 'ERR_RUN_LOCKED');
+  } finally {
+    lock.release();
+  }
+  assert.ok(!existsSync(join(out, 'stages')), 'no stage ran');
+});
+
+test('a temp file from a killed first checkpoint write: the GAN trains from the start, the leftover is removed', async () => {
+  const ckpts = join(pipelinePaths(out).run, 'checkpoints');
+  mkdirSync(ckpts, { recursive: true });
+  const temp = join(ckpts, '.ckpt-000000004.safetensors.4242.lx0abc.tmp');
+  writeFileSync(temp, Buffer.alloc(4096));
+  const lines: string[] = [];
+  const r = await runPipeline(options(lines));
+  assert.ok(!lines.some((l) => l.includes('continuing the interrupted GAN run')), lines.join('\n'));
+  assert.ok(!existsSync(temp));
+  assert.equal(r.checkpoint.name, 'ckpt-000000008');
+  assert.equal(typeof r.eval?.DRC_IoU, 'number');
+  assert.ok(!existsSync(join(out, lockFileName)) && !existsSync(join(pipelinePaths(out).run, lockFileName)), 'locks released');
+  assert.deepEqual(readdirSync(ckpts).filter((f) => f.endsWith('.tmp')), []);
+});
