@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The addon's export table: each family file registers its own exports.
 #include "args.h"
+#include "compat.h"
 
 namespace ilsgan {
 void RegisterTensorCore(Napi::Env env, Exports exports);
@@ -15,6 +16,7 @@ void RegisterRuntime(Napi::Env env, Exports exports);
 }  // namespace ilsgan
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  ilsgan::compat::DisableErrorBacktraces();
   ilsgan::RegisterTensorCore(env, exports);
   ilsgan::RegisterPointwise(env, exports);
   ilsgan::RegisterReduce(env, exports);

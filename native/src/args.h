@@ -3,6 +3,8 @@
 // anyway, because the binding is also reachable from user code and fuzz tests: a wrong type is a TypeError,
 // never a crash.
 #pragma once
+#include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -90,9 +92,36 @@ inline std::string Str(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::String>().Utf8Value();
 }
 
+/** A number for a message: "1e-07", "2.5", "nan" (std::to_string prints 1e-7 as 0.000000). */
+inline std::string NumText(double d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", d);
+  return text;
+}
+
+[[noreturn]] inline void OutOfRange(const Napi::CallbackInfo& info, const std::string& message) {
+  throw CodedRange(info.Env(), "ERR_OUT_OF_RANGE", message);
+}
+
+/** A finite number (hyperparameters, scale factors: NaN and ±Infinity mean nothing there). */
+inline double FiniteNum(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  const double d = Num(info, i);
+  if (!std::isfinite(d)) OutOfRange(info, std::string(op) + ": " + name + " must be a finite number, got " + NumText(d));
+  return d;
+}
+
+// Lists longer than this are refused before anything is allocated for them (a sparse `new Array(2 ** 32 - 1)`
+// would otherwise reserve 32 GB): no shape, index list or parameter group comes near it.
+constexpr uint32_t kMaxListLength = uint32_t{1} << 24;
+
 inline Napi::Array Arr(const Napi::CallbackInfo& info, size_t i, const char* expected) {
   if (i >= info.Length() || !info[i].IsArray()) BadArg(info, i, expected);
-  return info[i].As<Napi::Array>();
+  Napi::Array a = info[i].As<Napi::Array>();
+  if (a.Length() > kMaxListLength) {
+    OutOfRange(info, "argument " + std::to_string(i) + ": a list of " + std::to_string(a.Length()) +
+                         " entries is longer than any the binding takes (" + std::to_string(kMaxListLength) + ")");
+  }
+  return a;
 }
 
 inline std::vector<int64_t> Ints(const Napi::CallbackInfo& info, size_t i) {
@@ -109,6 +138,85 @@ inline std::vector<int64_t> Ints(const Napi::CallbackInfo& info, size_t i) {
     out[k] = static_cast<int64_t>(d);
   }
   return out;
+}
+
+inline std::string ListText(c10::IntArrayRef v) {
+  std::string s = "[";
+  for (size_t k = 0; k < v.size(); ++k) s += (k ? ", " : "") + std::to_string(v[k]);
+  return s + "]";
+}
+
+/**
+ * The largest host allocation that can succeed here: physical memory, the cgroup's memory limit and the
+ * process's address-space and data limits, whichever is least (each read where it can be; unknown ones are
+ * skipped). Defined in tensor_core.cc.
+ */
+uint64_t HostMemoryLimit();
+
+/**
+ * Refuses, before anything is allocated, a result of `numel` elements of `itemBytes` each that cannot exist:
+ * a byte count beyond int64 anywhere, or beyond HostMemoryLimit() on the CPU. libtorch would otherwise try
+ * (and a size that fits the overcommit heuristic but not the machine is then touched page by page until the
+ * kernel kills the process). `numel` is a double so that products of huge sizes cannot wrap.
+ */
+inline void CheckAlloc(const Napi::Env& env, const char* op, double numel, size_t itemBytes, const at::Device& device) {
+  const double bytes = numel * static_cast<double>(itemBytes);
+  if (!(bytes >= 0)) throw CodedRange(env, "ERR_OUT_OF_RANGE", std::string(op) + ": invalid result size");
+  if (bytes > 9.2e18) {
+    throw Coded(env, "ERR_OUT_OF_MEMORY", std::string(op) + ": the result would take " + NumText(bytes) +
+                                              " bytes, more than any allocation can hold");
+  }
+  if (!device.is_cpu() || bytes < 64.0 * 1024 * 1024) return;  // small: the allocator's own error is enough
+  const uint64_t limit = HostMemoryLimit();
+  if (bytes > static_cast<double>(limit)) {
+    throw Coded(env, "ERR_OUT_OF_MEMORY", std::string(op) + ": the result would take " + NumText(bytes / 1e9) +
+                                              " GB, more than this process can allocate (" +
+                                              NumText(static_cast<double>(limit) / 1e9) + " GB)");
+  }
+}
+
+/**
+ * A shape for a new tensor: integers >= 0, at most 64 of them, whose product and byte count fit (see
+ * CheckAlloc). Wrong types are a TypeError (Ints); negative sizes ERR_OUT_OF_RANGE; too big ERR_OUT_OF_MEMORY.
+ */
+inline std::vector<int64_t> ShapeOf(const Napi::CallbackInfo& info, size_t i, const char* op, at::ScalarType dtype,
+                                    const at::Device& device) {
+  std::vector<int64_t> shape = Ints(info, i);
+  if (shape.size() > 64) OutOfRange(info, std::string(op) + ": a shape has at most 64 dims, got " + std::to_string(shape.size()));
+  double numel = 1;
+  for (int64_t s : shape) {
+    if (s < 0) OutOfRange(info, std::string(op) + ": shape " + ListText(shape) + " has a negative size");
+    numel *= static_cast<double>(s);
+  }
+  CheckAlloc(info.Env(), op, numel, c10::elementSize(dtype), device);
+  return shape;
+}
+
+/** The largest stride, padding, dilation or kernel size: libtorch's pooling kernels keep them in `int`. */
+constexpr int64_t kMaxWindowParam = 2147483647;
+
+/**
+ * Two integers in [lo, kMaxWindowParam] (a 2-D stride, padding, dilation or kernel size). Outside that range
+ * libtorch truncates some of them to `int` (a kernel of 2^32 + 2 pooled as a kernel of 2), so they are refused.
+ */
+inline std::vector<int64_t> WindowPair(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t lo) {
+  std::vector<int64_t> v = Ints(info, i);
+  const bool ok = v.size() == 2 && v[0] >= lo && v[1] >= lo && v[0] <= kMaxWindowParam && v[1] <= kMaxWindowParam;
+  if (!ok) {
+    OutOfRange(info, std::string(op) + ": " + name + " must be 2 integers from " + std::to_string(lo) + " to " +
+                         std::to_string(kMaxWindowParam) + ", got " + ListText(v));
+  }
+  return v;
+}
+
+/** An integer in [lo, hi]. */
+inline int64_t IntIn(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t lo, int64_t hi) {
+  const int64_t v = Int(info, i);
+  if (v < lo || v > hi) {
+    OutOfRange(info, std::string(op) + ": " + name + " must be an integer from " + std::to_string(lo) + " to " +
+                         std::to_string(hi) + ", got " + std::to_string(v));
+  }
+  return v;
 }
 
 inline std::vector<at::Tensor> Tensors(const Napi::CallbackInfo& info, size_t i) {

@@ -3,6 +3,7 @@
 #pragma once
 #include "pch.h"
 #include <ATen/autocast_mode.h>
+#include <c10/util/Logging.h>
 #include <torch/version.h>
 
 namespace ilsgan::compat {
@@ -36,5 +37,10 @@ inline bool ForeachLerp_(std::vector<at::Tensor>& dst, const std::vector<at::Ten
   return false;
 #endif
 }
+
+// libtorch builds a symbolised C++ backtrace into every c10::Error it throws (about 1–15 ms each), which the
+// addon then drops (guard.h keeps what_without_backtrace). An empty fetcher makes a refused call cost what any
+// JS exception costs. The std::string overload exists in 1.13 and 2.x alike.
+inline void DisableErrorBacktraces() { c10::SetStackTraceFetcher(std::function<std::string()>([] { return std::string(); })); }
 
 }  // namespace ilsgan::compat

@@ -12,7 +12,18 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   return Ret(info.Env(), at::transpose(T(info, 0), Int(info, 1), Int(info, 2)));
 }
 Napi::Value Expand(const Napi::CallbackInfo& info) { return Ret(info.Env(), T(info, 0).expand(Ints(info, 1))); }
-Napi::Value Repeat(const Napi::CallbackInfo& info) { return Ret(info.Env(), T(info, 0).repeat(Ints(info, 1))); }
+// repeat(x, repeats): allocates numel(x)·prod(repeats) elements, checked first.
+Napi::Value Repeat(const Napi::CallbackInfo& info) {
+  const at::Tensor& x = T(info, 0);
+  const std::vector<int64_t> repeats = Ints(info, 1);
+  double numel = static_cast<double>(x.numel());
+  for (int64_t r : repeats) {
+    if (r < 0) OutOfRange(info, "repeat: repeats must be non-negative, got " + ListText(repeats));
+    numel *= static_cast<double>(r);
+  }
+  CheckAlloc(info.Env(), "repeat", numel, x.element_size(), x.device());
+  return Ret(info.Env(), x.repeat(repeats));
+}
 Napi::Value Flatten(const Napi::CallbackInfo& info) {
   return Ret(info.Env(), at::flatten(T(info, 0), Int(info, 1), Int(info, 2)));
 }
@@ -77,6 +88,17 @@ Napi::Value Pad(const Napi::CallbackInfo& info) {
   const at::Tensor& x = T(info, 0);
   const std::vector<int64_t> pads = Ints(info, 1);
   const int64_t mode = Int(info, 2);
+  // The padded result, checked before it is allocated (pads apply to the last dims, last dim first).
+  if (pads.size() % 2 == 0 && pads.size() / 2 <= static_cast<size_t>(x.dim())) {
+    double numel = 1;
+    for (int64_t d = 0; d < x.dim(); d++) {
+      const size_t fromLast = static_cast<size_t>(x.dim() - 1 - d);
+      double extent = static_cast<double>(x.size(d));
+      if (2 * fromLast + 1 < pads.size()) extent += static_cast<double>(pads[2 * fromLast]) + static_cast<double>(pads[2 * fromLast + 1]);
+      numel *= std::max(0.0, extent);
+    }
+    CheckAlloc(info.Env(), "pad", numel, x.element_size(), x.device());
+  }
   if (mode == 0) return Ret(info.Env(), at::constant_pad_nd(x, pads, Num(info, 3)));
   const size_t spatial = pads.size() / 2;
   if (pads.size() % 2 != 0 || spatial < 1 || spatial > 3 || x.dim() < static_cast<int64_t>(spatial) + 1) {

@@ -21,8 +21,9 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
     BadArg(info, 3, "a Float64Array of step counts");
   }
   Napi::Float64Array steps = info[3].As<Napi::Float64Array>();
-  const double lr = Num(info, 4), beta1 = Num(info, 5), beta2 = Num(info, 6);
-  const double eps = Num(info, 7), weightDecay = Num(info, 8);
+  const double lr = FiniteNum(info, 4, "adamStep", "lr"), beta1 = FiniteNum(info, 5, "adamStep", "beta1");
+  const double beta2 = FiniteNum(info, 6, "adamStep", "beta2"), eps = FiniteNum(info, 7, "adamStep", "eps");
+  const double weightDecay = FiniteNum(info, 8, "adamStep", "weightDecay");
   const bool foreach = Bool(info, 9);
   if (m.size() != params.size() || v.size() != params.size() || steps.ElementLength() != params.size()) {
     throw Coded(info.Env(), "ERR_INVALID_ARG_VALUE", "adamStep: one first moment, second moment and step per parameter");
@@ -109,7 +110,7 @@ Napi::Value ClearGrads(const Napi::CallbackInfo& info) {
 Napi::Value LerpList_(const Napi::CallbackInfo& info) {
   auto dst = Tensors(info, 0);
   auto src = Tensors(info, 1);
-  const double w = Num(info, 2);
+  const double w = FiniteNum(info, 2, "lerpList_", "weight");
   if (dst.size() != src.size()) throw Coded(info.Env(), "ERR_INVALID_ARG_VALUE", "lerpList_: lists differ in length");
   at::NoGradGuard noGrad;
   // One multi-tensor call where the libtorch has it (a few fused kernels on CUDA instead of one per parameter).

@@ -20,17 +20,28 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 Napi::Value Randn(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::randn(Ints(info, 0), Opts(Dtype(info, 1), Dev(info, 2))));
+  const at::ScalarType dtype = Dtype(info, 1);
+  const at::Device device = Dev(info, 2);
+  return Ret(info.Env(), at::randn(ShapeOf(info, 0, "randn", dtype, device), Opts(dtype, device)));
 }
 Napi::Value Rand(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::rand(Ints(info, 0), Opts(Dtype(info, 1), Dev(info, 2))));
+  const at::ScalarType dtype = Dtype(info, 1);
+  const at::Device device = Dev(info, 2);
+  return Ret(info.Env(), at::rand(ShapeOf(info, 0, "rand", dtype, device), Opts(dtype, device)));
 }
 // randint(low, high, shape, dtype, device): integers in [low, high)
 Napi::Value Randint(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::randint(Int(info, 0), Int(info, 1), Ints(info, 2), Opts(Dtype(info, 3), Dev(info, 4))));
+  const at::ScalarType dtype = Dtype(info, 3);
+  const at::Device device = Dev(info, 4);
+  return Ret(info.Env(), at::randint(Int(info, 0), Int(info, 1), ShapeOf(info, 2, "randint", dtype, device), Opts(dtype, device)));
 }
 Napi::Value Randperm(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::randperm(Int(info, 0), Opts(Dtype(info, 1), Dev(info, 2))));
+  const int64_t n = IntIn(info, 0, "randperm", "n", 0, INT64_MAX);
+  const at::ScalarType dtype = Dtype(info, 1);
+  const at::Device device = Dev(info, 2);
+  // randperm draws through an int64 permutation whatever the result dtype.
+  CheckAlloc(info.Env(), "randperm", static_cast<double>(n), std::max<size_t>(8, c10::elementSize(dtype)), device);
+  return Ret(info.Env(), at::randperm(n, Opts(dtype, device)));
 }
 // bernoulli(p): one draw per element of the probability tensor p
 Napi::Value Bernoulli(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::bernoulli(T(info, 0))); }

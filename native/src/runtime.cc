@@ -24,13 +24,17 @@ Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
 }
 Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
   if (!torch::cuda::is_available()) throw Coded(info.Env(), "ERR_NO_CUDA", "CUDA is not available");
-  torch::cuda::synchronize(IsNullish(info, 0) ? -1 : Int(info, 0));
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  torch::cuda::synchronize(IsNullish(info, 0) ? -1 : IntIn(info, 0, "cudaSynchronize", "device", 0, count - 1));
   return info.Env().Undefined();
 }
 // cudaMemoryStats(device) -> [allocatedBytes, reservedBytes, peakAllocatedBytes] (null without CUDA headers)
 Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info) {
 #ifdef ILSGAN_CUDA_HEADERS
-  const int64_t device = Int(info, 0);
+  // getDeviceStats indexes a per-device array without a check: the index is checked here.
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  if (count == 0) return info.Env().Null();
+  const int64_t device = IntIn(info, 0, "cudaMemoryStats", "device", 0, count - 1);
   auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
   const size_t agg = static_cast<size_t>(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE);
   Napi::Array a = Napi::Array::New(info.Env(), 3);

@@ -1,12 +1,41 @@
 // SPDX-License-Identifier: MIT
 // Tensor lifetime, metadata, creation from host memory and constants, conversion back to host memory.
 #include <ATen/Parallel.h>
+#include <sys/resource.h>
+#include <sys/sysinfo.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <fstream>
 
 #include "args.h"
 
 namespace ilsgan {
+
+uint64_t HostMemoryLimit() {
+  // RAM + swap (the kernel's overcommit bound) and the cgroup's limit do not change: read them once.
+  static const uint64_t machine = [] {
+    uint64_t limit = UINT64_MAX;
+    struct sysinfo si;
+    if (sysinfo(&si) == 0 && si.totalram > 0) {
+      limit = (static_cast<uint64_t>(si.totalram) + static_cast<uint64_t>(si.totalswap)) * si.mem_unit;
+    }
+    for (const char* file : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+      std::ifstream in(file);
+      unsigned long long v = 0;
+      if (in >> v && v > 0) limit = std::min<uint64_t>(limit, v);  // "max" (no limit) does not parse
+    }
+    return limit;
+  }();
+  // The process's own limits (ulimit -v / -d) can be changed while it runs (prlimit): read them each time.
+  uint64_t limit = machine;
+  for (int resource : {RLIMIT_AS, RLIMIT_DATA}) {
+    struct rlimit rl;
+    if (getrlimit(resource, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) limit = std::min<uint64_t>(limit, rl.rlim_cur);
+  }
+  return limit;
+}
 
 Napi::FunctionReference& ErrorClass() {
   // Never destroyed: deleting a reference after the environment is torn down at exit would crash.
@@ -81,13 +110,11 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
     BadArg(info, 0, "an ArrayBuffer or typed array");
   }
   const at::ScalarType dtype = Dtype(info, 1);
-  const std::vector<int64_t> shape = Ints(info, 2);
   const at::Device device = Dev(info, 3);
+  // ShapeOf refuses sizes whose byte count overflows, so the product below cannot wrap.
+  const std::vector<int64_t> shape = ShapeOf(info, 2, "fromBuffer", dtype, device);
   int64_t numel = 1;
-  for (int64_t s : shape) {
-    if (s < 0) throw Coded(env, "ERR_INVALID_ARG_VALUE", "fromBuffer: negative dimension in shape");
-    numel *= s;
-  }
+  for (int64_t s : shape) numel *= s;
   if (static_cast<size_t>(numel) * ElementSize(dtype) != byteLength) {
     throw Coded(env, "ERR_INVALID_ARG_VALUE",
                 "fromBuffer: " + std::to_string(byteLength) + " bytes do not hold " + std::to_string(numel) +
@@ -106,12 +133,37 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
 // device's queue to drain, so benchmarks count them.
 std::atomic<int64_t> hostReads{0};
 
+// The largest ArrayBuffer V8 makes (2^53 - 1 bytes on 64-bit); asking for more is a fatal CHECK, not an error.
+constexpr double kMaxArrayBufferBytes = 9007199254740991.0;
+
 // toBuffer(h) -> ArrayBuffer holding the elements in row-major order (copied to the host).
+//
+// V8 aborts the whole process when it cannot get the memory for an ArrayBuffer: napi_create_arraybuffer calls
+// v8::ArrayBuffer::New, whose failure is FatalProcessOutOfMemory, not a status. So the size is checked first
+// (against V8's limit and HostMemoryLimit), and a large buffer's memory is probed with a fallible malloc of
+// the same size (plus a margin) freed just before V8 allocates it: when the probe fails, the call throws
+// ERR_OUT_OF_MEMORY instead. (An external ArrayBuffer over our own allocation would avoid the probe, but Node
+// frees external memory only when its event loop turns, which a synchronous training loop never lets happen.)
 Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
   hostReads++;
-  at::Tensor t = T(info, 0).detach().to(at::kCPU).contiguous();
+  Napi::Env env = info.Env();
+  const at::Tensor& src = T(info, 0);
+  const double bytes = static_cast<double>(src.numel()) * static_cast<double>(src.element_size());
+  if (bytes > kMaxArrayBufferBytes) {
+    throw Coded(env, "ERR_OUT_OF_MEMORY", "toBuffer: " + NumText(bytes) + " bytes exceed the largest ArrayBuffer");
+  }
+  CheckAlloc(env, "toBuffer", static_cast<double>(src.numel()), src.element_size(), at::kCPU);
+  at::Tensor t = src.detach().to(at::kCPU).contiguous();
   const size_t n = t.nbytes();
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(info.Env(), n);
+  if (n >= (size_t{1} << 20)) {
+    void* probe = std::malloc(n + (size_t{32} << 20));
+    if (probe == nullptr) {
+      throw Coded(env, "ERR_OUT_OF_MEMORY", "toBuffer: cannot allocate " + std::to_string(n) +
+                                                " bytes for the host copy (read the tensor in slices, or free memory)");
+    }
+    std::free(probe);
+  }
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n);
   if (n > 0) std::memcpy(ab.Data(), t.data_ptr(), n);
   return ab;
 }
@@ -126,17 +178,23 @@ Napi::Value HostReads(const Napi::CallbackInfo& info) { return Napi::Number::New
 
 // Constants: full(shape, value, dtype, device), empty/zeros/ones(shape, dtype, device)
 Napi::Value Full(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::full(Ints(info, 0), Num(info, 1), Opts(Dtype(info, 2), Dev(info, 3))));
+  const at::ScalarType dtype = Dtype(info, 2);
+  const at::Device device = Dev(info, 3);
+  return Ret(info.Env(), at::full(ShapeOf(info, 0, "full", dtype, device), Num(info, 1), Opts(dtype, device)));
 }
-Napi::Value Empty(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::empty(Ints(info, 0), Opts(Dtype(info, 1), Dev(info, 2))));
+// empty/zeros/ones(shape, dtype, device)
+template <at::Tensor (*Make)(at::IntArrayRef, at::TensorOptions)>
+Napi::Value Constant(const Napi::CallbackInfo& info, const char* op) {
+  const at::ScalarType dtype = Dtype(info, 1);
+  const at::Device device = Dev(info, 2);
+  return Ret(info.Env(), Make(ShapeOf(info, 0, op, dtype, device), Opts(dtype, device)));
 }
-Napi::Value Zeros(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::zeros(Ints(info, 0), Opts(Dtype(info, 1), Dev(info, 2))));
-}
-Napi::Value Ones(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::ones(Ints(info, 0), Opts(Dtype(info, 1), Dev(info, 2))));
-}
+at::Tensor MakeEmpty(at::IntArrayRef s, at::TensorOptions o) { return at::empty(s, o); }
+at::Tensor MakeZeros(at::IntArrayRef s, at::TensorOptions o) { return at::zeros(s, o); }
+at::Tensor MakeOnes(at::IntArrayRef s, at::TensorOptions o) { return at::ones(s, o); }
+Napi::Value Empty(const Napi::CallbackInfo& info) { return Constant<MakeEmpty>(info, "empty"); }
+Napi::Value Zeros(const Napi::CallbackInfo& info) { return Constant<MakeZeros>(info, "zeros"); }
+Napi::Value Ones(const Napi::CallbackInfo& info) { return Constant<MakeOnes>(info, "ones"); }
 Napi::Value ScalarTensor(const Napi::CallbackInfo& info) {
   return Ret(info.Env(), at::scalar_tensor(Num(info, 0), Opts(Dtype(info, 1), Dev(info, 2))));
 }
@@ -144,13 +202,28 @@ Napi::Value ZerosLike(const Napi::CallbackInfo& info) { return Ret(info.Env(), a
 Napi::Value OnesLike(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::ones_like(T(info, 0))); }
 Napi::Value FullLike(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::full_like(T(info, 0), Num(info, 1))); }
 Napi::Value Arange(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::arange(Num(info, 0), Num(info, 1), Num(info, 2), Opts(Dtype(info, 3), Dev(info, 4))));
+  const double start = Num(info, 0), end = Num(info, 1), step = Num(info, 2);
+  const at::ScalarType dtype = Dtype(info, 3);
+  const at::Device device = Dev(info, 4);
+  // libtorch checks finiteness and the step's sign itself; the count is checked here before it allocates.
+  if (std::isfinite(start) && std::isfinite(end) && std::isfinite(step) && step != 0) {
+    CheckAlloc(info.Env(), "arange", std::max(0.0, std::ceil((end - start) / step)), c10::elementSize(dtype), device);
+  }
+  return Ret(info.Env(), at::arange(start, end, step, Opts(dtype, device)));
 }
 Napi::Value Linspace(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::linspace(Num(info, 0), Num(info, 1), Int(info, 2), Opts(Dtype(info, 3), Dev(info, 4))));
+  const int64_t steps = IntIn(info, 2, "linspace", "steps", 0, INT64_MAX);
+  const at::ScalarType dtype = Dtype(info, 3);
+  const at::Device device = Dev(info, 4);
+  CheckAlloc(info.Env(), "linspace", static_cast<double>(steps), c10::elementSize(dtype), device);
+  return Ret(info.Env(), at::linspace(Num(info, 0), Num(info, 1), steps, Opts(dtype, device)));
 }
 Napi::Value Eye(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::eye(Int(info, 0), Int(info, 1), Opts(Dtype(info, 2), Dev(info, 3))));
+  const int64_t n = IntIn(info, 0, "eye", "n", 0, INT64_MAX), m = IntIn(info, 1, "eye", "m", 0, INT64_MAX);
+  const at::ScalarType dtype = Dtype(info, 2);
+  const at::Device device = Dev(info, 3);
+  CheckAlloc(info.Env(), "eye", static_cast<double>(n) * static_cast<double>(m), c10::elementSize(dtype), device);
+  return Ret(info.Env(), at::eye(n, m, Opts(dtype, device)));
 }
 
 // to(h, dtype | null, device | null, copy)
