@@ -3,51 +3,12 @@
 // The ilsgan command line: a thin shell over the library. User errors print one line and a hint (exit 2);
 // bugs print their stack (exit 1). Command modules load libtorch only inside their actions, so `--help`, `--version`'s
 // parsing and flag errors stay fast.
-import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { CommanderError } from '@commander-js/extra-typings';
 import { InputError, TensorError } from '../tensor/errors.js';
-import { makeCompositeCommand } from './commands/composite.js';
-import { makeDatasetCommand } from './commands/dataset.js';
-import { makeDemoCommand } from './commands/demo.js';
-import { makeEvalCommand } from './commands/eval.js';
-import { makeFidCommand } from './commands/fid.js';
-import { makeGenerateCommand } from './commands/generate.js';
-import { makeInfoCommand } from './commands/info.js';
-import { makeMiCommand } from './commands/mi.js';
-import { makePipelineCommand } from './commands/pipeline.js';
-import { makeReportCommand } from './commands/report.js';
-import { makeSegTrainCommand } from './commands/segTrain.js';
-import { makeSegmentCommand } from './commands/segment.js';
-import { makeTrainCommand } from './commands/train.js';
+import { makeProgram } from './program.js';
 import { formatVersionInfo, versionInfo } from './versionInfo.js';
 
-const program = new Command('ilsgan')
-  .description('unsupervised foreground/background segmentation with layered GANs (ILSGAN)')
-  .showHelpAfterError()
-  .exitOverride()
-  // Handled before parsing (below); declared so that --help lists it. `--version --json` prints one JSON line.
-  .option('-V, --version', 'print the version, libtorch and its route, the device, BLAS and bfloat16 support (--json: one line)')
-  .addCommand(makeDemoCommand())
-  .addCommand(makePipelineCommand())
-  .addCommand(makeInfoCommand())
-  .addCommand(makeTrainCommand())
-  .addCommand(makeDatasetCommand())
-  .addCommand(makeCompositeCommand())
-  .addCommand(makeGenerateCommand())
-  .addCommand(makeSegTrainCommand())
-  .addCommand(makeSegmentCommand())
-  .addCommand(makeEvalCommand())
-  .addCommand(makeReportCommand())
-  .addCommand(makeMiCommand())
-  .addCommand(makeFidCommand());
-// addCommand() does not pass settings down (unlike .command()): without this, a subcommand's usage error (a bad
-// flag value, a missing required option) would exit 1 on its own instead of reaching the handler below (exit 2).
-const inheritSettings = (c: CommandUnknownOpts): void => {
-  for (const sub of c.commands) {
-    sub.copyInheritedSettings(c);
-    inheritSettings(sub);
-  }
-};
-inheritSettings(program);
+const program = makeProgram();
 
 try {
   const first = process.argv[2];

@@ -144,6 +144,6 @@ describe('ilsgan eval', () => {
     assertUserError(ilsgan(['eval', '--pred', join(root, 'nope'), '--masks', join(root, 'good/masks')]), /^error: prediction folder not found: .*nope$/m);
     assertUserError(ilsgan(['eval', '--pred', dir('empty'), '--masks', join(root, 'good/masks')]), /^error: no images in prediction folder /m);
     assertUserError(ilsgan(['eval', '--masks', join(root, 'good/masks')]), /--pred/);
-    assertUserError(ilsgan(['eval', '--pred', join(root, 'good/pred'), '--masks', join(root, 'good/masks'), '--size', '0']), /positive integer/);
+    assertUserError(ilsgan(['eval', '--pred', join(root, 'good/pred'), '--masks', join(root, 'good/masks'), '--size', '0']), /expected an integer from 1 to 4096, got "0"/);
   });
 });

@@ -51,8 +51,8 @@ describe('ilsgan train: bad data', () => {
 
   test('missing flags and bad values are usage errors', () => {
     assertUserError(ilsgan(['train', '--out', join(root, 'run-x'), ...tiny]), /^error: train needs --data/m);
-    assertUserError(ilsgan(['train', '--data', 'demo', '--out', join(root, 'run-y'), '--kimg', '-1']), /positive number/);
-    assertUserError(ilsgan(['train', '--resume', join(root, 'never-trained')]), /^error: no checkpoint in /m);
+    assertUserError(ilsgan(['train', '--data', 'demo', '--out', join(root, 'run-y'), '--kimg', '-1']), /expected a number in \(0, 1e6\], got "-1"/);
+    assertUserError(ilsgan(['train', '--resume', dir('never-trained')]), /^error: no checkpoint in /m);
   });
 
   test('corrupt files among good ones: skipped with a warning, counted, training runs', async () => {

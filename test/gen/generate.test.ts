@@ -190,7 +190,7 @@ describe('ilsgan generate (CLI)', () => {
     assertUserError(ilsgan(['generate', '--run', join(root, 'missing'), '--n', '2', '--out', out]), /^error: run directory not found: .*missing$/m);
     assertUserError(ilsgan(['generate', '--run', runDir, '--checkpoint', 'ckpt-000000999', '--n', '2', '--out', out]), /^error: no checkpoint ckpt-000000999 in /m);
     assertUserError(ilsgan(['generate', '--run', join(root, 'empty-run'), '--n', '2', '--out', out]), /^error: no checkpoint in /m);
-    assertUserError(ilsgan(['generate', '--run', runDir, '--n', '0', '--out', out]), /expected a positive integer, got "0"/);
+    assertUserError(ilsgan(['generate', '--run', runDir, '--n', '0', '--out', out]), /expected an integer from 1 to 1e7, got "0"/);
     assertUserError(ilsgan(['generate', '--run', runDir, '--out', out]), /required option '--n <n>'/);
   });
 });

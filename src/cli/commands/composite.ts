@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan composite`: a composite dataset from RGBA object cut-outs over background photos (datasets.md §2).
 import { Command } from '@commander-js/extra-typings';
-import { nonNegativeInt, positiveInt } from '../parse.js';
+import { num } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 export function makeCompositeCommand() {
@@ -10,12 +10,12 @@ export function makeCompositeCommand() {
     .requiredOption('--objects <dir>', 'folder of RGBA cut-outs (searched recursively); stamps without alpha are skipped')
     .requiredOption('--backgrounds <dir>', 'folder of background photos (searched recursively)')
     .requiredOption('--out <dir>', 'output folder (new, or an earlier composite set, which is replaced)')
-    .option('--n <n>', 'training images (written without masks)', positiveInt, 20000)
-    .option('--test-n <n>', 'test images (with masks)', nonNegativeInt, 2000)
-    .option('--size <s>', 'side length in pixels', positiveInt, 64)
+    .option('--n <n>', 'training images (written without masks)', num('count'), 20000)
+    .option('--test-n <n>', 'test images (with masks)', num('testCount'), 2000)
+    .option('--size <s>', 'side length in pixels', num('side'), 64)
     .option('--split', 'split by instance: 80 % of the stamps and backgrounds for training, 20 % for test', false)
-    .option('--seed <n>', 'seed (the output is the same for the same seed and sources)', nonNegativeInt, 0)
-    .option('--min-stamp-px <px>', 'skip stamps whose alpha box is shorter on its long side (default 64 for --size ≤ 64, else 112)', positiveInt)
+    .option('--seed <n>', 'seed (the output is the same for the same seed and sources)', num('seed'), 0)
+    .option('--min-stamp-px <px>', 'skip stamps whose alpha box is shorter on its long side (default 64 for --size ≤ 64, else 112)', num('side'))
     .action(async (o) => {
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { minStampPxFor, writeCompositeDataset } = await import('../../data/composite/dataset.js');

@@ -3,17 +3,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { nonNegativeInt, positiveInt } from '../parse.js';
+import { num } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 export function makeDatasetCommand() {
   const demo = new Command('demo')
     .description('write the built-in procedural dataset: train/images, test/images and test/masks (PNG)')
     .requiredOption('--out <dir>', 'output folder')
-    .option('--n <n>', 'training images', positiveInt, 4000)
-    .option('--test-n <n>', 'test images (with masks)', nonNegativeInt, 500)
-    .option('--size <s>', 'side length in pixels', positiveInt, 64)
-    .option('--seed <n>', 'seed', nonNegativeInt, 0)
+    .option('--n <n>', 'training images', num('count'), 4000)
+    .option('--test-n <n>', 'test images (with masks)', num('testCount'), 500)
+    .option('--size <s>', 'side length in pixels', num('side'), 64)
+    .option('--seed <n>', 'seed', num('seed'), 0)
     .action(async (o) => {
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { writeProceduralSplit } = await import('../../data/proceduralFiles.js');

@@ -2,6 +2,7 @@
 // `ilsgan demo` (`npm run demo`): the whole pipeline on the built-in procedural data, offline, with a report.
 import { Command } from '@commander-js/extra-typings';
 import { getRecipe, recipes } from '../../pipeline/recipes.js';
+import { InputError } from '../../tensor/errors.js';
 import { choice } from '../parse.js';
 import { printOutcome } from './pipeline.js';
 
@@ -15,7 +16,7 @@ export function makeDemoCommand() {
     .action(async (o) => {
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { runDemo } = await import('../../pipeline/demo.js');
-      if (o.recipe && o.quick) throw new Error('--quick and --recipe do not go together');
+      if (o.recipe && o.quick) throw new InputError('--quick and --recipe do not go together', 'ERR_ARG', 'see `ilsgan demo --help`');
       const r = await runDemo({ out: o.out, quick: Boolean(o.quick), recipe: o.recipe ? getRecipe(o.recipe) : undefined, progress: o.progress && Boolean(process.stderr.isTTY) });
       printOutcome(r);
     });

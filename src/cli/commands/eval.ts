@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan eval`: scores predicted masks (--pred) or a trained model's predictions on test images (--model) against
 // ground truth (spec §10.3–10.5).
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { MaskResize } from '../../eval/maskFiles.js';
 import type { SegMetricsResult } from '../../eval/segMetrics.js';
 import { InputError } from '../../tensor/errors.js';
-import { writeFileAtomic } from '../../util/atomicWrite.js';
-import { choice, device, positiveInt } from '../parse.js';
+import { checkOutputFile, choice, device, num, requireDevice, writeOutputFile } from '../parse.js';
 
 /** The metrics as a readable table: as predicted, and best of fg/bg. */
 function formatTable(r: SegMetricsResult, source: string, size: number | undefined): string {
@@ -37,13 +35,15 @@ export function makeEvalCommand() {
     .option('--model <dir>', 'segmentation model (the --out of ilsgan seg-train) to run on --images')
     .option('--images <dir>', 'with --model: folder of test images, or a DRC CUB/Dogs/Cars folder (its test split; no --masks)')
     .option('--masks <dir>', 'folder of ground-truth masks, paired by file name without extension')
-    .option('--size <s>', 'compare at S×S (--pred: needed when sizes differ; --model: default the model\'s protocol size)', positiveInt)
+    .option('--size <s>', 'compare at S×S (--pred: needed when sizes differ; --model: default the model\'s protocol size)', num('compareSide'))
     .option('--gt-resize <m>', 'how masks are resized: nearest (binarise, then sample) or bilinear (CUB soft masks)', choice(['nearest', 'bilinear'] as const))
-    .option('--batch <n>', 'with --model: images per forward pass', positiveInt, 32)
+    .option('--batch <n>', 'with --model: images per forward pass', num('batch'), 32)
     .option('--device <d>', 'with --model: cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--json', 'one JSON line on stdout instead of the table')
     .option('--out <file>', 'also write the JSON to this file')
     .action(async (o) => {
+      if (o.out !== undefined) checkOutputFile(o.out, '--out');
+      if (o.model !== undefined) await requireDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { scoreMaskFolders } = await import('../../eval/scoreMaskFolders.js');
       const { evaluateSegmenter } = await import('../../seg/evaluate.js');
@@ -77,10 +77,7 @@ export function makeEvalCommand() {
         size = e.size;
       }
       const line = `${JSON.stringify(report)}\n`;
-      if (o.out !== undefined) {
-        mkdirSync(dirname(resolve(o.out)), { recursive: true });
-        writeFileAtomic(o.out, new TextEncoder().encode(line));
-      }
+      if (o.out !== undefined) writeOutputFile(o.out, '--out', new TextEncoder().encode(line));
       process.stdout.write(o.json ? line : formatTable(r, source, size));
     });
 }

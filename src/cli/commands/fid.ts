@@ -2,7 +2,8 @@
 // `ilsgan fid --run <dir> --inception <file>`: FID and KID of a checkpoint's G_ema against the training images
 // (spec §12); `--select` picks the checkpoint with the lowest FID (or the latest without weights).
 import { Command } from '@commander-js/extra-typings';
-import { device, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
+import { InputError } from '../../tensor/errors.js';
+import { device, num, requireDevice } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 export function makeFidCommand() {
@@ -11,16 +12,17 @@ export function makeFidCommand() {
     .requiredOption('--run <dir>', 'training run directory (the --out of ilsgan train)')
     .option('--checkpoint <name>', 'checkpoint name (ckpt-000004560) or path; default: the latest')
     .option('--inception <file>', 'FID Inception-v3 weights as safetensors (docs/fid.md); required unless --select')
-    .option('--n <n>', 'generated images', positiveInt, 10_000)
-    .option('--max-real <n>', 'use at most N training images (default: all, as the official metric)', positiveInt)
+    .option('--n <n>', 'generated images', num('count'), 10_000)
+    .option('--max-real <n>', 'use at most N training images (default: all, as the official metric)', num('count'))
     .option('--data <dir>', 'training data folder, if it moved since training')
     .option('--select', 'score every checkpoint and print the one to use (lowest FID; the latest without --inception)')
-    .option('--max-kimg <k>', 'with --select: only checkpoints at or below this kimg (the official --topk)', positiveNumber)
-    .option('--seed <n>', 'seed of latents, noise and KID subsets', nonNegativeInt, 0)
-    .option('--batch <n>', 'images per Inception pass', positiveInt, 32)
+    .option('--max-kimg <k>', 'with --select: only checkpoints at or below this kimg (the official --topk)', num('kimg'))
+    .option('--seed <n>', 'seed of latents, noise and KID subsets', num('seed'), 0)
+    .option('--batch <n>', 'images per Inception pass', num('batch'), 32)
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
+      await requireDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { fid } = await import('../../eval/fid.js');
       const { selectCheckpoint } = await import('../../eval/selectCheckpoint.js');
@@ -49,7 +51,7 @@ export function makeFidCommand() {
           return;
         }
         if (o.inception === undefined) {
-          throw new Error('--inception <file> is required (see docs/fid.md), unless --select is given');
+          throw new InputError('--inception <file> is required (see docs/fid.md), unless --select is given', 'ERR_ARG', 'see `ilsgan fid --help`');
         }
         const r = await fid({ run: o.run, checkpoint: o.checkpoint, inception: o.inception, device: o.device, ...common });
         bar.stop();

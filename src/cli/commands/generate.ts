@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan generate`: synthetic (image, mask) pairs from a trained run's G_ema (spec §9), for segmentation.
 import { Command } from '@commander-js/extra-typings';
-import { device, nonNegativeInt, positiveInt } from '../parse.js';
+import { device, num, requireDevice } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 export function makeGenerateCommand() {
@@ -9,13 +9,14 @@ export function makeGenerateCommand() {
     .description('write synthetic images with masks, foregrounds and backgrounds from a trained run (ψ = 1, constant noise)')
     .requiredOption('--run <dir>', 'training run directory (the --out of ilsgan train)')
     .option('--checkpoint <name>', 'checkpoint name (ckpt-000004560) or path; default: the latest')
-    .requiredOption('--n <n>', 'number of samples', positiveInt)
+    .requiredOption('--n <n>', 'number of samples', num('count'))
     .requiredOption('--out <dir>', 'output folder: images/, masks/, masks_soft/, fg/, bg/, manifest.json')
-    .option('--seed <n>', 'latent seed', nonNegativeInt, 0)
-    .option('--batch <n>', 'samples per forward pass', positiveInt, 64)
+    .option('--seed <n>', 'latent seed', num('seed'), 0)
+    .option('--batch <n>', 'samples per forward pass', num('batch'), 64)
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
+      await requireDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { synthesize } = await import('../../gen/synthesize.js');
       const bar = new ProgressBar('generating {bar} {value}/{total} | ETA {eta_formatted}', o.progress);

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan mi --synthetic <dir>`: MINE estimates of the mutual information between layers (spec §11).
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { MineSchedule } from '../../eval/mine.js';
-import { writeFileAtomic } from '../../util/atomicWrite.js';
-import { choice, device, nonNegativeInt, positiveInt, positiveNumber } from '../parse.js';
+import { checkOutputFile, choice, device, num, requireDevice, writeOutputFile } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 export function makeMiCommand() {
@@ -13,18 +11,21 @@ export function makeMiCommand() {
     .description('estimate the mutual information between visible and invisible layer regions with MINE (nats)')
     .requiredOption('--synthetic <dir>', 'an `ilsgan generate` output folder (fg/, bg/, masks_soft/, manifest.json)')
     .option('--schedule <name>', 'fast (32², hidden 128, 2000 iterations, eval every 50) or paper (64², hidden 3000, 100 000 iterations, eval every 400)', choice(['fast', 'paper'] as const), 'fast' as const)
-    .option('--iterations <n>', 'override the schedule\'s training iterations', positiveInt)
-    .option('--hidden <n>', 'override the statistics network\'s hidden width', positiveInt)
-    .option('--size <s>', 'override the image size the layers are resized to', positiveInt)
-    .option('--eval-every <n>', 'override the evaluation interval (iterations)', positiveInt)
-    .option('--batch <n>', 'override the training batch', positiveInt)
-    .option('--lr <x>', 'override the Adam learning rate', positiveNumber)
-    .option('--max-samples <n>', 'use only the first N samples', positiveInt)
-    .option('--seed <n>', 'seed', nonNegativeInt, 0)
+    .option('--iterations <n>', 'override the schedule\'s training iterations', num('iterations'))
+    .option('--hidden <n>', 'override the statistics network\'s hidden width', num('width'))
+    .option('--size <s>', 'override the image size the layers are resized to', num('side'))
+    .option('--eval-every <n>', 'override the evaluation interval (iterations)', num('iterations'))
+    .option('--batch <n>', 'override the training batch', num('batch'))
+    .option('--lr <x>', 'override the Adam learning rate', num('lr'))
+    .option('--max-samples <n>', 'use only the first N samples', num('count'))
+    .option('--seed <n>', 'seed', num('seed'), 0)
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--out <file>', 'where to write the JSON (default: <synthetic>/MI_estimation_results.json)')
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
+      await requireDevice(o.device);
+      const out = resolve(o.out ?? join(o.synthetic, 'MI_estimation_results.json'));
+      checkOutputFile(out, '--out');
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { estimateMi, mineSchedules } = await import('../../eval/mine.js');
       const s: MineSchedule = {
@@ -46,9 +47,7 @@ export function makeMiCommand() {
         });
         bar.stop();
         const report = { ...r, schedule: custom ? `${o.schedule}+overrides` : o.schedule };
-        const out = resolve(o.out ?? join(o.synthetic, 'MI_estimation_results.json'));
-        mkdirSync(dirname(out), { recursive: true });
-        writeFileAtomic(out, Buffer.from(`${JSON.stringify(report, null, 1)}\n`));
+        writeOutputFile(out, '--out', Buffer.from(`${JSON.stringify(report, null, 1)}\n`));
         const { history: _history, ...summary } = report;
         process.stdout.write(`${JSON.stringify({ ...summary, out })}\n`);
       } finally {

@@ -6,8 +6,8 @@ import type { PipelineResult } from '../../pipeline/pipeline.js';
 import { adaptSetting, getRecipe, recipeFacts, recipes } from '../../pipeline/recipes.js';
 import { formatSeconds } from '../../pipeline/stages.js';
 import { InputError } from '../../tensor/errors.js';
-import type { TrainOptions } from '../../train/options.js';
-import { choice, definedOnly, device, nonNegativeInt, nonNegativeNumber, onOff, positiveInt, positiveNumber } from '../parse.js';
+import { defaultTrainOptions, type TrainOptions } from '../../train/options.js';
+import { choice, definedOnly, device, num, onOff, requireDevice } from '../parse.js';
 
 /** The metrics next to the trivial baselines, on stdout: a table, then one JSON line (no metrics without test masks). */
 export function printOutcome(r: PipelineResult): void {
@@ -54,31 +54,37 @@ export function makePipelineCommand() {
     .option('--test-masks <dir>', 'their ground-truth masks, paired by file name')
     .option('--recipe <name>', `a measured whole-pipeline setting (${Object.keys(recipes).join(', ')}: about an hour on 2 CPU cores); flags given win`, choice(Object.keys(recipes)))
     .option('--config <name>', `GAN preset: ${Object.keys(presets).join(', ')} (ils64 without --recipe)`, choice(Object.keys(presets) as PresetName[]))
-    .option('--kimg <k>', 'GAN training length in kimg (required without --recipe)', positiveNumber)
-    .option('--batch <n>', 'GAN minibatch (32)', positiveInt)
+    .option('--kimg <k>', 'GAN training length in kimg (required without --recipe)', num('kimg'))
+    .option('--batch <n>', 'GAN minibatch (32)', num('batch'))
     .option('--ils <on|off>', 'the ILS term (on)', onOff)
-    .option('--shift <f>', 'Tx: largest shift as a fraction of the side (0.125)', nonNegativeNumber)
-    .option('--max-mask <f>', 'maximum mask fraction hinge (off)', positiveNumber)
-    .option('--seed <n>', 'GAN seed (0)', nonNegativeInt)
+    .option('--shift <f>', 'Tx: largest shift as a fraction of the side (0.125)', num('shift'))
+    .option('--max-mask <f>', 'maximum mask fraction hinge (off)', num('positiveFraction'))
+    .option('--seed <n>', 'GAN seed (0)', num('seed'))
     .option('--inception <file>', 'Inception weights (safetensors) for FID-based checkpoint selection')
-    .option('--n-synthetic <n>', 'synthetic pairs to generate (10000; 50000 for ils128)', positiveInt)
-    .option('--seg-iters <n>', 'U-Net iterations (6000)', positiveInt)
-    .option('--seg-width <n>', 'U-Net width (64)', positiveInt)
-    .option('--seg-size <s>', 'U-Net input side (64)', positiveInt)
+    .option('--n-synthetic <n>', 'synthetic pairs to generate (10000; 50000 for ils128)', num('count'))
+    .option('--seg-iters <n>', 'U-Net iterations (6000)', num('iterations'))
+    .option('--seg-width <n>', 'U-Net width (64)', num('width'))
+    .option('--seg-size <s>', 'U-Net input side (64, a multiple of 16)', num('netSide'))
     .option('--seg-geometric <on|off>', 'mirror/scale/rotate/shift the synthetic pairs too (off; on in --recipe cpu)', onOff)
     .option('--adapt <on|off>', 'self-train the U-Net on the training photos after seg-train (off; on in --recipe cpu)', onOff)
-    .option('--adapt-rounds <n>', 'self-training rounds (3 in --recipe cpu)', positiveInt)
-    .option('--adapt-iters <n>', 'iterations per self-training round (400)', positiveInt)
+    .option('--adapt-rounds <n>', 'self-training rounds (3 in --recipe cpu)', num('rounds'))
+    .option('--adapt-iters <n>', 'iterations per self-training round (400)', num('iterations'))
     .option('--protocol <p>', "segmentation protocol: '64' or '128' (spec §10.4; 128 for ils128)", choice(['64', '128'] as const))
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'plain log lines instead of progress bars')
     .action(async (o) => {
-      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
-      const { runPipeline } = await import('../../pipeline/pipeline.js');
       const recipe = o.recipe ? getRecipe(o.recipe) : null;
       const kimg = o.kimg ?? recipe?.kimg;
       if (kimg === undefined) throw new InputError('pipeline needs --kimg (or --recipe cpu)', 'ERR_ARG', 'e.g. --recipe cpu, or --config ils64 --kimg 8000');
       if (o.testMasks && !o.testImages) throw new InputError('--test-masks needs --test-images', 'ERR_ARG');
+      const minMask = recipe?.train.minMaskSize ?? defaultTrainOptions.minMaskSize;
+      const maxMask = o.maxMask ?? recipe?.train.maxMaskSize;
+      if (maxMask !== undefined && maxMask !== null && !(minMask < maxMask)) {
+        throw new InputError(`--max-mask ${maxMask} must be above the minimum mask fraction ${minMask}`, 'ERR_ARG');
+      }
+      await requireDevice(o.device);
+      // Loaded here, not at the top: `--help` and flag errors never load libtorch.
+      const { runPipeline } = await import('../../pipeline/pipeline.js');
       const flags: Partial<TrainOptions> = { batch: o.batch, ils: o.ils, xintMax: o.shift, maxMaskSize: o.maxMask, seed: o.seed };
       const seg = { ...recipe?.seg, ...definedOnly({ iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol, geometric: o.segGeometric }) };
       const adaptBase = adaptSetting(recipe, o.adapt);

@@ -1,26 +1,27 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan seg-train`: train the segmentation U-Net on a synthetic set from `ilsgan generate` (spec §10.2).
 import { Command } from '@commander-js/extra-typings';
-import { choice, device, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '../parse.js';
+import { choice, device, num, requireDevice } from '../parse.js';
 
 export function makeSegTrainCommand() {
   return new Command('seg-train')
     .description('train the segmentation U-Net on synthetic (image, mask) pairs; keeps the best validation IoU')
     .requiredOption('--synthetic <dir>', 'synthetic set (the --out of ilsgan generate: manifest.json, images/, masks/)')
     .requiredOption('--out <dir>', 'model directory to write: model.safetensors (best), model.json')
-    .option('--iters <n>', 'training iterations', positiveInt, 6000)
-    .option('--batch <n>', 'minibatch size', positiveInt, 64)
-    .option('--lr <lr>', 'Adam learning rate (constant)', positiveNumber, 1e-3)
-    .option('--width <w>', 'U-Net width: 64 is the paper\'s network; 16 trains ~16× faster on a CPU (a deviation)', positiveInt, 64)
-    .option('--size <s>', 'network input side (a multiple of 16)', positiveInt, 64)
+    .option('--iters <n>', 'training iterations', num('iterations'), 6000)
+    .option('--batch <n>', 'minibatch size', num('batch'), 64)
+    .option('--lr <lr>', 'Adam learning rate (constant)', num('lr'), 1e-3)
+    .option('--width <w>', 'U-Net width: 64 is the paper\'s network; 16 trains ~16× faster on a CPU (a deviation)', num('width'), 64)
+    .option('--size <s>', 'network input side (a multiple of 16)', num('netSide'), 64)
     .option('--protocol <p>', '64: score at the network size; 128: at 2× with logits upsampled (spec §10.4)', choice(['64', '128'] as const), '64' as const)
-    .option('--seed <n>', 'seed of sampler, initialisation and augmentation', nonNegativeInt, 0)
-    .option('--val-every <n>', 'validation interval in iterations', positiveInt, 1000)
-    .option('--aug-p <p>', 'probability of each colour augmentation (0 = off)', nonNegativeNumber, 0.5)
+    .option('--seed <n>', 'seed of sampler, initialisation and augmentation', num('seed'), 0)
+    .option('--val-every <n>', 'validation interval in iterations', num('iterations'), 1000)
+    .option('--aug-p <p>', 'probability of each colour augmentation (0 = off)', num('probability'), 0.5)
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
-    .option('--threads <n>', 'libtorch CPU threads (default: all cores)', positiveInt)
+    .option('--threads <n>', 'libtorch CPU threads (default: all cores)', num('threads'))
     .option('--no-progress', 'log lines instead of a progress bar')
     .action(async (o) => {
+      await requireDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { trainSegmenter } = await import('../../seg/train.js');
       const r = await trainSegmenter({

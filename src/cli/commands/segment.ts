@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan segment`: foreground masks and cutouts for photos of any size, format and mode, with a trained U-Net.
 import { Command } from '@commander-js/extra-typings';
-import { device, positiveInt } from '../parse.js';
+import { device, num, requireDevice } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 export function makeSegmentCommand() {
@@ -10,11 +10,12 @@ export function makeSegmentCommand() {
     .requiredOption('--model <dir>', 'model directory (the --out of ilsgan seg-train)')
     .requiredOption('--input <path>', 'an image file or a folder of images (searched recursively)')
     .requiredOption('--out <dir>', 'output folder; masks/ and cutouts/ mirror the input folder\'s layout')
-    .option('--batch <n>', 'images per forward pass', positiveInt, 32)
+    .option('--batch <n>', 'images per forward pass', num('batch'), 32)
     .option('--no-cutouts', 'write masks only')
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--no-progress', 'no progress bar')
     .action(async (o) => {
+      await requireDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { segmentImages } = await import('../../seg/segment.js');
       const bar = new ProgressBar('segmenting {bar} {value}/{total} | ETA {eta_formatted}', o.progress);
