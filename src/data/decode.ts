@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Image decoding with sharp (libvips): any format sharp reads (PNG, JPEG, WebP, TIFF, GIF, AVIF), any mode
 // (grey, RGBA, 16-bit, palette, EXIF-rotated) → 8-bit sRGB, centre square crop (spec §2.1), resize to S.
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { describeFsError } from '../util/fsErrors.js';
 
 /** File extensions treated as images when scanning folders. */
 export const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.avif', '.bmp']);
@@ -14,6 +16,21 @@ export interface DecodedImage {
   height: number;
 }
 
+/**
+ * The bytes of an image file, read before sharp sees them: sharp reports any file it cannot open as "missing or of
+ * an unsupported image format", while this says why ("cannot read x.png: permission denied"). Buffers pass
+ * through. `read` is for tests (a mode-000 file is readable by root, who runs CI).
+ * @throws Error "cannot read <file>: <reason>"
+ */
+export async function readImageFile(input: string | Buffer, read: (path: string) => Promise<Buffer> = readFile): Promise<Buffer> {
+  if (typeof input !== 'string') return input;
+  try {
+    return await read(input);
+  } catch (e) {
+    throw new Error(`cannot read ${input}: ${describeFsError(e)}`);
+  }
+}
+
 /** Centre square crop box as the official loader computes it (integer arithmetic; spec §2.1). */
 export function centreSquare(width: number, height: number): { left: number; top: number; side: number } {
   if (height > width) return { left: 0, top: Math.floor((height - width) / 2), side: width };
@@ -24,10 +41,10 @@ export function centreSquare(width: number, height: number): { left: number; top
  * Decodes an image file (or buffer), crops the centre square and resizes it to size×size with an
  * antialiased linear filter (like PIL's bilinear when downsampling). An alpha channel is dropped, as PIL's
  * convert('RGB') in the official loaders does (no compositing).
- * @throws Error from sharp for unreadable or corrupt input.
+ * @throws Error "cannot read <file>: <reason>" for a file it cannot read, from sharp for corrupt input.
  */
 export async function decodeSquare(input: string | Buffer, size: number): Promise<DecodedImage> {
-  const img = sharp(input, { failOn: 'error', limitInputPixels: 2 ** 28 }).rotate();
+  const img = sharp(await readImageFile(input), { failOn: 'error', limitInputPixels: 2 ** 28 }).rotate();
   const meta = await img.metadata();
   if (!meta.width || !meta.height) throw new Error('image has no size');
   // EXIF orientations 5–8 swap the axes; .rotate() applies the orientation before the crop.
@@ -54,7 +71,7 @@ export async function decodeRgb(
   input: string | Buffer,
   resizeTo?: number,
 ): Promise<{ rgb: Uint8Array; width: number; height: number }> {
-  let img = sharp(input, { failOn: 'error', limitInputPixels: 2 ** 28 }).rotate().removeAlpha();
+  let img = sharp(await readImageFile(input), { failOn: 'error', limitInputPixels: 2 ** 28 }).rotate().removeAlpha();
   if (resizeTo !== undefined) img = img.resize(resizeTo, resizeTo, { kernel: 'linear', fit: 'fill' });
   const out = await img.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   return { rgb: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength), width: out.info.width, height: out.info.height };

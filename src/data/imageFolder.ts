@@ -2,12 +2,13 @@
 // Training images from a folder (recursive), the DRC CUB/Dogs/Cars layouts (spec §2.1) or the procedural demo
 // set, decoded once into one uint8 CHW array (cached next to the run), with corrupt files skipped and counted.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { type Stats, existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { InputError } from '../tensor/errors.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { array, int, object, readJsonChecked, refine, str } from '../util/schema.js';
+import { describeFsError } from '../util/fsErrors.js';
 import { decodeSquare, imageExtensions } from './decode.js';
 import { readNpyStrings } from './npy.js';
 import { proceduralSample, proceduralSeed } from './procedural.js';
@@ -41,15 +42,36 @@ export interface LoadOptions {
   seed?: number;
 }
 
-/** All image files under dir, recursively, sorted. */
+/**
+ * All image files under dir, recursively, sorted. Symbolic links are followed (to files and to folders); a folder
+ * reached twice (a link loop, or two links to one place) is walked once. A broken link with an image extension is
+ * listed, so that decoding reports it ("cannot read …") instead of it vanishing silently.
+ */
 export function listImages(dir: string): string[] {
   const out: string[] = [];
+  const visited = new Set<string>();
   const walk = (d: string) => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
+    const real = realpathSync(d);
+    if (visited.has(real)) return;
+    visited.add(real);
+    // In name order, so that which of two links to one folder is walked does not depend on the file system.
+    const entries = readdirSync(d, { withFileTypes: true }).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const p = join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (entry.isFile() && imageExtensions.has(extname(entry.name).toLowerCase())) out.push(p);
+      const isImage = imageExtensions.has(extname(entry.name).toLowerCase());
+      if (entry.isSymbolicLink()) {
+        let target: Stats;
+        try {
+          target = statSync(p);
+        } catch {
+          if (isImage) out.push(p);
+          continue;
+        }
+        if (target.isDirectory()) walk(p);
+        else if (target.isFile() && isImage) out.push(p);
+      } else if (entry.isDirectory()) walk(p);
+      else if (entry.isFile() && isImage) out.push(p);
     }
   };
   walk(dir);
@@ -74,8 +96,21 @@ export function readIdTable(path: string): Map<string, string[]> {
   return m;
 }
 
-/** The GAN training files of a DRC layout (spec §2.1), or of a plain folder. */
+/**
+ * The GAN training files of a DRC layout (spec §2.1), or of a plain folder.
+ * @throws InputError ERR_NO_IMAGES "cannot read <path>: <reason>" for a folder or list file it cannot read.
+ */
 export function trainingFiles(dir: string): { files: string[]; source: string } {
+  try {
+    return listTrainingFiles(dir);
+  } catch (e) {
+    const { code, path } = e as { code?: unknown; path?: unknown };
+    if (e instanceof InputError || typeof code !== 'string') throw e;
+    throw new InputError(`cannot read ${typeof path === 'string' ? path : dir}: ${describeFsError(e)}`, 'ERR_NO_IMAGES');
+  }
+}
+
+function listTrainingFiles(dir: string): { files: string[]; source: string } {
   const layout = detectLayout(dir);
   if (layout === 'cub') {
     const names = readIdTable(join(dir, 'images.txt'));

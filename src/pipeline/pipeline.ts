@@ -3,7 +3,7 @@
 // (image, mask) pairs → train the U-Net on them → evaluate on real test images with ground truth (with the two
 // trivial baselines on the same set) → segment a few test photos → write an HTML report. Every stage is
 // resumable: a finished stage is recorded in `<out>/stages/` and skipped when the pipeline runs again.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { writeProceduralSplit } from '../data/proceduralFiles.js';
 import type { BaselineResults } from '../eval/baselines.js';
@@ -27,6 +27,7 @@ import { writeReport } from '../report/index.js';
 import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
 import { acquireRunLock } from '../util/runLock.js';
 import { mapLimit } from '../util/mapLimit.js';
+import { checkPipelineInputs } from './inputs.js';
 import { Stages, formatSeconds } from './stages.js';
 
 /** Stage names in order (folders and records under `<out>`). */
@@ -101,6 +102,7 @@ export function pipelinePaths(out: string) {
  * @throws InputError ERR_RUN_LOCKED when another process uses the output folder.
  */
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  checkPipelineInputs(o.data, o.test); // before anything is created or trained
   mkdirSync(o.out, { recursive: true });
   const lock = acquireRunLock(o.out, 'pipeline');
   try {
@@ -165,6 +167,9 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
 
   const n = o.synthetic ?? (paper128 ? 50000 : 10000);
   await stages.run('generate', `generating ${n} synthetic pairs from ${checkpoint.name}`, async () => {
+    // The stage is unfinished: whatever an interrupted run wrote there (even a complete manifest.json, when it
+    // was killed before the stage record) is redone.
+    rmSync(paths.synthetic, { recursive: true, force: true });
     const m = await synthesize({ run: paths.run, checkpoint: checkpoint.name, n, out: paths.synthetic, device });
     return { n: m.n, size: m.size, checkpoint: m.checkpoint };
   });

@@ -2,6 +2,7 @@
 // Real photos for segmentation: any format/mode/bit depth, EXIF orientation applied, decoded once at full size;
 // the network input is the whole image (or a crop box) stretched to S×S, as the test loaders do (spec §2.2).
 import sharp from 'sharp';
+import { readImageFile } from '../data/decode.js';
 import { hwcToChw } from '../data/imageFolder.js';
 
 export interface Photo {
@@ -20,10 +21,10 @@ const limitInputPixels = 2 ** 28;
 /**
  * Decodes an image file to 8-bit sRGB RGBA at its own size (grey, palette, 16-bit and CMYK converted; EXIF
  * orientation applied).
- * @throws Error from sharp for unreadable or corrupt files.
+ * @throws Error "cannot read <file>: <reason>" for a file it cannot read, from sharp for corrupt files.
  */
 export async function decodePhoto(input: string | Buffer): Promise<Photo> {
-  const out = await sharp(input, { failOn: 'error', limitInputPixels })
+  const out = await sharp(await readImageFile(input), { failOn: 'error', limitInputPixels })
     .rotate()
     .toColourspace('srgb')
     .ensureAlpha()

@@ -3,6 +3,7 @@
 // kept as a small mip chain, and background photos, kept as RGB with a capped short side. Decoding uses sharp.
 import { cpus } from 'node:os';
 import sharp from 'sharp';
+import { readImageFile } from '../decode.js';
 import { halveRgba } from './raster.js';
 
 /** Alpha values at or below this (of 255) do not count for a stamp's bounding box: faint noise in the
@@ -52,7 +53,7 @@ export interface Skipped {
  */
 export async function loadStamp(path: string, name: string, maxSidePx: number, minBoxPx: number): Promise<Stamp | Skipped> {
   try {
-    const img = sharp(path, { failOn: 'error', limitInputPixels: 2 ** 28 });
+    const img = sharp(await readImageFile(path), { failOn: 'error', limitInputPixels: 2 ** 28 });
     const meta = await img.metadata();
     if (!meta.hasAlpha) return { name, reason: 'no-alpha', detail: 'the image has no alpha channel' };
     const full = await img.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -109,7 +110,7 @@ export async function loadStamp(path: string, name: string, maxSidePx: number, m
 /** Decodes one background photo to RGB with its short side capped at maxShortPx (never enlarged). */
 export async function loadBackground(path: string, name: string, maxShortPx: number): Promise<Background | Skipped> {
   try {
-    const out = await sharp(path, { failOn: 'error', limitInputPixels: 2 ** 28 })
+    const out = await sharp(await readImageFile(path), { failOn: 'error', limitInputPixels: 2 ** 28 })
       .rotate()
       .resize(maxShortPx, maxShortPx, { fit: 'outside', withoutEnlargement: true, kernel: 'lanczos3' })
       .toColourspace('srgb')
