@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Minibatches of training images: an infinite, seeded shuffling sampler over a decoded ImageSet, turned into
 // float tensors in [−1, 1] on the training device (x/127.5 − 1, spec §0).
+import { constants as bufferConstants } from 'node:buffer';
 import type { Device } from '../tensor/device.js';
+import { InputError } from '../tensor/errors.js';
 import { fromBytes } from '../tensor/ops/creation.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -32,6 +34,7 @@ export class BatchSampler {
 
   /** The next n image indices (wrapping into a fresh shuffle at the end of an epoch). */
   nextIndices(n: number): number[] {
+    this.checkBatch(n);
     const out: number[] = [];
     while (out.length < n) {
       if (this.pos >= this.order.length) {
@@ -42,6 +45,22 @@ export class BatchSampler {
       out.push(this.order[this.pos++]);
     }
     return out;
+  }
+
+  /**
+   * Refuses a batch whose bytes (n·3·S·S) no typed array can hold, before anything is allocated for it: a
+   * `--batch 1e12` used to grow the index list until V8 died with a fatal "invalid size" error (SIGTRAP).
+   */
+  private checkBatch(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 1) throw new InputError(`batch size must be a positive integer, got ${n}`, 'ERR_INVALID_ARG_VALUE');
+    const bytes = n * 3 * this.set.size * this.set.size;
+    if (bytes > bufferConstants.MAX_LENGTH) {
+      throw new InputError(
+        `a batch of ${n} images at ${this.set.size}² takes ${bytes} bytes, more than one buffer can hold (${bufferConstants.MAX_LENGTH})`,
+        'ERR_OUT_OF_MEMORY',
+        'use a smaller --batch',
+      );
+    }
   }
 
   /** Bytes of the given images, n·3·S·S. */

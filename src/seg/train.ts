@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Segmentation training (spec §10.2, §10.4): U-Net on synthetic (image, mask) pairs, pixel-wise cross-entropy,
 // Adam 1e-3, batch 64, 'color' augmentation, validation every 1000 iterations keeping the best foreground IoU.
+import { constants as bufferConstants } from 'node:buffer';
 import { mkdirSync } from 'node:fs';
 import { mulberry32 } from '../data/procedural.js';
 import { UNet } from '../models/unet.js';
@@ -77,6 +78,10 @@ export class ShuffledSampler {
   }
 
   next(count: number): number[] {
+    // A count beyond any typed array is refused here: growing the list until V8's fatal "invalid size" aborted.
+    if (!Number.isSafeInteger(count) || count < 1 || count > bufferConstants.MAX_LENGTH) {
+      throw new InputError(`batch must be a positive integer up to ${bufferConstants.MAX_LENGTH}, got ${count}`, 'ERR_ARG');
+    }
     const out: number[] = [];
     while (out.length < count) {
       if (this.pos >= this.n) this.reshuffle();
@@ -110,6 +115,11 @@ function checkOptions(o: SegTrainOptions): Required<Pick<SegTrainOptions, 'itera
   posInt('width', r.width);
   posInt('valEvery', r.valEvery);
   if (!Number.isInteger(r.size) || r.size < 16 || r.size % 16 !== 0) throw new InputError(`size must be a multiple of 16, got ${r.size}`, 'ERR_ARG');
+  // The float input batch alone is batch·3·size²·4 bytes: refuse what no buffer can hold before anything runs.
+  const inputBytes = r.batch * 3 * r.size * r.size * 4;
+  if (inputBytes > bufferConstants.MAX_LENGTH) {
+    throw new InputError(`batch ${r.batch} at ${r.size}² needs ${inputBytes} bytes for its input alone, more than one buffer holds (${bufferConstants.MAX_LENGTH})`, 'ERR_ARG', 'use a smaller --batch');
+  }
   if (!(r.lr > 0)) throw new InputError(`lr must be positive, got ${r.lr}`, 'ERR_ARG');
   if (!Number.isInteger(r.seed) || r.seed < 0) throw new InputError(`seed must be a non-negative integer, got ${r.seed}`, 'ERR_ARG');
   if (!(r.augP >= 0 && r.augP <= 1)) throw new InputError(`augP must be in [0, 1], got ${r.augP}`, 'ERR_ARG');

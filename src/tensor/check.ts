@@ -24,9 +24,13 @@ export function pair(v: unknown, op: string, name: string, opts: { min?: number 
   throw new ArgumentError(`${op}: expected ${kind} or [h, w] for ${name}, got ${describe(v)}`);
 }
 
+/**
+ * A shape: non-negative safe integers (2^53 and beyond are not exact in a JS number). Whether the tensor fits in
+ * memory is the addon's check (ERR_OUT_OF_MEMORY before it allocates), the same for every caller.
+ */
 export function shapeArg(v: unknown, op: string): number[] {
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0)) {
-    throw new ArgumentError(`${op}: expected a shape (array of non-negative integers), got ${describe(v)}`);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
+    throw new ArgumentError(`${op}: expected a shape (array of non-negative integers below 2^53), got ${describe(v)}`);
   }
   return v as number[];
 }

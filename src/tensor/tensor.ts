@@ -1,13 +1,27 @@
 // SPDX-License-Identifier: MIT
 // The Tensor class: a handle plus cached metadata and thin PyTorch-named methods, each one native call.
+import { constants as bufferConstants } from 'node:buffer';
 import { type Device, deviceCode, deviceName } from './device.js';
 import { type DType, dtypeCode, dtypeName, elementSize, isFloatingPoint } from './dtype.js';
-import { ArgumentError, disposedError } from './errors.js';
+import { ArgumentError, disposedError, TensorError } from './errors.js';
 import { type Handle, native } from './native.js';
 import { type Tracked, track, untrack } from './scope.js';
 
 export type Scalar = number;
 type Frame = Tracked['_scope'];
+
+/**
+ * A typed array holds at most buffer.constants.MAX_LENGTH elements (2^32 in Node 20): refuse a larger host copy
+ * before the addon makes it, with the error the addon gives when the copy cannot be allocated.
+ */
+function checkHostCopy(length: number, what: string): void {
+  if (length > bufferConstants.MAX_LENGTH) {
+    throw new TensorError(
+      `${what}: ${length} entries exceed the largest typed array (${bufferConstants.MAX_LENGTH}); read the tensor in slices`,
+      'ERR_OUT_OF_MEMORY',
+    );
+  }
+}
 
 /** Wraps a fresh native handle (registers it with the current scope). */
 export function wrap(h: Handle): Tensor {
@@ -108,6 +122,7 @@ export class Tensor implements Tracked {
    */
   data(): Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array {
     const d = this.dtype;
+    checkHostCopy(this.numel, 'data()');
     if (d === 'float16' || d === 'bfloat16') {
       const h = native.to(this.handle, dtypeCode('float32'), null, false);
       try {
@@ -129,6 +144,7 @@ export class Tensor implements Tracked {
   }
   /** The raw bytes in row-major order (what safetensors stores). */
   bytes(): Uint8Array {
+    checkHostCopy(this.numel * elementSize(this.dtype), 'bytes()');
     return new Uint8Array(native.toBuffer(this.handle));
   }
   /** The elements as a flat number array. */
