@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The training loop: data, ticks (metrics JSONL and a progress bar), sample grids, atomic checkpoints, resume,
 // clean stop on SIGINT/SIGTERM, and a hard stop on non-finite losses that leaves the last good checkpoint.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BatchSampler } from '../data/loader.js';
 import { type ImageSet, loadTrainingImages } from '../data/imageFolder.js';
@@ -278,7 +278,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   } else {
     // A new run: whatever an interrupted start left (no complete checkpoint) is not this run's.
     rmSync(metricsPath, { force: true });
-    writeFileSync(join(run.out, 'config.json'), `${JSON.stringify({ configName, net, options, data, device, intervals, demoCount: storedDemoCount }, null, 1)}\n`);
+    writeFileAtomic(join(run.out, 'config.json'), Buffer.from(`${JSON.stringify({ configName, net, options, data, device, intervals, demoCount: storedDemoCount }, null, 1)}\n`));
   }
   const gridZ = keep(fixedLatents(run.gridSize ?? 8, net.zDim, options.seed, device));
   const target = Math.round(kimg * 1000);

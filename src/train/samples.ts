@@ -8,6 +8,7 @@ import { cat } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { LatentStream } from '../gen/latents.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
 
 /** Fixed standard-normal latents [n, dim] from a JS PRNG (does not disturb libtorch's generator). */
 export function fixedLatents(n: number, dim: number, seed: number, device: Device = 'cpu'): Tensor {
@@ -50,7 +51,8 @@ export async function writeGrid(path: string, rows: Tensor[], scale = 1): Promis
       }
     }
   });
-  await sharp(Buffer.from(out.buffer), { raw: { width, height, channels: 3 } }).png().toFile(path);
+  // Encoded in memory and written atomically: a run killed here leaves no truncated PNG for the report.
+  writeFileAtomic(path, await sharp(Buffer.from(out.buffer), { raw: { width, height, channels: 3 } }).png().toBuffer());
 }
 
 /** G_ema's layers at fixed latents (const noise, eval mode), written as a grid PNG. */

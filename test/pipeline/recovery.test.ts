@@ -53,3 +53,14 @@ test('a temp file from a killed first checkpoint write: the GAN trains from the 
   assert.ok(!existsSync(join(out, lockFileName)) && !existsSync(join(pipelinePaths(out).run, lockFileName)), 'locks released');
   assert.deepEqual(readdirSync(ckpts).filter((f) => f.endsWith('.tmp')), []);
 });
+
+test('killed after the synthetic set\'s manifest but before the generate stage was recorded: the rerun regenerates it', async () => {
+  // The state such a kill leaves: synthetic/ complete with its manifest.json, no record of generate or later stages.
+  for (const s of ['generate', 'segtrain', 'eval', 'examples', 'report']) rmSync(join(out, 'stages', `${s}.json`));
+  assert.ok(existsSync(join(pipelinePaths(out).synthetic, 'manifest.json')));
+  const lines: string[] = [];
+  const r = await runPipeline(options(lines));
+  assert.ok(lines.some((l) => l.startsWith('[generate] generating 32 synthetic pairs')), lines.join('\n'));
+  assert.ok(lines.some((l) => l.startsWith('[train] done earlier')));
+  assert.equal(typeof r.eval?.DRC_IoU, 'number');
+});
