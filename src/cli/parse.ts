@@ -64,10 +64,11 @@ export const flagRanges = {
   weight: { min: 0, max: 1e6 },
   /** ILS σ: --ils-sigma, --ils-initial-sigma. */
   sigma: { min: 0, max: 1e3 },
-  /** Network widths: --width (U-Net), --hidden (MINE), --cmax. */
-  width: { min: 1, max: 65536, integer: true },
+  /** Network widths: --width (U-Net), --hidden (MINE), --cmax. The width and channel-base limits are the checkpoint
+   *  and model schemas' (train/checkpointSchema.ts, seg/model.ts), so whatever trains can be resumed and loaded. */
+  width: { min: 1, max: 4096, integer: true },
   /** Channel base (channels at r = min(cbase/r, cmax)). */
-  channelBase: { min: 1, max: 2 ** 24, integer: true },
+  channelBase: { min: 1, max: 2 ** 16, integer: true },
   /** Mapping layers. */
   layers: { min: 1, max: 64, integer: true },
   /** Checkpoints kept. */

@@ -36,6 +36,11 @@ describe('flag ranges', () => {
     assert.throws(() => num('threads')('0'), /from 1 to 1024/);
   });
 
+  test('network widths stop where the checkpoint and model schemas stop (what trains can be resumed and loaded)', () => {
+    assert.equal(flagRanges.width.max, 4096);
+    assert.equal(flagRanges.channelBase.max, 2 ** 16);
+  });
+
   test('extra conditions: U-Net sides are multiples of 16, GAN resolutions powers of two', () => {
     assert.equal(num('netSide')('64'), 64);
     assert.throws(() => num('netSide')('40'), { message: 'expected an integer from 16 to 1024, a multiple of 16, got "40"' });
