@@ -4,7 +4,8 @@
 //
 //   node dist/bench/ganRun.js --data data/tux/TuxComposite-animals-64/train/images --out data/tux/runs/a-ils-s0 \
 //        --kimg 60 --every 10 [--ils on|off] [--seed 0] [--threads 2] [--config demo|tiny32|small64] [--resolution 64]
-//        [--cmax 64] [--mask-prior 0] [--mask-prior-kimg 10] [--resume on]
+//        [--cmax 64] [--mask-prior 0] [--mask-prior-kimg 10] [--resume on] [--xint 0.25] [--mbstd-group 8] [--mbstd-ch 4]
+//        [--div 4 --div-target 0.15]   (the mask-diversity hinge, not in the paper: TrainOptions.maskDivWeight)
 import * as t from '../src/index.js';
 import { type NetworkConfig, type PresetName, presets } from '../src/models/config.js';
 import { demoNetwork, demoTrainOptions } from '../src/pipeline/demo.js';
@@ -21,11 +22,15 @@ const net: NetworkConfig = config === 'demo' ? { ...demoNetwork } : { ...presets
 if (flag('resolution')) net.resolution = Number(flag('resolution'));
 if (flag('cmax')) net.channelMax = Number(flag('cmax'));
 if (flag('mask-prior')) net.maskPrior = Number(flag('mask-prior'));
+if (flag('mbstd-group')) net.mbstdGroupSize = Number(flag('mbstd-group'));
+if (flag('mbstd-ch')) net.mbstdChannels = Number(flag('mbstd-ch'));
 if (flag('mask-prior-kimg')) net.maskPriorKimg = Number(flag('mask-prior-kimg'));
 t.setNumThreads(Number(flag('threads') ?? 2));
 const r = await train({
   data, out, config: net, kimg, resume: flag('resume') === 'on',
-  options: { ...(config === 'demo' ? demoTrainOptions : {}), ils: (flag('ils') ?? 'on') === 'on', seed: Number(flag('seed') ?? 0) },
+  options: { ...(config === 'demo' ? demoTrainOptions : {}), ils: (flag('ils') ?? 'on') === 'on', seed: Number(flag('seed') ?? 0),
+    ...(flag('xint') ? { xintMax: Number(flag('xint')) } : {}),
+    ...(flag('div') ? { maskDivWeight: Number(flag('div')), maskDivTarget: Number(flag('div-target') ?? 0.15) } : {}) },
   snapshotKimg: every, checkpointKimg: every, keepCheckpoints: 1000, progress: false,
   onTick: (m) => process.stderr.write(`${JSON.stringify(m)}\n`),
 });

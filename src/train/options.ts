@@ -43,6 +43,15 @@ export interface TrainOptions {
   /** Tx: shift the foreground layer by up to ±xintMax·S (0.125); off disables the perturbation. */
   perturb: boolean;
   xintMax: number;
+  /**
+   * Not in the paper (absent or 0 = off, the paper): weight of a mask-diversity hinge, relu(target − mean |m_i − m_j|)
+   * over pairs (i, i + N/2) of the batch, against mask mode collapse (one silhouette for every sample). Measured on
+   * TuxComposite it made the masks diverse but not object-shaped and scored worse (docs/quality.md); kept for
+   * experiments, off everywhere.
+   */
+  maskDivWeight?: number;
+  /** The hinge's target mean absolute difference between two samples' masks (0.15). */
+  maskDivTarget?: number;
   /** Seed of every random stream. */
   seed: number;
   /**

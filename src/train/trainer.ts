@@ -14,7 +14,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { AdaPipeline } from './augment/adaPipeline.js';
 import { drawShiftEps, shiftLayers } from './layerTransform.js';
 import { ilsSigma, ilsTerms } from './loss/ils.js';
-import { binarization, maskSize } from './loss/maskTerms.js';
+import { binarization, maskSize, maskDiversity } from './loss/maskTerms.js';
 import { r1Penalty } from './loss/r1.js';
 import { type TrainOptions, lazyAdam, lowPrecisionDtype, r1GammaFor } from './options.js';
 import { Stats } from './stats.js';
@@ -96,6 +96,11 @@ export class IlsTrainer {
       // Without Tx the official loss adds the upper hinge relu(min − (1 − mean m)) itself (spec §7.4): at most 1 − min.
       const msize = maskSize(pert.mask, o.minMaskSize, o.maxMaskSize ?? (o.perturb ? null : 1 - o.minMaskSize));
       let loss = adv.add(bin.mul(o.binWeight)).add(msize.mul(o.msizeWeight)).mean();
+      if ((o.maskDivWeight ?? 0) > 0 && n > 1) {
+        const div = maskDiversity(layers.mask, o.maskDivTarget ?? 0.15); // not in the paper, off unless asked
+        this.stats.report('Loss/G/maskdiv', div);
+        loss = loss.add(div.mean().mul(o.maskDivWeight ?? 0));
+      }
       this.stats.report('Loss/G/adv', adv);
       this.stats.report('Loss/G/bin', bin);
       this.stats.report('Loss/G/msize', msize);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as t from '../../src/index.js';
-import { binarization, maskSize } from '../../src/train/loss/maskTerms.js';
+import { binarization, maskDiversity, maskSize } from '../../src/train/loss/maskTerms.js';
 
 const S = 8;
 
@@ -13,5 +13,16 @@ test('binarization and size hinges', () => {
     assert.equal(binarization(half).item(), 0.5);
     assert.ok(Math.abs(maskSize(t.full([1, 1, S, S], 0.1), 0.25).item() - 0.15) < 1e-6);
     assert.ok(Math.abs(maskSize(t.full([1, 1, S, S], 0.8), 0.25, 0.5).item() - 0.3) < 1e-6);
+  });
+});
+
+test('mask-diversity hinge (not in the paper): target for equal pairs, 0 once they differ enough', () => {
+  t.scope(() => {
+    const a = t.zeros([1, 1, S, S]);
+    const b = t.ones([1, 1, S, S]);
+    const quarter = t.cat([t.ones([1, 1, S / 4, S]), t.zeros([1, 1, (3 * S) / 4, S])], 2); // differs from a on 25 %
+    // Pairs (0, 2) and (1, 3): equal, then completely different.
+    assert.deepEqual(maskDiversity(t.cat([a, a, a, b], 0), 0.15).toArray().map((v) => Number(v.toFixed(6))), [0.15, 0]);
+    assert.ok(Math.abs(maskDiversity(t.cat([a, quarter], 0), 0.3).item() - 0.05) < 1e-6);
   });
 });

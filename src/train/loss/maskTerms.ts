@@ -13,3 +13,13 @@ export function maskSize(mask: Tensor, minSize = 0.25, maxSize: number | null = 
   const low = area.rsub(minSize).relu();
   return maxSize === null ? low : low.add(area.sub(maxSize).relu());
 }
+
+/**
+ * Not in the paper (TrainOptions.maskDivWeight, off by default): relu(target − mean |m_i − m_{i+h}|) for the pairs
+ * (i, i + h), h = ⌊N/2⌋; zero once two samples' masks differ by `target` on average, `target` when they are equal.
+ */
+export function maskDiversity(mask: Tensor, target: number): Tensor {
+  const h = Math.floor(mask.shape[0] / 2);
+  const diff = mask.narrow(0, 0, h).sub(mask.narrow(0, h, h)).abs().flatten(1).mean(1); // [h]
+  return diff.rsub(target).relu();
+}
