@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Segments real photos with a trained U-Net: each whole image stretched to S×S (as the test protocol, spec §2.2),
-// batched forward passes, logits upsampled bilinearly to the original size before the argmax (spec §10.4); writes a
-// 0/255 grey mask and an RGBA cutout per image.
+// batched forward passes, logits upsampled bilinearly to the original size before the argmax (spec §10.4), or their
+// sigmoid for soft alpha; writes a grey mask and a cut-out (on transparency or a colour) per image, for a folder or
+// for one photo (file or bytes in, PNG bytes out).
 import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { imageExtensions, writePng } from '../data/decode.js';
+import { imageExtensions } from '../data/decode.js';
 import { listImages } from '../data/imageFolder.js';
 import { listSome } from '../eval/maskFiles.js';
 import type { Device } from '../tensor/device.js';
@@ -13,6 +15,7 @@ import { fromBytes } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import { type Segmenter, foregroundLogit, loadSegmenter, resizeLogits } from './model.js';
 import { type Photo, decodePhoto, packChw, photoToInput } from './photos.js';
+import { type AlphaMode, type Background, composeCutout, encodePng, maskImage } from './cutout.js';
 import { mapLimit } from '../util/mapLimit.js';
 
 /** Output sub-folders: `masks/<name>.png` (grey 0/255) and `cutouts/<name>.png` (RGBA, alpha = mask). */
@@ -29,6 +32,10 @@ export interface SegmentOptions {
   batch?: number;
   /** Write cutouts (true). */
   cutouts?: boolean;
+  /** Mask values: 'binary' 0/255 (default) or 'soft' (foreground probability · 255). */
+  alpha?: AlphaMode;
+  /** Cut-out background: 'transparent' (RGBA, default) or an sRGB colour (RGB). */
+  background?: Background;
   device?: Device;
   onProgress?: (done: number, total: number) => void;
   /** Warnings for skipped files (default: stderr). */
@@ -42,7 +49,7 @@ export interface SegmentResult {
   skipped: { path: string; reason: string }[];
   /** Output mask paths, relative to out, in input order. */
   masks: string[];
-  /** Mean foreground fraction over the written masks. */
+  /** Mean foreground fraction (mean alpha / 255) over the written masks. */
   meanForeground: number;
 }
 
@@ -94,8 +101,15 @@ export function segmentInputs(input: string, out?: string): { files: string[]; n
   return { files, names };
 }
 
-/** Foreground masks (0/255 bytes, width·height each) of decoded photos at their own sizes. */
-export function predictMasks(seg: Segmenter, inputs: Uint8Array, sizes: readonly { width: number; height: number }[]): Uint8Array[] {
+/**
+ * Foreground masks (width·height bytes each) of decoded photos at their own sizes. The logits are upsampled
+ * bilinearly to the photo's size first (spec §10.4); 'binary' is their argmax (0/255, the masks `eval` scores), 'soft'
+ * their sigmoid · 255, so soft ≥ 128 exactly where binary is 255.
+ * @param inputs CHW bytes [N, 3, S, S] (packChw of photoToInput).
+ */
+export function predictMasks(
+  seg: Segmenter, inputs: Uint8Array, sizes: readonly { width: number; height: number }[], alpha: AlphaMode = 'binary',
+): Uint8Array[] {
   const s = seg.config.size;
   return noGrad(() =>
     scope(() => {
@@ -103,12 +117,62 @@ export function predictMasks(seg: Segmenter, inputs: Uint8Array, sizes: readonly
       const logit = foregroundLogit(seg.net, batch); // [N, 1, S, S]
       return sizes.map(({ width, height }, i) =>
         scope(() => {
-          const m = resizeLogits(logit.narrow(0, i, 1), height, width).gt(0).to('uint8').mul(255);
+          const up = resizeLogits(logit.narrow(0, i, 1), height, width); // [1, 1, h, w]
+          // + 0.5 then truncation rounds to nearest: sigmoid ≤ 1 keeps the result ≤ 255.
+          const m = alpha === 'soft' ? up.sigmoid().mul(255).add(0.5).to('uint8') : up.gt(0).to('uint8').mul(255);
           return m.cpu().data() as Uint8Array;
         }),
       );
     }),
   );
+}
+
+/** Mean of alpha / 255: the foreground fraction of a mask. */
+function foregroundFraction(alpha: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < alpha.length; i++) sum += alpha[i]!;
+  return alpha.length === 0 ? 0 : sum / (255 * alpha.length);
+}
+
+export interface SegmentPhotoOptions {
+  /** Model directory or a loaded segmenter (left open). */
+  model: string | Segmenter;
+  /** Image file path, or its bytes (stdin). */
+  input: string | Buffer;
+  /** How the input is named in errors ("stdin" for bytes by default). */
+  label?: string;
+  alpha?: AlphaMode;
+  background?: Background;
+  /** Return the mask instead of the cut-out. */
+  maskOnly?: boolean;
+  device?: Device;
+}
+
+/**
+ * Segments one photo: PNG bytes of its cut-out (or mask) at the photo's own size.
+ * @throws InputError ERR_IMAGE_FILE "cannot read <file>: <reason>" when the photo cannot be read or decoded.
+ */
+export async function segmentPhoto(o: SegmentPhotoOptions): Promise<{ png: Buffer; width: number; height: number; foreground: number }> {
+  const label = o.label ?? (typeof o.input === 'string' ? o.input : 'stdin');
+  let photo: Photo;
+  try {
+    if (typeof o.input !== 'string' && o.input.length === 0) throw new Error('no bytes');
+    photo = await decodePhoto(o.input);
+  } catch (e) {
+    const reason = (e as Error).message.split('\n')[0] ?? 'unreadable';
+    const msg = reason.startsWith('cannot read ') ? reason : `cannot read ${label}: ${reason}`;
+    throw new InputError(msg, 'ERR_IMAGE_FILE', 'give a PNG, JPEG, WebP, TIFF, GIF or AVIF image');
+  }
+  const seg = typeof o.model === 'string' ? loadSegmenter(o.model, o.device ?? 'cpu') : o.model;
+  try {
+    const s = seg.config.size;
+    const input = await photoToInput(photo, s);
+    const alpha = predictMasks(seg, packChw([input], s), [photo], o.alpha ?? 'binary')[0]!;
+    const img = o.maskOnly ? maskImage(photo, alpha) : composeCutout(photo, alpha, o.background ?? 'transparent');
+    return { png: await encodePng(img), width: photo.width, height: photo.height, foreground: foregroundFraction(alpha) };
+  } finally {
+    if (typeof o.model === 'string') seg.dispose();
+  }
 }
 
 /**
@@ -124,6 +188,8 @@ export async function segmentImages(o: SegmentOptions): Promise<SegmentResult> {
   const seg = typeof o.model === 'string' ? loadSegmenter(o.model, o.device ?? 'cpu') : o.model;
   const s = seg.config.size;
   const writeCutouts = o.cutouts ?? true;
+  const alphaMode = o.alpha ?? 'binary';
+  const background = o.background ?? 'transparent';
   const skipped: SegmentResult['skipped'] = [];
   const masks: string[] = [];
   let fgSum = 0;
@@ -146,15 +212,13 @@ export async function segmentImages(o: SegmentOptions): Promise<SegmentResult> {
       const good = decoded.filter((d): d is NonNullable<typeof d> => d !== null);
       await pendingWrites;
       if (good.length > 0) {
-        const predicted = predictMasks(seg, packChw(good.map((g) => g.input), s), good.map((g) => g.photo));
+        const predicted = predictMasks(seg, packChw(good.map((g) => g.input), s), good.map((g) => g.photo), alphaMode);
         const writes: Promise<void>[] = [];
         good.forEach((g, k) => {
           const mask = predicted[k]!;
-          let fg = 0;
-          for (let i = 0; i < mask.length; i++) fg += mask[i]! >> 7;
-          fgSum += fg / mask.length;
+          fgSum += foregroundFraction(mask);
           masks.push(join(segmentFolders.masks, g.name));
-          writes.push(writeOutputs(o.out, g.name, g.photo, mask, writeCutouts));
+          writes.push(writeOutputs(o.out, g.name, g.photo, mask, writeCutouts ? background : null));
         });
         pendingWrites = Promise.all(writes);
       }
@@ -170,17 +234,14 @@ export async function segmentImages(o: SegmentOptions): Promise<SegmentResult> {
   return { written: masks.length, skipped, masks, meanForeground: fgSum / masks.length };
 }
 
-async function writeOutputs(out: string, name: string, photo: Photo, mask: Uint8Array, cutout: boolean): Promise<void> {
-  const maskPath = join(out, segmentFolders.masks, name);
-  mkdirSync(dirname(maskPath), { recursive: true });
-  const writes = [writePng(maskPath, mask, photo.width, photo.height, 1)];
-  if (cutout) {
-    const cutPath = join(out, segmentFolders.cutouts, name);
-    mkdirSync(dirname(cutPath), { recursive: true });
-    const rgba = photo.rgba.slice();
-    // alpha = mask, keeping pixels the photo itself made transparent transparent.
-    for (let i = 0; i < mask.length; i++) if (mask[i] === 0) rgba[4 * i + 3] = 0;
-    writes.push(writePng(cutPath, rgba, photo.width, photo.height, 4));
-  }
+/** Writes masks/<name> and, unless `background` is null, cutouts/<name>. */
+async function writeOutputs(out: string, name: string, photo: Photo, mask: Uint8Array, background: Background | null): Promise<void> {
+  const write = async (folder: string, png: Promise<Buffer>) => {
+    const path = join(out, folder, name);
+    mkdirSync(dirname(path), { recursive: true });
+    await writeFile(path, await png);
+  };
+  const writes = [write(segmentFolders.masks, encodePng(maskImage(photo, mask)))];
+  if (background !== null) writes.push(write(segmentFolders.cutouts, encodePng(composeCutout(photo, mask, background))));
   await Promise.all(writes);
 }
