@@ -4,16 +4,17 @@
 //   npm run bench:faults [-- --train-kills 6] [--pipeline-kills 4] [--seed 1] [--max-delay-ms 6000]
 //       [--pipeline-max-delay-ms 20000] [--out DIR] [--keep]
 //
-// A tiny `train` (tiny32, 64 procedural images, batch 4, 1 thread, a checkpoint every 2 iterations) is killed with
-// SIGKILL N times, alternately at a random time after its start and in the middle of a checkpoint write (when the
-// 1st–6th temp file of this start appears in checkpoints/; for the pipeline, in any folder it writes atomically);
-// after each kill it is started again the way a user would: `--resume` when
-// the folder holds a complete checkpoint, else a new run into the same folder. The last start runs to the end.
-// Then the same for a tiny `pipeline` (rerun with the same command). Each restart is checked from its log: it
-// resumed from the newest complete checkpoint, skipped exactly the stages recorded as finished, or started afresh
-// when nothing was complete; it must not fail on its own. At the end every checkpoint is loaded (checksum, finite
-// values), every JSON and PNG is decoded, and the folders are searched for temp files, locks and weights
-// without JSON; metrics.jsonl must count iterations 1, 2, 3, … once each.
+// A tiny `train` (tiny32, 64 procedural images, batch 4, 1 thread, a checkpoint every 2 iterations) is killed
+// with SIGKILL N times, alternately at a random time (0.2 s to --max-delay-ms after the restart logged its
+// starting point, so every restart can be checked) and in the middle of a checkpoint write (when the 1st–6th temp
+// file of this start appears in checkpoints/; for the pipeline, in any folder it writes atomically). After each
+// kill it is started again the way a user would: `--resume` when the folder holds a complete checkpoint, else a
+// new run into the same folder; the last start runs to the end. Then the same for a tiny `pipeline` (rerun with
+// the same command). Each restart is checked from its log: it resumed from the newest complete checkpoint,
+// skipped exactly the stages recorded as finished, or started afresh when nothing was complete, and did not fail
+// on its own. At the end every checkpoint is loaded (checksum, finite values), every JSON and PNG is decoded, and
+// the folders are searched for temp files, locks and weights without JSON; metrics.jsonl must count iterations
+// 1, 2, 3, … once each.
 // Prints one line per start, then ONE JSON line:
 // {"kills", "kills_during_writes", "restarts", "successful_resumes", "resume_rate", "completed", "corrupt_files",
 //  "leftover_temp_files", "leftover_locks", "duplicated_metric_lines", "backward_metric_lines", "metric_gaps", …}
@@ -43,8 +44,12 @@ const root = flag('out') ?? mkdtempSync(join(tmpdir(), 'ilsgan-faults-'));
 const random = mulberry32(seed);
 const env = { ...process.env, ILSGAN_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
 
-/** When to kill: after `ms`, or when the (skip + 1)-th distinct atomic-write temp file shows up in `dirs`. */
-type Kill = { kind: 'random'; ms: number } | { kind: 'write'; dirs: string[]; skip: number } | null;
+/**
+ * When to kill: `ms` after the start has logged every line of `after` (at once when empty: a restart is killed
+ * only once its starting point can be checked), or when the (skip + 1)-th distinct atomic-write temp file shows up
+ * in `dirs`.
+ */
+type Kill = { kind: 'random'; ms: number; after: RegExp[] } | { kind: 'write'; dirs: string[]; skip: number } | null;
 interface Outcome {
   code: number | null;
   /** How we killed it, if we did; 'write' only when a temp file was seen. */
@@ -62,14 +67,23 @@ function runCli(args: string[], kill: Kill): Promise<Outcome> {
   const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Outcome = { code: null, killed: null, stdout: '', stderr: '', seconds: 0 };
   child.stdout.on('data', (b) => (out.stdout += String(b)));
-  child.stderr.on('data', (b) => (out.stderr += String(b)));
   const timers: NodeJS.Timeout[] = [];
+  let armed = false;
+  const arm = () => {
+    if (armed || kill?.kind !== 'random' || !kill.after.every((re) => re.test(out.stderr))) return;
+    armed = true;
+    timers.push(setTimeout(() => killNow('random'), kill.ms));
+  };
+  child.stderr.on('data', (b) => {
+    out.stderr += String(b);
+    arm();
+  });
   const killNow = (how: 'random' | 'write') => {
     if (out.killed || child.exitCode !== null) return;
     out.killed = how;
     child.kill('SIGKILL');
   };
-  if (kill?.kind === 'random') timers.push(setTimeout(() => killNow('random'), kill.ms));
+  arm();
   if (kill?.kind === 'write') {
     const { dirs, skip } = kill;
     const seen = new Set<string>();
@@ -132,7 +146,7 @@ async function killLoop(
     const kill: Kill = attempt >= kills
       ? null
       : attempt % 2 === 0
-        ? { kind: 'random', ms: 200 + random() * (maxDelay - 200) }
+        ? { kind: 'random', ms: 200 + random() * (maxDelay - 200), after: expect }
         : { kind: 'write', dirs: writeDirs, skip: Math.floor(random() * 6) };
     const o = await runCli(args, kill);
     const restart = attempt > 0;
@@ -161,7 +175,7 @@ async function killLoop(
       tally.kills++;
       if (o.killed === 'write') tally.killsDuringWrites++;
     }
-    const how = o.killed === 'random' ? `kill -9 after ${o.seconds.toFixed(1)} s` : o.killed === 'write' ? `kill -9 while writing ${o.tempFile?.split('/').pop()}` : `ran to the end in ${o.seconds.toFixed(1)} s`;
+    const how = o.killed === 'random' ? `kill -9 ${((kill as { ms: number }).ms / 1000).toFixed(1)} s after its start (${o.seconds.toFixed(1)} s)` : o.killed === 'write' ? `kill -9 while writing ${o.tempFile?.split('/').pop()}` : `ran to the end in ${o.seconds.toFixed(1)} s`;
     process.stdout.write(`${name.padEnd(8)} start ${String(attempt).padStart(2)} ${args.includes('--resume') ? '(--resume)' : ''.padEnd(10)} ${how.padEnd(62)} ${verdict}\n`);
     if (!o.killed) return o;
     if (attempt > kills + 5) return o;
