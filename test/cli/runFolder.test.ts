@@ -22,10 +22,8 @@ const tiny = ['--data', 'demo', '--demo-n', '16', '--config', 'tiny32', '--batch
 
 test('a second train on a busy run folder is refused; the first stops cleanly on SIGINT and frees it', async () => {
   const out = join(root, 'run');
-  const first = spawn(process.execPath, [cliPath, 'train', ...tiny, '--kimg', '1', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
+  const first = spawn(process.execPath, [cliPath, 'train', ...tiny, '--kimg', '1', '--out', out], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  first.stdout.on('data', (b) => (stdout += String(b)));
   const exited = new Promise<number | null>((res) => first.on('exit', (code) => res(code)));
   // Wait until it trains (its first tick is logged): from then on SIGINT is its clean stop.
   await new Promise<void>((res, rej) => {
@@ -44,8 +42,10 @@ test('a second train on a busy run folder is refused; the first stops cleanly on
   assertUserError(resumed, new RegExp(`in use by process ${first.pid} `));
 
   first.kill('SIGINT');
-  assert.equal(await exited, 0, stderr);
-  assert.equal(JSON.parse(stdout.trim()).stopped_by, 'signal');
+  const code = await exited;
+  // A clean stop: a checkpoint saved, then exit 0 or 130 (128 + SIGINT, as shells report an interrupted command).
+  assert.ok(code === 0 || code === 130, `exit ${code}: ${stderr}`);
+  assert.match(stderr, /^SIGINT: saved ckpt-\d+/m);
   assert.ok(!existsSync(join(out, '.ilsgan.lock')), 'lock released');
 
   // The run exists now: flags that contradict it are refused in one line, each named.
