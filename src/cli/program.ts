@@ -6,6 +6,7 @@ import { makeCompositeCommand } from './commands/composite.js';
 import { makeDatasetCommand } from './commands/dataset.js';
 import { makeDemoCommand } from './commands/demo.js';
 import { makeEvalCommand } from './commands/eval.js';
+import { makeExportCommand } from './commands/export.js';
 import { makeFidCommand } from './commands/fid.js';
 import { makeGenerateCommand } from './commands/generate.js';
 import { makeInfoCommand } from './commands/info.js';
@@ -33,6 +34,7 @@ export function makeProgram() {
     .addCommand(makeSegmentCommand())
     .addCommand(makeEvalCommand())
     .addCommand(makeReportCommand())
+    .addCommand(makeExportCommand())
     .addCommand(makeMiCommand())
     .addCommand(makeFidCommand());
   // addCommand() does not pass settings down (unlike .command()): without this, a subcommand's usage error (a bad

@@ -20,6 +20,7 @@ import { IlsTrainer } from './trainer.js';
 import { ProgressBar } from '../util/progress.js';
 import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
 import { acquireRunLock } from '../util/runLock.js';
+import { type RunCheckpoint, checkInitCompatible, initTrainerWeights, resolveRunCheckpoint } from './initFrom.js';
 
 export interface TrainRun {
   /** Image folder, DRC dataset folder, or 'demo'. */
@@ -48,6 +49,9 @@ export interface TrainRun {
   resume?: boolean;
   /** Number of procedural images for data = 'demo'. */
   demoCount?: number;
+  /** A new run starts from this run's (or pipeline output's, or checkpoint file's) G, G_ema and D weights, not its
+   *  optimiser state or counters (train/initFrom.ts); without `config` it takes that run's network. */
+  initFrom?: string;
   /** Training files to leave out (held out for the pipeline's report); not stored in the run. */
   exclude?: readonly string[];
   /** Show a progress bar on stderr (default: when stderr is a TTY). */
@@ -173,6 +177,9 @@ function removeOrphanWeights(runDir: string): string[] {
  *   holds a complete checkpoint, ERR_NO_CHECKPOINT when a resumed one holds none, ERR_RESUME_CONFLICT.
  */
 export async function train(run: TrainRun): Promise<TrainResult> {
+  if (run.resume && run.initFrom !== undefined) {
+    throw new InputError('--init-from starts a new run from another run\'s weights; --resume continues a run: give one of them', 'ERR_ARG');
+  }
   if (run.resume) {
     // Never create the folder of a run to resume: a mistyped path gets "no checkpoint", not an empty run.
     if (!existsSync(run.out) || !statSync(run.out).isDirectory()) readCheckpointState(run.out);
@@ -201,6 +208,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   let options: TrainOptions;
   let data = run.data;
   let resumeFrom: ReturnType<typeof readCheckpointState> | null = null;
+  let initSource: RunCheckpoint | null = null;
   if (run.resume) {
     resumeFrom = readCheckpointState(run.out);
     const conflicts = resumeConflicts(resumeFrom.state, run);
@@ -221,8 +229,10 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     if (existing.length) {
       throw new InputError(`${run.out} already holds a training run`, 'ERR_RUN_EXISTS', `continue it with --resume ${run.out}, or choose another --out`);
     }
-    if (run.config === undefined) throw new InputError('a new training run needs a network config', 'ERR_CONFIG', `choose one of ${Object.keys(presets).join(', ')}`);
-    ({ net, name: configName } = resolveConfig(run.config));
+    initSource = run.initFrom === undefined ? null : resolveRunCheckpoint(run.initFrom);
+    if (run.config === undefined && !initSource) throw new InputError('a new training run needs a network config', 'ERR_CONFIG', `choose one of ${Object.keys(presets).join(', ')}`);
+    ({ net, name: configName } = run.config === undefined ? { net: initSource!.state.net, name: initSource!.state.configName } : resolveConfig(run.config));
+    if (initSource) checkInitCompatible(net, initSource); // before any data is decoded
     options = { ...defaultTrainOptions, ...run.options };
   }
   const kimg = run.kimg > 0 ? run.kimg : (resumeFrom?.state.targetKimg ?? Number.NaN);
@@ -261,6 +271,9 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     sampler.restore(resumeFrom.state.sampler);
     trainSeconds = resumeFrom.state.trainSeconds;
     log(`resumed ${run.out} at ${trainer.kimg.toFixed(3)} kimg (${resumeFrom.name})`);
+  } else if (initSource) {
+    initTrainerWeights(initSource, trainer);
+    log(`initialised G, G_ema and D from ${initSource.runDir} (${initSource.name}, ${(initSource.state.curNimg / 1000).toFixed(3)} kimg)`);
   }
 
   // Intervals: as given, else the run's own (a resume), else from the length.
@@ -278,7 +291,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   } else {
     // A new run: whatever an interrupted start left (no complete checkpoint) is not this run's.
     rmSync(metricsPath, { force: true });
-    writeFileAtomic(join(run.out, 'config.json'), Buffer.from(`${JSON.stringify({ configName, net, options, data, device, intervals, demoCount: storedDemoCount }, null, 1)}\n`));
+    writeFileAtomic(join(run.out, 'config.json'), Buffer.from(`${JSON.stringify({ configName, net, options, data, device, intervals, demoCount: storedDemoCount, initFrom: initSource ? { run: initSource.runDir, checkpoint: initSource.name, kimg: initSource.state.curNimg / 1000 } : undefined }, null, 1)}\n`));
   }
   const gridZ = keep(fixedLatents(run.gridSize ?? 8, net.zDim, options.seed, device));
   const target = Math.round(kimg * 1000);

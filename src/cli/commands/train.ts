@@ -17,6 +17,7 @@ export function makeTrainCommand() {
     .option('--config <name>', `network preset: ${Object.keys(presets).join(', ')} (small64 without --recipe)`, choice(Object.keys(presets) as PresetName[]))
     .option('--kimg <k>', 'total thousands of real images to show D (fractions allowed)', num('kimg'))
     .option('--resume <dir>', 'continue the run in <dir> with its own settings: --kimg extends it, --tick/--snap/--checkpoint-every/--keep/--threads/--device may change, other flags must match the run')
+    .option('--init-from <run>', 'start a new run from the G, G_ema and D weights of another run (its folder, a pipeline output or a checkpoint file), not its optimiser state or kimg; its network unless --config/--recipe say otherwise (they must match)')
     .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
     .option('--batch <n>', 'minibatch size (16 for tiny32 and small64, 32 for the paper\'s ils64 and ils128)', num('batch'))
     .option('--resolution <s>', 'override the preset resolution (power of two, 32–256)', num('resolution'))
@@ -55,6 +56,7 @@ export function makeTrainCommand() {
     .action(async (o) => {
       const resume = o.resume !== undefined;
       const usage = 'see `ilsgan train --help`';
+      if (resume && o.initFrom !== undefined) throw new InputError('--init-from starts a new run from another run\'s weights; --resume continues a run: give one of them', 'ERR_ARG');
       if (!resume && (!o.data || !o.out)) throw new InputError('train needs --data and --out (or --resume <run dir>)', 'ERR_ARG', usage);
       // Checked before anything is created or decoded: a mistyped --resume must not leave an empty folder behind.
       if (resume && !(existsSync(o.resume!) && statSync(o.resume!).isDirectory())) {
@@ -72,11 +74,12 @@ export function makeTrainCommand() {
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { train } = await import('../../train/loop.js');
       // A resume takes only the flags given (each checked against the run); a new run fills in the defaults.
-      const configName = o.config ?? (recipe || resume ? undefined : 'small64');
+      const configName = o.config ?? (recipe || resume || o.initFrom ? undefined : 'small64');
       const overrides = Boolean(o.resolution || o.cbase || o.cmax || o.map);
       const { readCheckpointState } = await import('../../train/checkpoint.js');
       const base: NetworkConfig = {
-        ...(configName ? presets[configName] : recipe ? recipe.network : overrides ? readCheckpointState(o.resume!).state.net : presets.small64),
+        ...(configName ? presets[configName] : recipe ? recipe.network : overrides && resume ? readCheckpointState(o.resume!).state.net
+          : o.initFrom ? (await import('../../train/initFrom.js')).resolveRunCheckpoint(o.initFrom).state.net : presets.small64),
       };
       if (o.resolution) base.resolution = o.resolution;
       if (o.cbase) base.channelBase = o.cbase;
@@ -96,9 +99,9 @@ export function makeTrainCommand() {
       const options = { ...recipe?.train, ...definedOnly(flags) };
       const result = await train({
         data: o.data ?? '', out: (resume ? o.resume : o.out) as string,
-        config: resume && !configName && !recipe && !overrides ? undefined : custom ? base : configName!,
+        config: (resume || o.initFrom) && !configName && !recipe && !overrides ? undefined : custom ? base : configName!,
         kimg: kimg ?? Number.NaN, device: o.device, options, tickKimg: o.tick, snapshotKimg: o.snap,
-        checkpointKimg: o.checkpointEvery, keepCheckpoints: o.keep, resume, demoCount: o.demoN,
+        checkpointKimg: o.checkpointEvery, keepCheckpoints: o.keep, resume, demoCount: o.demoN, initFrom: o.initFrom,
         progress: o.progress && Boolean(process.stderr.isTTY), maxIterations: o.maxIterations, threads: o.threads,
       });
       process.stdout.write(`${JSON.stringify({ run: result.runDir, kimg: result.kimg, checkpoint: result.checkpoint, stopped_by: result.stoppedBy })}\n`);
