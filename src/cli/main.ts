@@ -7,6 +7,7 @@ import { CommanderError } from '@commander-js/extra-typings';
 import { InputError, TensorError } from '../tensor/errors.js';
 import { makeProgram } from './program.js';
 import { formatVersionInfo, versionInfo } from './versionInfo.js';
+import { exitCodeFor, receivedSignal } from '../util/interrupt.js';
 
 const program = makeProgram();
 
@@ -24,7 +25,8 @@ try {
   }
   if (e instanceof InputError) {
     process.stderr.write(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
-    process.exit(2);
+    // Stopped by Ctrl-C after saving (the pipeline's training stage): exit as an interrupted command does.
+    process.exit(e.code === 'ERR_INTERRUPTED' ? exitCodeFor(receivedSignal() ?? 'SIGINT') : 2);
   }
   if (e instanceof Error && !(e instanceof TensorError) && e.constructor === Error && !e.stack?.includes('/dist/src/tensor/')) {
     // Plain errors thrown by commands for missing flags and the like.

@@ -111,6 +111,39 @@ export function device(v: string): DeviceName {
   throw new InvalidArgumentError(`expected cpu, cuda or cuda:N, got ${JSON.stringify(v)}`);
 }
 
+/** A --device value: a device, or `auto` (CUDA when there is one, else the CPU). */
+export type DeviceFlag = DeviceName | 'auto';
+
+/** The --device parser of commands whose default is `auto`. */
+export function deviceFlag(v: string): DeviceFlag {
+  if (v === 'auto') return v;
+  try {
+    return device(v);
+  } catch {
+    throw new InvalidArgumentError(`expected auto, cpu, cuda or cuda:N, got ${JSON.stringify(v)}`);
+  }
+}
+
+/** `auto` → cuda when CUDA is available, else cpu; any other value as it is. */
+export function pickDevice(d: DeviceFlag, cudaAvailable: () => boolean): DeviceName {
+  if (d !== 'auto') return d;
+  return cudaAvailable() ? 'cuda' : 'cpu';
+}
+
+/**
+ * The device a --device flag names: `auto` picked (loads libtorch to ask for CUDA), any other checked by
+ * requireDevice. Call it before any data is read.
+ * @throws InputError ERR_DEVICE
+ */
+export async function resolveDevice(d: DeviceFlag): Promise<DeviceName> {
+  if (d === 'auto') {
+    const { cuda } = await import('../tensor/runtime.js');
+    return pickDevice(d, () => cuda.isAvailable() && cuda.deviceCount() > 0);
+  }
+  await requireDevice(d);
+  return d;
+}
+
 /**
  * Checks that a --device exists before any data is read: CUDA built in and available, and the index below the
  * device count. Loads libtorch only for a CUDA device.

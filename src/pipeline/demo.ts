@@ -48,6 +48,8 @@ export interface DemoOptions {
   recipe?: Recipe;
   progress?: boolean;
   log?: (line: string) => void;
+  /** The live report's hooks (PipelineOptions). */
+  live?: Pick<PipelineOptions, 'onStage' | 'onSnapshot'>;
 }
 
 export async function runDemo(o: DemoOptions): Promise<PipelineResult> {
@@ -57,6 +59,7 @@ export async function runDemo(o: DemoOptions): Promise<PipelineResult> {
       data: 'demo', out: o.out, config: rc.network, kimg: rc.kimg, train: rc.train, demoCount: 4000, synthetic: rc.synthetic,
       seg: rc.seg, adapt: rc.adapt, testCount: 300, route: `trained from scratch with --recipe ${rc.name}`,
       title: `ilsgan demo: procedural objects, recipe ${rc.name}`, facts: recipeFacts(rc), progress: o.progress, log: o.log,
+      ...o.live,
     });
   }
   const r = demoRecipe(Boolean(o.quick));
@@ -75,5 +78,6 @@ export async function runDemo(o: DemoOptions): Promise<PipelineResult> {
     facts: demoDeviations.map((d) => ({ label: `deviation: ${d.setting}`, value: `${d.demo} (paper: ${d.paper}): ${d.why}` })),
     progress: o.progress,
     log: o.log,
+    ...o.live,
   });
 }

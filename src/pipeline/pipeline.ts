@@ -21,11 +21,12 @@ import { detectLayout, heldOutFiles, loadTrainingImages } from '../data/imageFol
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
 import { listCheckpoints } from '../train/checkpoint.js';
-import { resolveConfig, train } from '../train/loop.js';
+import { type TrainRun, resolveConfig, train } from '../train/loop.js';
 import type { TrainOptions } from '../train/options.js';
 import { writeReport } from '../report/index.js';
 import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
 import { acquireRunLock } from '../util/runLock.js';
+import { attachRunLog } from '../util/runLog.js';
 import { mapLimit } from '../util/mapLimit.js';
 import { checkPipelineInputs } from './inputs.js';
 import { Stages, formatSeconds } from './stages.js';
@@ -69,6 +70,10 @@ export interface PipelineOptions {
   device?: Device;
   progress?: boolean;
   log?: (line: string) => void;
+  /** Called before each stage that runs (not one done earlier), awaited: the live report. */
+  onStage?: (name: string, title: string) => void | Promise<void>;
+  /** Passed to the GAN training stage (train/loop.ts): called at every sample grid. */
+  onSnapshot?: TrainRun['onSnapshot'];
 }
 
 export interface PipelineResult {
@@ -105,6 +110,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   checkPipelineInputs(o.data, o.test); // before anything is created or trained
   mkdirSync(o.out, { recursive: true });
   const lock = acquireRunLock(o.out, 'pipeline');
+  attachRunLog(o.out); // the CLI's output goes to <out>/log.txt from here on (a no-op for library calls)
   try {
     const leftovers = removeAtomicTempFiles(o.out);
     if (leftovers.length) (o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`removed ${leftovers.length} temp file${leftovers.length > 1 ? 's' : ''} an interrupted run left in ${o.out}`);
@@ -118,6 +124,7 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const paths = pipelinePaths(o.out);
   const stages = new Stages(o.out, log);
+  stages.beforeStage = o.onStage;
   const device = o.device ?? 'cpu';
   const resolution = resolveConfig(o.config).net.resolution;
   const paperPreset = o.config === 'ils64' || o.config === 'ils128';
@@ -155,9 +162,9 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
     const snapshots = paperPreset ? { snapshotKimg: 200, checkpointKimg: 200, keepCheckpoints: Number.MAX_SAFE_INTEGER } : {};
     const r = await train({
       data: o.data, out: paths.run, config: o.config, kimg: o.kimg, device, options: o.train, demoCount: o.demoCount,
-      resume, progress: o.progress, exclude: heldOut, ...snapshots,
+      resume, progress: o.progress, exclude: heldOut, onSnapshot: o.onSnapshot, ...snapshots,
     });
-    if (r.stoppedBy !== 'done') throw new InputError(`GAN training stopped (${r.stoppedBy}) at ${r.kimg.toFixed(2)} kimg`, 'ERR_INTERRUPTED', `run the same command again to continue`);
+    if (r.stoppedBy !== 'done') throw new InputError(`GAN training stopped (${r.stoppedBy}); checkpoint ${r.checkpoint} saved`, 'ERR_INTERRUPTED', `run the same command again to continue`);
     return { kimg: r.kimg, iterations: r.iterations, checkpoint: r.checkpoint };
   });
 

@@ -16,6 +16,8 @@ export interface StageRecord<R> {
 export class Stages {
   /** Wall seconds of every stage, recorded or run now, in order. */
   readonly seconds: Record<string, number> = {};
+  /** Called (and awaited) before a stage runs, not when it is skipped: the live report. */
+  beforeStage?: (name: string, title: string) => void | Promise<void>;
 
   constructor(
     readonly out: string,
@@ -38,6 +40,7 @@ export class Stages {
       return rec.result;
     }
     this.log(`[${name}] ${title}`);
+    await this.beforeStage?.(name, title);
     const t0 = performance.now();
     const result = await fn();
     const seconds = (performance.now() - t0) / 1000;

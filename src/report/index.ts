@@ -3,3 +3,4 @@
 export { renderReport, writeReport } from './writeReport.js';
 export type { BaselineValues, MetricName, MetricValues, ReportData, ReportSummary, TestImage } from './reportData.js';
 export type { ImageSource } from './images.js';
+export { type LiveStatus, markReportStopped, trainingProgress } from './live.js';

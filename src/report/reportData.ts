@@ -2,6 +2,7 @@
 // What the HTML report is made from: mostly paths a pipeline already has on disk (run directory, eval JSON,
 // baseline JSON, test images and masks), each optional, so a report can be written at any stage of a run.
 import type { ImageSource } from './images.js';
+import type { LiveStatus } from './live.js';
 
 /** The five columns of the metrics table (spec §10.5), in order. */
 export const metricNames = ['DRC_IoU', 'DRC_DICE', 'IoU', 'mIoU', 'pACC'] as const;
@@ -59,6 +60,8 @@ export interface ReportData {
   thumbnailPx?: number;
   /** Time stamp at the bottom of the page (default: now). */
   generatedAt?: Date;
+  /** A run still going (or stopped early): a banner at the top and, while running, a reload every few seconds. */
+  live?: LiveStatus;
 }
 
 /** What writeReport did. */

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { html, trusted } from './html.js';
+import { liveBanner, liveHead } from './live.js';
 import type { ReportData, ReportSummary } from './reportData.js';
 import { readMetricsLog } from './runFiles.js';
 import { metricsTable, runFacts, sampleGrids, testPhotos, trainingCurves } from './sections.js';
@@ -52,6 +53,8 @@ svg.chart .no-data { fill: var(--muted); font-size: 14px; }
 .key { display: inline-block; width: 12px; height: 12px; vertical-align: -1px; }
 .key.hit { background: var(--hit); } .key.fp { background: var(--fp); } .key.fn { background: var(--fn); }
 ul.missing { color: var(--muted); font-size: 13px; }
+p.live { padding: 8px 12px; border: 1px solid var(--line); border-left-width: 6px; background: #fff; max-width: 80ch; }
+p.live.running { border-left-color: rgb(0,114,178); } p.live.stopped { border-left-color: rgb(213,94,0); }
 `);
 
 /** Renders the report as one HTML document (see ReportData; every piece is optional). */
@@ -69,10 +72,12 @@ export async function renderReport(data: ReportData): Promise<{ html: string; mi
   const doc = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+${liveHead(data.live)}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title><style>${style}</style></head>
 <body><main>
 <h1>${title}</h1>
+${liveBanner(data.live, data.generatedAt)}
 <p class="intro">${data.intro ?? defaultIntro}</p>
 ${body}
 ${missing.length > 0 && html`<h2>Not available</h2><ul class="missing">${missing.map((m) => html`<li>${m}</li>`)}</ul>`}

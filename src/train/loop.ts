@@ -21,6 +21,8 @@ import { ProgressBar } from '../util/progress.js';
 import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
 import { acquireRunLock } from '../util/runLock.js';
 import { type RunCheckpoint, checkInitCompatible, initTrainerWeights, resolveRunCheckpoint } from './initFrom.js';
+import { beginCleanStop } from '../util/interrupt.js';
+import { attachRunLog, logOnly } from '../util/runLog.js';
 
 export interface TrainRun {
   /** Image folder, DRC dataset folder, or 'demo'. */
@@ -58,10 +60,24 @@ export interface TrainRun {
   progress?: boolean;
   /** Called after every tick with the logged metrics. */
   onTick?: (metrics: Record<string, number>) => void;
+  /** Called after every sample grid (samples-init.png included), awaited: the live report (report/live.ts). */
+  onSnapshot?: (s: TrainSnapshot) => void | Promise<void>;
   /** Stop after this many iterations in this call (tests), leaving a checkpoint. */
   maxIterations?: number;
   /** libtorch intra-op threads for this call (default: as set). */
   threads?: number;
+}
+
+/** Where a run stands at a sample grid. */
+export interface TrainSnapshot {
+  runDir: string;
+  /** The grid just written. */
+  grid: string;
+  kimg: number;
+  targetKimg: number;
+  /** Seconds to the target at this call's pace so far (wall clock, grids and checkpoints included); null before
+   *  the first training step of the call. */
+  etaSeconds: number | null;
 }
 
 export interface TrainResult {
@@ -187,6 +203,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     mkdirSync(run.out, { recursive: true });
   }
   const lock = acquireRunLock(run.out, run.resume ? 'train --resume' : 'train');
+  attachRunLog(run.out); // the CLI's output goes to <run>/log.txt from here on (a no-op for library calls)
   const previousThreads = getNumThreads();
   try {
     if (run.threads !== undefined) setNumThreads(run.threads);
@@ -301,6 +318,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const endCleanStop = beginCleanStop();
 
   const bar = new ProgressBar(
     'train {bar} {kimg}/{total_kimg} kimg | {ips} img/s | G {lossG} D {lossD} | mask {mask} (diversity {diversity}) | p {p} | ETA {eta_formatted}',
@@ -324,7 +342,18 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
       intervals.keepCheckpoints,
     );
   let lastCheckpoint = '';
-  if (!resumeFrom) await writeSampleGrid(join(run.out, 'samples-init.png'), trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
+  const startNimg = trainer.curNimg;
+  const startWall = performance.now();
+  const snapshot = async (grid: string) => {
+    if (!run.onSnapshot) return;
+    const images = trainer.curNimg - startNimg;
+    const pace = images > 0 ? images / ((performance.now() - startWall) / 1000) : 0;
+    await run.onSnapshot({ runDir: run.out, grid, kimg: trainer.kimg, targetKimg: target / 1000, etaSeconds: pace > 0 ? Math.max(0, target - trainer.curNimg) / pace : null });
+  };
+  if (!resumeFrom) {
+    await writeSampleGrid(join(run.out, 'samples-init.png'), trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
+    await snapshot(join(run.out, 'samples-init.png'));
+  }
 
   try {
     while (trainer.curNimg < target) {
@@ -365,13 +394,18 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
           lossD: ((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3), mask: (stats['Mask/mean'] ?? 0).toFixed(2),
           diversity: (stats['Mask/diversity'] ?? 0).toFixed(2), p: trainer.ada.p.toFixed(3),
         } });
-        if (!bar.shown) log(`kimg ${trainer.kimg.toFixed(2)} | ${(tickImages / seconds).toFixed(1)} img/s | G ${(stats['Loss/G/total'] ?? 0).toFixed(3)} | D ${((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3)} | mask ${(stats['Mask/mean'] ?? 0).toFixed(2)} (diversity ${(stats['Mask/diversity'] ?? 0).toFixed(2)}) | p ${trainer.ada.p.toFixed(3)}`);
+        const line = `kimg ${trainer.kimg.toFixed(2)} | ${(tickImages / seconds).toFixed(1)} img/s | G ${(stats['Loss/G/total'] ?? 0).toFixed(3)} | D ${((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3)} | mask ${(stats['Mask/mean'] ?? 0).toFixed(2)} (diversity ${(stats['Mask/diversity'] ?? 0).toFixed(2)}) | p ${trainer.ada.p.toFixed(3)}`;
+        // With a bar on the terminal, the line goes to the run's log.txt only.
+        if (bar.shown) logOnly(line);
+        else log(line);
         while (nextTick <= trainer.curNimg) nextTick += tickKimg * 1000;
         tickStart = performance.now();
         tickImages = 0;
       }
       if (trainer.curNimg >= nextSnapshot || done) {
-        await writeSampleGrid(join(run.out, `samples-${(trainer.curNimg / 1000).toFixed(3).padStart(9, '0')}kimg.png`), trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
+        const grid = join(run.out, `samples-${(trainer.curNimg / 1000).toFixed(3).padStart(9, '0')}kimg.png`);
+        await writeSampleGrid(grid, trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
+        await snapshot(grid);
         while (nextSnapshot <= trainer.curNimg) nextSnapshot += snapshotKimg * 1000;
       }
       if (trainer.curNimg >= nextCheckpoint || done || limit) {
@@ -395,6 +429,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     bar.stop();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    endCleanStop();
     gridZ.dispose();
     trainer.dispose();
   }

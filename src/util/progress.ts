@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Progress bars on stderr (cli-progress), shown only when asked for and stderr is a terminal. Start and stop are
-// idempotent, and `update` can start the bar itself, since many totals are known only at the first callback.
+// idempotent, and `update` can start the bar itself, since many totals are known only at the first callback. Bars
+// draw on the terminal only, not into a run's log.txt (util/runLog.ts).
 import cliProgress from 'cli-progress';
+import { terminalStream } from './runLog.js';
 
 type Payload = Record<string, unknown>;
 
@@ -12,7 +14,7 @@ export class ProgressBar {
   /** `format` uses cli-progress's tokens ({bar}, {value}, {total}, {eta_formatted}) and payload names. */
   constructor(format: string, show = true, options: Partial<cliProgress.Options> = {}) {
     this.bar = show && process.stderr.isTTY
-      ? new cliProgress.SingleBar({ format, stream: process.stderr, ...options }, cliProgress.Presets.shades_classic)
+      ? new cliProgress.SingleBar({ format, stream: terminalStream(), ...options }, cliProgress.Presets.shades_classic)
       : null;
   }
 

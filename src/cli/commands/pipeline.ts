@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan pipeline`: train → select checkpoint → generate → seg-train → eval → report, resumable stage by stage.
+import { basename, join, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { type PresetName, presets } from '../../models/config.js';
 import type { PipelineResult } from '../../pipeline/pipeline.js';
@@ -7,20 +8,59 @@ import { adaptSetting, getRecipe, recipeFacts, recipes } from '../../pipeline/re
 import { formatSeconds } from '../../pipeline/stages.js';
 import { InputError } from '../../tensor/errors.js';
 import { defaultTrainOptions, type TrainOptions } from '../../train/options.js';
-import { choice, definedOnly, device, num, onOff, requireDevice } from '../parse.js';
+import { choice, definedOnly, deviceFlag, num, onOff, resolveDevice } from '../parse.js';
+import { startLiveRun } from '../liveRun.js';
 
-/** The metrics next to the trivial baselines, on stdout: a table, then one JSON line (no metrics without test masks). */
-export function printOutcome(r: PipelineResult): void {
+/**
+ * What pipeline and demo add around runPipeline: log.txt, the live report.html (rewritten before every stage and
+ * at every sample grid of the GAN) and Ctrl-C (exit 130; the training stage saves a checkpoint first, any other
+ * unfinished stage is redone by the next run). Returns the hooks for runPipeline and a wrapper for the call.
+ */
+export function pipelineLive(out: string, command: string) {
+  const page = { runDir: join(out, 'gan'), title: `ilsgan ${command}: ${basename(resolve(out))} (running)` };
+  const rerun = `run the same command again to resume at the first unfinished stage`;
+  const live = startLiveRun(join(out, 'report.html'), () => `the unfinished stage was not recorded; ${rerun}`);
+  const hooks = {
+    onStage: async (name: string, title: string) => {
+      await live.update(page, { state: 'running', text: `stage ${name}: ${title}.` });
+    },
+    onSnapshot: async (s: { kimg: number; targetKimg: number; etaSeconds: number | null }) => {
+      const { trainingProgress } = await import('../../report/live.js');
+      await live.update(page, { state: 'running', text: `stage train: training the layered GAN, ${trainingProgress(s.kimg, s.targetKimg)} (ETA of this stage; the segmenter stages follow).`, etaSeconds: s.etaSeconds });
+    },
+  };
+  const run = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      const hint = e instanceof InputError && e.hint ? ` ${e.hint}` : '';
+      live.stopped(`${(e as Error).message}.${hint || ` ${rerun}`}`);
+      throw e;
+    } finally {
+      live.end();
+    }
+  };
+  return { hooks, run };
+}
+
+/**
+ * The metrics next to the trivial baselines, on stdout: a table, then one JSON line (no metrics without test masks).
+ * With `json`, the JSON line only.
+ */
+export function printOutcome(r: PipelineResult, json = false): void {
   const total = Object.values(r.seconds).reduce((a, b) => a + b, 0);
   const seconds = Object.fromEntries(Object.entries(r.seconds).map(([k, v]) => [k, Number(v.toFixed(1))]));
   if (!r.eval || !r.baselines) {
+    const line = JSON.stringify({ DRC_IoU: null, checkpoint: r.checkpoint.name, report: r.report, seconds });
     process.stdout.write(
-      [
-        'no test masks: no metrics; the report shows held-out photos with their cut-outs',
-        `report: ${r.report}  (stages took ${formatSeconds(total)})`,
-        JSON.stringify({ DRC_IoU: null, checkpoint: r.checkpoint.name, report: r.report, seconds }),
-        '',
-      ].join('\n'),
+      json
+        ? `${line}\n`
+        : [
+            'no test masks: no metrics; the report shows held-out photos with their cut-outs',
+            `report: ${r.report}  (stages took ${formatSeconds(total)})`,
+            line,
+            '',
+          ].join('\n'),
     );
     return;
   }
@@ -30,16 +70,21 @@ export function printOutcome(r: PipelineResult): void {
     ['all foreground', r.baselines.all_foreground],
     ['centred ellipse', r.baselines.centred_ellipse],
   ];
+  const line = JSON.stringify({
+    DRC_IoU: r.eval.DRC_IoU, DRC_DICE: r.eval.DRC_DICE, IoU: r.eval.IoU, mIoU: r.eval.mIoU, pACC: r.eval.pACC,
+    baselines: { all_foreground: r.baselines.all_foreground.DRC_IoU, centred_ellipse: r.baselines.centred_ellipse.DRC_IoU },
+    checkpoint: r.checkpoint.name, report: r.report, seconds,
+  });
+  if (json) {
+    process.stdout.write(`${line}\n`);
+    return;
+  }
   process.stdout.write(
     [
       `${r.eval.images} test images at ${r.eval.size}²        DRC_IoU  DRC_DICE  IoU`,
       ...rows.map(([name, m]) => `  ${name.padEnd(30)} ${f(m.DRC_IoU)}    ${f(m.DRC_DICE)}   ${f(m.IoU)}`),
       `report: ${r.report}  (stages took ${formatSeconds(total)})`,
-      JSON.stringify({
-        DRC_IoU: r.eval.DRC_IoU, DRC_DICE: r.eval.DRC_DICE, IoU: r.eval.IoU, mIoU: r.eval.mIoU, pACC: r.eval.pACC,
-        baselines: { all_foreground: r.baselines.all_foreground.DRC_IoU, centred_ellipse: r.baselines.centred_ellipse.DRC_IoU },
-        checkpoint: r.checkpoint.name, report: r.report, seconds,
-      }),
+      line,
       '',
     ].join('\n'),
   );
@@ -70,8 +115,9 @@ export function makePipelineCommand() {
     .option('--adapt-rounds <n>', 'self-training rounds (3 in --recipe cpu)', num('rounds'))
     .option('--adapt-iters <n>', 'iterations per self-training round (400)', num('iterations'))
     .option('--protocol <p>', "segmentation protocol: '64' or '128' (spec §10.4; 128 for ils128)", choice(['64', '128'] as const))
-    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--no-progress', 'plain log lines instead of progress bars')
+    .option('--json', 'stdout: only the result as one JSON line (progress and logs go to stderr and log.txt)')
     .action(async (o) => {
       const recipe = o.recipe ? getRecipe(o.recipe) : null;
       const kimg = o.kimg ?? recipe?.kimg;
@@ -82,21 +128,22 @@ export function makePipelineCommand() {
       if (maxMask !== undefined && maxMask !== null && !(minMask < maxMask)) {
         throw new InputError(`--max-mask ${maxMask} must be above the minimum mask fraction ${minMask}`, 'ERR_ARG');
       }
-      await requireDevice(o.device);
+      const device = await resolveDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { runPipeline } = await import('../../pipeline/pipeline.js');
       const flags: Partial<TrainOptions> = { batch: o.batch, ils: o.ils, xintMax: o.shift, maxMaskSize: o.maxMask, seed: o.seed };
       const seg = { ...recipe?.seg, ...definedOnly({ iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol, geometric: o.segGeometric }) };
       const adaptBase = adaptSetting(recipe, o.adapt);
       const adapt = adaptBase && { ...adaptBase, ...definedOnly({ rounds: o.adaptRounds, iterations: o.adaptIters }) };
-      const r = await runPipeline({
+      const live = pipelineLive(o.out, 'pipeline');
+      const r = await live.run(() => runPipeline({
         data: o.data, out: o.out, config: o.config ?? recipe?.network ?? 'ils64', kimg,
         train: { ...recipe?.train, ...definedOnly(flags) },
         test: o.testImages ? { images: o.testImages, masks: o.testMasks } : undefined,
         inception: o.inception, synthetic: o.nSynthetic ?? recipe?.synthetic, seg, adapt,
         facts: recipe ? recipeFacts(recipe) : undefined, route: recipe ? `trained from scratch with --recipe ${recipe.name}` : undefined,
-        device: o.device, progress: o.progress && Boolean(process.stderr.isTTY),
-      });
-      printOutcome(r);
+        device, progress: o.progress && Boolean(process.stderr.isTTY), ...live.hooks,
+      }));
+      printOutcome(r, Boolean(o.json));
     });
 }

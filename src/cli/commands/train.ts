@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan train`: train (or resume) a layered GAN on a folder of images, a DRC dataset, or the demo data.
 import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { type NetworkConfig, type PresetName, presets } from '../../models/config.js';
 import { InputError } from '../../tensor/errors.js';
 import { defaultTrainOptions, type TrainOptions } from '../../train/options.js';
 import { getRecipe, recipes } from '../../pipeline/recipes.js';
-import { choice, definedOnly, device, num, onOff, requireDevice } from '../parse.js';
+import { choice, definedOnly, deviceFlag, num, onOff, resolveDevice } from '../parse.js';
+import { startLiveRun } from '../liveRun.js';
+import { exitCodeFor, receivedSignal } from '../../util/interrupt.js';
 
 export function makeTrainCommand() {
   return new Command('train')
@@ -18,7 +21,7 @@ export function makeTrainCommand() {
     .option('--kimg <k>', 'total thousands of real images to show D (fractions allowed)', num('kimg'))
     .option('--resume <dir>', 'continue the run in <dir> with its own settings: --kimg extends it, --tick/--snap/--checkpoint-every/--keep/--threads/--device may change, other flags must match the run')
     .option('--init-from <run>', 'start a new run from the G, G_ema and D weights of another run (its folder, a pipeline output or a checkpoint file), not its optimiser state or kimg; its network unless --config/--recipe say otherwise (they must match)')
-    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--batch <n>', 'minibatch size (16 for tiny32 and small64, 32 for the paper\'s ils64 and ils128)', num('batch'))
     .option('--resolution <s>', 'override the preset resolution (power of two, 32–256)', num('resolution'))
     .option('--cbase <n>', 'override channel base (channels at r = min(cbase/r, cmax))', num('channelBase'))
@@ -53,6 +56,7 @@ export function makeTrainCommand() {
     .option('--demo-n <n>', 'procedural images for --data demo (4000)', num('count'))
     .addOption(new Option('--max-iterations <n>', 'stop after n iterations (tests)').argParser(num('iterations')).hideHelp())
     .option('--no-progress', 'plain log lines instead of a progress bar')
+    .option('--json', 'stdout: only the result as one JSON line (as by default; progress and logs go to stderr and log.txt)')
     .action(async (o) => {
       const resume = o.resume !== undefined;
       const usage = 'see `ilsgan train --help`';
@@ -70,7 +74,7 @@ export function makeTrainCommand() {
       if (maxMask !== undefined && maxMask !== null && !(minMask < maxMask)) {
         throw new InputError(`--min-mask ${minMask} must be below --max-mask ${maxMask}`, 'ERR_ARG', 'both are fractions of the image; the default --min-mask is 0.25');
       }
-      await requireDevice(o.device);
+      const device = await resolveDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { train } = await import('../../train/loop.js');
       // A resume takes only the flags given (each checked against the run); a new run fills in the defaults.
@@ -97,13 +101,43 @@ export function makeTrainCommand() {
         maxMaskSize: o.maxMask, seed: o.seed, precision: o.precision, tf32: o.tf32,
       };
       const options = { ...recipe?.train, ...definedOnly(flags) };
-      const result = await train({
-        data: o.data ?? '', out: (resume ? o.resume : o.out) as string,
-        config: (resume || o.initFrom) && !configName && !recipe && !overrides ? undefined : custom ? base : configName!,
-        kimg: kimg ?? Number.NaN, device: o.device, options, tickKimg: o.tick, snapshotKimg: o.snap,
-        checkpointKimg: o.checkpointEvery, keepCheckpoints: o.keep, resume, demoCount: o.demoN, initFrom: o.initFrom,
-        progress: o.progress && Boolean(process.stderr.isTTY), maxIterations: o.maxIterations, threads: o.threads,
+      const runDir = (resume ? o.resume : o.out) as string;
+      // The run's log.txt gets everything printed from here on; report.html follows the run (cli/liveRun.ts).
+      const continueWith = `continue with: ilsgan train --resume ${runDir}`;
+      const live = startLiveRun(join(runDir, 'report.html'), () => `stopped before training began; ${resume ? continueWith : 'run the same command again'}`);
+      const page = { runDir, title: `ilsgan train: ${basename(resolve(runDir))}` };
+      let result: Awaited<ReturnType<typeof train>>;
+      try {
+        result = await train({
+          data: o.data ?? '', out: runDir,
+          config: (resume || o.initFrom) && !configName && !recipe && !overrides ? undefined : custom ? base : configName!,
+          kimg: kimg ?? Number.NaN, device, options, tickKimg: o.tick, snapshotKimg: o.snap,
+          checkpointKimg: o.checkpointEvery, keepCheckpoints: o.keep, resume, demoCount: o.demoN, initFrom: o.initFrom,
+          progress: o.progress && Boolean(process.stderr.isTTY), maxIterations: o.maxIterations, threads: o.threads,
+          onSnapshot: async (s) => {
+            const { trainingProgress } = await import('../../report/live.js');
+            await live.update(page, { state: 'running', text: `training the layered GAN, ${trainingProgress(s.kimg, s.targetKimg)}.`, etaSeconds: s.etaSeconds });
+          },
+        });
+      } catch (e) {
+        live.stopped(`stopped by an error: ${(e as Error).message}`);
+        live.end();
+        throw e;
+      }
+      const signal = result.stoppedBy === 'signal' ? (receivedSignal() ?? 'SIGINT') : null;
+      const { trainingProgress } = await import('../../report/live.js');
+      // Checkpoints are named by the images shown (ckpt-000004560 = 4.56 kimg).
+      const savedAt = /(\d+)$/.exec(result.checkpoint);
+      const at = trainingProgress(savedAt ? Number(savedAt[1]) / 1000 : (result.lastMetrics.kimg ?? 0), result.kimg);
+      await live.update(page, result.stoppedBy === 'done' ? undefined : {
+        state: 'stopped',
+        text: `${signal ? `stopped by ${signal}` : 'stopped by --max-iterations'} at ${at}; checkpoint ${result.checkpoint} saved; ${continueWith}.`,
       });
-      process.stdout.write(`${JSON.stringify({ run: result.runDir, kimg: result.kimg, checkpoint: result.checkpoint, stopped_by: result.stoppedBy })}\n`);
+      live.end();
+      const report = join(runDir, 'report.html');
+      process.stdout.write(`${JSON.stringify({ run: result.runDir, kimg: result.kimg, checkpoint: result.checkpoint, stopped_by: result.stoppedBy, report })}\n`);
+      if (!o.json) process.stderr.write(`report: ${report}\n`);
+      // Ctrl-C: the checkpoint is saved; exit as an interrupted command does (130).
+      if (signal) process.exitCode = exitCodeFor(signal);
     });
 }
