@@ -15,6 +15,7 @@ export function makeCompositeCommand() {
     .option('--size <s>', 'side length in pixels', num('side'), 64)
     .option('--split', 'split by instance: 80 % of the stamps and backgrounds for training, 20 % for test', false)
     .option('--seed <n>', 'seed (the output is the same for the same seed and sources)', num('seed'), 0)
+    .option('--json', 'stdout: only the result as one JSON line (as by default)')
     .option('--min-stamp-px <px>', 'skip stamps whose alpha box is shorter on its long side (default 64 for --size ≤ 64, else 112)', num('side'))
     .action(async (o) => {
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.

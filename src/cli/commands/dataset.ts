@@ -14,6 +14,7 @@ export function makeDatasetCommand() {
     .option('--test-n <n>', 'test images (with masks)', num('testCount'), 500)
     .option('--size <s>', 'side length in pixels', num('side'), 64)
     .option('--seed <n>', 'seed', num('seed'), 0)
+    .option('--json', 'stdout: only the result as one JSON line (as by default)')
     .action(async (o) => {
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { writeProceduralSplit } = await import('../../data/proceduralFiles.js');

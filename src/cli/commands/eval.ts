@@ -6,7 +6,7 @@ import { Command } from '@commander-js/extra-typings';
 import type { MaskResize } from '../../eval/maskFiles.js';
 import type { SegMetricsResult } from '../../eval/segMetrics.js';
 import { InputError } from '../../tensor/errors.js';
-import { checkOutputFile, choice, device, num, requireDevice, writeOutputFile } from '../parse.js';
+import { checkOutputFile, choice, deviceFlag, num, resolveDevice, writeOutputFile } from '../parse.js';
 
 /** The metrics as a readable table: as predicted, and best of fg/bg. */
 function formatTable(r: SegMetricsResult, source: string, size: number | undefined): string {
@@ -38,12 +38,12 @@ export function makeEvalCommand() {
     .option('--size <s>', 'compare at S×S (--pred: needed when sizes differ; --model: default the model\'s protocol size)', num('compareSide'))
     .option('--gt-resize <m>', 'how masks are resized: nearest (binarise, then sample) or bilinear (CUB soft masks)', choice(['nearest', 'bilinear'] as const))
     .option('--batch <n>', 'with --model: images per forward pass', num('batch'), 32)
-    .option('--device <d>', 'with --model: cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--device <d>', 'with --model: auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--json', 'one JSON line on stdout instead of the table')
     .option('--out <file>', 'also write the JSON to this file')
     .action(async (o) => {
       if (o.out !== undefined) checkOutputFile(o.out, '--out');
-      if (o.model !== undefined) await requireDevice(o.device);
+      const device = o.model !== undefined ? await resolveDevice(o.device) : 'cpu';
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { scoreMaskFolders } = await import('../../eval/scoreMaskFolders.js');
       const { evaluateSegmenter } = await import('../../seg/evaluate.js');
@@ -65,7 +65,7 @@ export function makeEvalCommand() {
       } else {
         if (o.images === undefined) throw new InputError('eval --model needs --images <dir> (and --masks <dir> unless it is a DRC folder)', 'ERR_ARG');
         const e = await evaluateSegmenter({
-          model: o.model as string, images: o.images, masks: o.masks, size: o.size, gtResize: o.gtResize, batch: o.batch, device: o.device,
+          model: o.model as string, images: o.images, masks: o.masks, size: o.size, gtResize: o.gtResize, batch: o.batch, device,
         });
         const { netSize, source: from, size: at, ...metrics } = e;
         r = metrics;

@@ -3,7 +3,7 @@
 // (spec §12); `--select` picks the checkpoint with the lowest FID (or the latest without weights).
 import { Command } from '@commander-js/extra-typings';
 import { InputError } from '../../tensor/errors.js';
-import { device, num, requireDevice } from '../parse.js';
+import { deviceFlag, num, resolveDevice } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 export function makeFidCommand() {
@@ -19,10 +19,11 @@ export function makeFidCommand() {
     .option('--max-kimg <k>', 'with --select: only checkpoints at or below this kimg (the official --topk)', num('kimg'))
     .option('--seed <n>', 'seed of latents, noise and KID subsets', num('seed'), 0)
     .option('--batch <n>', 'images per Inception pass', num('batch'), 32)
-    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--no-progress', 'no progress bar')
+    .option('--json', 'stdout: only the result as one JSON line (as by default)')
     .action(async (o) => {
-      await requireDevice(o.device);
+      const device = await resolveDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { fid } = await import('../../eval/fid.js');
       const { selectCheckpoint } = await import('../../eval/selectCheckpoint.js');
@@ -39,7 +40,7 @@ export function makeFidCommand() {
       try {
         if (o.select) {
           const r = await selectCheckpoint(o.run, {
-            inception: o.inception, maxKimg: o.maxKimg, device: o.device, fid: common,
+            inception: o.inception, maxKimg: o.maxKimg, device, fid: common,
             onCheckpoint: (name, i, total) => {
               phase = '';
               bar.stop();
@@ -53,7 +54,7 @@ export function makeFidCommand() {
         if (o.inception === undefined) {
           throw new InputError('--inception <file> is required (see docs/fid.md), unless --select is given', 'ERR_ARG', 'see `ilsgan fid --help`');
         }
-        const r = await fid({ run: o.run, checkpoint: o.checkpoint, inception: o.inception, device: o.device, ...common });
+        const r = await fid({ run: o.run, checkpoint: o.checkpoint, inception: o.inception, device, ...common });
         bar.stop();
         process.stdout.write(`${JSON.stringify(r)}\n`);
       } finally {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan generate`: synthetic (image, mask) pairs from a trained run's G_ema (spec §9), for segmentation.
 import { Command } from '@commander-js/extra-typings';
-import { device, num, requireDevice } from '../parse.js';
+import { deviceFlag, num, resolveDevice } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 export function makeGenerateCommand() {
@@ -13,17 +13,18 @@ export function makeGenerateCommand() {
     .requiredOption('--out <dir>', 'output folder: images/, masks/, masks_soft/, fg/, bg/, manifest.json')
     .option('--seed <n>', 'latent seed', num('seed'), 0)
     .option('--batch <n>', 'samples per forward pass', num('batch'), 64)
-    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--no-progress', 'no progress bar')
+    .option('--json', 'stdout: only the result as one JSON line (as by default)')
     .action(async (o) => {
-      await requireDevice(o.device);
+      const device = await resolveDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { synthesize } = await import('../../gen/synthesize.js');
       const bar = new ProgressBar('generating {bar} {value}/{total} | ETA {eta_formatted}', o.progress);
       bar.start(o.n);
       try {
         const m = await synthesize({
-          run: o.run, checkpoint: o.checkpoint, n: o.n, out: o.out, seed: o.seed, batch: o.batch, device: o.device,
+          run: o.run, checkpoint: o.checkpoint, n: o.n, out: o.out, seed: o.seed, batch: o.batch, device,
           onProgress: (done) => bar.update(done),
         });
         bar.stop();

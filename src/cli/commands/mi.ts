@@ -3,7 +3,7 @@
 import { join, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { MineSchedule } from '../../eval/mine.js';
-import { checkOutputFile, choice, device, num, requireDevice, writeOutputFile } from '../parse.js';
+import { checkOutputFile, choice, deviceFlag, num, resolveDevice, writeOutputFile } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 export function makeMiCommand() {
@@ -19,11 +19,12 @@ export function makeMiCommand() {
     .option('--lr <x>', 'override the Adam learning rate', num('lr'))
     .option('--max-samples <n>', 'use only the first N samples', num('count'))
     .option('--seed <n>', 'seed', num('seed'), 0)
-    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--out <file>', 'where to write the JSON (default: <synthetic>/MI_estimation_results.json)')
     .option('--no-progress', 'no progress bar')
+    .option('--json', 'stdout: only the result as one JSON line (as by default)')
     .action(async (o) => {
-      await requireDevice(o.device);
+      const device = await resolveDevice(o.device);
       const out = resolve(o.out ?? join(o.synthetic, 'MI_estimation_results.json'));
       checkOutputFile(out, '--out');
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
@@ -42,7 +43,7 @@ export function makeMiCommand() {
       bar.start(2 * s.iterations);
       try {
         const r = await estimateMi({
-          synthetic: o.synthetic, schedule: s, maxSamples: o.maxSamples, seed: o.seed, device: o.device,
+          synthetic: o.synthetic, schedule: s, maxSamples: o.maxSamples, seed: o.seed, device,
           onProgress: (done) => bar.update(done),
         });
         bar.stop();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan seg-train`: train the segmentation U-Net on a synthetic set from `ilsgan generate` (spec §10.2).
 import { Command } from '@commander-js/extra-typings';
-import { choice, device, num, requireDevice } from '../parse.js';
+import { choice, deviceFlag, num, resolveDevice } from '../parse.js';
 
 export function makeSegTrainCommand() {
   return new Command('seg-train')
@@ -17,16 +17,17 @@ export function makeSegTrainCommand() {
     .option('--seed <n>', 'seed of sampler, initialisation and augmentation', num('seed'), 0)
     .option('--val-every <n>', 'validation interval in iterations', num('iterations'), 1000)
     .option('--aug-p <p>', 'probability of each colour augmentation (0 = off)', num('probability'), 0.5)
-    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--threads <n>', 'libtorch CPU threads (default: all cores)', num('threads'))
     .option('--no-progress', 'log lines instead of a progress bar')
+    .option('--json', 'stdout: only the result as one JSON line (as by default)')
     .action(async (o) => {
-      await requireDevice(o.device);
+      const device = await resolveDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { trainSegmenter } = await import('../../seg/train.js');
       const r = await trainSegmenter({
         synthetic: o.synthetic, out: o.out, iterations: o.iters, batch: o.batch, lr: o.lr, width: o.width, size: o.size,
-        protocol: o.protocol, seed: o.seed, valEvery: o.valEvery, augP: o.augP, device: o.device, threads: o.threads,
+        protocol: o.protocol, seed: o.seed, valEvery: o.valEvery, augP: o.augP, device, threads: o.threads,
         progress: o.progress && Boolean(process.stderr.isTTY),
       });
       process.stdout.write(`${JSON.stringify({

@@ -6,7 +6,7 @@ import { extname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { InputError } from '../../tensor/errors.js';
 import { type Background, parseBackground } from '../../seg/cutout.js';
-import { checkOutputFile, choice, device, num, requireDevice, writeOutputFile } from '../parse.js';
+import { checkOutputFile, choice, deviceFlag, num, resolveDevice, writeOutputFile } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 function background(v: string): Background {
@@ -47,8 +47,9 @@ export function makeSegmentCommand() {
     .option('--mask-only', 'write the mask only (one image: the .png is the grey mask; a folder: masks/ only)')
     .option('--batch <n>', 'images per forward pass', num('batch'), 32)
     .option('--no-cutouts', 'write masks only (as --mask-only, for folders)')
-    .option('--device <d>', 'cpu, cuda or cuda:N', device, 'cpu' as const)
+    .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--no-progress', 'no progress bar')
+    .option('--json', 'stdout: only the result as one JSON line (as by default; not with output -, where stdout is the PNG)')
     .addHelpText('after', `
 Examples:
   ilsgan segment --model run/segmenter photo.jpg cutout.png
@@ -79,13 +80,13 @@ Examples:
           throw new InputError(`output ${output} is the input photo: it would be overwritten`, 'ERR_OUT_PATH', 'give another file name');
         }
       }
-      await requireDevice(o.device);
+      const device = await resolveDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { segmentImages, segmentPhoto } = await import('../../seg/segment.js');
       if (single) {
         const r = await segmentPhoto({
           model: o.model, input: input === '-' ? await readStdin() : input, label: input === '-' ? 'stdin' : input,
-          alpha: o.alpha, background: o.background, maskOnly, device: o.device,
+          alpha: o.alpha, background: o.background, maskOnly, device,
         });
         if (output === '-') {
           // stdout holds the PNG and nothing else.
@@ -100,7 +101,7 @@ Examples:
       try {
         const r = await segmentImages({
           model: o.model, input, out: output, batch: o.batch, cutouts: !maskOnly, alpha: o.alpha, background: o.background,
-          device: o.device,
+          device,
           onProgress: (done, total) => bar.update(done, { total }),
           warn: (m) => {
             bar.stop();
