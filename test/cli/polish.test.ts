@@ -14,7 +14,7 @@ import { deviceFlag, pickDevice } from '../../src/cli/parse.js';
 import { printOutcome } from '../../src/cli/commands/pipeline.js';
 import type { PipelineResult } from '../../src/pipeline/pipeline.js';
 import { repoRoot } from '../helpers/childProcess.js';
-import { runCli } from '../helpers/cli.js';
+import { assertUserError, runCli } from '../helpers/cli.js';
 
 /** Commands whose result is numbers (counts, scores, kimg): each takes --json. */
 const numberCommands = ['demo', 'pipeline', 'train', 'dataset demo', 'composite', 'generate', 'seg-train', 'segment', 'eval', 'fid', 'mi', 'info'];
@@ -106,6 +106,12 @@ test('dataset demo --json: stdout is exactly one JSON line', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('segment --json with output - (stdout is the PNG there) is a usage error', () => {
+  const r = runCli(['segment', '--model', 'nowhere', 'in.png', '-', '--json'], repoRoot);
+  assertUserError(r, /^error: --json prints the result on stdout, but output "-" writes the PNG there$/m);
+  assert.equal(r.stdout, '');
 });
 
 test('--device: auto by default wherever the flag exists; auto picks CUDA only when present', () => {

@@ -17,7 +17,7 @@ import { startLiveRun } from '../liveRun.js';
  * unfinished stage is redone by the next run). Returns the hooks for runPipeline and a wrapper for the call.
  */
 export function pipelineLive(out: string, command: string) {
-  const page = { runDir: join(out, 'gan'), title: `ilsgan ${command}: ${basename(resolve(out))} (running)` };
+  const page = { runDir: join(out, 'gan'), title: `ilsgan ${command}: ${basename(resolve(out))}` };
   const rerun = `run the same command again to resume at the first unfinished stage`;
   const live = startLiveRun(join(out, 'report.html'), () => `the unfinished stage was not recorded; ${rerun}`);
   const hooks = {

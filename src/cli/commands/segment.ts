@@ -71,6 +71,7 @@ Examples:
       // One photo to one file: `-`, or a file given as a positional (--input FILE --out DIR keeps the folder layout).
       const single = input === '-' || (o.input === undefined && !isFolder(input));
       if (!single && output === '-') throw new InputError(`output "-" (stdout) takes one image, but ${input} is a folder`, 'ERR_ARG', 'give an output folder');
+      if (o.json && output === '-') throw new InputError('--json prints the result on stdout, but output "-" writes the PNG there', 'ERR_ARG', 'give an output file, or leave out --json');
       if (single && output !== '-') {
         checkOutputFile(output, 'output');
         if (extname(output).toLowerCase() !== '.png') {
