@@ -4,9 +4,10 @@
 // grid, on a run with a long metrics log and many grids.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { markReportStopped, renderReport, trainingProgress, writeReport } from '../../src/report/index.js';
 
@@ -97,5 +98,50 @@ test('cost of one live rewrite: a run with 2000 metric ticks and 40 sample grids
     assert.ok(median < 2000, `a live rewrite took ${median.toFixed(0)} ms`);
   } finally {
     rmSync(run, { recursive: true, force: true });
+  }
+});
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(chromiumPath);
+const skipBrowser = !hasChromium && !process.env.CI ? `${chromiumPath} is missing (apt-get install chromium); skipping the browser test` : false;
+
+/** Polls `f` (the page reloads under it; a read that meets the reload is retried) until it holds, for 10 s at most. */
+async function until(f: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await f().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('timed out');
+}
+
+test('in Chromium, with the page\'s CSP and no network: a live page reloads itself and follows the run; a stopped one does not', { skip: skipBrowser, timeout: 60_000 }, async () => {
+  if (!hasChromium) throw new Error(`CI is set but ${chromiumPath} is missing: install it with apt-get install chromium`);
+  const { chromium } = await import('playwright-core');
+  const dir = mkdtempSync(join(tmpdir(), 'ilsgan-live-browser-'));
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  try {
+    const path = join(dir, 'report.html');
+    const page0 = (kimg: number) => ({ title: 'run', live: { state: 'running' as const, text: `training, ${trainingProgress(kimg, 20)}.`, etaSeconds: 60, refreshSeconds: 1 } });
+    await writeReport(path, page0(1));
+    const context = await browser.newContext({ offline: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(pathToFileURL(path).href);
+    assert.match(await page.locator('p.live').innerText(), /^In progress: training, 1 of 20 kimg \(5 %\)\./);
+    // The run writes a new grid: the open page shows it after its next reload, with no action from the user.
+    await writeReport(path, page0(2));
+    await until(async () => (await page.locator('p.live').innerText()).includes('2 of 20 kimg'));
+    // Stopped: the page says so and stays as it is.
+    markReportStopped(path, 'stopped by SIGINT.');
+    await until(async () => (await page.locator('p.live').getAttribute('data-state')) === 'stopped');
+    let navigations = 0;
+    page.on('framenavigated', () => navigations++);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(navigations, 0, 'no reload after the stop');
+    assert.deepEqual(errors, [], 'no console errors (the CSP allows the meta refresh)');
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
