@@ -22,6 +22,7 @@ import { Adam } from '../tensor/optim/adam.js';
 import { dispose, keep, noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ProgressBar } from '../util/progress.js';
+import { logOnly } from '../util/runLog.js';
 import type { SyntheticSet } from './data.js';
 import { GeometricAugment } from './geometricAugment.js';
 import { type ColourRefineOptions, refineByColour } from './colourRefine.js';
@@ -201,9 +202,10 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
       }
       const valIoU = validationIoU(net, valImages, data.valMasks, opts.batch);
       rounds.push({ labelled, foreground: fg, valIoU });
-      if (!bar.shown) {
-        log(`adapt round ${round + 1}/${opts.rounds}: ${(100 * labelled).toFixed(1)} % of photo pixels pseudo-labelled (${(100 * fg).toFixed(1)} % of them foreground); synthetic validation IoU ${valIoU === null ? 'n/a' : valIoU.toFixed(4)}`);
-      }
+      const line = `adapt round ${round + 1}/${opts.rounds}: ${(100 * labelled).toFixed(1)} % of photo pixels pseudo-labelled (${(100 * fg).toFixed(1)} % of them foreground); synthetic validation IoU ${valIoU === null ? 'n/a' : valIoU.toFixed(4)}`;
+      // With a bar on the terminal, the line goes to the run's log.txt only.
+      if (bar.shown) logOnly(line);
+      else log(line);
     }
     net.eval();
     const weightsSha256 = saveSegmenterWeights(o.out, net, seg.config);

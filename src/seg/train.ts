@@ -19,6 +19,7 @@ import { type SyntheticSet, loadSyntheticSet } from './data.js';
 import { GeometricAugment } from './geometricAugment.js';
 import { type SegmenterConfig, type ValidationRecord, foregroundLogit, resizeLogits, saveSegmenterConfig, saveSegmenterWeights } from './model.js';
 import { ProgressBar } from '../util/progress.js';
+import { logOnly } from '../util/runLog.js';
 
 export interface SegTrainOptions {
   /** Synthetic folder (the --out of `ilsgan generate`), or an already loaded set. */
@@ -275,8 +276,13 @@ async function trainOnSet(
         saveSegmenterConfig(o.out, config(false));
         o.onValidation?.(record);
         const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
-        if (bar.shown) bar.update(it, { payload: { iou: f(valIoU), best: f(best?.valIoU ?? null) } });
-        else log(`iteration ${it}/${opts.iterations}: loss ${record.loss.toFixed(4)}, validation IoU ${f(valIoU)}${improved ? ' (best, saved)' : ''}`);
+        const line = `iteration ${it}/${opts.iterations}: loss ${record.loss.toFixed(4)}, validation IoU ${f(valIoU)}${improved ? ' (best, saved)' : ''}`;
+        if (bar.shown) {
+          bar.update(it, { payload: { iou: f(valIoU), best: f(best?.valIoU ?? null) } });
+          logOnly(line); // the run's log.txt gets the line the bar stands for
+        } else {
+          log(line);
+        }
       }
       bar.update(it, { payload: { loss: loss.toFixed(4), ips: (it / trainSeconds).toFixed(2) } });
       // Between steps (never inside a scope): lets the progress bar's timer and other callbacks run.
