@@ -20,7 +20,7 @@ export function makeTrainCommand() {
     .option('--config <name>', `network preset: ${Object.keys(presets).join(', ')} (small64 without --recipe)`, choice(Object.keys(presets) as PresetName[]))
     .option('--kimg <k>', 'total thousands of real images to show D (fractions allowed)', num('kimg'))
     .option('--resume <dir>', 'continue the run in <dir> with its own settings: --kimg extends it, --tick/--snap/--checkpoint-every/--keep/--threads/--device may change, other flags must match the run')
-    .option('--init-from <run>', 'start a new run from the G, G_ema and D weights of another run (its folder, a pipeline output or a checkpoint file), not its optimiser state or kimg; its network unless --config/--recipe say otherwise (they must match)')
+    .option('--init-from <dir>', 'start a new run from the G, G_ema and D weights of another run (its folder, a pipeline output or a checkpoint file), not its optimiser state or kimg; its network unless --config/--recipe say otherwise (they must match)')
     .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--batch <n>', 'minibatch size (16 for tiny32 and small64, 32 for the paper\'s ils64 and ils128)', num('batch'))
     .option('--resolution <s>', 'override the preset resolution (power of two, 32–256)', num('resolution'))
