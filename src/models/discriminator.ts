@@ -36,12 +36,32 @@ export class DiscriminatorBlock extends Module {
   }
 }
 
-export class Discriminator extends Module {
-  readonly blocks: DiscriminatorBlock[] = [];
+/** The 4×4 epilogue (upstream's DiscriminatorEpilogue): minibatch std, 3×3 conv, FC, FC to one logit. */
+export class DiscriminatorEpilogue extends Module {
   readonly mbstd: MinibatchStd;
   readonly conv: Conv2dLayer;
   readonly fc: FullyConnected;
   readonly out: FullyConnected;
+
+  constructor(readonly channels: number, config: Pick<NetworkConfig, 'mbstdGroupSize' | 'mbstdChannels' | 'convClamp'>) {
+    super();
+    const c = channels;
+    this.mbstd = this.addModule('mbstd', new MinibatchStd(config.mbstdGroupSize, config.mbstdChannels));
+    this.conv = this.addModule('conv', new Conv2dLayer(c + config.mbstdChannels, c, { kernel: 3, activation: 'lrelu', convClamp: config.convClamp }));
+    this.fc = this.addModule('fc', new FullyConnected(c * 16, c, { activation: 'lrelu' }));
+    this.out = this.addModule('out', new FullyConnected(c, 1));
+  }
+
+  /** x [N, C, 4, 4] → logits [N, 1], in float32 (the epilogue is never reduced). */
+  forward(x: Tensor): Tensor {
+    x = this.conv.forward(this.mbstd.forward(toBlockDtype(x, null)));
+    return this.out.forward(this.fc.forward(x.flatten(1)));
+  }
+}
+
+export class Discriminator extends Module {
+  readonly blocks: DiscriminatorBlock[] = [];
+  readonly b4: DiscriminatorEpilogue;
 
   constructor(readonly config: NetworkConfig, readonly imgChannels = 3) {
     super();
@@ -52,11 +72,7 @@ export class Discriminator extends Module {
       const block = new DiscriminatorBlock(r, inC, channelsAt(config, r), channelsAt(config, r / 2), imgChannels, config.convClamp);
       this.blocks.push(this.addModule(`b${r}`, block));
     }
-    const c4 = channelsAt(config, 4);
-    this.mbstd = this.addModule('b4.mbstd', new MinibatchStd(config.mbstdGroupSize, config.mbstdChannels));
-    this.conv = this.addModule('b4.conv', new Conv2dLayer(c4 + config.mbstdChannels, c4, { kernel: 3, activation: 'lrelu', convClamp: config.convClamp }));
-    this.fc = this.addModule('b4.fc', new FullyConnected(c4 * 16, c4, { activation: 'lrelu' }));
-    this.out = this.addModule('b4.out', new FullyConnected(c4, 1));
+    this.b4 = this.addModule('b4', new DiscriminatorEpilogue(channelsAt(config, 4), config));
   }
 
   /** Runs the blocks at the config's top numFp16Res resolutions in `dtype` (null: all float32). */
@@ -73,8 +89,6 @@ export class Discriminator extends Module {
     }
     let x = img;
     for (const b of this.blocks) x = b.forward(x);
-    x = toBlockDtype(x, null); // the 4×4 epilogue is never reduced
-    x = this.conv.forward(this.mbstd.forward(x));
-    return this.out.forward(this.fc.forward(x.flatten(1)));
+    return this.b4.forward(x);
   }
 }

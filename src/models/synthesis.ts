@@ -2,7 +2,8 @@
 // Synthesis network (spec §3.2): "skip" architecture, constant input, two modulated convs per resolution,
 // a ToRGB per block whose outputs are summed through FIR ×2 upsampling.
 import { upsample2d } from '../nn/functional/upfirdn2d.js';
-import { type NoiseMode, SynthesisLayer, ToRgb } from '../nn/layers/synthesisLayer.js';
+import { type NoiseMode, SynthesisLayer } from '../nn/layers/synthesisLayer.js';
+import { ToRgb } from '../nn/layers/toRgb.js';
 import { setupFilter } from '../nn/functional/upfirdn2d.js';
 import { Module } from '../nn/module.js';
 import { ShapeError } from '../tensor/errors.js';

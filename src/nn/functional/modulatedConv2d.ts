@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // StyleGAN2 modulated convolution (spec §3.3): per-sample styles scale the input channels, then demodulation.
-import { cast } from '../functional/cast.js';
-import { conv2dResample } from '../functional/conv2dResample.js';
+import { cast } from './cast.js';
+import { conv2dResample } from './conv2dResample.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
 export interface ModulatedConvOptions {
