@@ -3,7 +3,6 @@
 import { ArgumentError } from '../../tensor/errors.js';
 import { conv2d, convTranspose2d } from '../../tensor/ops/nn.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { upConv2d } from './upConv2d.js';
 import { upfirdn2d } from './upfirdn2d.js';
 
 export interface Conv2dResampleOptions {
@@ -13,14 +12,6 @@ export interface Conv2dResampleOptions {
   down?: 1 | 2;
   /** Symmetric padding of the convolution (kernel >> 1 for "same"). */
   padding?: number;
-  /**
-   * Up path only: 'transposed' (default) is upstream's stride-2 transposed conv + FIR; 'phases' runs the same
-   * math as one plain convolution over the four output phases (upConv2d.ts). Measured on 2 CPU cores, batch 16,
-   * fwd+bwd including the FIR: 128→128 @8: transposed 21.4 ms, phases 58.8 ms; 128→64 @16: 43.5 vs 111.1 ms
-   * (the transposed conv runs as mkldnn's conv backward-data, ops_nn.cc; through libtorch's im2col path it
-   * took 30.5 and 51.1 ms, and 5× that with the pthread OpenBLAS build, see scripts/buildNative.mjs).
-   */
-  upMethod?: 'phases' | 'transposed';
   /**
    * The official flip_weight: true (up = 1) computes cross-correlation as conv2d does; for up = 2 the
    * official layers pass false, which makes the transposed convolution use the weights unflipped.
@@ -55,10 +46,11 @@ export function conv2dResample(x: Tensor, w: Tensor, o: Conv2dResampleOptions = 
   if (down > 1 && up === 1) {
     return conv2d(upfirdn2d(x, fir, { padding: [px0, px1, px0, px1] }), w, null, { stride: down });
   }
-  if (up === 2 && o.upMethod === 'phases' && fir.ndim === 2) {
-    return upConv2d(x, w, fir, { kernel: k, padding: o.padding ?? 0, flipWeight: o.flipWeight ?? false, flipFilter: false });
-  }
-  // Upsampling: transposed convolution (stride 2), then the FIR filter with gain up².
+  // Upsampling: upstream's transposed convolution (stride 2), then the FIR filter with gain up². Measured on 2 CPU
+  // cores, batch 16, fwd+bwd including the FIR, against one plain convolution over the four output phases
+  // (bench/upConvPhases.ts, timed by bench/upConv.ts): 128→128 @8: transposed 21.4 ms, phases 58.8 ms; 128→64 @16:
+  // 43.5 vs 111.1 ms (the transposed conv runs as mkldnn's conv backward-data, ops_nn.cc; through libtorch's im2col
+  // path it took 30.5 and 51.1 ms, and 5× that with the pthread OpenBLAS build, see scripts/buildNative.mjs).
   if (up > 1) {
     px0 -= k - 1;
     px1 -= k - up;

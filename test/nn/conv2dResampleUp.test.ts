@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The phase-split upsampling convolution must equal upstream's transposed conv + FIR: against a direct
-// scalar-loop reference of upstream's arithmetic, against the libtorch transposed path, and in its gradients.
+// conv2dResample's ×2 up path (upstream's transposed conv + FIR) against a direct scalar-loop reference of
+// upstream's arithmetic and in its gradients; and the parked phase-split alternative (bench/upConvPhases.ts, the one
+// bench/upConv.ts times) against both, so the measurement compares two computations of the same map.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as t from '../../src/index.js';
 import { conv2dResample } from '../../src/nn/functional/conv2dResample.js';
 import { setupFilter } from '../../src/nn/functional/upfirdn2d.js';
+import { upConv2d } from '../../bench/upConvPhases.js';
 import { assertClose } from '../helpers/assertClose.js';
 import { gradcheck } from '../helpers/gradcheck.js';
 import { noLeak } from '../helpers/noLeak.js';
@@ -77,33 +79,35 @@ const geometries: { k: number; pad: number; flip: boolean; taps: number[]; h: nu
   { k: 2, pad: 0, flip: true, taps: [1, 3, 3, 1], h: 3 },
 ];
 
-describe('upConv2d (phase-split ×2 upsampling convolution)', () => {
+describe('conv2dResample ×2 up path and the phase-split alternative', () => {
   for (const g of geometries) {
     const name = `k ${g.k}, padding ${g.pad}, flipWeight ${g.flip}, filter [${g.taps}], ${g.h}×${g.h}`;
-    test(`${name}: equals the pixel-loop reference and the transposed-conv path`, () => {
+    test(`${name}: the transposed-conv path and the phase split equal the pixel-loop reference`, () => {
       noLeak(() => t.scope(() => {
         const f = setupFilter(g.taps).to('float64');
         const x = t.randn([2, 3, g.h, g.h], { dtype: 'float64' });
         const w = t.randn([4, 3, g.k, g.k], { dtype: 'float64' });
-        const phases = conv2dResample(x, w, { filter: f, up: 2, padding: g.pad, flipWeight: g.flip });
-        const transposed = conv2dResample(x, w, { filter: f, up: 2, padding: g.pad, flipWeight: g.flip, upMethod: 'transposed' });
+        const transposed = conv2dResample(x, w, { filter: f, up: 2, padding: g.pad, flipWeight: g.flip });
+        const phases = upConv2d(x, w, f, { kernel: g.k, padding: g.pad, flipWeight: g.flip, flipFilter: false });
         assert.deepEqual(phases.shape, transposed.shape);
         assertClose(phases, transposed, { rtol: 1e-10, atol: 1e-10 });
         const xs = nest(x) as Grid[][];
         const ws = nest(w) as Grid[][];
         const fs = nest(f) as Grid;
         const ref = reference(xs[1], ws, fs, g.pad, g.flip);
+        assertClose(transposed.select(0, 1), ref.flat(2), { rtol: 1e-10, atol: 1e-10 });
         assertClose(phases.select(0, 1), ref.flat(2), { rtol: 1e-10, atol: 1e-10 });
       }));
     });
   }
 
-  test('gradients w.r.t. input and weight match finite differences', () => {
+  test('gradients w.r.t. input and weight match finite differences (both ways)', () => {
     t.scope(() => {
       const f = setupFilter().to('float64');
       const x = t.randn([1, 2, 3, 3], { dtype: 'float64', requiresGrad: true });
       const w = t.randn([2, 2, 3, 3], { dtype: 'float64', requiresGrad: true });
       gradcheck((a, b) => conv2dResample(a, b, { filter: f, up: 2, padding: 1 }), [x, w]);
+      gradcheck((a, b) => upConv2d(a, b, f, { kernel: 3, padding: 1, flipWeight: false, flipFilter: false }), [x, w]);
     });
   });
 
@@ -112,8 +116,8 @@ describe('upConv2d (phase-split ×2 upsampling convolution)', () => {
       const f = setupFilter();
       const x = t.randn([2, 16, 8, 8]);
       const w = t.randn([8, 16, 3, 3]);
-      const a = conv2dResample(x, w, { filter: f, up: 2, padding: 1 });
-      const b = conv2dResample(x, w, { filter: f, up: 2, padding: 1, upMethod: 'transposed' });
+      const a = upConv2d(x, w, f, { kernel: 3, padding: 1, flipWeight: false, flipFilter: false });
+      const b = conv2dResample(x, w, { filter: f, up: 2, padding: 1 });
       assert.deepEqual(a.shape, [2, 8, 16, 16]);
       assertClose(a, b, { rtol: 1e-4, atol: 1e-4 });
     });

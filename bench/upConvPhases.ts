@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The upsampling convolution of conv2d_resample (spec §14), as one ordinary convolution.
+// The upsampling convolution of conv2d_resample (spec §14), as one ordinary convolution: a measured
+// alternative, parked here (bench/upConv.ts times it against the up path src/ uses).
 //
 // Upstream computes "×2 up + k×k conv + FIR" as a stride-2 transposed convolution followed by a depthwise
 // FIR filter; libtorch runs that transposed convolution through im2col + BLAS. This file is the alternative
@@ -10,14 +11,14 @@
 // map of the weights (transposed-conv taps convolved with the FIR filter, then split by phase), applied as one
 // [O·I, k²] × [k², 4·s²] matmul, so gradients reach the weights through ordinary ops.
 //
-// The result equals upstream's up to floating-point rounding (test/nn/upConv2d.test.ts checks it against the
-// transposed-convolution path in float64). It costs 4× the multiply-adds of the transposed conv (every phase
-// kernel is s×s = 3×3), and measured 2× slower on 2 CPU cores once OpenBLAS runs on OpenMP threads, so it is
-// opt-in (conv2dResample's upMethod: 'phases'); it may pay off where transposed convolutions are slow.
-import { ArgumentError } from '../../tensor/errors.js';
-import { tensor } from '../../tensor/ops/creation.js';
-import { conv2d, pad } from '../../tensor/ops/nn.js';
-import type { Tensor } from '../../tensor/tensor.js';
+// The result equals upstream's up to floating-point rounding (test/nn/conv2dResampleUp.test.ts checks it against
+// the transposed-convolution path in float64). It costs 4× the multiply-adds of the transposed conv (every phase
+// kernel is s×s = 3×3), and measured 2× slower on 2 CPU cores once OpenBLAS runs on OpenMP threads, so src/ does
+// not use it; it may pay off where transposed convolutions are slow.
+import { ArgumentError } from '../src/tensor/errors.js';
+import { tensor } from '../src/tensor/ops/creation.js';
+import { conv2d, pad } from '../src/tensor/ops/nn.js';
+import type { Tensor } from '../src/tensor/tensor.js';
 
 export interface UpConvGeometry {
   /** Kernel size k of the square weight [O, I, k, k]. */
