@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
-// The ilsgan command line: a thin shell over the library. User errors print one line and a hint (exit 2);
-// bugs print their stack (exit 1). Command modules load libtorch only inside their actions, so `--help`, `--version`'s
+// The ilsgan command line: a thin shell over the library. User errors (flags that commander refuses, and the
+// InputError of util/errors.ts that code throws where input is wrong) print one line and a hint (exit 2); anything
+// else is a bug and prints its stack (exit 1). Command modules load libtorch only inside their actions, so `--help`, `--version`'s
 // parsing and flag errors stay fast.
 import { CommanderError } from '@commander-js/extra-typings';
-import { InputError, TensorError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { makeProgram } from './program.js';
 import { formatVersionInfo, versionInfo } from './versionInfo.js';
 import { exitCodeFor, receivedSignal } from '../util/interrupt.js';
@@ -28,11 +29,7 @@ try {
     // Stopped by Ctrl-C after saving (the pipeline's training stage): exit as an interrupted command does.
     process.exit(e.code === 'ERR_INTERRUPTED' ? exitCodeFor(receivedSignal() ?? 'SIGINT') : 2);
   }
-  if (e instanceof Error && !(e instanceof TensorError) && e.constructor === Error && !e.stack?.includes('/dist/src/tensor/')) {
-    // Plain errors thrown by commands for missing flags and the like.
-    process.stderr.write(`error: ${e.message}\n`);
-    process.exit(2);
-  }
+  // Anything else is a bug (ours, or a library's we did not turn into an InputError): its stack, for the report.
   process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 }

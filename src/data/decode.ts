@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { describeFsError } from '../util/fsErrors.js';
+import { InputError } from '../util/errors.js';
 
 /** File extensions treated as images when scanning folders. */
 export const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.avif', '.bmp']);
@@ -20,14 +21,14 @@ export interface DecodedImage {
  * The bytes of an image file, read before sharp sees them: sharp reports any file it cannot open as "missing or of
  * an unsupported image format", while this says why ("cannot read x.png: permission denied"). Buffers pass
  * through. `read` is for tests (a mode-000 file is readable by root, who runs CI).
- * @throws Error "cannot read <file>: <reason>"
+ * @throws InputError ERR_FILE "cannot read <file>: <reason>"
  */
 export async function readImageFile(input: string | Buffer, read: (path: string) => Promise<Buffer> = readFile): Promise<Buffer> {
   if (typeof input !== 'string') return input;
   try {
     return await read(input);
   } catch (e) {
-    throw new Error(`cannot read ${input}: ${describeFsError(e)}`);
+    throw new InputError(`cannot read ${input}: ${describeFsError(e)}`, 'ERR_FILE');
   }
 }
 
@@ -41,12 +42,12 @@ export function centreSquare(width: number, height: number): { left: number; top
  * Decodes an image file (or buffer), crops the centre square and resizes it to size×size with an
  * antialiased linear filter (like PIL's bilinear when downsampling). An alpha channel is dropped, as PIL's
  * convert('RGB') in the official loaders does (no compositing).
- * @throws Error "cannot read <file>: <reason>" for a file it cannot read, from sharp for corrupt input.
+ * @throws InputError "cannot read <file>: <reason>" for a file it cannot read; sharp's Error for corrupt input.
  */
 export async function decodeSquare(input: string | Buffer, size: number): Promise<DecodedImage> {
   const img = sharp(await readImageFile(input), { failOn: 'error', limitInputPixels: 2 ** 28 }).rotate();
   const meta = await img.metadata();
-  if (!meta.width || !meta.height) throw new Error('image has no size');
+  if (!meta.width || !meta.height) throw new InputError('image has no size', 'ERR_IMAGE_FILE');
   // EXIF orientations 5–8 swap the axes; .rotate() applies the orientation before the crop.
   const swap = (meta.orientation ?? 1) >= 5;
   const width = swap ? meta.height : meta.width;

@@ -11,15 +11,9 @@ export class TensorError extends Error {
   }
 }
 
-/** Bad user input (files, flags, data): the CLI prints it without a stack and exits with code 2. */
-export class InputError extends Error {
-  readonly code: string;
-  constructor(message: string, code = 'ERR_INPUT', readonly hint?: string) {
-    super(message);
-    this.name = 'InputError';
-    this.code = code;
-  }
-}
+// InputError (bad user input) lives in util/errors.ts, beside the CLI that prints it; re-exported here for the
+// tensor API's users (src/index.ts) and the engine's own file readers (safetensors.ts).
+export { InputError } from '../util/errors.js';
 
 /** A tensor of the wrong shape reached a layer or op that checks shapes itself. */
 export class ShapeError extends Error {
