@@ -13,8 +13,7 @@ import { getNumThreads, setCudnnBenchmark, setNumThreads, setTf32 } from '../ten
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type CheckpointState, type RunIntervals, checkpointDir, listCheckpoints, readCheckpointState, restoreTrainer, saveCheckpoint } from './checkpoint.js';
-import { ilsSigma } from './loss/ils.js';
-import { type TrainOptions, defaultTrainOptions } from './options.js';
+import { type TrainOptions, defaultTrainOptions, ilsSigmaAt, trainOptionFlags } from './options.js';
 import { fixedLatents, writeSampleGrid } from './samples.js';
 import { IlsTrainer } from './trainer.js';
 import { ProgressBar } from '../util/progress.js';
@@ -103,12 +102,7 @@ export function resolveConfig(c: PresetName | NetworkConfig): { net: NetworkConf
 const resumableOptions: ReadonlySet<keyof TrainOptions> = new Set(['precision', 'tf32']);
 
 /** The command-line flag of each training option, for messages (options without a flag keep their name). */
-const optionFlags: Partial<Record<keyof TrainOptions, string>> = {
-  batch: '--batch', gLr: '--glr', dLr: '--dlr', r1Gamma: '--gamma', ils: '--ils', ilsDistribution: '--ils-dist',
-  ilsSchedule: '--ils-schedule', ilsSigma: '--ils-sigma', ilsInitialSigma: '--ils-initial-sigma', ilsSwitchKimg: '--ils-switch-kimg',
-  ada: '--ada', adaTarget: '--ada-target', adaInitialP: '--aug-p', adaFixed: '--aug-p', perturb: '--perturb', xintMax: '--shift',
-  binWeight: '--bin-weight', msizeWeight: '--msize-weight', minMaskSize: '--min-mask', maxMaskSize: '--max-mask', seed: '--seed',
-};
+const optionFlags: Partial<Record<keyof TrainOptions, string>> = trainOptionFlags;
 
 /** The command-line flag of each network field that has one (the rest come with --config). */
 const networkFlags: Partial<Record<keyof NetworkConfig, string>> = {
@@ -380,9 +374,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
             lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}; resume from it with a lower learning rate` : 'no checkpoint was written yet; try lower learning rates',
           );
         }
-        const sigma = options.ils
-          ? ilsSigma(Math.floor(trainer.curNimg / 1000), { schedule: options.ilsSchedule, initialSigma: options.ilsInitialSigma, sigma: options.ilsSigma, switchKimg: options.ilsSwitchKimg })
-          : 0;
+        const sigma = ilsSigmaAt(options, trainer.curNimg);
         lastMetrics = {
           kimg: trainer.kimg, iteration: trainer.iteration, seconds: trainSeconds, img_per_s: tickImages / seconds,
           ada_p: trainer.ada.p, ils_sigma: sigma, ...stats,

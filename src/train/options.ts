@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Training options (spec §7, §8, §16) with the official defaults of `ILS_predL` / `ILS`.
 import type { IlsDistribution, IlsSchedule } from './loss/ils.js';
+import type { PresetName } from '../models/config.js';
 
 export interface TrainOptions {
   /** Minibatch N (32). */
@@ -84,6 +85,51 @@ export function lowPrecisionDtype(precision: Precision | undefined, device: stri
     case 'bfloat16': return 'bfloat16';
     case 'auto': return device === 'cpu' ? null : 'float16';
     default: throw new RangeError(`precision must be auto, fp32, float16 or bfloat16, got ${precision}`);
+  }
+}
+
+/**
+ * The small CPU presets' training defaults where they differ from defaultTrainOptions (the paper's ils64/ils128):
+ * batch 16. Applied by the CLI to a new run of that preset without a recipe; the library's defaults stay the paper's.
+ */
+export const presetTrainOptions: Record<PresetName, Partial<TrainOptions>> = {
+  ils64: {}, ils128: {}, tiny32: { batch: 16 }, small64: { batch: 16 },
+};
+
+/**
+ * The command-line flag of each training option that has one, for the CLI's flag table (cli/trainFlags.ts) and
+ * messages (a --resume conflict); --aug-p sets adaInitialP and adaFixed.
+ */
+export const trainOptionFlags = {
+  batch: '--batch', gLr: '--glr', dLr: '--dlr', r1Gamma: '--gamma', ils: '--ils', ilsDistribution: '--ils-dist',
+  ilsSchedule: '--ils-schedule', ilsSigma: '--ils-sigma', ilsInitialSigma: '--ils-initial-sigma', ilsSwitchKimg: '--ils-switch-kimg',
+  ada: '--ada', adaTarget: '--ada-target', adaInitialP: '--aug-p', adaFixed: '--aug-p', perturb: '--perturb', xintMax: '--shift',
+  binWeight: '--bin-weight', msizeWeight: '--msize-weight', minMaskSize: '--min-mask', maxMaskSize: '--max-mask', seed: '--seed',
+  precision: '--precision', tf32: '--tf32',
+} as const satisfies Partial<Record<keyof TrainOptions, string>>;
+
+/**
+ * The ILS weight σ after `nimg` real images (spec §7.5), 0 with the term off. σ uses the integer kimg
+ * k = floor(nimg / 1000); with σ0 = ilsInitialSigma, σ1 = ilsSigma and the switch at ilsSwitchKimg: 'allTime' is
+ * σ0 for k ≤ switch, then σ1; 'constant' is σ1; 'cos' is σ0, then ½·σ1·(1 + cos(π·k/switch)); 'coolDown' is σ0,
+ * then [σ1, 0, 0, 0] in 200-kimg slots from switch + 1 (the official code's).
+ */
+export function ilsSigmaAt(
+  o: Pick<TrainOptions, 'ils' | 'ilsSchedule' | 'ilsInitialSigma' | 'ilsSigma' | 'ilsSwitchKimg'>,
+  nimg: number,
+): number {
+  if (!o.ils) return 0;
+  const k = Math.floor(nimg / 1000);
+  const sw = o.ilsSwitchKimg;
+  if (o.ilsSchedule === 'constant') return o.ilsSigma;
+  if (k <= sw) return o.ilsInitialSigma;
+  switch (o.ilsSchedule) {
+    case 'allTime':
+      return o.ilsSigma;
+    case 'cos':
+      return 0.5 * o.ilsSigma * (1 + Math.cos((Math.PI * k) / sw));
+    case 'coolDown':
+      return Math.floor((k - sw - 1) / 200) % 4 === 0 ? o.ilsSigma : 0;
   }
 }
 

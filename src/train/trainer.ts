@@ -13,10 +13,10 @@ import { keep, noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { AdaPipeline } from './augment/adaPipeline.js';
 import { drawShiftEps, shiftLayers } from './layerTransform.js';
-import { ilsSigma, ilsTerms } from './loss/ils.js';
+import { ilsTerms } from './loss/ils.js';
 import { binarization, maskSize, maskDiversity } from './loss/maskTerms.js';
 import { r1Penalty } from './loss/r1.js';
-import { type TrainOptions, lazyAdam, lowPrecisionDtype, r1GammaFor } from './options.js';
+import { type TrainOptions, ilsSigmaAt, lazyAdam, lowPrecisionDtype, r1GammaFor } from './options.js';
 import { Stats } from './stats.js';
 
 /** The perturbed layers D sees: Tx-shifted foreground and mask recomposed over the background. */
@@ -111,9 +111,7 @@ export class IlsTrainer {
       if (n > 1) this.stats.report('Mask/diversity', noGrad(() => layers.mask.detach().std(0, false, { unbiased: false })));
       if (o.ils) {
         // σ uses the integer kimg counted before this step (spec §7.5).
-        const sigma = ilsSigma(Math.floor(this.curNimg / 1000), {
-          schedule: o.ilsSchedule, initialSigma: o.ilsInitialSigma, sigma: o.ilsSigma, switchKimg: o.ilsSwitchKimg,
-        });
+        const sigma = ilsSigmaAt(o, this.curNimg);
         const ils = ilsTerms(layers.fg, layers.bg, layers.mask, { distribution: o.ilsDistribution, negWeight: o.ilsNegWeight });
         if (sigma !== 0) loss = loss.add(ils.total.mul(sigma));
         this.stats.report('Loss/G/ils', ils.total);

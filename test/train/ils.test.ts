@@ -5,7 +5,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as t from '../../src/index.js';
-import { clubBound, gateGradient, ilsSigma, ilsTerms } from '../../src/train/loss/ils.js';
+import { clubBound, gateGradient, ilsTerms } from '../../src/train/loss/ils.js';
+import { type TrainOptions, defaultTrainOptions, ilsSigmaAt } from '../../src/train/options.js';
 import { assertClose } from '../helpers/assertClose.js';
 import { noLeak } from '../helpers/noLeak.js';
 
@@ -259,34 +260,49 @@ describe('gradient gating (|v| ≥ 1 detached)', () => {
 });
 
 describe('σ schedule', () => {
+  // ilsSigmaAt takes the images shown (nimg) and the run's options; these cases give kimg and what they change.
+  const sigmaAt = (kimg: number, o: Partial<TrainOptions> = {}) => ilsSigmaAt({ ...defaultTrainOptions, ...o }, kimg * 1000);
+
+  test('the defaults are defaultTrainOptions\' (σ0 0.2, σ1 1.0, switch 400), read from the options given', () => {
+    const o = { ...defaultTrainOptions, ilsInitialSigma: 0.3, ilsSigma: 2, ilsSwitchKimg: 10 };
+    assert.equal(ilsSigmaAt(o, 10_999), 0.3);
+    assert.equal(ilsSigmaAt(o, 11_000), 2);
+  });
+
+  test('the term off: σ = 0 whatever the schedule', () => {
+    for (const ilsSchedule of ['allTime', 'cos', 'coolDown', 'constant'] as const) {
+      assert.equal(ilsSigmaAt({ ...defaultTrainOptions, ils: false, ilsSchedule }, 500_000), 0);
+    }
+  });
+
   test('allTime (used): 0.2 up to and including 400 kimg (integer kimg), then 1.0', () => {
-    assert.equal(ilsSigma(0), 0.2);
-    assert.equal(ilsSigma(399), 0.2);
-    assert.equal(ilsSigma(400), 0.2);
-    assert.equal(ilsSigma(400.999), 0.2); // kimg = floor(cur_nimg / 1000)
-    assert.equal(ilsSigma(401), 1.0);
-    assert.equal(ilsSigma(8000), 1.0);
-    assert.equal(ilsSigma(0, { schedule: 'allTime' }), 0.2);
+    assert.equal(sigmaAt(0), 0.2);
+    assert.equal(sigmaAt(399), 0.2);
+    assert.equal(sigmaAt(400), 0.2);
+    assert.equal(sigmaAt(400.999), 0.2); // kimg = floor(cur_nimg / 1000)
+    assert.equal(sigmaAt(401), 1.0);
+    assert.equal(sigmaAt(8000), 1.0);
+    assert.equal(sigmaAt(0, { ilsSchedule: 'allTime' }), 0.2);
     // initial_anti = False ⇒ σ = 0 up to the switch.
-    assert.equal(ilsSigma(400, { initialSigma: 0 }), 0);
-    assert.equal(ilsSigma(401, { initialSigma: 0 }), 1.0);
+    assert.equal(sigmaAt(400, { ilsInitialSigma: 0 }), 0);
+    assert.equal(sigmaAt(401, { ilsInitialSigma: 0 }), 1.0);
     // The ILS_learnL/N configs: σ = 1e-3 in both phases.
-    assert.equal(ilsSigma(10, { initialSigma: 1e-3, sigma: 1e-3 }), 1e-3);
-    assert.equal(ilsSigma(1000, { initialSigma: 1e-3, sigma: 1e-3 }), 1e-3);
+    assert.equal(sigmaAt(10, { ilsInitialSigma: 1e-3, ilsSigma: 1e-3 }), 1e-3);
+    assert.equal(sigmaAt(1000, { ilsInitialSigma: 1e-3, ilsSigma: 1e-3 }), 1e-3);
   });
 
   test('cos: σ0 up to 400, then ½·σ·(1 + cos(π·kimg/400)) (period 800 kimg, no clamping)', () => {
     const cosAt = (k: number) => 0.5 * 1.0 * (1 + Math.cos((Math.PI * k) / 400));
-    assert.equal(ilsSigma(400, { schedule: 'cos' }), 0.2);
-    for (const k of [401, 500, 600, 800, 1000, 1200, 1600]) assertClose(ilsSigma(k, { schedule: 'cos' }), cosAt(k), { rtol: 1e-12, atol: 1e-15 });
-    assertClose(ilsSigma(600, { schedule: 'cos' }), 0.5, { atol: 1e-12 });
-    assertClose(ilsSigma(800, { schedule: 'cos' }), 1.0, { atol: 1e-12 });
-    assertClose(ilsSigma(1200, { schedule: 'cos' }), 0, { atol: 1e-12 });
-    assertClose(ilsSigma(800, { schedule: 'cos', sigma: 2 }), 2, { atol: 1e-12 });
+    assert.equal(sigmaAt(400, { ilsSchedule: 'cos' }), 0.2);
+    for (const k of [401, 500, 600, 800, 1000, 1200, 1600]) assertClose(sigmaAt(k, { ilsSchedule: 'cos' }), cosAt(k), { rtol: 1e-12, atol: 1e-15 });
+    assertClose(sigmaAt(600, { ilsSchedule: 'cos' }), 0.5, { atol: 1e-12 });
+    assertClose(sigmaAt(800, { ilsSchedule: 'cos' }), 1.0, { atol: 1e-12 });
+    assertClose(sigmaAt(1200, { ilsSchedule: 'cos' }), 0, { atol: 1e-12 });
+    assertClose(sigmaAt(800, { ilsSchedule: 'cos', ilsSigma: 2 }), 2, { atol: 1e-12 });
   });
 
   test('coolDown: after 400, [σ, 0, 0, 0] in 200-kimg slots starting at 401', () => {
-    const cd = (k: number) => ilsSigma(k, { schedule: 'coolDown' });
+    const cd = (k: number) => sigmaAt(k, { ilsSchedule: 'coolDown' });
     assert.equal(cd(400), 0.2);
     for (const k of [401, 500, 600]) assert.equal(cd(k), 1.0, `kimg ${k}`);
     for (const k of [601, 800, 1000, 1200]) assert.equal(cd(k), 0, `kimg ${k}`);
@@ -295,6 +311,6 @@ describe('σ schedule', () => {
   });
 
   test('constant: σ everywhere', () => {
-    for (const k of [0, 400, 401, 5000]) assert.equal(ilsSigma(k, { schedule: 'constant', sigma: 0.7 }), 0.7);
+    for (const k of [0, 400, 401, 5000]) assert.equal(sigmaAt(k, { ilsSchedule: 'constant', ilsSigma: 0.7 }), 0.7);
   });
 });

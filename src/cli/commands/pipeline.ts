@@ -6,9 +6,9 @@ import { type PresetName, presets } from '../../models/config.js';
 import type { PipelineResult } from '../../pipeline/pipeline.js';
 import { adaptSetting, getRecipe, recipeFacts, recipes } from '../../pipeline/recipes.js';
 import { formatSeconds } from '../../pipeline/stages.js';
-import { InputError } from '../../tensor/errors.js';
-import { defaultTrainOptions, type TrainOptions } from '../../train/options.js';
+import { InputError } from '../../util/errors.js';
 import { choice, definedOnly, deviceFlag, num, onOff, resolveDevice } from '../parse.js';
+import { addTrainFlags, checkMaskRange, newRunOptions, trainOptionsFromFlags } from '../trainFlags.js';
 import { startLiveRun } from '../liveRun.js';
 
 /**
@@ -91,7 +91,7 @@ export function printOutcome(r: PipelineResult, json = false): void {
 }
 
 export function makePipelineCommand() {
-  return new Command('pipeline')
+  const command = new Command('pipeline')
     .description('train → select checkpoint → generate → seg-train → (adapt) → eval → report, resumable stage by stage')
     .requiredOption('--data <path>', 'training images: folder, DRC CUB/Dogs/Cars folder, or "demo"')
     .requiredOption('--out <dir>', 'output folder (run it again to resume at the first unfinished stage)')
@@ -100,11 +100,6 @@ export function makePipelineCommand() {
     .option('--recipe <name>', `a measured whole-pipeline setting (${Object.keys(recipes).join(', ')}: about an hour on 2 CPU cores); flags given win`, choice(Object.keys(recipes)))
     .option('--config <name>', `GAN preset: ${Object.keys(presets).join(', ')} (ils64 without --recipe)`, choice(Object.keys(presets) as PresetName[]))
     .option('--kimg <k>', 'GAN training length in kimg (required without --recipe)', num('kimg'))
-    .option('--batch <n>', 'GAN minibatch (32)', num('batch'))
-    .option('--ils <on|off>', 'the ILS term (on)', onOff)
-    .option('--shift <f>', 'Tx: largest shift as a fraction of the side (0.125)', num('shift'))
-    .option('--max-mask <f>', 'maximum mask fraction hinge (off)', num('positiveFraction'))
-    .option('--seed <n>', 'GAN seed (0)', num('seed'))
     .option('--inception <file>', 'Inception weights (safetensors) for FID-based checkpoint selection')
     .option('--n-synthetic <n>', 'synthetic pairs to generate (10000; 50000 for ils128)', num('count'))
     .option('--seg-iters <n>', 'U-Net iterations (6000)', num('iterations'))
@@ -123,22 +118,19 @@ export function makePipelineCommand() {
       const kimg = o.kimg ?? recipe?.kimg;
       if (kimg === undefined) throw new InputError('pipeline needs --kimg (or --recipe cpu)', 'ERR_ARG', 'e.g. --recipe cpu, or --config ils64 --kimg 8000');
       if (o.testMasks && !o.testImages) throw new InputError('--test-masks needs --test-images', 'ERR_ARG');
-      const minMask = recipe?.train.minMaskSize ?? defaultTrainOptions.minMaskSize;
-      const maxMask = o.maxMask ?? recipe?.train.maxMaskSize;
-      if (maxMask !== undefined && maxMask !== null && !(minMask < maxMask)) {
-        throw new InputError(`--max-mask ${maxMask} must be above the minimum mask fraction ${minMask}`, 'ERR_ARG');
-      }
+      // The GAN training flags given: the same table as train's (cli/trainFlags.ts).
+      const flags = trainOptionsFromFlags(o);
+      checkMaskRange(flags, recipe?.train);
       const device = await resolveDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { runPipeline } = await import('../../pipeline/pipeline.js');
-      const flags: Partial<TrainOptions> = { batch: o.batch, ils: o.ils, xintMax: o.shift, maxMaskSize: o.maxMask, seed: o.seed };
       const seg = { ...recipe?.seg, ...definedOnly({ iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol, geometric: o.segGeometric }) };
       const adaptBase = adaptSetting(recipe, o.adapt);
       const adapt = adaptBase && { ...adaptBase, ...definedOnly({ rounds: o.adaptRounds, iterations: o.adaptIters }) };
       const live = pipelineLive(o.out, 'pipeline');
       const r = await live.run(() => runPipeline({
         data: o.data, out: o.out, config: o.config ?? recipe?.network ?? 'ils64', kimg,
-        train: { ...recipe?.train, ...definedOnly(flags) },
+        train: newRunOptions(flags, { preset: o.config, recipe: recipe?.train }),
         test: o.testImages ? { images: o.testImages, masks: o.testMasks } : undefined,
         inception: o.inception, synthetic: o.nSynthetic ?? recipe?.synthetic, seg, adapt,
         facts: recipe ? recipeFacts(recipe) : undefined, route: recipe ? `trained from scratch with --recipe ${recipe.name}` : undefined,
@@ -146,4 +138,5 @@ export function makePipelineCommand() {
       }));
       printOutcome(r, Boolean(o.json));
     });
+  return addTrainFlags(command, 'GAN training options (shared with train):');
 }

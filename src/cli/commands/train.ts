@@ -4,15 +4,15 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { type NetworkConfig, type PresetName, presets } from '../../models/config.js';
-import { InputError } from '../../tensor/errors.js';
-import { defaultTrainOptions, type TrainOptions } from '../../train/options.js';
+import { InputError } from '../../util/errors.js';
 import { getRecipe, recipes } from '../../pipeline/recipes.js';
-import { choice, definedOnly, deviceFlag, num, onOff, resolveDevice } from '../parse.js';
+import { choice, deviceFlag, num, resolveDevice } from '../parse.js';
+import { addTrainFlags, checkMaskRange, newRunOptions, trainOptionsFromFlags } from '../trainFlags.js';
 import { startLiveRun } from '../liveRun.js';
 import { exitCodeFor, receivedSignal } from '../../util/interrupt.js';
 
 export function makeTrainCommand() {
-  return new Command('train')
+  const command = new Command('train')
     .description('train a layered GAN (ILSGAN) whose layers separate foreground and background')
     .option('--data <path>', 'image folder (recursive), DRC CUB/Dogs/Cars folder, or "demo"')
     .option('--out <dir>', 'run directory (checkpoints, sample grids, metrics.jsonl)')
@@ -22,32 +22,10 @@ export function makeTrainCommand() {
     .option('--resume <dir>', 'continue the run in <dir> with its own settings: --kimg extends it, --tick/--snap/--checkpoint-every/--keep/--threads/--device may change, other flags must match the run')
     .option('--init-from <dir>', 'start a new run from the G, G_ema and D weights of another run (its folder, a pipeline output or a checkpoint file), not its optimiser state or kimg; its network unless --config/--recipe say otherwise (they must match)')
     .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
-    .option('--batch <n>', 'minibatch size (16 for tiny32 and small64, 32 for the paper\'s ils64 and ils128)', num('batch'))
     .option('--resolution <s>', 'override the preset resolution (power of two, 32–256)', num('resolution'))
     .option('--cbase <n>', 'override channel base (channels at r = min(cbase/r, cmax))', num('channelBase'))
     .option('--cmax <n>', 'override channel max', num('width'))
     .option('--map <n>', 'override mapping layers', num('layers'))
-    .option('--glr <lr>', 'G base learning rate (0.0025, before the lazy-reg correction)', num('lr'))
-    .option('--dlr <lr>', 'D base learning rate (0.0025)', num('lr'))
-    .option('--gamma <g>', 'R1 γ (default 0.0002·S²/N)', num('weight'))
-    .option('--ils <on|off>', 'the ILS term (on)', onOff)
-    .option('--ils-dist <d>', 'ILS conditional: laplace or gaussian', choice(['laplace', 'gaussian'] as const))
-    .option('--ils-schedule <s>', 'σ schedule: allTime, cos, coolDown, constant', choice(['allTime', 'cos', 'coolDown', 'constant'] as const))
-    .option('--ils-sigma <s>', 'σ after the switch (1.0)', num('sigma'))
-    .option('--ils-initial-sigma <s>', 'σ up to the switch (0.2)', num('sigma'))
-    .option('--ils-switch-kimg <k>', 'kimg of the σ switch (400)', num('kimgAt'))
-    .option('--ada <on|off>', 'adaptive discriminator augmentation (on)', onOff)
-    .option('--ada-target <r>', 'ADA target r_t (0.6)', num('probability'))
-    .option('--aug-p <p>', 'fixed augmentation probability instead of adapting it (0 to 1)', num('probability'))
-    .option('--perturb <on|off>', 'Tx: random shift of the foreground layer (on)', onOff)
-    .option('--shift <f>', 'Tx: largest shift as a fraction of the side (0.125; at most 0.5)', num('shift'))
-    .option('--bin-weight <w>', 'mask binarisation weight (2)', num('weight'))
-    .option('--msize-weight <w>', 'minimum mask size weight (2)', num('weight'))
-    .option('--min-mask <f>', 'minimum mask fraction (0.25; below --max-mask)', num('fraction'))
-    .option('--max-mask <f>', 'maximum mask fraction hinge (off; with --perturb off, 1 − --min-mask as the official code)', num('positiveFraction'))
-    .option('--precision <p>', 'auto (float16 in the top 4 resolutions on a GPU, fp32 on the CPU), fp32, float16 or bfloat16', choice(['auto', 'fp32', 'float16', 'bfloat16'] as const))
-    .option('--tf32', 'TensorFloat-32 for the float32 convolutions and matmuls on a GPU (off, as upstream)')
-    .option('--seed <n>', 'random seed (0)', num('seed'))
     .option('--tick <kimg>', 'metrics interval in kimg', num('kimg'))
     .option('--snap <kimg>', 'sample-grid interval in kimg', num('kimg'))
     .option('--checkpoint-every <kimg>', 'checkpoint interval in kimg (default: --snap)', num('kimg'))
@@ -69,11 +47,9 @@ export function makeTrainCommand() {
       const recipe = o.recipe ? getRecipe(o.recipe) : null;
       const kimg = o.kimg ?? recipe?.kimg;
       if (!resume && kimg === undefined) throw new InputError('train needs --kimg (the total to reach) or --recipe', 'ERR_ARG', usage);
-      const minMask = o.minMask ?? recipe?.train.minMaskSize ?? defaultTrainOptions.minMaskSize;
-      const maxMask = o.maxMask ?? recipe?.train.maxMaskSize;
-      if (maxMask !== undefined && maxMask !== null && !(minMask < maxMask)) {
-        throw new InputError(`--min-mask ${minMask} must be below --max-mask ${maxMask}`, 'ERR_ARG', 'both are fractions of the image; the default --min-mask is 0.25');
-      }
+      // The GAN training flags given (cli/trainFlags.ts, shared with pipeline); a resume checks each against the run.
+      const flags = trainOptionsFromFlags(o);
+      checkMaskRange(flags, recipe?.train);
       const device = await resolveDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { train } = await import('../../train/loop.js');
@@ -90,17 +66,8 @@ export function makeTrainCommand() {
       if (o.cmax) base.channelMax = o.cmax;
       if (o.map) base.mappingLayers = o.map;
       const custom = !configName || o.resolution || o.cbase || o.cmax || o.map;
-      // Flags given on the command line override the run's options; absent ones keep the defaults.
-      const flags: Partial<TrainOptions> = {
-        batch: o.batch ?? recipe?.train.batch ?? (!resume && (configName === 'tiny32' || configName === 'small64') ? 16 : undefined),
-        gLr: o.glr, dLr: o.dlr, r1Gamma: o.gamma,
-        ils: o.ils, ilsDistribution: o.ilsDist, ilsSchedule: o.ilsSchedule, ilsSigma: o.ilsSigma,
-        ilsInitialSigma: o.ilsInitialSigma, ilsSwitchKimg: o.ilsSwitchKimg,
-        ada: o.ada, adaTarget: o.adaTarget, adaInitialP: o.augP, adaFixed: o.augP === undefined ? undefined : true,
-        perturb: o.perturb, xintMax: o.shift, binWeight: o.binWeight, msizeWeight: o.msizeWeight, minMaskSize: o.minMask,
-        maxMaskSize: o.maxMask, seed: o.seed, precision: o.precision, tf32: o.tf32,
-      };
-      const options = { ...recipe?.train, ...definedOnly(flags) };
+      // A new run: the preset's defaults (batch 16 for the small presets), the recipe's options, then the flags given.
+      const options = newRunOptions(flags, { preset: configName, recipe: recipe?.train, resume });
       const runDir = (resume ? o.resume : o.out) as string;
       // The run's log.txt gets everything printed from here on; report.html follows the run (cli/liveRun.ts).
       const continueWith = `continue with: ilsgan train --resume ${runDir}`;
@@ -140,4 +107,5 @@ export function makeTrainCommand() {
       // Ctrl-C: the checkpoint is saved; exit as an interrupted command does (130).
       if (signal) process.exitCode = exitCodeFor(signal);
     });
+  return addTrainFlags(command, 'GAN training options (shared with pipeline):');
 }

@@ -49,22 +49,5 @@ export function ilsTerms(fg: Tensor, bg: Tensor, mask: Tensor, o: { distribution
   return { total: ub1.add(ub2), ub1, ub2 };
 }
 
-/** σ(kimg) (spec §7.5): strategy 'allTime' is σ0 for kimg ≤ switchKimg, then σ1; others as the official code. */
+/** σ schedules (spec §7.5); the σ at a point in training is train/options.ts's ilsSigmaAt. */
 export type IlsSchedule = 'allTime' | 'cos' | 'coolDown' | 'constant';
-
-export function ilsSigma(kimg: number, o: { schedule?: IlsSchedule; initialSigma?: number; sigma?: number; switchKimg?: number } = {}): number {
-  const k = Math.floor(kimg);
-  const s0 = o.initialSigma ?? 0.2;
-  const s1 = o.sigma ?? 1.0;
-  const sw = o.switchKimg ?? 400;
-  switch (o.schedule ?? 'allTime') {
-    case 'constant':
-      return s1;
-    case 'allTime':
-      return k <= sw ? s0 : s1;
-    case 'cos':
-      return k <= sw ? s0 : 0.5 * s1 * (1 + Math.cos((Math.PI * k) / sw));
-    case 'coolDown':
-      return k <= sw ? s0 : Math.floor((k - sw - 1) / 200) % 4 === 0 ? s1 : 0;
-  }
-}
