@@ -120,6 +120,15 @@ Napi::Value ConvTranspose2d(const Napi::CallbackInfo& info) {
 }
 Napi::Value Linear(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::linear(T(info, 0), T(info, 1), OptT(info, 2))); }
 Napi::Value Matmul(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::matmul(T(info, 0), T(info, 1))); }
+// linalgEigvalsh(x, upper) / linalgEigh(x, upper): eigenvalues (ascending) / [values, vectors] of symmetric
+// (batched) matrices, reading the upper or the lower triangle (LAPACK syevd on the CPU).
+Napi::Value LinalgEigvalsh(const Napi::CallbackInfo& info) {
+  return Ret(info.Env(), at::linalg_eigvalsh(T(info, 0), Bool(info, 1) ? "U" : "L"));
+}
+Napi::Value LinalgEigh(const Napi::CallbackInfo& info) {
+  auto r = at::linalg_eigh(T(info, 0), Bool(info, 1) ? "U" : "L");
+  return RetList(info.Env(), {std::get<0>(r), std::get<1>(r)});
+}
 Napi::Value Softmax(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::softmax(T(info, 0), Int(info, 1))); }
 Napi::Value LogSoftmax(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::log_softmax(T(info, 0), Int(info, 1))); }
 
@@ -245,6 +254,8 @@ void RegisterNn(Napi::Env env, Exports exports) {
   ILSGAN_EXPORT("convTranspose2d", ConvTranspose2d);
   ILSGAN_EXPORT("linear", Linear);
   ILSGAN_EXPORT("matmul", Matmul);
+  ILSGAN_EXPORT("linalgEigvalsh", LinalgEigvalsh);
+  ILSGAN_EXPORT("linalgEigh", LinalgEigh);
   ILSGAN_EXPORT("softmax", Softmax);
   ILSGAN_EXPORT("logSoftmax", LogSoftmax);
   ILSGAN_EXPORT("interpolate", Interpolate);

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Dense symmetric linear algebra in float64 JS for FID (spec §12): semi-definite Cholesky, Householder
-// tridiagonalisation + implicit QL eigenvalues (and optionally eigenvectors), the PSD square root, and
-// Tr((Σ1 Σ2)^{1/2}) without forming a non-symmetric square root.
-//
-// The addon has no LAPACK binding (it stays a thin generic tensor layer); these run once per FID evaluation on
-// d ≤ 2048, where the O(d³) eigenvalue path takes seconds (the Inception passes take minutes). The two O(d³)
-// matrix products go through libtorch.
+// Dense symmetric linear algebra in float64 for FID (spec §12): semi-definite Cholesky (JS), eigenvalues (and
+// optionally eigenvectors) through libtorch's linalg_eigvalsh / linalg_eigh, the PSD square root, and
+// Tr((Σ1 Σ2)^{1/2}) without forming a non-symmetric square root. These run once per FID evaluation on d ≤ 2048;
+// the two O(d³) matrix products and the eigen-decomposition go through libtorch.
 import { ArgumentError } from '../tensor/errors.js';
 import { tensor } from '../tensor/ops/creation.js';
+import { eigh, eigvalsh } from '../tensor/ops/nn.js';
 import { scope } from '../tensor/scope.js';
 
 /** A dense row-major square matrix. */
@@ -84,196 +82,25 @@ export function choleskyPsd(a: Matrix, tol = 1e-12): Matrix {
 }
 
 /**
- * Eigenvalues (ascending) and, with `vectors`, eigenvectors of a symmetric matrix: Householder reduction to
- * tridiagonal form, then the implicit QL algorithm (the classic tred2/tql2 pair). Only the lower triangle of
- * A is read. Eigenvector k is column k of the returned row-major `vectors` matrix.
- * @throws ArgumentError for a non-square input; Error if QL does not converge (non-finite input).
+ * Eigenvalues (ascending) and, with `vectors`, eigenvectors of a symmetric matrix: libtorch's linalg_eigvalsh /
+ * linalg_eigh (LAPACK syevd). Only the lower triangle of A is read. Eigenvector k is column k of the returned
+ * row-major `vectors` matrix. At d = 2048 (FID's covariance) the eigenvalues took 0.75 s on one thread against
+ * 11.7 s for the hand-written Householder + implicit QL pair (tred2/tql2) this replaced.
+ * @throws ArgumentError for a non-square input or non-finite entries.
  */
 export function symmetricEigen(a: Matrix, o: { vectors?: boolean } = {}): { values: Float64Array; vectors: Matrix | null } {
   checkSquare(a, 'symmetricEigen');
   const n = a.n;
-  const wantVectors = o.vectors ?? false;
-  // W = Vᵀ (see tridiagonalize); A is symmetric, so W starts as A with its lower triangle mirrored up.
-  const W = new Float64Array(n * n);
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c <= r; c++) {
-      const v = a.data[r * n + c];
-      W[c * n + r] = v;
-      W[r * n + c] = v;
-    }
-  }
-  const d = new Float64Array(n);
-  const e = new Float64Array(n);
-  tridiagonalize(W, n, d, e, wantVectors);
-  tridiagonalQl(d, e, n, wantVectors ? W : null);
-  // Sort ascending (tql2 leaves them nearly sorted).
-  const order = Array.from(d.keys()).sort((i, j) => d[i] - d[j]);
-  const values = Float64Array.from(order, (i) => d[i]);
-  if (!wantVectors) return { values, vectors: null };
-  const out = new Float64Array(n * n);
-  for (let c = 0; c < n; c++) {
-    const src = order[c] * n;
-    for (let r = 0; r < n; r++) out[r * n + c] = W[src + r];
-  }
-  return { values, vectors: { n, data: out } };
-}
-
-/**
- * Householder tridiagonalisation (tred2): d = diagonal, e[1..] = sub-diagonal; W ← Qᵀ when wantVectors.
- * W holds the transpose of the textbook working matrix V (W[c·n + r] = V[r][c]): the inner loops walk columns
- * of V, which are contiguous rows of W (a strided walk over a 2048² matrix is several times slower).
- */
-function tridiagonalize(W: Float64Array, n: number, d: Float64Array, e: Float64Array, wantVectors: boolean): void {
-  for (let j = 0; j < n; j++) d[j] = W[j * n + n - 1];
-  for (let i = n - 1; i > 0; i--) {
-    let scale = 0;
-    let h = 0;
-    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
-    if (scale === 0) {
-      e[i] = d[i - 1];
-      for (let j = 0; j < i; j++) {
-        d[j] = W[j * n + i - 1];
-        W[j * n + i] = 0;
-        W[i * n + j] = 0;
-      }
-    } else {
-      for (let k = 0; k < i; k++) {
-        d[k] /= scale;
-        h += d[k] * d[k];
-      }
-      let f = d[i - 1];
-      let g = Math.sqrt(h);
-      if (f > 0) g = -g;
-      e[i] = scale * g;
-      h -= f * g;
-      d[i - 1] = f - g;
-      for (let j = 0; j < i; j++) e[j] = 0;
-      // e = A·u over the lower triangle (the O(n³) part of the reduction).
-      for (let j = 0; j < i; j++) {
-        const cj = j * n;
-        f = d[j];
-        W[i * n + j] = f;
-        g = e[j] + W[cj + j] * f;
-        for (let k = j + 1; k <= i - 1; k++) {
-          const v = W[cj + k];
-          g += v * d[k];
-          e[k] += v * f;
-        }
-        e[j] = g;
-      }
-      f = 0;
-      for (let j = 0; j < i; j++) {
-        e[j] /= h;
-        f += e[j] * d[j];
-      }
-      const hh = f / (h + h);
-      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
-      // Rank-2 update of the lower triangle.
-      for (let j = 0; j < i; j++) {
-        const cj = j * n;
-        f = d[j];
-        g = e[j];
-        for (let k = j; k <= i - 1; k++) W[cj + k] -= f * e[k] + g * d[k];
-        d[j] = W[cj + i - 1];
-        W[cj + i] = 0;
-      }
-    }
-    d[i] = h;
-  }
-  if (wantVectors) {
-    // Accumulate the transformations.
-    for (let i = 0; i < n - 1; i++) {
-      const ci1 = (i + 1) * n;
-      W[i * n + n - 1] = W[i * n + i];
-      W[i * n + i] = 1;
-      const h = d[i + 1];
-      if (h !== 0) {
-        for (let k = 0; k <= i; k++) d[k] = W[ci1 + k] / h;
-        for (let j = 0; j <= i; j++) {
-          const cj = j * n;
-          let g = 0;
-          for (let k = 0; k <= i; k++) g += W[ci1 + k] * W[cj + k];
-          for (let k = 0; k <= i; k++) W[cj + k] -= g * d[k];
-        }
-      }
-      for (let k = 0; k <= i; k++) W[ci1 + k] = 0;
-    }
-    for (let j = 0; j < n; j++) {
-      d[j] = W[j * n + n - 1];
-      W[j * n + n - 1] = 0;
-    }
-    W[(n - 1) * n + n - 1] = 1;
-  } else {
-    for (let j = 0; j < n; j++) d[j] = W[j * n + j];
-  }
-  e[0] = 0;
-}
-
-/** Implicit QL on the tridiagonal (d, e) (tql2); rotates the rows of W (= columns of V) when given. */
-function tridiagonalQl(d: Float64Array, e: Float64Array, n: number, W: Float64Array | null): void {
-  for (let i = 1; i < n; i++) e[i - 1] = e[i];
-  e[n - 1] = 0;
-  let f = 0;
-  let tst1 = 0;
-  const eps = 2 ** -52;
-  for (let l = 0; l < n; l++) {
-    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
-    let m = l;
-    while (m < n) {
-      if (Math.abs(e[m]) <= eps * tst1) break;
-      m++;
-    }
-    if (m > l) {
-      let iter = 0;
-      do {
-        if (++iter > 60) throw new Error('symmetricEigen: QL iteration did not converge (non-finite input?)');
-        let g = d[l];
-        let p = (d[l + 1] - g) / (2 * e[l]);
-        let r = Math.hypot(p, 1);
-        if (p < 0) r = -r;
-        d[l] = e[l] / (p + r);
-        d[l + 1] = e[l] * (p + r);
-        const dl1 = d[l + 1];
-        let h = g - d[l];
-        for (let i = l + 2; i < n; i++) d[i] -= h;
-        f += h;
-        p = d[m];
-        let c = 1;
-        let c2 = c;
-        let c3 = c;
-        const el1 = e[l + 1];
-        let s = 0;
-        let s2 = 0;
-        for (let i = m - 1; i >= l; i--) {
-          c3 = c2;
-          c2 = c;
-          s2 = s;
-          g = c * e[i];
-          h = c * p;
-          r = Math.hypot(p, e[i]);
-          e[i + 1] = s * r;
-          s = e[i] / r;
-          c = p / r;
-          p = c * d[i] - s * g;
-          d[i + 1] = h + s * (c * g + s * d[i]);
-          if (W !== null) {
-            const ci = i * n;
-            const ci1 = ci + n;
-            for (let k = 0; k < n; k++) {
-              const wh = W[ci1 + k];
-              W[ci1 + k] = s * W[ci + k] + c * wh;
-              W[ci + k] = c * W[ci + k] - s * wh;
-            }
-          }
-        }
-        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
-        e[l] = s * p;
-        d[l] = c * p;
-      } while (Math.abs(e[l]) > eps * tst1);
-    }
-    d[l] += f;
-    e[l] = 0;
-  }
+  if (!a.data.every(Number.isFinite)) throw new ArgumentError('symmetricEigen: the matrix has non-finite entries');
+  return scope(() => {
+    const A = tensor(a.data, { shape: [n, n], dtype: 'float64' });
+    if (!(o.vectors ?? false)) return { values: Float64Array.from(eigvalsh(A).data() as Float64Array), vectors: null };
+    const { values, vectors } = eigh(A);
+    return {
+      values: Float64Array.from(values.data() as Float64Array),
+      vectors: { n, data: Float64Array.from(vectors.contiguous().data() as Float64Array) },
+    };
+  });
 }
 
 /** The PSD square root V·diag(√max(λ, 0))·Vᵀ of a symmetric matrix (small negative eigenvalues: rounding). */

@@ -200,6 +200,8 @@ export interface NativeBinding {
   ): H;
   linear(x: H, w: H, b: Opt): H;
   matmul(a: H, b: H): H;
+  linalgEigvalsh(x: H, upper: boolean): H;
+  linalgEigh(x: H, upper: boolean): H[];
   softmax(x: H, dim: number): H;
   logSoftmax(x: H, dim: number): H;
   interpolate(x: H, size: number[], mode: number, alignCorners: boolean, scaleH: number | null, scaleW: number | null): H;

@@ -47,6 +47,34 @@ describe('symmetricEigen', () => {
   });
 });
 
+describe('eigvalsh / eigh (the addon, which symmetricEigen runs on)', () => {
+  test('only the chosen triangle is read; batched input gives one ascending row per matrix', () => {
+    noLeak(() => t.scope(() => {
+      // Lower triangle of [[2, 1], [1, 2]] (eigenvalues 1, 3) with 100 above; upper triangle of [[4, 0], [0, 1]].
+      const x = t.tensor([[[2, 100], [1, 2]], [[4, 0], [-7, 1]]], { dtype: 'float64' });
+      assertClose(t.nn.eigvalsh(x.select(0, 0)), [1, 3], { atol: 1e-14 });
+      assertClose(t.nn.eigvalsh(x.select(0, 1), { upper: true }), [1, 4], { atol: 1e-14 });
+      assert.deepEqual(t.nn.eigvalsh(x).shape, [2, 2]);
+      assertClose(t.nn.eigvalsh(x).select(0, 0), [1, 3], { atol: 1e-14 });
+    }));
+  });
+
+  test('eigh: A·V = V·diag(λ) with orthonormal columns, the values those of eigvalsh', () => {
+    noLeak(() => t.scope(() => {
+      const a = randomPsd(6, 9, 7);
+      const A = t.tensor(a.data, { shape: [6, 6], dtype: 'float64' });
+      const { values, vectors } = t.nn.eigh(A);
+      assertClose(A.matmul(vectors), vectors.mul(values.reshape([1, 6])), { atol: 1e-12, rtol: 0 });
+      assertClose(vectors.t().matmul(vectors), t.eye(6, 6, { dtype: 'float64' }), { atol: 1e-12, rtol: 0 });
+      assertClose(values, t.nn.eigvalsh(A), { atol: 1e-12, rtol: 0 });
+    }));
+  });
+
+  test('symmetricEigen refuses non-finite entries with an ArgumentError naming itself', () => {
+    assert.throws(() => symmetricEigen(mat(2, [[1, NaN], [NaN, 1]])), (e: Error) => e instanceof t.ArgumentError && /symmetricEigen: .*non-finite/.test(e.message));
+  });
+});
+
 describe('sqrtmPsd and choleskyPsd', () => {
   test('the square root of a known matrix: [[5, 4], [4, 5]] = [[2, 1], [1, 2]]²', () => {
     assertClose(sqrtmPsd(mat(2, [[5, 4], [4, 5]])).data, [2, 1, 1, 2], { atol: 1e-12 });

@@ -49,6 +49,20 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return wrap(native.matmul(a.handle, b.handle));
 }
 
+/**
+ * Eigenvalues (ascending) of symmetric matrices x [..., n, n] (libtorch's linalg_eigvalsh: LAPACK on the CPU).
+ * Only one triangle is read: the lower (default) or, with `upper`, the upper.
+ */
+export function eigvalsh(x: Tensor, o: { upper?: boolean } = {}): Tensor {
+  return wrap(native.linalgEigvalsh(x.handle, o.upper ?? false));
+}
+
+/** Eigenvalues (ascending) and eigenvectors (column k of `vectors` for value k) of symmetric matrices, as eigvalsh. */
+export function eigh(x: Tensor, o: { upper?: boolean } = {}): { values: Tensor; vectors: Tensor } {
+  const [values, vectors] = native.linalgEigh(x.handle, o.upper ?? false);
+  return { values: wrap(values), vectors: wrap(vectors) };
+}
+
 const interpModes = ['nearest', 'bilinear', 'bicubic', 'area'] as const;
 export interface InterpolateOptions {
   /** Output [h, w] (or a number for both); or give scaleFactor. */
