@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { type Stats, existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { extname, join, relative } from 'node:path';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { array, int, object, readJsonChecked, refine, str } from '../util/schema.js';
 import { describeFsError } from '../util/fsErrors.js';

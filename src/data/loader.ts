@@ -3,7 +3,7 @@
 // float tensors in [−1, 1] on the training device (x/127.5 − 1, spec §0).
 import { constants as bufferConstants } from 'node:buffer';
 import type { Device } from '../tensor/device.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { fromBytes } from '../tensor/ops/creation.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';

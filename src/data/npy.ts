@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A minimal reader for NumPy .npy files holding 1-D arrays of strings (the DRC split files, spec §2).
 import { readFileSync } from 'node:fs';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 
 /**
  * Reads a 1-D array of fixed-width unicode ('<U…') or byte ('|S…') strings.

@@ -3,7 +3,7 @@
 // official test loaders do (spec §2.2), and prediction/ground-truth folders paired by file name stem.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { decodeRgb, imageExtensions } from '../data/decode.js';
 import { resizeBilinearPil } from './pilBilinear.js';
 

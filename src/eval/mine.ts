@@ -13,7 +13,7 @@ import { mapLimit } from '../util/mapLimit.js';
 import { fileInside, resolveInside } from '../util/safePath.js';
 import { MineNet } from '../models/mine.js';
 import type { Device } from '../tensor/device.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { arange, fromBytes, tensor } from '../tensor/ops/creation.js';
 import { getRngState, manualSeed, randint, setRngState } from '../tensor/ops/random.js';
 import { Adam } from '../tensor/optim/adam.js';

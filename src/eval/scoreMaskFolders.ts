@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Scores a folder of predicted masks against a folder of ground-truth masks (paired by name) with spec §10.5.
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { type MaskResize, listSome, pairMaskFolders, readBinaryMask } from './maskFiles.js';
 import { SegMetrics, type SegMetricsResult } from './segMetrics.js';
 

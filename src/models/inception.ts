@@ -5,7 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { Module } from '../nn/module.js';
 import type { Device } from '../tensor/device.js';
-import { InputError, ShapeError } from '../tensor/errors.js';
+import { ShapeError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { cat, ones, zeros } from '../tensor/ops/creation.js';
 import { adaptiveAvgPool2d, avgPool2d, batchNorm, conv2d, interpolate, maxPool2d } from '../tensor/ops/nn.js';
 import { randn } from '../tensor/ops/random.js';

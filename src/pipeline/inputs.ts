@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { detectLayout, trainingFiles } from '../data/imageFolder.js';
 import { listSome } from '../eval/maskFiles.js';
 import { drcTestPairs, pairImagesWithMasks } from '../seg/evaluate.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 
 /**
  * Checks what the pipeline will read: the training data (a readable folder with images, a DRC layout whose listed

@@ -5,7 +5,7 @@
 // (shown by the report's facts table and the README) and can be switched back with a flag.
 // This module loads no libtorch (the CLI reads it to build its help).
 import { type NetworkConfig, presets } from '../models/config.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import type { TrainOptions } from '../train/options.js';
 import type { PipelineOptions } from './pipeline.js';
 

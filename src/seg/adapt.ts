@@ -14,7 +14,7 @@ import type { ImageSet } from '../data/imageFolder.js';
 import { mulberry32 } from '../data/procedural.js';
 import { AdaPipeline, colorOnly } from '../train/augment/adaPipeline.js';
 import type { Device } from '../tensor/device.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { cat, fromBytes, tensor, where } from '../tensor/ops/creation.js';
 import { crossEntropy } from '../tensor/ops/nn.js';
 import { manualSeed } from '../tensor/ops/random.js';

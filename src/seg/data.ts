@@ -7,7 +7,7 @@ import { decodeRgb, imageExtensions } from '../data/decode.js';
 import { listSome } from '../eval/maskFiles.js';
 import { resizeBilinearPil } from '../eval/pilBilinear.js';
 import { type SynthManifestRead, readSynthManifest } from '../gen/synthesize.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { packChw } from './photos.js';
 import { mapLimit } from '../util/mapLimit.js';
 import { fileInside, resolveInside } from '../util/safePath.js';

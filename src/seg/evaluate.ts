@@ -9,7 +9,7 @@ import { type MaskResize, listSome, pairByStem, readBinaryMask } from '../eval/m
 import { BaselineMetrics, type BaselineResults } from '../eval/baselines.js';
 import { SegMetrics, type SegMetricsResult } from '../eval/segMetrics.js';
 import type { Device } from '../tensor/device.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { fromBytes } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import { type Segmenter, foregroundLogit, loadSegmenter, resizeLogits } from './model.js';

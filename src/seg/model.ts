@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UNet } from '../models/unet.js';
 import type { Device } from '../tensor/device.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { interpolate } from '../tensor/ops/nn.js';
 import { cuda } from '../tensor/runtime.js';
 import { loadSafetensors, saveSafetensors } from '../tensor/safetensors.js';

@@ -10,7 +10,7 @@ import { imageExtensions } from '../data/decode.js';
 import { listImages } from '../data/imageFolder.js';
 import { listSome } from '../eval/maskFiles.js';
 import type { Device } from '../tensor/device.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { fromBytes } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import { type Segmenter, foregroundLogit, loadSegmenter, resizeLogits } from './model.js';

@@ -7,7 +7,7 @@ import { mulberry32 } from '../data/procedural.js';
 import { UNet } from '../models/unet.js';
 import { AdaPipeline, colorOnly } from '../train/augment/adaPipeline.js';
 import type { Device } from '../tensor/device.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { fromBytes, tensor } from '../tensor/ops/creation.js';
 import { crossEntropy } from '../tensor/ops/nn.js';
 import { manualSeed } from '../tensor/ops/random.js';

@@ -6,7 +6,7 @@
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from './errors.js';
 
 /** The lock file's name inside the locked folder. */
 export const lockFileName = '.ilsgan.lock';

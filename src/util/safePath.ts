@@ -4,7 +4,7 @@
 // gives the same message, so a planted file cannot probe whether some path exists.
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from './errors.js';
 
 /** Where a path came from, for the error: the JSON file, the field and the error code. */
 export interface PathSource {

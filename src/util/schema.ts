@@ -4,7 +4,7 @@
 // use, and a bad file gives one InputError naming the file and the field. The per-file schemas sit next to their
 // readers; they are typed, so a schema that drifts from its interface fails to compile.
 import { readFileSync } from 'node:fs';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from './errors.js';
 import { parseJsonStrict } from './strictJson.js';
 
 /** A check of one value: returns it (typed) or throws a SchemaViolation naming what is wrong. */

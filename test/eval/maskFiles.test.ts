@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { binarise, listSome, pairMaskFolders, readBinaryMask, resizeNearest, rgbToGrey } from '../../src/eval/maskFiles.js';
-import { InputError } from '../../src/tensor/errors.js';
+import { InputError } from '../../src/util/errors.js';
 
 let root = '';
 before(() => {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PipelineOptions, pipelinePaths, runPipeline } from '../../src/pipeline/pipeline.js';
-import { InputError } from '../../src/tensor/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { setNumThreads } from '../../src/tensor/runtime.js';
 import { acquireRunLock, lockFileName } from '../../src/util/runLock.js';
 

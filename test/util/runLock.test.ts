@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../../src/tensor/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { isAtomicTempFile, removeAtomicTempFiles } from '../../src/util/atomicWrite.js';
 import { type LockOwner, acquireRunLock, lockFileName, processStartTime } from '../../src/util/runLock.js';
 

@@ -2,7 +2,7 @@
 // `ilsgan demo` (`npm run demo`): the whole pipeline on the built-in procedural data, offline, with a report.
 import { Command } from '@commander-js/extra-typings';
 import { getRecipe, recipes } from '../../pipeline/recipes.js';
-import { InputError } from '../../tensor/errors.js';
+import { InputError } from '../../util/errors.js';
 import { choice } from '../parse.js';
 import { pipelineLive, printOutcome } from './pipeline.js';
 

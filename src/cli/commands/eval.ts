@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { MaskResize } from '../../eval/maskFiles.js';
 import type { SegMetricsResult } from '../../eval/segMetrics.js';
-import { InputError } from '../../tensor/errors.js';
+import { InputError } from '../../util/errors.js';
 import { checkOutputFile, choice, deviceFlag, num, resolveDevice, writeOutputFile } from '../parse.js';
 
 /** The metrics as a readable table: as predicted, and best of fg/bg. */

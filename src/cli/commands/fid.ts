@@ -2,7 +2,7 @@
 // `ilsgan fid --run <dir> --inception <file>`: FID and KID of a checkpoint's G_ema against the training images
 // (spec §12); `--select` picks the checkpoint with the lowest FID (or the latest without weights).
 import { Command } from '@commander-js/extra-typings';
-import { InputError } from '../../tensor/errors.js';
+import { InputError } from '../../util/errors.js';
 import { deviceFlag, num, resolveDevice } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 

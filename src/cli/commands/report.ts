@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { InputError } from '../../tensor/errors.js';
+import { InputError } from '../../util/errors.js';
 
 export function makeReportCommand() {
   return new Command('report')

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
-import { InputError } from '../../tensor/errors.js';
+import { InputError } from '../../util/errors.js';
 import { type Background, parseBackground } from '../../seg/cutout.js';
 import { checkOutputFile, choice, deviceFlag, num, resolveDevice, writeOutputFile } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';

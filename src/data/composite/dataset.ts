@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import sharp from 'sharp';
-import { InputError } from '../../tensor/errors.js';
+import { InputError } from '../../util/errors.js';
 import { listImages } from '../imageFolder.js';
 import { mulberry32 } from '../procedural.js';
 import { CompositeBuffers, type CompositeRecipe, composeSample, defaultRecipe, workingFactor } from './sample.js';
