@@ -14,7 +14,7 @@ import { adaptSegmenter } from '../src/seg/adapt.js';
 import { loadSyntheticSet } from '../src/seg/data.js';
 import { evaluateSegmenter } from '../src/seg/evaluate.js';
 import { trainSegmenter } from '../src/seg/train.js';
-import { readCheckpointState } from '../src/train/checkpoint.js';
+import { readCheckpointState } from '../src/run/checkpoint.js';
 import { flag } from './flags.js';
 
 const run = flag('run')!;

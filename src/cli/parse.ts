@@ -65,7 +65,7 @@ export const flagRanges = {
   /** ILS σ: --ils-sigma, --ils-initial-sigma. */
   sigma: { min: 0, max: 1e3 },
   /** Network widths: --width (U-Net), --hidden (MINE), --cmax. The width and channel-base limits are the checkpoint
-   *  and model schemas' (train/checkpointSchema.ts, seg/model.ts), so whatever trains can be resumed and loaded. */
+   *  and model schemas' (run/checkpointSchema.ts, seg/model.ts), so whatever trains can be resumed and loaded. */
   width: { min: 1, max: 4096, integer: true },
   /** Channel base (channels at r = min(cbase/r, cmax)). */
   channelBase: { min: 1, max: 2 ** 16, integer: true },

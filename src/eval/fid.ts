@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadTrainingImages } from '../data/imageFolder.js';
 import { mulberry32 } from '../data/procedural.js';
-import { LatentStream } from '../gen/latents.js';
+import { LatentStream } from '../models/latents.js';
 import { type InceptionV3, inceptionFeatureDim, loadInception } from '../models/inception.js';
 import type { Device } from '../tensor/device.js';
 import { ArgumentError, InputError } from '../tensor/errors.js';
@@ -16,8 +16,9 @@ import { cuda } from '../tensor/runtime.js';
 import { loadSafetensors, saveSafetensors } from '../tensor/safetensors.js';
 import { dispose, noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type CheckpointState, loadGeneratorEma, resolveCheckpoint } from '../train/checkpoint.js';
-import { toUint8 } from '../train/samples.js';
+import { type CheckpointState, loadGeneratorEma, resolveCheckpoint } from '../run/checkpoint.js';
+import { runPaths } from '../run/layout.js';
+import { toUint8 } from '../data/pixels.js';
 import { type Matrix, traceSqrtProduct } from './linalg.js';
 
 /** Mean and covariance of a feature set (float64). */
@@ -153,9 +154,6 @@ export interface FidResult {
   seconds: number;
 }
 
-/** Where metric lines are appended (one JSON object per line). */
-export const fidMetricFile = 'metric-fid.jsonl';
-
 /** Checks numbers, the run folder and the device. @throws InputError. */
 export function checkFidOptions(o: FidOptions): void {
   for (const [k, v] of [['n', o.n], ['maxReal', o.maxReal], ['batch', o.batch]] as const) {
@@ -204,11 +202,11 @@ export async function realFeatures(
   const size = state.net.resolution;
   const data = o.data ?? state.data;
   const set = await loadTrainingImages(data, size, {
-    cachePath: data === 'demo' ? undefined : join(o.run, 'dataset-cache.u8'), seed: state.options.seed,
+    cachePath: data === 'demo' ? undefined : runPaths(o.run).datasetCache, seed: state.options.seed,
   });
   const count = Math.min(set.count, o.maxReal ?? Number.POSITIVE_INFINITY);
   if (count < 2) throw new InputError(`FID needs at least 2 training images, ${data} has ${set.count}`, 'ERR_NO_IMAGES');
-  const cacheDir = join(o.run, 'fid-cache');
+  const cacheDir = runPaths(o.run).fidCache;
   const cacheFile = join(cacheDir, `real-${realCacheKey(o.inception, set.names, size, count)}.safetensors`);
   if (existsSync(cacheFile)) {
     const { tensors } = loadSafetensors(cacheFile);
@@ -282,7 +280,7 @@ export async function fidWithNet(o: FidOptions, net: InceptionV3, realGiven?: { 
     run: resolve(o.run), checkpoint: name, kimg: state.curNimg / 1000, fid, kid, n_gen: n, n_real: real.count,
     inception: resolve(o.inception), seed: o.seed ?? 0, seconds: (Date.now() - t0) / 1000,
   };
-  if (o.record ?? true) appendFileSync(join(o.run, fidMetricFile), `${JSON.stringify(result)}\n`);
+  if (o.record ?? true) appendFileSync(runPaths(o.run).fidMetrics, `${JSON.stringify(result)}\n`);
   return result;
 }
 

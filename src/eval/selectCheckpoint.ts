@@ -2,12 +2,13 @@
 // Which checkpoint to generate synthetic data from (spec §1 step 2): the lowest FID among the run's checkpoints
 // (optionally with kimg ≤ a bound, the official --topk), or, without Inception weights, the latest one.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type InceptionV3, loadInception } from '../models/inception.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
-import { listCheckpoints, readCheckpointState } from '../train/checkpoint.js';
-import { type FidOptions, type FidResult, checkFidOptions, fidMetricFile, fidWithNet, realFeatures } from './fid.js';
+import { listCheckpoints, readCheckpointState } from '../run/checkpoint.js';
+import { runPaths } from '../run/layout.js';
+import { type FidOptions, type FidResult, checkFidOptions, fidWithNet, realFeatures } from './fid.js';
 
 /** Options of selectCheckpoint(). */
 export interface SelectCheckpointOptions {
@@ -68,7 +69,7 @@ export async function selectCheckpoint(runDir: string, opts: SelectCheckpointOpt
   const n = f.n ?? 10_000;
   const seed = f.seed ?? 0;
   const known = new Map<string, FidResult>();
-  const metricPath = join(runDir, fidMetricFile);
+  const metricPath = runPaths(runDir).fidMetrics;
   if (existsSync(metricPath)) {
     for (const line of readFileSync(metricPath, 'utf8').split('\n')) {
       try {

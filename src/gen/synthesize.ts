@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writePng } from '../data/decode.js';
-import { loadGeneratorEma } from '../train/checkpoint.js';
-import { toUint8 } from '../train/samples.js';
+import { toUint8 } from '../data/pixels.js';
+import { loadGeneratorEma } from '../run/checkpoint.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
 import { cuda } from '../tensor/runtime.js';
@@ -13,7 +13,7 @@ import { noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { type Infer, array, int, literal, num, object, optional, powerOfTwo, readJsonChecked, refine, str } from '../util/schema.js';
-import { LatentStream } from './latents.js';
+import { LatentStream } from '../models/latents.js';
 
 export interface SynthesizeOptions {
   /** Training run directory. */

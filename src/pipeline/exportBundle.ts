@@ -10,8 +10,8 @@ import { InputError } from '../tensor/errors.js';
 import { saveSafetensors } from '../tensor/safetensors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { noGrad, scope } from '../tensor/scope.js';
-import { type CheckpointState, listCheckpoints, loadGeneratorEma } from '../train/checkpoint.js';
-import { findTrainingRun } from '../train/initFrom.js';
+import { type CheckpointState, findTrainingRun, listCheckpoints, loadGeneratorEma } from '../run/checkpoint.js';
+import { pipelineGanDir } from '../run/layout.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 
 export const generatorFormat = 'ilsgan-generator';
@@ -78,7 +78,7 @@ export function exportBundle(o: ExportOptions): ExportResult {
     throw new InputError(`--run ${o.run}: no such folder`, 'ERR_NO_RUN', 'give the --out folder of ilsgan train or ilsgan pipeline');
   }
   const found = findTrainingRun(o.run);
-  if (!found) throw new InputError(`--run ${o.run}: no checkpoint in this folder (nor in ${join(o.run, 'gan')})`, 'ERR_NO_CHECKPOINT', 'give the --out folder of ilsgan train or ilsgan pipeline');
+  if (!found) throw new InputError(`--run ${o.run}: no checkpoint in this folder (nor in ${pipelineGanDir(o.run)})`, 'ERR_NO_CHECKPOINT', 'give the --out folder of ilsgan train or ilsgan pipeline');
   const out = o.out ?? join(o.run, 'export');
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new InputError(`--out ${out} is a file, not a folder`, 'ERR_OUT_PATH');

@@ -20,7 +20,8 @@ import { type SyntheticSet, loadSyntheticSet } from '../seg/data.js';
 import { detectLayout, heldOutFiles, loadTrainingImages } from '../data/imageFolder.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
-import { listCheckpoints } from '../train/checkpoint.js';
+import { listCheckpoints } from '../run/checkpoint.js';
+import { pipelineGanDir, runPaths } from '../run/layout.js';
 import { type TrainRun, resolveConfig, train } from '../train/loop.js';
 import type { TrainOptions } from '../train/options.js';
 import { writeReport } from '../report/index.js';
@@ -91,13 +92,13 @@ export interface PipelineResult {
 export function pipelinePaths(out: string) {
   return {
     testset: join(out, 'testset'),
-    run: join(out, 'gan'),
+    run: pipelineGanDir(out),
     synthetic: join(out, 'synthetic'),
     segmenter: join(out, 'segmenter'),
     adapted: join(out, 'segmenter-adapted'),
     eval: join(out, 'eval.json'),
     examples: join(out, 'examples'),
-    report: join(out, 'report.html'),
+    report: runPaths(out).report,
   };
 }
 
@@ -201,7 +202,7 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
     await stages.run('adapt', `adapting the U-Net to the training photos (${a.rounds ?? 2} rounds of self-training${a.colour ? ', colour-refined labels' : ''})`, async () => {
       // The GAN's training photos (the held-out ones stay out here too).
       const photos = await loadTrainingImages(o.data, segSize, {
-        demoCount: o.demoCount, exclude: heldOut, cachePath: segSize === resolution ? join(paths.run, 'dataset-cache.u8') : undefined,
+        demoCount: o.demoCount, exclude: heldOut, cachePath: segSize === resolution ? runPaths(paths.run).datasetCache : undefined,
       });
       const r = await adaptSegmenter({
         model: paths.segmenter, photos, synthetic: await loadSynth(), out: paths.adapted, rounds: a.rounds, iterations: a.iterations,

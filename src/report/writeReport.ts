@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import { html, trusted } from './html.js';
 import { liveBanner, liveHead } from './live.js';
 import type { ReportData, ReportSummary } from './reportData.js';
-import { readMetricsLog } from './runFiles.js';
+import { readMetricsLog } from '../run/metrics.js';
 import { metricsTable, runFacts, sampleGrids, testPhotos, trainingCurves } from './sections.js';
 
 const defaultIntro =

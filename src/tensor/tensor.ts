@@ -5,10 +5,10 @@ import { type Device, deviceCode, deviceName } from './device.js';
 import { type DType, dtypeCode, dtypeName, elementSize, isFloatingPoint } from './dtype.js';
 import { ArgumentError, disposedError, TensorError } from './errors.js';
 import { type Handle, native } from './native.js';
-import { type Tracked, keptSlot, scopeSlot, track, untrack } from './scope.js';
+import { type Tracked, track, untrack } from './scope.js';
 
 export type Scalar = number;
-type Frame = Tracked[typeof scopeSlot];
+type Frame = Tracked['_scope'];
 
 /**
  * A typed array holds at most buffer.constants.MAX_LENGTH elements (2^32 in Node 20): refuse a larger host copy
@@ -38,35 +38,33 @@ function dimList(dims: number | readonly number[] | undefined): number[] {
  * (broadcasting, type promotion, negative dims); in-place methods end in `_` and return `this`.
  */
 export class Tensor implements Tracked {
-  // Engine state, not API: the addon handle (read through `handle`), cached metadata, and the scope bookkeeping
-  // under symbol keys that only scope.ts uses.
-  #handle: Handle;
-  #shape: readonly number[] | undefined;
-  #dtype: DType | undefined;
-  [scopeSlot]: Frame = null;
-  [keptSlot] = false;
+  _handle: Handle;
+  _scope: Frame = null;
+  _kept = false;
+  private _shape: readonly number[] | undefined;
+  private _dtype: DType | undefined;
 
   constructor(handle: Handle) {
-    this.#handle = handle;
+    this._handle = handle;
     track(this);
   }
 
   /** The native handle; throws ERR_DISPOSED after dispose(). */
   get handle(): Handle {
-    if (this.#handle < 0) throw disposedError();
-    return this.#handle;
+    if (this._handle < 0) throw disposedError();
+    return this._handle;
   }
 
   get isDisposed(): boolean {
-    return this.#handle < 0;
+    return this._handle < 0;
   }
 
   /** Frees the tensor now (idempotent). Views and autograd keep the memory they still need alive. */
   dispose(): void {
-    if (this.#handle < 0) return;
+    if (this._handle < 0) return;
     untrack(this);
-    native.dispose(this.#handle);
-    this.#handle = -1;
+    native.dispose(this._handle);
+    this._handle = -1;
   }
 
   [Symbol.dispose](): void {
@@ -76,8 +74,8 @@ export class Tensor implements Tracked {
   // ---- metadata -----------------------------------------------------------------------------------------
 
   get shape(): readonly number[] {
-    if (this.#shape === undefined) this.#shape = Object.freeze(native.shape(this.handle));
-    return this.#shape;
+    if (this._shape === undefined) this._shape = Object.freeze(native.shape(this.handle));
+    return this._shape;
   }
   /** Size of one dim (negative counts from the end). */
   size(dim: number): number {
@@ -95,8 +93,8 @@ export class Tensor implements Tracked {
     return n;
   }
   get dtype(): DType {
-    if (this.#dtype === undefined) this.#dtype = dtypeName(native.dtype(this.handle));
-    return this.#dtype;
+    if (this._dtype === undefined) this._dtype = dtypeName(native.dtype(this.handle));
+    return this._dtype;
   }
   get device(): Device {
     return deviceName(native.device(this.handle));
@@ -108,7 +106,7 @@ export class Tensor implements Tracked {
     return native.isContiguous(this.handle);
   }
   toString(): string {
-    if (this.#handle < 0) return 'Tensor(disposed)';
+    if (this._handle < 0) return 'Tensor(disposed)';
     return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
   }
 
@@ -461,8 +459,8 @@ export class Tensor implements Tracked {
    */
   setData_(src: Tensor): this {
     native.setData(this.handle, src.handle);
-    this.#shape = undefined;
-    this.#dtype = undefined;
+    this._shape = undefined;
+    this._dtype = undefined;
     return this;
   }
   zero_(): this {

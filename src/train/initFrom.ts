@@ -3,12 +3,13 @@
 // file), check that a new network config can take its weights, and copy G, G_ema and D into a new trainer — not the
 // optimiser moments, counters, ADA p or RNG, so the new run starts at 0 kimg (as StyleGAN2-ADA's --resume <pkl>).
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { NetworkConfig } from '../models/config.js';
 import { InputError } from '../tensor/errors.js';
 import { loadSafetensors } from '../tensor/safetensors.js';
 import { dispose } from '../tensor/scope.js';
-import { type CheckpointState, listCheckpoints, resolveCheckpoint } from './checkpoint.js';
+import { type CheckpointState, findTrainingRun, resolveCheckpoint } from '../run/checkpoint.js';
+import { pipelineGanDir } from '../run/layout.js';
 import type { IlsTrainer } from './trainer.js';
 
 /** A run's checkpoint to read weights from. */
@@ -22,17 +23,6 @@ export interface RunCheckpoint {
 }
 
 /**
- * The training run inside a folder: the folder itself when it holds checkpoints/, else a pipeline output's gan/.
- * @returns null when neither holds a checkpoint.
- */
-export function findTrainingRun(dir: string): { runDir: string; pipeline: boolean } | null {
-  if (listCheckpoints(dir).length > 0) return { runDir: dir, pipeline: false };
-  const gan = join(dir, 'gan');
-  if (listCheckpoints(gan).length > 0) return { runDir: gan, pipeline: true };
-  return null;
-}
-
-/**
  * Resolves `--init-from`: a run folder or pipeline output (its latest checkpoint), or a checkpoint's .json or
  * .safetensors file.
  * @throws InputError ERR_NO_CHECKPOINT naming the path when it holds no checkpoint.
@@ -42,7 +32,7 @@ export function resolveRunCheckpoint(ref: string, flag = '--init-from'): RunChec
   if (statSync(ref).isDirectory()) {
     const run = findTrainingRun(ref);
     if (!run) {
-      throw new InputError(`${flag} ${ref}: no checkpoint in this folder (nor in ${join(ref, 'gan')})`, 'ERR_NO_CHECKPOINT', 'give the --out folder of an earlier ilsgan train or pipeline');
+      throw new InputError(`${flag} ${ref}: no checkpoint in this folder (nor in ${pipelineGanDir(ref)})`, 'ERR_NO_CHECKPOINT', 'give the --out folder of an earlier ilsgan train or pipeline');
     }
     const { name, state, weightsPath } = resolveCheckpoint(run.runDir);
     return { runDir: run.runDir, name, state, weightsPath };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The training loop: data, ticks (metrics JSONL and a progress bar), sample grids, atomic checkpoints, resume,
 // clean stop on SIGINT/SIGTERM, and a hard stop on non-finite losses that leaves the last good checkpoint.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BatchSampler } from '../data/loader.js';
 import { type ImageSet, loadTrainingImages } from '../data/imageFolder.js';
@@ -12,7 +12,10 @@ import { manualSeed } from '../tensor/ops/random.js';
 import { getNumThreads, setCudnnBenchmark, setNumThreads, setTf32 } from '../tensor/runtime.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { type CheckpointState, type RunIntervals, checkpointDir, listCheckpoints, readCheckpointState, restoreTrainer, saveCheckpoint } from './checkpoint.js';
+import { type CheckpointState, type RunIntervals, listCheckpoints, orphanWeights, readCheckpointState } from '../run/checkpoint.js';
+import { runPaths, sampleGridName } from '../run/layout.js';
+import { truncateMetrics } from '../run/metrics.js';
+import { restoreTrainer, saveCheckpoint } from './checkpoint.js';
 import { type TrainOptions, defaultTrainOptions, ilsSigmaAt, trainOptionFlags } from './options.js';
 import { fixedLatents, writeSampleGrid } from './samples.js';
 import { IlsTrainer } from './trainer.js';
@@ -144,38 +147,9 @@ export function resumeConflicts(state: CheckpointState, run: TrainRun): string[]
   return conflicts;
 }
 
-/**
- * Cuts metrics.jsonl back to the lines up to `iteration` (the resumed checkpoint's), in increasing order: a run
- * killed after its last checkpoint logged ticks that the resumed run logs again. Unreadable (half-written) lines
- * go too. Returns the number of lines dropped.
- */
-export function truncateMetrics(path: string, iteration: number): number {
-  if (!existsSync(path)) return 0;
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const kept: string[] = [];
-  let last = Number.NEGATIVE_INFINITY;
-  for (const line of lines) {
-    let it: unknown;
-    try {
-      it = (JSON.parse(line) as { iteration?: unknown }).iteration;
-    } catch {
-      continue;
-    }
-    if (typeof it !== 'number' || !(it > last) || it > iteration) continue;
-    kept.push(line);
-    last = it;
-  }
-  if (kept.length !== lines.length) writeFileAtomic(path, Buffer.from(kept.map((l) => `${l}\n`).join('')));
-  return lines.length - kept.length;
-}
-
 /** Removes checkpoint weights without their JSON (a kill between the two writes): never a checkpoint, 10–80 MB each. */
 function removeOrphanWeights(runDir: string): string[] {
-  const dir = checkpointDir(runDir);
-  if (!existsSync(dir)) return [];
-  const orphans = readdirSync(dir)
-    .filter((f) => /^ckpt-\d+\.safetensors$/.test(f) && !existsSync(join(dir, f.replace(/\.safetensors$/, '.json'))))
-    .map((f) => join(dir, f));
+  const orphans = orphanWeights(runDir);
   for (const f of orphans) rmSync(f, { force: true });
   return orphans;
 }
@@ -210,6 +184,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
 
 async function trainLocked(run: TrainRun): Promise<TrainResult> {
   const device = run.device ?? 'cpu';
+  const files = runPaths(run.out);
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const leftovers = [...removeAtomicTempFiles(run.out), ...removeOrphanWeights(run.out)];
   if (leftovers.length) log(`removed ${leftovers.length} file${leftovers.length > 1 ? 's' : ''} an interrupted run left in ${run.out}`);
@@ -258,7 +233,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   {
     const bar = new ProgressBar('decoding images {bar} {value}/{total}', showBar);
     set = await loadTrainingImages(data, net.resolution, {
-      cachePath: data === 'demo' ? undefined : join(run.out, 'dataset-cache.u8'),
+      cachePath: data === 'demo' ? undefined : files.datasetCache,
       demoCount,
       seed: options.seed,
       exclude: run.exclude,
@@ -294,7 +269,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   const snapshotKimg = run.snapshotKimg ?? stored?.snapshotKimg ?? Math.max(tickKimg, kimg / 10);
   const checkpointKimg = run.checkpointKimg ?? stored?.checkpointKimg ?? snapshotKimg;
   const intervals: RunIntervals = { tickKimg, snapshotKimg, checkpointKimg, keepCheckpoints: run.keepCheckpoints ?? stored?.keepCheckpoints ?? 3 };
-  const metricsPath = join(run.out, 'metrics.jsonl');
+  const metricsPath = files.metrics;
   if (resumeFrom) {
     // Ticks logged after the resumed checkpoint by the interrupted run are logged again from here.
     const dropped = truncateMetrics(metricsPath, resumeFrom.state.iteration);
@@ -302,7 +277,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   } else {
     // A new run: whatever an interrupted start left (no complete checkpoint) is not this run's.
     rmSync(metricsPath, { force: true });
-    writeFileAtomic(join(run.out, 'config.json'), Buffer.from(`${JSON.stringify({ configName, net, options, data, device, intervals, demoCount: storedDemoCount, initFrom: initSource ? { run: initSource.runDir, checkpoint: initSource.name, kimg: initSource.state.curNimg / 1000 } : undefined }, null, 1)}\n`));
+    writeFileAtomic(files.config, Buffer.from(`${JSON.stringify({ configName, net, options, data, device, intervals, demoCount: storedDemoCount, initFrom: initSource ? { run: initSource.runDir, checkpoint: initSource.name, kimg: initSource.state.curNimg / 1000 } : undefined }, null, 1)}\n`));
   }
   const gridZ = keep(fixedLatents(run.gridSize ?? 8, net.zDim, options.seed, device));
   const target = Math.round(kimg * 1000);
@@ -345,8 +320,8 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     await run.onSnapshot({ runDir: run.out, grid, kimg: trainer.kimg, targetKimg: target / 1000, etaSeconds: pace > 0 ? Math.max(0, target - trainer.curNimg) / pace : null });
   };
   if (!resumeFrom) {
-    await writeSampleGrid(join(run.out, 'samples-init.png'), trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
-    await snapshot(join(run.out, 'samples-init.png'));
+    await writeSampleGrid(files.samplesInit, trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
+    await snapshot(files.samplesInit);
   }
 
   try {
@@ -395,7 +370,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
         tickImages = 0;
       }
       if (trainer.curNimg >= nextSnapshot || done) {
-        const grid = join(run.out, `samples-${(trainer.curNimg / 1000).toFixed(3).padStart(9, '0')}kimg.png`);
+        const grid = join(run.out, sampleGridName(trainer.curNimg));
         await writeSampleGrid(grid, trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
         await snapshot(grid);
         while (nextSnapshot <= trainer.curNimg) nextSnapshot += snapshotKimg * 1000;

@@ -1,72 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Training options (spec §7, §8, §16) with the official defaults of `ILS_predL` / `ILS`.
-import type { IlsDistribution, IlsSchedule } from './loss/ils.js';
+import type { Precision, TrainOptions } from '../run/trainOptions.js';
 import type { PresetName } from '../models/config.js';
 
-export interface TrainOptions {
-  /** Minibatch N (32). */
-  batch: number;
-  /** Base learning rates and Adam betas/eps before the lazy-regularisation correction (0.0025, (0, 0.99), 1e-8). */
-  gLr: number;
-  dLr: number;
-  betas: [number, number];
-  eps: number;
-  /** Lazy-regularisation intervals: G 4 (the PL term is off, yet the correction applies), D 16. */
-  gRegInterval: number;
-  dRegInterval: number;
-  /** R1 γ; null = 0.0002·S²/N (spec §7). */
-  r1Gamma: number | null;
-  /** G_ema half-life in kimg (null = N·10/32) and ramp-up (0.05). */
-  emaKimg: number | null;
-  emaRampup: number | null;
-  /** ADA: on/off, target r_t (0.6), update interval in iterations (4), speed in kimg (500), initial p. */
-  ada: boolean;
-  adaTarget: number;
-  adaInterval: number;
-  adaKimg: number;
-  adaInitialP: number;
-  /** Keep p fixed at adaInitialP (no adaptation); for benchmarks and ablations. */
-  adaFixed: boolean;
-  /** ILS term on/off, conditional, weight schedule. */
-  ils: boolean;
-  ilsDistribution: IlsDistribution;
-  ilsSchedule: IlsSchedule;
-  ilsInitialSigma: number;
-  ilsSigma: number;
-  ilsSwitchKimg: number;
-  ilsNegWeight: number;
-  /** Mask binarisation and minimum-size hinge weights (2, 2), the minimum size (0.25), an optional maximum (null:
-   *  none with Tx on; with Tx off, 1 − minMaskSize, as the official loss adds that hinge itself, spec §7.4). */
-  binWeight: number;
-  msizeWeight: number;
-  minMaskSize: number;
-  maxMaskSize: number | null;
-  /** Tx: shift the foreground layer by up to ±xintMax·S (0.125); off disables the perturbation. */
-  perturb: boolean;
-  xintMax: number;
-  /**
-   * Not in the paper (absent or 0 = off, the paper): weight of a mask-diversity hinge, relu(target − mean |m_i − m_j|)
-   * over pairs (i, i + N/2) of the batch, against mask mode collapse (one silhouette for every sample). Measured on
-   * TuxComposite it made the masks diverse but not object-shaped and scored worse (docs/quality.md); kept for
-   * experiments, off everywhere.
-   */
-  maskDivWeight?: number;
-  /** The hinge's target mean absolute difference between two samples' masks (0.15). */
-  maskDivTarget?: number;
-  /** Seed of every random stream. */
-  seed: number;
-  /**
-   * Reduced precision for the blocks at the config's top `numFp16Res` resolutions (spec §3.7): 'auto' = float16
-   * on a GPU and fp32 on the CPU (which has no fast half-precision convolutions); 'fp32' = off everywhere;
-   * 'float16' / 'bfloat16' = that dtype on any device (bfloat16 lets the CPU test the mixed path). Absent = 'auto'.
-   */
-  precision?: Precision;
-  /** TensorFloat-32 for the float32 convolutions and matmuls on a GPU (off, as upstream). Absent = off. */
-  tf32?: boolean;
-}
+export type { Precision, TrainOptions } from '../run/trainOptions.js';
 
-export type Precision = 'auto' | 'fp32' | 'float16' | 'bfloat16';
-
+/** The official defaults (ILS_predL / ILS). */
 export const defaultTrainOptions: TrainOptions = {
   batch: 32, gLr: 0.0025, dLr: 0.0025, betas: [0, 0.99], eps: 1e-8, gRegInterval: 4, dRegInterval: 16,
   r1Gamma: null, emaKimg: null, emaRampup: 0.05,

@@ -2,22 +2,18 @@
 // Sample grids: layers of G_ema at fixed latents, as one PNG with rows composite, background, foreground,
 // mask and masked foreground (foreground over white), one column per latent.
 import sharp from 'sharp';
+import { toUint8 } from '../data/pixels.js';
+import { LatentStream } from '../models/latents.js';
 import type { LayeredGenerator, Layers } from '../models/layeredGenerator.js';
 import type { Device } from '../tensor/device.js';
 import { cat } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { LatentStream } from '../gen/latents.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 
 /** Fixed standard-normal latents [n, dim] from a JS PRNG (does not disturb libtorch's generator). */
 export function fixedLatents(n: number, dim: number, seed: number, device: Device = 'cpu'): Tensor {
   return new LatentStream(dim, seed).next(n, device);
-}
-
-/** [N, C, H, W] float in [−1, 1] → uint8 as the official saver does: clamp(v·127.5 + 128, 0, 255). */
-export function toUint8(x: Tensor): Tensor {
-  return scope(() => x.mul(127.5).add(128).clamp(0, 255).to('uint8'));
 }
 
 /** The five visual rows of a layered sample, each [N, 3, S, S] in [−1, 1]. */

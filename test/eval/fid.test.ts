@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as t from '../../src/index.js';
 import { type FeatureStats, featureStats, frechetDistance, kernelInceptionDistance } from '../../src/eval/fid.js';
 import { selectCheckpoint } from '../../src/eval/selectCheckpoint.js';
-import { checkpointName } from '../../src/train/checkpoint.js';
+import { checkpointName } from '../../src/run/layout.js';
 import { fakeCheckpointState } from '../helpers/checkpointState.js';
 import { assertClose } from '../helpers/assertClose.js';
 import { noLeak } from '../helpers/noLeak.js';

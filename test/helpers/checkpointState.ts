@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A complete, valid checkpoint JSON (no weights behind it) for tests that plant checkpoints or their fields.
 import { presets } from '../../src/models/config.js';
-import { type CheckpointState, checkpointFormat, checkpointName, checkpointVersion } from '../../src/train/checkpoint.js';
+import { type CheckpointState, checkpointFormat, checkpointVersion } from '../../src/run/checkpoint.js';
+import { checkpointName } from '../../src/run/layout.js';
 import { defaultTrainOptions } from '../../src/train/options.js';
 
 /** The JSON of checkpoint `checkpointName(curNimg)` of a tiny32 run, as saveCheckpoint would write it. */

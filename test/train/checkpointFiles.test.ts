@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as t from '../../src/index.js';
 import type { NetworkConfig } from '../../src/models/config.js';
-import {
-  type CheckpointState, checkpointDir, loadGeneratorEma, readCheckpointState, resolveCheckpoint, restoreTrainer, saveCheckpoint,
-} from '../../src/train/checkpoint.js';
+import { type CheckpointState, checkpointDir, loadGeneratorEma, readCheckpointState, resolveCheckpoint } from '../../src/run/checkpoint.js';
+import { restoreTrainer, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { defaultTrainOptions } from '../../src/train/options.js';
 import { IlsTrainer } from '../../src/train/trainer.js';
 import { fakeCheckpointState } from '../helpers/checkpointState.js';

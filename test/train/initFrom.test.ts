@@ -15,7 +15,7 @@ import { InputError } from '../../src/tensor/errors.js';
 import { loadSafetensors } from '../../src/tensor/safetensors.js';
 import { dispose } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { readCheckpointState, resolveCheckpoint } from '../../src/train/checkpoint.js';
+import { readCheckpointState, resolveCheckpoint } from '../../src/run/checkpoint.js';
 import { initTrainerWeights, resolveRunCheckpoint, weightConfigMismatches } from '../../src/train/initFrom.js';
 import { type TrainRun, train } from '../../src/train/loop.js';
 import { defaultTrainOptions } from '../../src/train/options.js';

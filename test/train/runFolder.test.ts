@@ -9,8 +9,9 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/tensor/errors.js';
-import { checkpointDir, listCheckpoints, readCheckpointState } from '../../src/train/checkpoint.js';
-import { type TrainRun, train, truncateMetrics } from '../../src/train/loop.js';
+import { checkpointDir, listCheckpoints, readCheckpointState } from '../../src/run/checkpoint.js';
+import { truncateMetrics } from '../../src/run/metrics.js';
+import { type TrainRun, train } from '../../src/train/loop.js';
 import { acquireRunLock, lockFileName } from '../../src/util/runLock.js';
 
 const BATCH = 4;

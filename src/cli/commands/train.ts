@@ -56,7 +56,7 @@ export function makeTrainCommand() {
       // A resume takes only the flags given (each checked against the run); a new run fills in the defaults.
       const configName = o.config ?? (recipe || resume || o.initFrom ? undefined : 'small64');
       const overrides = Boolean(o.resolution || o.cbase || o.cmax || o.map);
-      const { readCheckpointState } = await import('../../train/checkpoint.js');
+      const { readCheckpointState } = await import('../../run/checkpoint.js');
       const base: NetworkConfig = {
         ...(configName ? presets[configName] : recipe ? recipe.network : overrides && resume ? readCheckpointState(o.resume!).state.net
           : o.initFrom ? (await import('../../train/initFrom.js')).resolveRunCheckpoint(o.initFrom).state.net : presets.small64),

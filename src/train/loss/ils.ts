@@ -4,8 +4,9 @@
 import { where } from '../../tensor/ops/creation.js';
 import { randperm } from '../../tensor/ops/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import type { IlsDistribution } from '../../run/trainOptions.js';
 
-export type IlsDistribution = 'laplace' | 'gaussian';
+export type { IlsDistribution, IlsSchedule } from '../../run/trainOptions.js';
 
 /** Keeps gradients only where −1 < v < 1 (a detached copy elsewhere; same values). */
 export function gateGradient(v: Tensor): Tensor {
@@ -48,6 +49,3 @@ export function ilsTerms(fg: Tensor, bg: Tensor, mask: Tensor, o: { distribution
   const ub2 = clubBound(fgG.mul(inv), bgG.mul(inv), randperm(n, { device: fg.device }), o);
   return { total: ub1.add(ub2), ub1, ub2 };
 }
-
-/** σ schedules (spec §7.5); the σ at a point in training is train/options.ts's ilsSigmaAt. */
-export type IlsSchedule = 'allTime' | 'cos' | 'coolDown' | 'constant';

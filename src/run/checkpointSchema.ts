@@ -3,7 +3,7 @@
 // range-checked before a run is rebuilt from it, so a corrupt or planted file gives one error naming the field
 // instead of a stack trace, an endless replay or an unreadable checkpoint name.
 import type { NetworkConfig } from '../models/config.js';
-import type { TrainOptions } from './options.js';
+import type { TrainOptions } from './trainOptions.js';
 import {
   type Schema, array, bool, int, literal, nullable, num, object, oneOf, optional, powerOfTwo, sha256Hex, str, tuple,
 } from '../util/schema.js';

@@ -6,7 +6,7 @@ import type { Device } from '../tensor/device.js';
 import { tensor } from '../tensor/ops/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/** Rows of N(0, I) latents, batch by batch (samples.ts's fixedLatents is its first batch). */
+/** Rows of N(0, I) latents, batch by batch (train/samples.ts's fixedLatents is its first batch). */
 export class LatentStream {
   private readonly rand: () => number;
   private spare: number | null = null;
