@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan --version` and the engine part of `ilsgan info`: package, libtorch, device, BLAS, bfloat16.
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { nativeBfloat16 } from '../util/cpuFeatures.js';
+import { packageVersion } from '../util/packageInfo.js';
 
 export interface VersionInfo {
   ilsgan: string;
@@ -17,21 +15,6 @@ export interface VersionInfo {
   bfloat16_native: boolean;
   /** The dtype `--precision auto` trains in on the CPU. */
   cpu_training_precision: 'fp32';
-}
-
-/** The package's version from its package.json (dist/src/cli and src/cli both sit below the root). */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'ilsgan' && pkg.version) return pkg.version;
-    } catch {
-      // not here: one folder up
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
 }
 
 /** Loads the engine (libtorch) and describes it. */

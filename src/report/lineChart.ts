@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Small line charts as inline SVG: axes with "nice" ticks, axis labels, a legend, gaps where values are missing,
-// and a "no data" panel when there is nothing to draw. No plotting library: the report must be one file.
+// a "no data" panel when there is nothing to draw, and the data for a hover read-out (drawn by the page's one
+// script, report/pageScript.ts). No plotting library: the report must be one file.
 import { type SafeHtml, html } from './html.js';
 import { isFiniteNumber } from './format.js';
 
@@ -8,6 +9,8 @@ import { isFiniteNumber } from './format.js';
 export interface Series {
   label: string;
   points: readonly (readonly [number, number | null])[];
+  /** A name per point (same order as `points`), shown in the hover read-out, e.g. the test image's name. */
+  names?: readonly string[];
 }
 
 export interface LineChartOptions {
@@ -74,12 +77,13 @@ export function lineChart(series: readonly Series[], opts: LineChartOptions): Sa
   const width = opts.width ?? 360;
   const height = opts.height ?? 220;
   const drawn = series
-    .map((s, i) => ({ ...s, colour: palette[i % palette.length]!, runs: segments(s.points) }))
+    .map((s, i) => ({ ...s, colour: palette[i % palette.length]!, runs: segments(s.points), hover: hoverPoints(s) }))
     .filter((s) => s.runs.length);
-  const open = html`<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"
- viewBox="0 0 ${width} ${height}" role="img" aria-label="${opts.title}">
+  const openTag = (hover: string | null) => html`<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"
+ viewBox="0 0 ${width} ${height}" role="img" aria-label="${opts.title}"${hover !== null && html` data-hover="${hover}"`}>
 <text class="chart-title" x="${width / 2}" y="16" text-anchor="middle">${opts.title}</text>`;
   if (drawn.length === 0) {
+    const open = openTag(null);
     const [x, y, w, h] = [40, 28, width - 52, height - 64];
     return html`${open}<rect class="frame" x="${x}" y="${y}" width="${w}" height="${h}" fill="none"/>
 <text class="no-data" x="${x + w / 2}" y="${y + h / 2}" text-anchor="middle" dominant-baseline="middle">no data</text></svg>`;
@@ -92,7 +96,9 @@ export function lineChart(series: readonly Series[], opts: LineChartOptions): Sa
   // Room on the left for the longest y tick label (about 6.2 px per character of 11 px text) and the axis label.
   const left = 26 + 6.2 * Math.max(3, ...yTickText.map((t) => t.length));
   const top = 42;
-  const plotW = width - left - 12;
+  // Room on the right for half the last x tick label, centred on the plot's right edge.
+  const right = Math.max(12, 3.1 * xs.ticks[xs.ticks.length - 1]!.toFixed(xs.decimals).length + 4);
+  const plotW = width - left - right;
   const plotH = height - top - 36;
   const bottom = top + plotH;
   const c = (v: number) => v.toFixed(1);
@@ -124,14 +130,35 @@ export function lineChart(series: readonly Series[], opts: LineChartOptions): Sa
     lx += 32 + s.label.length * 6.2;
     return item;
   });
+  // What the hover read-out needs (the hit area reaches 6 px past the plot, so the end points are easy to hover): the plot box in viewBox units, both domains, and every finite point.
+  const hover = JSON.stringify({
+    box: [Number(c(left)), top, Number(c(plotW)), plotH], x: [xs.min, xs.max], y: [ys.min, ys.max], xLabel: opts.xLabel,
+    series: drawn.map((s) => ({ label: s.label, points: s.hover })),
+  });
+  const dots = drawn.map((s) => html`<circle r="3.5" fill="${s.colour}" stroke="#fff" stroke-width="1.5" cx="0" cy="0"/>`);
+  const hoverLayer = html`<g class="hover" visibility="hidden"><line class="guide" x1="0" x2="0" y1="${top}" y2="${bottom}"/>${dots}
+<text class="readout" x="0" y="${top + 14}"></text></g>
+<rect class="hit" x="${c(left - 6)}" y="${top}" width="${c(plotW + 12)}" height="${plotH}" fill="transparent"/>`;
   const yLabel = opts.yLabel && html`<text class="axis-label" transform="translate(12 ${c(top + plotH / 2)}) rotate(-90)"
  text-anchor="middle">${opts.yLabel}</text>`;
-  return html`${open}
+  return html`${openTag(hover)}
 ${legend}
 ${yTicks}
 <rect class="frame" x="${c(left)}" y="${top}" width="${c(plotW)}" height="${plotH}" fill="none"/>
 ${xTicks}
 <text class="axis-label" x="${c(left + plotW / 2)}" y="${height - 4}" text-anchor="middle">${opts.xLabel}</text>
 ${yLabel}
-${lines}</svg>`;
+${lines}
+${hoverLayer}</svg>`;
+}
+
+/** The finite points of a series for the read-out: [x, y] or [x, y, name]. */
+function hoverPoints(s: Series): (readonly [number, number] | readonly [number, number, string])[] {
+  const out: (readonly [number, number] | readonly [number, number, string])[] = [];
+  s.points.forEach(([x, y], i) => {
+    if (!isFiniteNumber(x) || !isFiniteNumber(y)) return;
+    const name = s.names?.[i];
+    out.push(name === undefined ? [x, y] : [x, y, name]);
+  });
+  return out;
 }

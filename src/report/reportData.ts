@@ -27,6 +27,14 @@ export interface TestImage {
   pred: ImageSource;
   /** Ground-truth mask; null or absent when the photo has none. */
   truth?: ImageSource | null;
+  /** Its IoU as the evaluation scored it; absent: computed from `pred` and `truth` at thumbnail size. */
+  iou?: number | null;
+}
+
+/** One test image's IoU (of the predicted foreground with the true one; null when both are empty). */
+export interface ImageScore {
+  name: string;
+  iou: number | null;
 }
 
 /** Everything the report shows; every field is optional and a missing piece shows as "no data" or "n/a". */
@@ -43,7 +51,8 @@ export interface ReportData {
   stages?: readonly { name: string; seconds: number | null }[];
   /** More rows for the run table, after those read from the run directory. */
   facts?: readonly { label: string; value: string | number | null }[];
-  /** Most sample grids shown (default 4): the initial one, then snapshots spread over the run, always the last. */
+  /** Most sample grids on the snapshot slider (default 12): the initial one, then snapshots spread over the run,
+   *  always the last. */
   maxSampleGrids?: number;
   /**
    * The model's scores on the test set, or the path of a JSON file with them (what `ilsgan eval --out` writes).
@@ -54,8 +63,17 @@ export interface ReportData {
   baselines?: BaselineValues | string;
   /** One line about the test set, shown under the metrics table ("200 procedural test images at 64²"). */
   testSetNote?: string;
-  /** Test photos shown with predicted mask, true mask and overlay, in this order. */
+  /**
+   * Test photos. Those with a true mask are ranked by IoU (the worst and best 8 shown with predicted mask, true
+   * mask and overlay); those without are shown with their cut-outs, and lead the page when there are no metrics.
+   */
   testImages?: readonly TestImage[];
+  /** Per-image IoU over the whole test set, for its distribution (default: from the test photos with masks). */
+  perImage?: readonly ImageScore[];
+  /** The U-Net's folder (or its model.json): its validation IoU across training is drawn. */
+  segmenter?: string;
+  /** The command line shown in the footer (default: this process's, with the CLI shown as `ilsgan`). */
+  commandLine?: string;
   /** Test photos are shrunk to fit this many pixels a side (default 160; never enlarged). */
   thumbnailPx?: number;
   /** Time stamp at the bottom of the page (default: now). */

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
 // The sections of the HTML report, each a function from ReportData (and what was read from the run) to markup.
 // A section with nothing to show says so instead of disappearing, and records why in `missing`.
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { NetworkConfig } from '../models/config.js';
-import type { TrainOptions } from '../run/trainOptions.js';
+import type { TrainOptions } from '../train/options.js';
 import { formatMetric, formatSeconds, formatValue, isFiniteNumber } from './format.js';
 import { type SafeHtml, html } from './html.js';
-import { imageDataUri, testThumbnails } from './images.js';
+import { imageDataUri } from './images.js';
 import { lineChart } from './lineChart.js';
+import type { Scores } from './results.js';
 import { type BaselineValues, type MetricValues, type ReportData, metricNames } from './reportData.js';
-import { listSampleGrids, runPaths } from '../run/layout.js';
-import type { MetricsRow } from '../run/metrics.js';
-import { pickSampleGrids, readJsonFile } from './runFiles.js';
+import { type MetricsRow, listSampleGrids, pickSampleGrids, readJsonFile } from './runFiles.js';
 
 /** Rows of a sample grid, top to bottom, as src/train/samples.ts (layerRows) draws them. */
 export const sampleRowLabels = ['composite', 'background', 'foreground', 'mask', 'masked foreground'] as const;
@@ -52,7 +51,7 @@ export function runFacts(data: ReportData, metrics: readonly MetricsRow[], missi
   let config: RunConfig | null = null;
   if (data.runDir) {
     rows.push(['run directory', data.runDir]);
-    const file = readJsonFile(runPaths(data.runDir).config);
+    const file = readJsonFile(join(data.runDir, 'config.json'));
     if (file.ok) config = asObject(file.value);
     else missing.push(`run config: ${file.reason}`);
   }
@@ -92,13 +91,16 @@ function loadObject(src: unknown, what: string, missing: string[]): Record<strin
   return file.ok ? asObject(file.value) : null;
 }
 
-/** The metrics table: ours (as predicted, and best of fg/bg when given) against the two trivial baselines. */
-export function metricsTable(data: ReportData, missing: string[]): SafeHtml {
+/** The model's scores and the baselines' (from the eval JSON when it embeds them), loaded once for the page. */
+export function loadScores(data: ReportData, missing: string[]): Scores {
   const evaluation = loadObject(data.evaluation, 'evaluation', missing);
-  const ours = evaluation as MetricValues | null;
   const embedded = data.baselines === undefined ? asObject(evaluation?.baselines) : null;
   const baselines = (embedded ?? loadObject(data.baselines, 'baselines', missing)) as BaselineValues | null;
+  return { ours: evaluation as MetricValues | null, baselines };
+}
 
+/** The metrics table: ours (as predicted, and best of fg/bg when given) against the two trivial baselines. */
+export function metricsTable(data: ReportData, { ours, baselines }: Scores): SafeHtml {
   const plain = (v: MetricValues | null | undefined) => metricNames.map((m) => v?.[m]);
   const rows: [id: string, label: string, values: unknown[]][] = [['ours', 'ours', plain(ours)]];
   if (ours && metricNames.some((m) => isFiniteNumber(ours[`${m}_best`]))) {
@@ -122,22 +124,28 @@ ${note && html`<p class="note">${note}.</p>`}
 each image's prediction or its inverse, whichever overlaps the true mask more.</p></section>`;
 }
 
-/** Sample grids at a few kimg, each with its row labels. */
+/** Sample grids across training, one at a time under a snapshot slider (the last one shown first). */
 export async function sampleGrids(data: ReportData, missing: string[]): Promise<SafeHtml> {
-  const grids = data.runDir ? pickSampleGrids(listSampleGrids(data.runDir), data.maxSampleGrids ?? 4) : [];
+  const grids = data.runDir ? pickSampleGrids(listSampleGrids(data.runDir), data.maxSampleGrids ?? 12) : [];
   if (!grids.length) missing.push('sample grids: none in the run directory');
   const labels = sampleRowLabels.map((l) => html`<span>${l}</span>`);
   const figures: SafeHtml[] = [];
-  for (const g of grids) {
+  for (const [i, g] of grids.entries()) {
     const caption = g.kimg === null ? 'before training' : `after ${formatValue(g.kimg)} kimg`;
     const src = await imageDataUri(g.path);
-    figures.push(html`<figure class="samples"><figcaption>${caption}</figcaption>
+    // Without the page's script every grid but the last stays hidden: the page still shows the latest one.
+    figures.push(html`<figure class="samples" data-index="${i}"${i < grids.length - 1 && html` hidden`}><figcaption>${caption}</figcaption>
 <div class="grid-with-labels"><div class="row-labels">${labels}</div>
 <img class="grid" src="${src}" alt="sample grid ${caption} (${basename(g.path)})"></div></figure>`);
   }
+  const last = grids.length - 1;
+  const slider = grids.length > 1 && html`<p class="slider"><label for="snapshot">Snapshot</label>
+<input type="range" id="snapshot" min="0" max="${last}" step="1" value="${last}" hidden>
+<output id="snapshot-label" for="snapshot"></output> <span class="note">(${grids.length} snapshots; drag or use the arrow keys)</span></p>`;
   return html`<section id="samples"><h2>Generated layers</h2>
 <p>Each column is one latent, fixed across snapshots; the rows are the layered generator's outputs (masked foreground
 is drawn over white).</p>
+${slider}
 ${figures.length ? figures : html`<p class="none">No sample grids yet.</p>`}</section>`;
 }
 
@@ -152,31 +160,4 @@ export function trainingCurves(metrics: readonly MetricsRow[], missing: string[]
     return lineChart(series, { title: chart.title, xLabel: 'kimg', yLabel: chart.yLabel });
   });
   return html`<section id="curves"><h2>Training curves</h2><div class="charts">${charts}</div></section>`;
-}
-
-/** Test photos beside their predicted and true masks and an overlay of the two. */
-export async function testPhotos(data: ReportData, missing: string[]): Promise<SafeHtml> {
-  const images = data.testImages ?? [];
-  if (!images.length) {
-    missing.push('test photos: none given');
-    return html`<section id="photos"><h2>Test photos</h2><p class="none">No test photos given.</p></section>`;
-  }
-  const rows: SafeHtml[] = [];
-  for (const t of images) {
-    try {
-      const th = await testThumbnails(t.image, t.pred, t.truth ?? null, data.thumbnailPx ?? 160);
-      const img = (src: string, what: string) =>
-        html`<td><img class="thumb" src="${src}" width="${th.width}" height="${th.height}" alt="${t.name}: ${what}"></td>`;
-      const truth = th.truth ? img(th.truth, 'true mask') : html`<td class="none">no mask</td>`;
-      rows.push(html`<tr><th scope="row">${t.name}</th>${img(th.photo, 'photo')}${img(th.pred, 'predicted mask')}${truth}${img(th.overlay, 'overlay')}</tr>`);
-    } catch (e) {
-      missing.push(`test photo ${t.name}: ${(e as Error).message}`);
-      rows.push(html`<tr><th scope="row">${t.name}</th><td colspan="4" class="none">could not read: ${(e as Error).message}</td></tr>`);
-    }
-  }
-  const head = ['image', 'photo', 'predicted', 'true', 'overlay'].map((h) => html`<th scope="col">${h}</th>`);
-  return html`<section id="photos"><h2>Test photos</h2>
-<table class="photos"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>
-<p class="note">Overlay: <span class="key hit"></span> predicted and true foreground, <span class="key fp"></span>
-predicted only, <span class="key fn"></span> true only.</p></section>`;
 }

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
-// The demo's report: one self-contained HTML file (images as data URIs, charts as inline SVG, no scripts, and a
-// Content-Security-Policy that forbids the page from loading anything at all).
+// The run's report: one self-contained HTML file (images as data URIs, charts as inline SVG, one inline script
+// allowed by its hash, and a Content-Security-Policy that forbids the page from loading anything at all). It
+// answers "did it work?" first, then shows how the run got there.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { html, trusted } from './html.js';
 import { liveBanner, liveHead } from './live.js';
 import type { ReportData, ReportSummary } from './reportData.js';
-import { readMetricsLog } from '../run/metrics.js';
-import { metricsTable, runFacts, sampleGrids, testPhotos, trainingCurves } from './sections.js';
+import { readMetricsLog } from './runFiles.js';
+import { loadScores, metricsTable, runFacts, sampleGrids, trainingCurves } from './sections.js';
+import { footer } from './footer.js';
+import { pageScript, pageScriptHash } from './pageScript.js';
+import { headline, loadPhotos, perImageSection, photosSection, segmenterCurve } from './results.js';
 
 const defaultIntro =
   'ilsgan learns to split photos of one kind of object into foreground and background without any masks. ' +
@@ -23,7 +27,7 @@ const style = trusted(`
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: var(--ink); background: #fafbfc; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 20px 40px; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 20px 40px; overflow-wrap: anywhere; }
 h1 { margin: 0 0 8px; font-size: 26px; }
 h2 { margin: 32px 0 12px; font-size: 19px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 p.intro { max-width: 80ch; }
@@ -34,14 +38,36 @@ table.facts th { font-weight: 600; white-space: nowrap; }
 table.metrics td { text-align: right; font-variant-numeric: tabular-nums; font-family: ui-monospace, monospace; }
 table.metrics tr[data-row="ours"] { background: #eef6f2; }
 pre { background: #fff; border: 1px solid var(--line); padding: 8px; overflow: auto; max-height: 320px; font-size: 12px; }
-figure.samples { margin: 0 0 18px; display: inline-block; vertical-align: top; margin-right: 18px; }
+figure.samples { margin: 0 0 18px; max-width: 100%; }
+figure.samples[hidden] { display: none; }
+p.slider { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; }
+p.slider input { width: min(420px, 100%); }
+p.slider output { font-weight: 600; min-width: 12ch; }
+.scroll { max-width: 100%; overflow-x: auto; }
+h3 { font-size: 16px; margin: 18px 0 8px; }
+section.headline { margin: 12px 0 20px; padding: 12px 16px; background: #fff; border: 1px solid var(--line); }
+p.verdict { font-size: 17px; margin: 0 0 10px; }
+.bar-row { display: grid; grid-template-columns: minmax(8em, 14em) 1fr 5em; gap: 10px; align-items: center; margin: 4px 0; }
+.bar { height: 14px; background: #eceef2; display: block; }
+.bar .fill { display: block; height: 100%; background: #9aa3b1; }
+.bar-row[data-row="ours"] .fill { background: var(--hit); }
+.bar-value { font-family: ui-monospace, monospace; text-align: right; }
+.strip { display: flex; flex-wrap: wrap; gap: 14px; }
+figure.cutout { margin: 0; display: grid; grid-template-columns: auto auto; gap: 4px; }
+figure.cutout figcaption { grid-column: 1 / 3; font-weight: 400; font-size: 13px; color: var(--muted); }
+img.checker { background: repeating-conic-gradient(#d8dce3 0% 25%, #fff 0% 50%) 0 0 / 16px 16px; }
+td.num { text-align: right; font-family: ui-monospace, monospace; }
+svg.chart { max-width: 100%; height: auto; }
+svg.chart .guide { stroke: var(--muted); stroke-dasharray: 3 3; }
+svg.chart .readout { fill: var(--ink); font-size: 12px; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+footer code { overflow-wrap: anywhere; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
 .grid-with-labels { display: flex; gap: 8px; }
 .row-labels { display: flex; flex-direction: column; justify-content: space-around; text-align: right;
   font-size: 12px; color: var(--muted); }
 img.grid, img.thumb { image-rendering: pixelated; display: block; }
 img.grid { max-width: 100%; height: auto; }
-img.thumb { width: 128px; height: auto; outline: 1px solid var(--line); }
+img.thumb { width: min(128px, 14vw); height: auto; outline: 1px solid var(--line); }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 svg.chart { background: #fff; border: 1px solid var(--line); font-size: 11px; }
 svg.chart .chart-title { font-size: 13px; font-weight: 600; fill: var(--ink); }
@@ -62,27 +88,34 @@ export async function renderReport(data: ReportData): Promise<{ html: string; mi
   const missing: string[] = [];
   const metrics = data.runDir ? readMetricsLog(data.runDir) : [];
   const title = data.title ?? 'ilsgan report';
+  const scores = loadScores(data, missing);
+  const photos = await loadPhotos(data, missing);
+  // "Did it work?" first; then the layers across training, the curves, the segmenter, the test set, the run.
+  const top = headline(scores, photos, data);
   const body = [
-    runFacts(data, metrics, missing),
     await sampleGrids(data, missing),
     trainingCurves(metrics, missing),
-    metricsTable(data, missing),
-    await testPhotos(data, missing),
+    segmenterCurve(data, missing),
+    metricsTable(data, scores),
+    perImageSection(data, photos, missing),
+    photosSection(data, photos, missing),
+    runFacts(data, metrics, missing),
   ];
   const doc = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src ${pageScriptHash}">
 ${liveHead(data.live)}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title><style>${style}</style></head>
 <body><main>
 <h1>${title}</h1>
 ${liveBanner(data.live, data.generatedAt)}
+${top}
 <p class="intro">${data.intro ?? defaultIntro}</p>
 ${body}
 ${missing.length > 0 && html`<h2>Not available</h2><ul class="missing">${missing.map((m) => html`<li>${m}</li>`)}</ul>`}
-<footer><p>Written by ilsgan on ${(data.generatedAt ?? new Date()).toISOString()}.</p></footer>
-</main></body></html>
+${footer({ commandLine: data.commandLine, generatedAt: data.generatedAt })}
+</main><script>${trusted(pageScript)}</script></body></html>
 `;
   return { html: doc.value, missing };
 }

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { formatMetric, formatSeconds } from '../../src/report/format.js';
 import { escapeHtml, html, trusted } from '../../src/report/html.js';
 import { lineChart, niceAxis, segments } from '../../src/report/lineChart.js';
-import { parseMetricsLog } from '../../src/run/metrics.js';
-import { pickSampleGrids } from '../../src/report/runFiles.js';
+import { parseMetricsLog, pickSampleGrids } from '../../src/report/runFiles.js';
 
 test('escapeHtml and the html template escape text but not markup', () => {
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
@@ -67,7 +66,8 @@ test('lineChart: one path per series with its points inside the plot, a legend, 
   assert.deepEqual(paths.map((p) => [p.label, p.points]), [['G &lt;adv&gt;', 10], ['D', 7]]);
   // D (x % 4 === 0 missing at 0, 4, 8) is drawn as runs 1–3, 5–7, 9: three moves; the lone point 9 gets a dot.
   assert.equal(paths[1]!.d.match(/M/g)!.length, 3);
-  assert.equal((svg.match(/<circle /g) ?? []).length, 1);
+  // (Not counting the hover layer's markers, one per series, placed by the page's script.)
+  assert.equal((svg.replace(/<g class="hover".*?<\/g>/s, '').match(/<circle /g) ?? []).length, 1);
   const [, fx, fy, fw, fh] = /<rect class="frame" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/.exec(svg)!.map(Number);
   assert.ok(fx! > 40 && fx! + fw! <= 300 && fy! + fh! <= 200, `plot frame ${fx} ${fy} ${fw} ${fh}`);
   for (const p of paths) {
@@ -80,6 +80,31 @@ test('lineChart: one path per series with its points inside the plot, a legend, 
   for (const t of ['0', '2', '4', '6', '8', '10']) assert.match(svg, new RegExp(`class="tick-label"[^>]*text-anchor="middle">${t}</text>`));
   assert.match(svg, /rotate\(-90\)[^>]*>loss<\/text>/);
   assert.ok(!svg.includes('no data'));
+});
+
+test('lineChart: the hover read-out gets the plot box, both domains and the finite points, with names', () => {
+  const svg = lineChart(
+    [
+      { label: 'IoU', points: [[1, 0.2], [2, null], [3, 0.9]], names: ['cat <1>', 'dog', 'owl'] },
+      { label: 'other', points: [[1, 0.5], [3, Number.NaN]] },
+    ],
+    { title: 'per image', xLabel: 'rank', width: 300, height: 200 },
+  ).value;
+  const attr = /<svg class="chart"[^>]* data-hover="([^"]*)"/.exec(svg)?.[1];
+  assert.ok(attr, 'data-hover present');
+  const d = JSON.parse(attr.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&'));
+  assert.equal(d.xLabel, 'rank');
+  assert.deepEqual(d.series, [
+    { label: 'IoU', points: [[1, 0.2, 'cat <1>'], [3, 0.9, 'owl']] },
+    { label: 'other', points: [[1, 0.5]] },
+  ]);
+  const [, fx, fy, fw, fh] = /<rect class="frame" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/.exec(svg)!.map(Number);
+  assert.deepEqual(d.box, [fx, fy, fw, fh]);
+  assert.ok(d.x[0] <= 1 && d.x[1] >= 3 && d.y[0] <= 0.2 && d.y[1] >= 0.9, JSON.stringify(d));
+  assert.equal((svg.match(/<g class="hover" visibility="hidden">/g) ?? []).length, 1);
+  assert.equal((svg.match(/<rect class="hit"/g) ?? []).length, 1);
+  // A chart with nothing to draw has nothing to read out.
+  assert.doesNotMatch(lineChart([{ label: 'x', points: [] }], { title: 't', xLabel: 'k' }).value, /data-hover|class="hit"/);
 });
 
 test('lineChart: nothing finite to draw says "no data"', () => {

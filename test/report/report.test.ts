@@ -1,16 +1,34 @@
 // SPDX-License-Identifier: MIT
 // The HTML report end to end: built from a fake run directory, eval JSON and test images, then opened in headless
-// Chromium (Debian's, driven by playwright-core) with the network blocked: charts drawn, images decoded, the
-// metrics table right, no console errors, no request but the page itself. Also the report of an empty run.
+// Chromium (Debian's, driven by playwright-core) with the network blocked: the headline first, charts drawn with
+// hover read-outs, the snapshot slider, images decoded, the metrics table and per-image ranking right, the layout
+// at 800 px without horizontal overflow, no console errors (the CSP admits the page's one script by its hash), no
+// request but the page itself. Also the report of an empty run and of a run without test masks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { renderReport, writeReport } from '../../src/report/index.js';
 import { trainingCharts } from '../../src/report/sections.js';
+import { gitCommit } from '../../src/util/packageInfo.js';
+
+// Browser globals used inside page.evaluate callbacks (the tests compile without the DOM library).
+interface PageElement {
+  tagName: string;
+  id: string;
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): { top: number; right: number };
+  closest(selector: string): PageElement | null;
+}
+declare const window: { scrollTo(x: number, y: number): void };
+declare const document: {
+  documentElement: { scrollWidth: number; clientWidth: number };
+  querySelectorAll(selector: string): Iterable<PageElement>;
+  getElementById(id: string): PageElement | null;
+};
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath);
@@ -22,6 +40,21 @@ function rgbImage(w: number, h: number, f: (x: number, y: number) => [number, nu
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw.set(f(x, y), (y * w + x) * 3);
   const s = sharp(raw, { raw: { width: w, height: h, channels: 3 } });
   return format === 'png' ? s.png().toBuffer() : s.jpeg().toBuffer();
+}
+
+/** IoU of two ellipses rasterised on the same w×h grid, as ellipseMask draws them. */
+function ellipseIoU(w: number, h: number, a: [number, number, number, number], b: [number, number, number, number]): number {
+  const inside = ([cx, cy, rx, ry]: number[], x: number, y: number) => ((x - cx!) / rx!) ** 2 + ((y - cy!) / ry!) ** 2 <= 1;
+  let inter = 0;
+  let union = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const [p, q] = [inside(a, x, y), inside(b, x, y)];
+      if (p && q) inter++;
+      if (p || q) union++;
+    }
+  }
+  return inter / union;
 }
 
 /** A w×h greyscale mask PNG: 255 inside the ellipse centred at (cx, cy) with radii (rx, ry). */
@@ -71,13 +104,19 @@ async function fakeRun(dir: string) {
   writeFileSync(join(dir, 'a-true.png'), await ellipseMask(48, 40, 26, 20, 12, 11));
   const testImages = [
     { name: 'a <one>', image: join(dir, 'a.png'), pred: join(dir, 'a-pred.png'), truth: join(dir, 'a-true.png') },
-    { name: 'b (buffers)', image: await rgbImage(40, 40, photo, 'jpeg'), pred: await ellipseMask(20, 20, 10, 10, 6, 6), truth: await ellipseMask(40, 40, 20, 20, 10, 10) },
+    // b's IoU as an evaluation reports it: the page shows that one, not its own measurement.
+    { name: 'b (buffers)', image: await rgbImage(40, 40, photo, 'jpeg'), pred: await ellipseMask(20, 20, 10, 10, 6, 6), truth: await ellipseMask(40, 40, 20, 20, 10, 10), iou: 0.25 },
     { name: 'c (no mask)', image: join(dir, 'a.png'), pred: join(dir, 'a-pred.png') },
   ];
-  return { run, evalPath, baselinePath, testImages };
+  const segmenter = join(dir, 'unet');
+  mkdirSync(segmenter);
+  writeFileSync(join(segmenter, 'model.json'), JSON.stringify({
+    bestIteration: 300, bestValIoU: 0.81, history: [100, 200, 300, 400].map((iteration, i) => ({ iteration, valIoU: [0.5, 0.7, 0.81, 0.8][i], loss: 0.6 - i / 10 })),
+  }));
+  return { run, evalPath, baselinePath, testImages, segmenter };
 }
 
-test('report of a run opens in Chromium with no network: 5 charts drawn, images decoded, metrics right', { skip: skipBrowser, timeout: 60_000 }, async () => {
+test('report of a run opens in Chromium with no network: headline first, slider, hover read-outs, ranking, 800 px layout', { skip: skipBrowser, timeout: 90_000 }, async () => {
   if (!hasChromium) throw new Error(`CI is set but ${chromiumPath} is missing: install it with apt-get install chromium`);
   const { chromium } = await import('playwright-core');
   const dir = mkdtempSync(join(tmpdir(), 'ilsgan-report-'));
@@ -88,11 +127,12 @@ test('report of a run opens in Chromium with no network: 5 charts drawn, images 
     const summary = await writeReport(out, {
       title, runDir: f.run, route: 'trained from scratch', evaluation: f.evalPath, baselines: f.baselinePath, testImages: f.testImages,
       stages: [{ name: 'train', seconds: 250 }, { name: 'segment', seconds: null }], testSetNote: 'procedural test images at 32²',
+      segmenter: f.segmenter, commandLine: "ilsgan pipeline --data 'my photos' --out r",
     });
     assert.deepEqual(summary.missing, []);
     const url = pathToFileURL(out).href;
 
-    const context = await browser.newContext({ offline: true });
+    const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 } });
     const requests: string[] = [];
     const blocked: string[] = [];
     await context.route('**/*', (route) => {
@@ -111,9 +151,17 @@ test('report of a run opens in Chromium with no network: 5 charts drawn, images 
 
     assert.equal(await page.title(), title);
     assert.equal(await page.locator('h1').textContent(), title);
-    assert.equal(await page.locator('script').count(), 0);
+    assert.equal(await page.locator('script').count(), 1);
 
-    // Charts: one per trainingCharts entry, each with drawn series (non-zero length on the page) and the right legend.
+    // The headline comes first (right under the title) and compares DRC_IoU with both baselines.
+    const firstSection = await page.locator('main > section').first().getAttribute('id');
+    assert.equal(firstSection, 'headline');
+    assert.equal(await page.locator('#headline').getAttribute('data-verdict'), 'better');
+    assert.match(await page.locator('#headline .verdict').innerText(), /^It worked: better than both baselines \(\+0\.4213 against the all foreground, \+0\.0601 against the centred ellipse\)\.$/);
+    const bars = await page.locator('#headline .bar-row').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-row'), r.querySelector('.bar-value')?.textContent]));
+    assert.deepEqual(bars, [['ours', '0.7313'], ['all_foreground', '0.3100'], ['centred_ellipse', '0.6712']]);
+
+    // Charts: the training curves, then the U-Net's validation curve and loss, then per-image IoU.
     const charts = await page.locator('svg.chart').evaluateAll((svgs) =>
       svgs.map((svg) => ({
         title: svg.querySelector('.chart-title')?.textContent,
@@ -125,31 +173,81 @@ test('report of a run opens in Chromium with no network: 5 charts drawn, images 
         noData: svg.querySelector('.no-data') !== null,
       })),
     );
-    assert.equal(charts.length, trainingCharts.length);
+    assert.deepEqual(charts.map((c) => c.title), [...trainingCharts.map((c) => c.title), 'U-Net validation IoU', 'U-Net training loss', 'IoU of each test image, worst to best']);
     charts.forEach((c, i) => {
-      assert.equal(c.title, trainingCharts[i]!.title);
       assert.equal(c.noData, false, `${c.title} says no data`);
-      assert.deepEqual(c.series.map((s) => s.label), trainingCharts[i]!.keys.map(([, label]) => label));
+      if (i < trainingCharts.length) assert.deepEqual(c.series.map((s) => s.label), trainingCharts[i]!.keys.map(([, label]) => label));
+      const expected = i < trainingCharts.length ? 20 : i < trainingCharts.length + 2 ? 4 : 2;
       for (const s of c.series) {
-        assert.equal(s.points, 20, `${c.title} / ${s.label}`);
+        assert.equal(s.points, expected, `${c.title} / ${s.label}`);
         assert.ok(s.length > 10, `${c.title} / ${s.label}: drawn length ${s.length}`);
       }
     });
+    assert.match(await page.locator('#segmenter').innerText(), /Best validation IoU 0\.8100 at iteration 300/);
 
-    // Images: 2 sample grids + 3 test rows of photo, prediction, overlay + 2 true masks; all decoded.
+    // Hover read-out: the pointer over kimg 5 of the first chart reads out that tick's three values.
+    /** Moves the pointer to data x `x` (at mid-height) of chart `index` and returns the read-out's lines. */
+    const hover = async (index: number, x: number) => {
+      const chart = page.locator('svg.chart').nth(index);
+      await chart.scrollIntoViewIfNeeded();
+      const at = await chart.evaluate((svg, x) => {
+        const d = JSON.parse(svg.getAttribute('data-hover')!);
+        const r = svg.getBoundingClientRect();
+        const scale = r.width / (svg as unknown as { viewBox: { baseVal: { width: number } } }).viewBox.baseVal.width;
+        const vx = d.box[0] + ((x - d.x[0]) / (d.x[1] - d.x[0])) * d.box[2];
+        return { x: r.left + vx * scale, y: r.top + (d.box[1] + d.box[3] / 2) * scale };
+      }, x);
+      await page.mouse.move(at.x, at.y);
+      return {
+        visible: (await chart.locator('g.hover').getAttribute('visibility')) === 'visible',
+        lines: await chart.locator('text.readout tspan').allTextContents(),
+      };
+    };
+    const adv = await hover(0, 5.1);
+    assert.ok(adv.visible, 'read-out shown');
+    const f4 = (v: number) => String(Number(v.toPrecision(4)));
+    assert.deepEqual(adv.lines, ['kimg 5', `G: ${f4(1 + Math.sin(9))}`, 'D fake: 0.6', `D real: ${f4(0.5 + 9 / 40)}`]);
+    // Per-image IoU: the read-out names the image.
+    const ranked = await hover(charts.length - 1, 1);
+    assert.deepEqual(ranked.lines, ['rank 1', 'IoU: 0.25 (b (buffers))']);
+    await page.mouse.move(1, 1);
+    assert.equal(await page.locator('svg.chart').nth(0).locator('g.hover').getAttribute('visibility'), 'hidden');
+
+    // Snapshot slider: the last grid shows first; moving the slider shows the chosen snapshot and only it.
+    const visibleGrids = () => page.locator('figure.samples:visible figcaption').allTextContents();
+    assert.deepEqual(await visibleGrids(), ['after 10 kimg']);
+    assert.equal(await page.locator('#snapshot-label').textContent(), 'after 10 kimg');
+    const lastSrc = await page.locator('figure.samples:visible img').getAttribute('src');
+    await page.locator('#snapshot').fill('0');
+    assert.deepEqual(await visibleGrids(), ['before training']);
+    assert.equal(await page.locator('#snapshot-label').textContent(), 'before training');
+    assert.notEqual(await page.locator('figure.samples:visible img').getAttribute('src'), lastSrc);
+    await page.locator('#snapshot').focus();
+    await page.keyboard.press('ArrowRight');
+    assert.deepEqual(await visibleGrids(), ['after 10 kimg']);
+
+    // Images: 2 sample grids; ranked rows of photo, prediction, truth, overlay (a and b); c's photo, prediction,
+    // cut-out and overlay. All decoded and embedded.
     const images = await page.locator('img').evaluateAll((imgs) =>
       imgs.map((i) => {
         const img = i as unknown as { complete: boolean; naturalWidth: number; naturalHeight: number; src: string; alt: string };
         return { ok: img.complete && img.naturalWidth > 0 && img.naturalHeight > 0, isData: img.src.startsWith('data:image/'), alt: img.alt };
       }),
     );
-    assert.equal(images.length, 13);
+    assert.equal(images.length, 14);
     for (const i of images) {
       assert.ok(i.ok, `${i.alt} not decoded`);
       assert.ok(i.isData, `${i.alt} not embedded`);
     }
     assert.equal(await page.locator('.row-labels').first().locator('span').count(), 5);
-    assert.equal(await page.locator('figure.samples figcaption').allTextContents().then((t) => t.join('|')), 'before training|after 10 kimg');
+
+    // Per-image ranking: b (0.25, as given) is the worst, a (measured on its masks) the best.
+    const iouA = ellipseIoU(48, 40, [24, 20, 14, 10], [26, 20, 12, 11]);
+    const rankedRows = async (id: string) => page.locator(`#${id} tbody tr`).evaluateAll((trs) => trs.map((tr) => [tr.querySelector('th')?.textContent, tr.querySelector('td.num')?.textContent]));
+    assert.deepEqual(await rankedRows('worst'), [['b (buffers)', '0.2500']]);
+    assert.deepEqual(await rankedRows('best'), [['a <one>', iouA.toFixed(4)]]);
+    assert.match(await page.locator('#per-image .note').first().innerText(), /^2 test images \(measured on the thumbnails\): median IoU/);
+    assert.deepEqual(await page.locator('#cutouts tbody th').allTextContents(), ['c (no mask)']);
 
     // Metrics table: the rows and their formatted numbers, n/a for null.
     const table = await page.locator('#metrics-table tbody tr').evaluateAll((trs) =>
@@ -169,7 +267,29 @@ test('report of a run opens in Chromium with no network: 5 charts drawn, images 
     assert.equal(facts['time: train'], '4 min 10 s');
     assert.equal(facts['time: segment'], 'n/a');
     assert.equal(facts.ILS, 'on (laplace, schedule allTime)');
-    assert.equal(await page.locator('table.photos tbody tr').first().locator('th').textContent(), 'a <one>');
+
+    // Footer: version, the command line as given (escaped, not run), and the commit of this checkout if any.
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8')) as { version: string };
+    assert.equal(await page.locator('footer #version').textContent(), pkg.version);
+    assert.equal(await page.locator('footer #command-line').textContent(), "ilsgan pipeline --data 'my photos' --out r");
+    const commit = gitCommit();
+    if (commit) assert.equal(await page.locator('footer #commit').getAttribute('title'), commit);
+
+    // A screenshot-sized window 800 px wide: nothing wider than the window, the headline on the first screen.
+    await page.setViewportSize({ width: 800, height: 600 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const layout = await page.evaluate(() => {
+      const wide = [...document.querySelectorAll('main *')]
+        .filter((e) => !e.closest('.scroll') && e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+        .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}.${e.getAttribute('class') ?? ''}`);
+      return { scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth, wide, headlineTop: document.getElementById('headline')!.getBoundingClientRect().top };
+    });
+    assert.deepEqual(layout.wide, [], 'elements wider than the window');
+    assert.ok(layout.scrollWidth <= layout.clientWidth, `horizontal overflow at 800 px: ${layout.scrollWidth} > ${layout.clientWidth}`);
+    assert.ok(layout.headlineTop < 300, `headline at ${layout.headlineTop} px`);
+    const shot = await page.screenshot({ fullPage: true });
+    const meta = await sharp(shot).metadata();
+    assert.equal(meta.width, 800);
 
     assert.deepEqual(problems, []);
     assert.deepEqual(blocked, []);
@@ -190,7 +310,8 @@ test('report with nothing yet: every chart says no data, metrics are n/a, missin
     assert.equal((html.match(/<td data-metric="[^"]+">n\/a<\/td>/g) ?? []).length, 15);
     assert.match(html, /No sample grids yet\./);
     assert.match(html, /No test photos given\./);
-    assert.deepEqual(missing.map((m) => m.split(':')[0]), ['run config', 'sample grids', 'training curves', 'evaluation', 'baselines', 'test photos']);
+    assert.deepEqual(missing.map((m) => m.split(':')[0]), ['evaluation', 'baselines', 'sample grids', 'training curves', 'U-Net validation', 'per-image IoU', 'test photos', 'run config']);
+    assert.match(html, /<section id="headline" class="headline" data-verdict="none"><p class="verdict">No result yet: no evaluation and no photos were given\.<\/p>/);
     assert.match(html, /eval\.json does not exist/);
     assert.ok(!/(src|href)="(https?:)?\/\//.test(html), 'no external references');
   } finally {
@@ -215,4 +336,44 @@ test('report: baselines inside the eval JSON are used; an unreadable test photo 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('headline: "not yet" when a baseline does as well; without test masks, the photos with their cut-outs lead', async () => {
+  const weak = await renderReport({ evaluation: { DRC_IoU: 0.5 }, baselines });
+  assert.match(weak.html, /<section id="headline" class="headline" data-verdict="not-better">/);
+  assert.match(weak.html, /<strong>Not yet:<\/strong> no better than centred ellipse\s+\(\+0\.1900 against the all foreground, −0\.1712 against the centred ellipse\)/);
+  const alone = await renderReport({ evaluation: { DRC_IoU: 0.5 } });
+  assert.match(alone.html, /No baseline scores: nothing to compare DRC_IoU 0\.5000 with\./);
+
+  const photo = await rgbImage(30, 20, (x, y) => [x * 8, y * 12, 90]);
+  const pred = await ellipseMask(30, 20, 15, 10, 8, 6);
+  const held = Array.from({ length: 10 }, (_, i) => ({ name: `held ${i}`, image: photo, pred }));
+  const { html, missing } = await renderReport({ testImages: held, live: { state: 'running', text: 'training.' } });
+  assert.match(html, /data-verdict="photos"/);
+  const headlineHtml = /<section id="headline".*?<\/section>/s.exec(html)![0];
+  // At most 8 in the strip, each the photo and its cut-out.
+  assert.equal((headlineHtml.match(/<figure class="cutout">/g) ?? []).length, 8);
+  assert.equal((headlineHtml.match(/alt="held \d: cut-out"/g) ?? []).length, 8);
+  // The headline comes before every other section.
+  assert.ok(html.indexOf('id="headline"') < html.indexOf('<section id="samples"'));
+  // All ten in the cut-outs table; no per-image IoU without masks.
+  assert.equal((/<table class="photos" id="cutouts">.*?<\/table>/s.exec(html)![0].match(/<tr><th scope="row">/g) ?? []).length, 10);
+  assert.ok(missing.includes('per-image IoU: no test photo with a true mask'));
+});
+
+test('per-image IoU: the evaluation\'s scores rank the photos (given per photo or by name), worst and best 8 of many', async () => {
+  const photo = await rgbImage(16, 16, (x, y) => [x * 16, y * 16, 0]);
+  const mask = await ellipseMask(16, 16, 8, 8, 5, 5);
+  const testImages = Array.from({ length: 20 }, (_, i) => ({ name: `t${String(i).padStart(2, '0')}`, image: photo, pred: mask, truth: mask }));
+  // Scores by name, shuffled against the photo order; identical masks would measure 1 on the thumbnails.
+  const perImage = testImages.map((t, i) => ({ name: t.name, iou: ((i * 7) % 20) / 20 })).reverse();
+  const { html } = await renderReport({ testImages, perImage, thumbnailPx: 16 });
+  const names = (id: string) => {
+    const table = new RegExp(`<table class="photos ranked" id="${id}">.*?</table>`, 's').exec(html)?.[0] ?? '';
+    return [...table.matchAll(/<tr><th scope="row">(t\d\d)<\/th><td class="num">([\d.]+)<\/td>/g)].map((m) => `${m[1]}=${m[2]}`);
+  };
+  const expected = perImage.slice().sort((p, q) => p.iou - q.iou).map((p) => `${p.name}=${p.iou.toFixed(4)}`);
+  assert.deepEqual(names('worst'), expected.slice(0, 8));
+  assert.deepEqual(names('best'), expected.slice(-8).reverse());
+  assert.match(html, /20 test images: median IoU 0\.4750; 10 below 0\.5\./);
 });
