@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
 // The sections of the HTML report, each a function from ReportData (and what was read from the run) to markup.
 // A section with nothing to show says so instead of disappearing, and records why in `missing`.
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { NetworkConfig } from '../models/config.js';
-import type { TrainOptions } from '../train/options.js';
+import type { TrainOptions } from '../run/trainOptions.js';
 import { formatMetric, formatSeconds, formatValue, isFiniteNumber } from './format.js';
 import { type SafeHtml, html } from './html.js';
 import { imageDataUri } from './images.js';
 import { lineChart } from './lineChart.js';
 import type { Scores } from './results.js';
 import { type BaselineValues, type MetricValues, type ReportData, metricNames } from './reportData.js';
-import { type MetricsRow, listSampleGrids, pickSampleGrids, readJsonFile } from './runFiles.js';
+import { listSampleGrids, runPaths } from '../run/layout.js';
+import type { MetricsRow } from '../run/metrics.js';
+import { pickSampleGrids, readJsonFile } from './runFiles.js';
 
 /** Rows of a sample grid, top to bottom, as src/train/samples.ts (layerRows) draws them. */
 export const sampleRowLabels = ['composite', 'background', 'foreground', 'mask', 'masked foreground'] as const;
@@ -51,7 +53,7 @@ export function runFacts(data: ReportData, metrics: readonly MetricsRow[], missi
   let config: RunConfig | null = null;
   if (data.runDir) {
     rows.push(['run directory', data.runDir]);
-    const file = readJsonFile(join(data.runDir, 'config.json'));
+    const file = readJsonFile(runPaths(data.runDir).config);
     if (file.ok) config = asObject(file.value);
     else missing.push(`run config: ${file.reason}`);
   }

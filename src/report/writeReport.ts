@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../util/atomicWrite.js';
 import { html, trusted } from './html.js';
 import { liveBanner, liveHead } from './live.js';
 import type { ReportData, ReportSummary } from './reportData.js';
-import { readMetricsLog } from './runFiles.js';
+import { readMetricsLog } from '../run/metrics.js';
 import { loadScores, metricsTable, runFacts, sampleGrids, trainingCurves } from './sections.js';
 import { footer } from './footer.js';
 import { pageScript, pageScriptHash } from './pageScript.js';

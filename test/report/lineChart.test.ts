@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { formatMetric, formatSeconds } from '../../src/report/format.js';
 import { escapeHtml, html, trusted } from '../../src/report/html.js';
 import { lineChart, niceAxis, segments } from '../../src/report/lineChart.js';
-import { parseMetricsLog, pickSampleGrids } from '../../src/report/runFiles.js';
+import { parseMetricsLog } from '../../src/run/metrics.js';
+import { pickSampleGrids } from '../../src/report/runFiles.js';
 
 test('escapeHtml and the html template escape text but not markup', () => {
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
