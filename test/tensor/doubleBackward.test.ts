@@ -5,52 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as t from '../../src/index.js';
 import { gradcheck, gradgradcheck } from '../helpers/gradcheck.js';
+import { caseChecker, normals, leaf, uniform, avoid } from '../helpers/gradCases.js';
 
 const liveAtStart = t.memory().liveTensors;
 
-type Fn = (...xs: t.Tensor[]) => t.Tensor;
-
-interface Case {
-  fn: Fn;
-  inputs: t.Tensor[];
-  opts?: { eps?: number; atol?: number; rtol?: number };
-}
-
-function normals(n: number): number[] {
-  return t.scope(() => t.randn([n], { dtype: 'float64' }).toArray());
-}
-function uniforms(n: number, lo: number, hi: number): number[] {
-  return t.scope(() => t.rand([n], { dtype: 'float64' }).toArray()).map((u) => lo + (hi - lo) * u);
-}
-function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-function leaf(shape: readonly number[], map: (v: number) => number = (v) => v): t.Tensor {
-  return t.tensor(normals(numel(shape)).map(map), { dtype: 'float64', shape, requiresGrad: true });
-}
-function avoid(v: number, kinks: readonly number[], margin = 0.15): number {
-  let out = v;
-  for (const k of kinks) {
-    if (Math.abs(out - k) < margin) out = out >= k ? k + margin + Math.abs(out - k) : k - margin - Math.abs(out - k);
-  }
-  return out;
-}
-function uniform(shape: readonly number[], lo: number, hi: number, requiresGrad = true): t.Tensor {
-  return t.tensor(uniforms(numel(shape), lo, hi), { dtype: 'float64', shape, requiresGrad });
-}
-
-let seed = 4000;
-function check(name: string, make: () => Case): void {
-  const s = seed++;
-  test(name, () => {
-    t.scope(() => {
-      t.manualSeed(s);
-      const { fn, inputs, opts } = make();
-      for (const x of inputs) assert.ok(x.requiresGrad && x.isLeaf && x.dtype === 'float64', `${name}: bad test input`);
-      gradgradcheck(fn, inputs, opts);
-    });
-  });
-}
+const check = caseChecker(4000, gradgradcheck);
 
 const SQRT2 = Math.SQRT2;
 const lrelu = (x: t.Tensor) => x.leakyRelu(0.2).mul(SQRT2);

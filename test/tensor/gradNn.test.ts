@@ -5,49 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as t from '../../src/index.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { caseChecker, leaf, uniform } from '../helpers/gradCases.js';
 import { assertClose } from '../helpers/assertClose.js';
 
 const liveAtStart = t.memory().liveTensors;
 
-type Fn = (...xs: t.Tensor[]) => t.Tensor;
-interface Case {
-  fn: Fn;
-  inputs: t.Tensor[];
-  opts?: { eps?: number; atol?: number; rtol?: number };
-}
-
-function normals(n: number): number[] {
-  return t.scope(() => t.randn([n], { dtype: 'float64' }).toArray());
-}
-function uniforms(n: number, lo: number, hi: number): number[] {
-  return t.scope(() => t.rand([n], { dtype: 'float64' }).toArray()).map((u) => lo + (hi - lo) * u);
-}
-function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-function leaf(shape: readonly number[], map: (v: number) => number = (v) => v): t.Tensor {
-  return t.tensor(normals(numel(shape)).map(map), { dtype: 'float64', shape, requiresGrad: true });
-}
-/** A float64 tensor of uniform values in [lo, hi) (a grid, probabilities); requiresGrad as asked. */
-function uniform(shape: readonly number[], lo: number, hi: number, requiresGrad = true): t.Tensor {
-  return t.tensor(uniforms(numel(shape), lo, hi), { dtype: 'float64', shape, requiresGrad });
-}
 function f64(data: number[], shape: number[]): t.Tensor {
   return t.tensor(data, { dtype: 'float64', shape });
 }
 
-let seed = 3000;
-function check(name: string, make: () => Case, o: { todo?: string } = {}): void {
-  const s = seed++;
-  test(name, o, () => {
-    t.scope(() => {
-      t.manualSeed(s);
-      const { fn, inputs, opts } = make();
-      for (const x of inputs) assert.ok(x.requiresGrad && x.isLeaf && x.dtype === 'float64', `${name}: bad test input`);
-      gradcheck(fn, inputs, opts);
-    });
-  });
-}
+const check = caseChecker(3000, gradcheck);
 
 // ---- conv2d: input, weight and bias -------------------------------------------------------------------------------
 

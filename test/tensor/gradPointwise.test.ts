@@ -4,54 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as t from '../../src/index.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { caseChecker, leaf, avoid } from '../helpers/gradCases.js';
 
 const liveAtStart = t.memory().liveTensors;
-
-type Fn = (...xs: t.Tensor[]) => t.Tensor;
-interface Case {
-  fn: Fn;
-  inputs: t.Tensor[];
-  opts?: { eps?: number; atol?: number; rtol?: number };
-}
-
-/** Standard-normal values from the seeded generator, as a JS array (the tensor is released at once). */
-function normals(n: number, scale = 1): number[] {
-  return t.scope(() => t.randn([n], { dtype: 'float64' }).toArray()).map((v) => v * scale);
-}
-
-/** Moves v at least `margin` away from every point in `kinks` (non-differentiable points of the op under test). */
-function avoid(v: number, kinks: readonly number[], margin = 0.15): number {
-  let out = v;
-  for (const k of kinks) {
-    if (Math.abs(out - k) < margin) out = out >= k ? k + margin + Math.abs(out - k) : k - margin - Math.abs(out - k);
-  }
-  return out;
-}
-
-function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-/** A float64 leaf that requires grad. `map` post-processes the normal draws (e.g. to keep them positive). */
-function leaf(shape: readonly number[], map: (v: number) => number = (v) => v): t.Tensor {
-  return t.tensor(normals(numel(shape)).map(map), { dtype: 'float64', shape, requiresGrad: true });
-}
 
 const positive = (v: number) => Math.abs(v) + 0.3;
 const awayFromZero = (v: number) => avoid(v, [0]);
 
-let seed = 1000;
-function check(name: string, make: () => Case): void {
-  const s = seed++;
-  test(name, () => {
-    t.scope(() => {
-      t.manualSeed(s);
-      const { fn, inputs, opts } = make();
-      for (const x of inputs) assert.ok(x.requiresGrad && x.isLeaf && x.dtype === 'float64', `${name}: bad test input`);
-      gradcheck(fn, inputs, opts);
-    });
-  });
-}
+const check = caseChecker(1000, gradcheck);
 
 // ---- binary arithmetic with broadcasting ------------------------------------------------------------------
 

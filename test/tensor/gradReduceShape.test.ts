@@ -5,42 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as t from '../../src/index.js';
 import { gradcheck } from '../helpers/gradcheck.js';
+import { caseChecker, leaf } from '../helpers/gradCases.js';
 import { assertClose } from '../helpers/assertClose.js';
 
 const liveAtStart = t.memory().liveTensors;
 
-type Fn = (...xs: t.Tensor[]) => t.Tensor;
-interface Case {
-  fn: Fn;
-  inputs: t.Tensor[];
-  opts?: { eps?: number; atol?: number; rtol?: number };
-}
-
-function normals(n: number): number[] {
-  return t.scope(() => t.randn([n], { dtype: 'float64' }).toArray());
-}
-function numel(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-function leaf(shape: readonly number[], map: (v: number) => number = (v) => v): t.Tensor {
-  return t.tensor(normals(numel(shape)).map(map), { dtype: 'float64', shape, requiresGrad: true });
-}
 function int64(data: number[] | number[][], shape?: number[]): t.Tensor {
   return t.tensor(data, { dtype: 'int64', ...(shape ? { shape } : {}) });
 }
 
-let seed = 2000;
-function check(name: string, make: () => Case): void {
-  const s = seed++;
-  test(name, () => {
-    t.scope(() => {
-      t.manualSeed(s);
-      const { fn, inputs, opts } = make();
-      for (const x of inputs) assert.ok(x.requiresGrad && x.isLeaf && x.dtype === 'float64', `${name}: bad test input`);
-      gradcheck(fn, inputs, opts);
-    });
-  });
-}
+const check = caseChecker(2000, gradcheck);
 
 // ---- reductions ------------------------------------------------------------------------------------------------
 
