@@ -4,7 +4,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InvalidArgumentError } from '@commander-js/extra-typings';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { describeFsError } from '../util/fsErrors.js';
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type InceptionV3, loadInception } from '../models/inception.js';
 import type { Device } from '../tensor/device.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { listCheckpoints, readCheckpointState } from '../run/checkpoint.js';
 import { runPaths } from '../run/layout.js';
 import { type FidOptions, type FidResult, checkFidOptions, fidWithNet, realFeatures } from './fid.js';

@@ -7,7 +7,7 @@ import { writePng } from '../data/decode.js';
 import { toUint8 } from '../data/pixels.js';
 import { loadGeneratorEma } from '../run/checkpoint.js';
 import type { Device } from '../tensor/device.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { cuda } from '../tensor/runtime.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSyn
 import { join, resolve } from 'node:path';
 import type { NetworkConfig } from '../models/config.js';
 import { configFile, loadSegmenter, readSegmenterConfig, type SegmenterConfig, weightsFile } from '../seg/model.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { saveSafetensors } from '../tensor/safetensors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { noGrad, scope } from '../tensor/scope.js';

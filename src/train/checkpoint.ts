@@ -3,7 +3,7 @@
 // both atomically, so a checkpoint exists only once it is whole. The last K are kept. And a resume's restore.
 import { mkdirSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { getRngState, setRngState } from '../tensor/ops/random.js';
 import { loadSafetensors, saveSafetensors } from '../tensor/safetensors.js';
 import type { Tensor } from '../tensor/tensor.js';

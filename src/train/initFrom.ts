@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NetworkConfig } from '../models/config.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { loadSafetensors } from '../tensor/safetensors.js';
 import { dispose } from '../tensor/scope.js';
 import { type CheckpointState, findTrainingRun, resolveCheckpoint } from '../run/checkpoint.js';

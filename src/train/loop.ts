@@ -7,7 +7,7 @@ import { BatchSampler } from '../data/loader.js';
 import { type ImageSet, loadTrainingImages } from '../data/imageFolder.js';
 import { type NetworkConfig, type PresetName, checkConfig, presets } from '../models/config.js';
 import type { Device } from '../tensor/device.js';
-import { InputError } from '../tensor/errors.js';
+import { InputError } from '../util/errors.js';
 import { manualSeed } from '../tensor/ops/random.js';
 import { getNumThreads, setCudnnBenchmark, setNumThreads, setTf32 } from '../tensor/runtime.js';
 import { keep } from '../tensor/scope.js';

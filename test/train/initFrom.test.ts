@@ -11,7 +11,7 @@ import type { NetworkConfig } from '../../src/models/config.js';
 import { UNet } from '../../src/models/unet.js';
 import { exportBundle } from '../../src/pipeline/exportBundle.js';
 import { type SegmenterConfig, loadSegmenter, saveSegmenter } from '../../src/seg/model.js';
-import { InputError } from '../../src/tensor/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { loadSafetensors } from '../../src/tensor/safetensors.js';
 import { dispose } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../../src/tensor/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { checkpointDir, listCheckpoints, readCheckpointState } from '../../src/run/checkpoint.js';
 import { truncateMetrics } from '../../src/run/metrics.js';
 import { type TrainRun, train } from '../../src/train/loop.js';
