@@ -12,11 +12,17 @@ import { native } from './native.js';
 /** What scope() and dispose() walk: tensors, arrays and plain objects of them, anything else is ignored. */
 export type TensorTree = unknown;
 
+/** Symbol keys of the scope bookkeeping on a tensor: engine-internal (src/index.ts does not export them). */
+export const scopeSlot = Symbol('ilsgan.scope');
+export const keptSlot = Symbol('ilsgan.kept');
+
 /** The part of Tensor the scope machinery needs (tensor.ts implements it). */
 export interface Tracked {
-  _handle: number;
-  _scope: Frame | null;
-  _kept: boolean;
+  /** The native handle (throws once disposed). */
+  readonly handle: number;
+  readonly isDisposed: boolean;
+  [scopeSlot]: Frame | null;
+  [keptSlot]: boolean;
   dispose(): void;
 }
 
@@ -40,20 +46,20 @@ const registry = new FinalizationRegistry<number>((handle) => {
 /** Called by the Tensor constructor: the tensor joins the current scope, or the GC backstop. */
 export function track(t: Tracked): void {
   if (current !== null) {
-    t._scope = current;
+    t[scopeSlot] = current;
     current.tensors.push(t);
   } else {
-    registry.register(t, t._handle, t);
+    registry.register(t, t.handle, t);
   }
 }
 
 /** Called by Tensor.dispose(). */
 export function untrack(t: Tracked): void {
-  if (t._scope === null) registry.unregister(t);
+  if (t[scopeSlot] === null) registry.unregister(t);
 }
 
 function isTracked(v: unknown): v is Tracked {
-  return typeof v === 'object' && v !== null && typeof (v as Tracked)._handle === 'number' && '_scope' in v;
+  return typeof v === 'object' && v !== null && scopeSlot in v;
 }
 
 function collect(v: unknown, out: Set<Tracked>, depth = 0): void {
@@ -100,17 +106,17 @@ export function scope<T>(fn: () => T): T {
 function release(frame: Frame, returned: Set<Tracked> | null): void {
   const parent = frame.parent;
   for (const t of frame.tensors) {
-    if (t._handle < 0 || t._scope !== frame) continue;
-    if (t._kept) {
-      t._scope = null;
-      registry.register(t, t._handle, t);
+    if (t.isDisposed || t[scopeSlot] !== frame) continue;
+    if (t[keptSlot]) {
+      t[scopeSlot] = null;
+      registry.register(t, t.handle, t);
     } else if (returned?.has(t)) {
       if (parent !== null) {
-        t._scope = parent;
+        t[scopeSlot] = parent;
         parent.tensors.push(t);
       } else {
-        t._scope = null;
-        registry.register(t, t._handle, t);
+        t[scopeSlot] = null;
+        registry.register(t, t.handle, t);
       }
     } else {
       t.dispose();
@@ -122,7 +128,7 @@ function release(frame: Frame, returned: Set<Tracked> | null): void {
 export function keep<T>(tree: T): T {
   const found = new Set<Tracked>();
   collect(tree, found);
-  for (const t of found) t._kept = true;
+  for (const t of found) t[keptSlot] = true;
   return tree;
 }
 

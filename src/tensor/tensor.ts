@@ -5,10 +5,10 @@ import { type Device, deviceCode, deviceName } from './device.js';
 import { type DType, dtypeCode, dtypeName, elementSize, isFloatingPoint } from './dtype.js';
 import { ArgumentError, disposedError, TensorError } from './errors.js';
 import { type Handle, native } from './native.js';
-import { type Tracked, track, untrack } from './scope.js';
+import { type Tracked, keptSlot, scopeSlot, track, untrack } from './scope.js';
 
 export type Scalar = number;
-type Frame = Tracked['_scope'];
+type Frame = Tracked[typeof scopeSlot];
 
 /**
  * A typed array holds at most buffer.constants.MAX_LENGTH elements (2^32 in Node 20): refuse a larger host copy
@@ -38,33 +38,35 @@ function dimList(dims: number | readonly number[] | undefined): number[] {
  * (broadcasting, type promotion, negative dims); in-place methods end in `_` and return `this`.
  */
 export class Tensor implements Tracked {
-  _handle: Handle;
-  _scope: Frame = null;
-  _kept = false;
-  private _shape: readonly number[] | undefined;
-  private _dtype: DType | undefined;
+  // Engine state, not API: the addon handle (read through `handle`), cached metadata, and the scope bookkeeping
+  // under symbol keys that only scope.ts uses.
+  #handle: Handle;
+  #shape: readonly number[] | undefined;
+  #dtype: DType | undefined;
+  [scopeSlot]: Frame = null;
+  [keptSlot] = false;
 
   constructor(handle: Handle) {
-    this._handle = handle;
+    this.#handle = handle;
     track(this);
   }
 
   /** The native handle; throws ERR_DISPOSED after dispose(). */
   get handle(): Handle {
-    if (this._handle < 0) throw disposedError();
-    return this._handle;
+    if (this.#handle < 0) throw disposedError();
+    return this.#handle;
   }
 
   get isDisposed(): boolean {
-    return this._handle < 0;
+    return this.#handle < 0;
   }
 
   /** Frees the tensor now (idempotent). Views and autograd keep the memory they still need alive. */
   dispose(): void {
-    if (this._handle < 0) return;
+    if (this.#handle < 0) return;
     untrack(this);
-    native.dispose(this._handle);
-    this._handle = -1;
+    native.dispose(this.#handle);
+    this.#handle = -1;
   }
 
   [Symbol.dispose](): void {
@@ -74,8 +76,8 @@ export class Tensor implements Tracked {
   // ---- metadata -----------------------------------------------------------------------------------------
 
   get shape(): readonly number[] {
-    if (this._shape === undefined) this._shape = Object.freeze(native.shape(this.handle));
-    return this._shape;
+    if (this.#shape === undefined) this.#shape = Object.freeze(native.shape(this.handle));
+    return this.#shape;
   }
   /** Size of one dim (negative counts from the end). */
   size(dim: number): number {
@@ -93,8 +95,8 @@ export class Tensor implements Tracked {
     return n;
   }
   get dtype(): DType {
-    if (this._dtype === undefined) this._dtype = dtypeName(native.dtype(this.handle));
-    return this._dtype;
+    if (this.#dtype === undefined) this.#dtype = dtypeName(native.dtype(this.handle));
+    return this.#dtype;
   }
   get device(): Device {
     return deviceName(native.device(this.handle));
@@ -106,7 +108,7 @@ export class Tensor implements Tracked {
     return native.isContiguous(this.handle);
   }
   toString(): string {
-    if (this._handle < 0) return 'Tensor(disposed)';
+    if (this.#handle < 0) return 'Tensor(disposed)';
     return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
   }
 
@@ -459,8 +461,8 @@ export class Tensor implements Tracked {
    */
   setData_(src: Tensor): this {
     native.setData(this.handle, src.handle);
-    this._shape = undefined;
-    this._dtype = undefined;
+    this.#shape = undefined;
+    this.#dtype = undefined;
     return this;
   }
   zero_(): this {
