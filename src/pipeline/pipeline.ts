@@ -24,7 +24,7 @@ import { listCheckpoints } from '../run/checkpoint.js';
 import { pipelineGanDir, runPaths } from '../run/layout.js';
 import { type TrainRun, resolveConfig, train } from '../train/loop.js';
 import type { TrainOptions } from '../train/options.js';
-import { writeReport } from '../report/index.js';
+import { worstAndBestOf, writeReport } from '../report/index.js';
 import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
 import { acquireRunLock } from '../util/runLock.js';
 import { attachRunLog } from '../util/runLog.js';
@@ -61,7 +61,8 @@ export interface PipelineOptions {
   seg?: { iterations?: number; batch?: number; width?: number; size?: number; protocol?: '64' | '128'; valEvery?: number; geometric?: boolean };
   /** Beyond the paper: self-training on the training photos after seg-train (seg/adapt.ts); absent/null = off. */
   adapt?: { rounds?: number; iterations?: number; confidence?: number; colour?: ColourRefineOptions | null } | null;
-  /** Test photos shown in the report. */
+  /** Photos shown in the report: with test masks the worst and best half of this by IoU (default 8 each), without
+   *  them this many held out of training (12). */
   examples?: number;
   /** How the report names the route (e.g. "trained from scratch"). */
   route?: string;
@@ -215,21 +216,29 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
 
   const evaluation = test
     ? await stages.run('eval', `evaluating on ${test.images}`, async () => {
-        const { baselines, ...r } = await evaluateSegmenter({ model, images: test.images, masks: test.masks, device, baselines: true });
+        const { baselines, perImage, ...r } = await evaluateSegmenter({ model, images: test.images, masks: test.masks, device, baselines: true, perImage: true });
         const result = { ...r, baselines: baselines! };
         writeFileAtomic(paths.eval, new TextEncoder().encode(`${JSON.stringify(result, null, 1)}\n`));
-        return result;
+        // Per-image scores stay out of eval.json; the stage record keeps them for the examples and the report.
+        return { ...result, perImage };
       })
     : null;
 
   const examples = await stages.run('examples', `segmenting ${test ? 'the test' : 'the held-out'} photos (masks in ${paths.examples})`, async () => {
-    // With test masks: the first test pairs by name, from the same list eval scored (a folder with a mask folder,
-    // or a DRC layout). Without: the held-out training photos, with no truth.
-    const chosen: { stem: string; image: string; mask: string | null }[] = test
-      ? [...(test.masks ? pairImagesWithMasks(test.images, test.masks) : (drcTestPairs(test.images)?.pairs ?? []))]
-          .sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0))
-          .slice(0, exampleCount)
-      : heldOut.map((f) => ({ stem: basename(f, extname(f)), image: f, mask: null }));
+    // With test masks: the worst and best test pairs by the evaluation's per-image IoU (8 each, or half of
+    // `examples` each when given), from the same list eval scored (a folder with a mask folder, or a DRC layout);
+    // an eval record from before per-image scores: the first pairs by name. Without: the held-out training photos.
+    let chosen: { stem: string; image: string; mask: string | null }[];
+    if (test) {
+      const pairs = [...(test.masks ? pairImagesWithMasks(test.images, test.masks) : (drcTestPairs(test.images)?.pairs ?? []))]
+        .sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0));
+      const perSide = o.examples === undefined ? 8 : Math.ceil(o.examples / 2);
+      const ranked = evaluation?.perImage ? worstAndBestOf(evaluation.perImage, (p) => p.iou, (p) => p.name, perSide) : null;
+      const byStem = new Map(pairs.map((p) => [p.stem, p] as const));
+      chosen = ranked ? [...ranked.worst, ...ranked.best].flatMap((p) => byStem.get(p.name) ?? []) : pairs.slice(0, exampleCount);
+    } else {
+      chosen = heldOut.map((f) => ({ stem: basename(f, extname(f)), image: f, mask: null }));
+    }
     const seg = loadSegmenter(model, device);
     try {
       return await mapLimit(chosen, 1, async (p, k) => {
@@ -244,10 +253,12 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
   });
 
   const report = await stages.run('report', `writing ${paths.report}`, async () => {
-    const { baselines, ...metrics } = evaluation ?? { baselines: undefined };
+    const { baselines, perImage, ...metrics } = evaluation ?? { baselines: undefined, perImage: undefined };
     const s = await writeReport(paths.report, {
       title: o.title,
       runDir: paths.run,
+      segmenter: model,
+      perImage,
       route: o.route,
       stages: Object.entries(stages.seconds).map(([name, seconds]) => ({ name, seconds })),
       facts: [
@@ -268,6 +279,6 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
   const total = Object.values(stages.seconds).reduce((a, b) => a + b, 0);
   log(`pipeline finished: ${formatSeconds(total)} over all stages; report ${report.path}`);
   if (!evaluation) return { out: o.out, runDir: paths.run, checkpoint, eval: null, baselines: null, report: report.path, seconds: stages.seconds };
-  const { baselines, ...metrics } = evaluation;
+  const { baselines, perImage: _perImage, ...metrics } = evaluation;
   return { out: o.out, runDir: paths.run, checkpoint, eval: metrics as EvaluateResult, baselines, report: report.path, seconds: stages.seconds };
 }

@@ -4,3 +4,4 @@ export { renderReport, writeReport } from './writeReport.js';
 export type { BaselineValues, ImageScore, MetricName, MetricValues, ReportData, ReportSummary, TestImage } from './reportData.js';
 export type { ImageSource } from './images.js';
 export { type LiveStatus, markReportStopped, trainingProgress } from './live.js';
+export { worstAndBestOf } from './results.js';

@@ -139,13 +139,21 @@ function rankedTable(id: string, rows: readonly LoadedPhoto[]): SafeHtml {
 const overlayKey = html`<p class="note">Overlay: the predicted outline in white with a dark edge; fill <span class="key hit"></span>
 predicted and true foreground, <span class="key fp"></span> predicted only, <span class="key fn"></span> true only.</p>`;
 
-/** The worst and best `count` photos with a true mask: ascending IoU for the worst, descending for the best. */
-export function worstAndBest(photos: readonly LoadedPhoto[], count = 8): { worst: LoadedPhoto[]; best: LoadedPhoto[] } {
-  // Both masks empty (IoU null) is a perfect answer; sort it as 1.
-  const score = (p: LoadedPhoto) => p.iou ?? 1;
-  const ranked = photos.filter((p) => p.thumbs && p.thumbs.truth !== null).sort((a, b) => score(a) - score(b));
-  const nWorst = ranked.length <= 2 * count ? Math.ceil(ranked.length / 2) : count;
+/**
+ * The `count` worst items by IoU (ascending) and the `count` best (descending), without repeats: with fewer than
+ * 2·count items the lower half is the worst. Both masks empty (IoU null) is a perfect answer and sorts as 1; ties
+ * go by name, so the choice is the same on every run.
+ */
+export function worstAndBestOf<T>(items: readonly T[], iou: (t: T) => number | null, name: (t: T) => string, count: number): { worst: T[]; best: T[] } {
+  const ranked = [...items].sort((a, b) => (iou(a) ?? 1) - (iou(b) ?? 1) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+  const nWorst = Math.min(count, Math.ceil(ranked.length / 2));
   return { worst: ranked.slice(0, nWorst), best: ranked.slice(nWorst).reverse().slice(0, count) };
+}
+
+/** The worst and best `count` photos with a true mask. */
+export function worstAndBest(photos: readonly LoadedPhoto[], count = 8): { worst: LoadedPhoto[]; best: LoadedPhoto[] } {
+  const scored = photos.filter((p) => p.thumbs && p.thumbs.truth !== null);
+  return worstAndBestOf(scored, (p) => p.iou, (p) => p.image.name, count);
 }
 
 /** Per-image IoU over the test set (sorted, with a read-out per image), then the worst and best test photos. */

@@ -7,7 +7,7 @@ import { detectLayout, readIdTable } from '../data/imageFolder.js';
 import { readNpyStrings } from '../data/npy.js';
 import { type MaskResize, listSome, pairByStem, readBinaryMask } from '../eval/maskFiles.js';
 import { BaselineMetrics, type BaselineResults } from '../eval/baselines.js';
-import { SegMetrics, type SegMetricsResult } from '../eval/segMetrics.js';
+import { SegMetrics, type SegMetricsResult, confusion, imageIoU } from '../eval/segMetrics.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../util/errors.js';
 import { fromBytes } from '../tensor/ops/creation.js';
@@ -40,6 +40,8 @@ export interface EvaluateOptions {
   device?: Device;
   /** Also score the trivial baselines (all foreground, centred ellipse) on the same ground truth. */
   baselines?: boolean;
+  /** Also return each image's IoU (the per-image term of DRC_IoU), for the report's ranking. */
+  perImage?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -51,6 +53,9 @@ export interface EvaluateResult extends SegMetricsResult {
   netSize: number;
   /** With `baselines: true`: the trivial baselines on the same masks at the same size. */
   baselines?: BaselineResults;
+  /** With `perImage: true`: each test image's IoU by its name (stem), in test-set order; null when the predicted
+   *  and true masks are both empty. */
+  perImage?: { name: string; iou: number | null }[];
 }
 
 /** Pairs images and masks by stem. @throws InputError listing the files without a partner on either side. */
@@ -127,6 +132,7 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
   const batch = o.batch ?? 32;
   const metrics = new SegMetrics();
   const baselines = o.baselines ? new BaselineMetrics() : null;
+  const perImage: { name: string; iou: number | null }[] = [];
   try {
     for (let start = 0; start < pairs.length; start += batch) {
       const chunk = pairs.slice(start, start + batch);
@@ -150,7 +156,9 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
         }),
       );
       loaded.forEach((l, k) => {
-        metrics.add(preds.subarray(k * size * size, (k + 1) * size * size), l.gt);
+        const pred = preds.subarray(k * size * size, (k + 1) * size * size);
+        metrics.add(pred, l.gt);
+        if (o.perImage) perImage.push({ name: chunk[k]!.stem, iou: imageIoU(confusion(pred, l.gt)) });
         baselines?.add(l.gt, size, size);
       });
       o.onProgress?.(Math.min(start + batch, pairs.length), pairs.length);
@@ -158,5 +166,7 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
   } finally {
     if (typeof o.model === 'string') seg.dispose();
   }
-  return { source, size, netSize: s, ...metrics.result(), ...(baselines ? { baselines: baselines.result() } : {}) };
+  return {
+    source, size, netSize: s, ...metrics.result(), ...(baselines ? { baselines: baselines.result() } : {}), ...(o.perImage ? { perImage } : {}),
+  };
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { renderReport, writeReport } from '../../src/report/index.js';
+import { renderReport, worstAndBestOf, writeReport } from '../../src/report/index.js';
 import { trainingCharts } from '../../src/report/sections.js';
 import { gitCommit } from '../../src/util/packageInfo.js';
 
@@ -376,4 +376,16 @@ test('per-image IoU: the evaluation\'s scores rank the photos (given per photo o
   assert.deepEqual(names('worst'), expected.slice(0, 8));
   assert.deepEqual(names('best'), expected.slice(-8).reverse());
   assert.match(html, /20 test images: median IoU 0\.4750; 10 below 0\.5\./);
+});
+
+test('worstAndBestOf: lower half is the worst when few; null IoU sorts as perfect; ties by name; no repeats', () => {
+  const items = [['d', 0.5], ['a', 0.5], ['b', null], ['c', 0.1], ['e', 0.9]] as const;
+  const pick = (count: number) => {
+    const r = worstAndBestOf(items, (t) => t[1], (t) => t[0], count);
+    return [r.worst.map((t) => t[0]).join(''), r.best.map((t) => t[0]).join('')];
+  };
+  assert.deepEqual(pick(8), ['cad', 'be']);
+  assert.deepEqual(pick(2), ['ca', 'be']);
+  assert.deepEqual(pick(1), ['c', 'b']);
+  assert.deepEqual(worstAndBestOf([], () => 0, () => '', 8), { worst: [], best: [] });
 });

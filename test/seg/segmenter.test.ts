@@ -224,8 +224,13 @@ describe('segmentation stage', () => {
     assert.equal(j.pixels, 12 * 32 * 32);
     ctx.diagnostic(`test folder: IoU ${j.IoU.toFixed(3)}, DRC_IoU ${j.DRC_IoU.toFixed(3)}`);
     assert.ok(j.IoU > 0.7, `test IoU ${j.IoU}`);
-    const lib = await evaluateSegmenter({ model, images: join(root, 'test/images'), masks: join(root, 'test/masks') });
+    const lib = await evaluateSegmenter({ model, images: join(root, 'test/images'), masks: join(root, 'test/masks'), perImage: true });
     assert.equal(lib.IoU, j.IoU);
+    // Per-image IoU (for the report's ranking): one per test image by stem, and DRC_IoU is their mean.
+    assert.ok(!('perImage' in j), 'not asked for: not in the eval JSON');
+    assert.deepEqual(lib.perImage!.map((p) => p.name), Array.from({ length: 12 }, (_, i) => `t${i}`).sort());
+    const scored = lib.perImage!.map((p) => p.iou).filter((v): v is number => v !== null);
+    assert.ok(Math.abs(scored.reduce((a, b) => a + b, 0) / scored.length - j.DRC_IoU) < 1e-12);
     const at40 = ilsgan(['eval', '--model', model, '--images', join(root, 'test/images'), '--masks', join(root, 'test/masks'), '--size', '40', '--json']);
     assert.equal(JSON.parse(at40.stdout).pixels, 12 * 40 * 40);
   });
