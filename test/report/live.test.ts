@@ -145,3 +145,42 @@ test('in Chromium, with the page\'s CSP and no network: a live page reloads itse
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('in Chromium: the snapshot chosen on the slider stays chosen across the live page\'s reloads', { skip: skipBrowser, timeout: 60_000 }, async () => {
+  if (!hasChromium) throw new Error(`CI is set but ${chromiumPath} is missing: install it with apt-get install chromium`);
+  const { chromium } = await import('playwright-core');
+  const dir = mkdtempSync(join(tmpdir(), 'ilsgan-live-slider-'));
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  try {
+    const grid = (v: number) => sharp({ create: { width: 40, height: 30, channels: 3, background: { r: v, g: 0, b: 0 } } }).png().toBuffer();
+    writeFileSync(join(dir, 'samples-init.png'), await grid(0));
+    writeFileSync(join(dir, 'samples-000001.000kimg.png'), await grid(100));
+    const path = join(dir, 'report.html');
+    const live = (kimg: number) => ({ runDir: dir, live: { state: 'running' as const, text: `training, ${trainingProgress(kimg, 20)}.`, refreshSeconds: 1 } });
+    await writeReport(path, live(1));
+    const context = await browser.newContext({ offline: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(pathToFileURL(path).href);
+    assert.equal(await page.locator('#snapshot-label').textContent(), 'after 1 kimg');
+    await page.locator('#snapshot').fill('0');
+    // The run writes another grid; after the reload the user's choice is still shown, the new grid is on the slider.
+    writeFileSync(join(dir, 'samples-000002.000kimg.png'), await grid(200));
+    await writeReport(path, live(2));
+    await until(async () => (await page.locator('p.live').innerText()).includes('2 of 20 kimg'));
+    assert.equal(await page.locator('#snapshot').getAttribute('max'), '2');
+    assert.equal(await page.locator('#snapshot').inputValue(), '0');
+    assert.deepEqual(await page.locator('figure.samples:visible figcaption').allTextContents(), ['before training']);
+    // Back at the last snapshot, a reload follows the newest grid.
+    await page.locator('#snapshot').fill('2');
+    writeFileSync(join(dir, 'samples-000003.000kimg.png'), await grid(250));
+    await writeReport(path, live(3));
+    await until(async () => (await page.locator('p.live').innerText()).includes('3 of 20 kimg'));
+    assert.equal(await page.locator('#snapshot-label').textContent(), 'after 3 kimg');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
