@@ -123,17 +123,21 @@ of self-training; validation IoU after each: ${rounds.map((r) => formatMetric(r.
   return html`<section id="segmenter">${title}<div class="charts">${charts}</div>${best}${adapted}</section>`;
 }
 
-function thumbCell(p: LoadedPhoto, src: string | null, what: string): SafeHtml {
+function thumbCell(p: LoadedPhoto, src: string | null, what: string, className = 'thumb'): SafeHtml {
   if (src === null) return html`<td class="none">no ${what}</td>`;
-  return html`<td><img class="thumb" src="${src}" width="${p.thumbs!.width}" height="${p.thumbs!.height}" alt="${p.image.name}: ${what}"></td>`;
+  const { width, height } = p.thumbs!;
+  return html`<td><img class="${className}" src="${src}" width="${width}" height="${height}" alt="${p.image.name}: ${what}"></td>`;
 }
 
 function rankedTable(id: string, rows: readonly LoadedPhoto[]): SafeHtml {
   const head = ['image', 'IoU', 'photo', 'predicted', 'true', 'overlay'].map((h) => html`<th scope="col">${h}</th>`);
-  const body = rows.map(
-    (p) => html`<tr><th scope="row">${p.image.name}</th><td class="num">${formatMetric(p.iou)}</td>${thumbCell(p, p.thumbs!.photo, 'photo')}${thumbCell(p, p.thumbs!.pred, 'predicted mask')}${thumbCell(p, p.thumbs!.truth, 'true mask')}${thumbCell(p, p.thumbs!.overlay, 'overlay')}</tr>`,
-  );
-  return html`<div class="scroll"><table class="photos ranked" id="${id}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+  const body = rows.map((p) => {
+    const t = p.thumbs!;
+    const cells = [thumbCell(p, t.photo, 'photo'), thumbCell(p, t.pred, 'predicted mask'), thumbCell(p, t.truth, 'true mask'), thumbCell(p, t.overlay, 'overlay')];
+    return html`<tr><th scope="row">${p.image.name}</th><td class="num">${formatMetric(p.iou)}</td>${cells}</tr>`;
+  });
+  return html`<div class="scroll"><table class="photos ranked" id="${id}"><thead><tr>${head}</tr></thead>
+<tbody>${body}</tbody></table></div>`;
 }
 
 const overlayKey = html`<p class="note">Overlay: the predicted outline in white with a dark edge; fill <span class="key hit"></span>
@@ -192,11 +196,13 @@ export function photosSection(data: ReportData, photos: readonly LoadedPhoto[], 
   }
   const shown = photos.filter((p) => !p.thumbs || p.thumbs.truth === null);
   if (!shown.length) return null;
-  const rows = shown.map((p) =>
-    p.thumbs
-      ? html`<tr><th scope="row">${p.image.name}</th>${thumbCell(p, p.thumbs.photo, 'photo')}${thumbCell(p, p.thumbs.pred, 'predicted mask')}${html`<td><img class="thumb checker" src="${p.thumbs.cutout}" width="${p.thumbs.width}" height="${p.thumbs.height}" alt="${p.image.name}: cut-out"></td>`}${thumbCell(p, p.thumbs.overlay, 'overlay')}</tr>`
-      : html`<tr><th scope="row">${p.image.name}</th><td colspan="4" class="none">could not read: ${p.error}</td></tr>`,
-  );
+  const rows = shown.map((p) => {
+    const t = p.thumbs;
+    const cells = t
+      ? [thumbCell(p, t.photo, 'photo'), thumbCell(p, t.pred, 'predicted mask'), thumbCell(p, t.cutout, 'cut-out', 'thumb checker'), thumbCell(p, t.overlay, 'overlay')]
+      : html`<td colspan="4" class="none">could not read: ${p.error}</td>`;
+    return html`<tr><th scope="row">${p.image.name}</th>${cells}</tr>`;
+  });
   const head = ['image', 'photo', 'predicted', 'cut-out', 'overlay'].map((h) => html`<th scope="col">${h}</th>`);
   return html`<section id="photos">${title}
 <div class="scroll"><table class="photos" id="cutouts"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>
