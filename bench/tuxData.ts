@@ -130,6 +130,7 @@ for (const variant of variants as ('animals' | 'objects')[]) {
 }
 
 console.log('variant   stamps train/test (too small)  backgrounds train/test  images train/test  seconds');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the summary rows printed as they came back
 for (const r of results as any[]) {
   console.log(`${r.variant.padEnd(9)} ${`${r.stamps.train}/${r.stamps.test} (${r.stamps.too_small})`.padEnd(28)} ${`${r.backgrounds.train}/${r.backgrounds.test}`.padEnd(23)} ${`${r.images.train}/${r.images.test}`.padEnd(18)} ${(r.seconds.decode + r.seconds.write).toFixed(1)}`);
 }

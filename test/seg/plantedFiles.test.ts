@@ -14,6 +14,10 @@ import { loadSyntheticSet, syntheticFiles } from '../../src/seg/data.js';
 import { type SegmenterConfig, loadSegmenter, saveSegmenter } from '../../src/seg/model.js';
 import { writeSyntheticFolder } from '../helpers/syntheticFolder.js';
 
+// A planted file's JSON, edited freely by each case.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
 let root = '';
 let synth = '';
 let model = '';
@@ -49,7 +53,7 @@ after(() => {
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A copy of the synthetic set with its manifest changed by `edit` (text, so duplicate keys can be planted). */
-function plantedSet(label: string, edit: (m: Record<string, any>) => Record<string, any> | string): string {
+function plantedSet(label: string, edit: (m: Json) => Json | string): string {
   const dir = join(root, `set-${label.replace(/\W+/g, '_')}`);
   cpSync(synth, dir, { recursive: true });
   const out = edit(JSON.parse(readFileSync(join(synth, 'manifest.json'), 'utf8')));
@@ -111,7 +115,7 @@ describe('synthetic-set manifest: paths stay inside the set', () => {
 });
 
 describe('synthetic-set manifest: fields are validated', () => {
-  const cases: [string, (m: Record<string, any>) => Record<string, any> | string, RegExp][] = [
+  const cases: [string, (m: Json) => Json | string, RegExp][] = [
     ['n 1e12', (m) => ({ ...m, n: 1e12 }), /field n must be an integer from 1 to 10000000, got 1000000000000$/],
     ['size 100', (m) => ({ ...m, size: 100 }), /field size must be a power of two from 4 to 1024, got 100$/],
     ['files not matching n', (m) => ({ ...m, n: 5 }), /field files must list n = 5 files, got 4$/],
@@ -131,7 +135,7 @@ describe('synthetic-set manifest: fields are validated', () => {
 
 describe('segmenter model files', () => {
   /** A copy of the model with model.json changed by `edit`. */
-  function plantedModel(label: string, edit: (c: Record<string, any>) => Record<string, any> | string): string {
+  function plantedModel(label: string, edit: (c: Json) => Json | string): string {
     const dir = join(root, `model-${label.replace(/\W+/g, '_')}`);
     cpSync(model, dir, { recursive: true });
     const out = edit(JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')));
@@ -174,7 +178,7 @@ describe('segmenter model files', () => {
     assert.throws(() => loadSegmenter(dir), { code: 'ERR_MODEL', message: `${join(dir, 'model.json')}: field weights must name a file inside ${dir}` });
   });
 
-  const cases: [string, (c: Record<string, any>) => Record<string, any> | string, RegExp][] = [
+  const cases: [string, (c: Json) => Json | string, RegExp][] = [
     ['U-Net width 2^30', (c) => ({ ...c, width: 2 ** 30 }), /field width must be an integer from 1 to 4096, got 1073741824$/],
     ['size not a multiple of 16', (c) => ({ ...c, size: 20 }), /field size must be a multiple of 16, got 20$/],
     ['weights outside the folder', (c) => ({ ...c, weights: '../secret/model.safetensors' }), /field weights must be "model\.safetensors"/],

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as t from '../../src/index.js';
-import { gradcheck, gradgradcheck } from '../helpers/gradcheck.js';
+import { gradgradcheck } from '../helpers/gradcheck.js';
 import { caseChecker, normals, leaf, uniform, avoid } from '../helpers/gradCases.js';
 
 const liveAtStart = t.memory().liveTensors;

@@ -18,6 +18,7 @@ interface FuzzConfig {
  * The child's program. It is serialised with Function.prototype.toString, so it must be self-contained: no
  * imports, no closures over this module. `t` is the library and `native` the raw binding (runChild's scope).
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the fuzzer calls the library and the binding with anything
 function fuzzMain(t: any, native: any, cfg: FuzzConfig): void {
   const write = (s: string) => process.stdout.write(`${s}\n`);
   const F32 = 6, F64 = 7, I64 = 4, I32 = 3, BOOL = 11, U8 = 0, F16 = 5, BF16 = 15, CPU = -1;
@@ -100,7 +101,8 @@ function fuzzMain(t: any, native: any, cfg: FuzzConfig): void {
     [[1, 2]], [H('stale')], [H('f23'), 'x'], [H('f23'), NaN],
     H('stale'), { forged: true }, -2, 10n, Symbol('s'), () => 1, new Uint8Array(3), new ArrayBuffer(4),
     new Float64Array(1), new Float32Array(1), { length: 2, 0: 1, 1: 2 }, new Array(100).fill(1), new Array(70).fill(2),
-    [1, , 2], // a hole reads as undefined
+    // eslint-disable-next-line no-sparse-arrays -- on purpose: a hole reads as undefined
+    [1, , 2],
     Object.defineProperty([1, 2], 0, { get() { throw new Error('getter trap'); } }),
     new Proxy([1, 2], { get() { throw new Error('proxy trap'); } }),
   ];

@@ -63,7 +63,9 @@ interface FuzzConfig {
 }
 
 /** The child's program (serialised with toString: self-contained). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the fuzzer calls the library and the binding with anything
 function fuzzChild(t: any, native: any, cfg: FuzzConfig, limit: (headroom: number) => void): void {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const { writeSync } = (globalThis as any).__fs;
   const say = (s: string) => writeSync(1, `${s}\n`);
   const F32 = 6, F64 = 7, I64 = 4, BOOL = 11, U8 = 0, F16 = 5, CPU = -1;
