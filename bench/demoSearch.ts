@@ -18,7 +18,6 @@ import { runPipeline } from '../src/pipeline/pipeline.js';
 import type { TrainOptions } from '../src/train/options.js';
 import { flag } from './flags.js';
 
-
 const { maskPrior: _p, maskPriorKimg: _k, ...noPrior } = demoNetwork;
 const variants: Record<string, { net: NetworkConfig; train: Partial<TrainOptions> }> = {
   demo: { net: demoNetwork, train: demoTrainOptions },
@@ -37,15 +36,29 @@ const out = flag('out') ?? join(tmpdir(), `ilsgan-bench-demo-${name}-${kimg}-${s
 rmSync(out, { recursive: true, force: true });
 
 const r = await runPipeline({
-  data: 'demo', out, config: v.net, kimg, train: { ...v.train, seed }, demoCount: recipe.demoCount,
-  synthetic: recipe.synthetic, seg: recipe.seg, testCount: recipe.testCount, route: `bench:demo variant ${name}`,
-  progress: false, log: (l) => process.stderr.write(`${l}\n`),
+  data: 'demo',
+  out,
+  config: v.net,
+  kimg,
+  train: { ...v.train, seed },
+  demoCount: recipe.demoCount,
+  synthetic: recipe.synthetic,
+  seg: recipe.seg,
+  testCount: recipe.testCount,
+  route: `bench:demo variant ${name}`,
+  progress: false,
+  log: (l) => process.stderr.write(`${l}\n`),
 });
 const round = (x: number | null) => (x === null ? null : Number(x.toFixed(4)));
 console.log(
   JSON.stringify({
-    variant: name, kimg, seed, threads: t.getNumThreads(),
-    DRC_IoU: round(r.eval!.DRC_IoU), DRC_DICE: round(r.eval!.DRC_DICE), IoU: round(r.eval!.IoU),
+    variant: name,
+    kimg,
+    seed,
+    threads: t.getNumThreads(),
+    DRC_IoU: round(r.eval!.DRC_IoU),
+    DRC_DICE: round(r.eval!.DRC_DICE),
+    IoU: round(r.eval!.IoU),
     baselines: { all_foreground: round(r.baselines!.all_foreground.DRC_IoU), centred_ellipse: round(r.baselines!.centred_ellipse.DRC_IoU) },
     seconds: Object.fromEntries(Object.entries(r.seconds).map(([k, s]) => [k, Number(s.toFixed(1))])),
     report: r.report,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Engine benchmark: our addon against PyTorch (Debian's python3-torch, same libtorch, same thread count) on
 // (1) a 3×3 conv forward+backward, batch 16, 64→64 channels, 64×64, and (2) a loop of small elementwise ops.
-// `--device cuda` runs both sides on the GPU. Prints a table, then one JSON line: {"conv_fwd_bwd_ratio": ours/pytorch, "small_op_ratio": ours/pytorch, ...}.
+// `--device cuda` runs both sides on the GPU. Prints a table, then one JSON line:
+// {"conv_fwd_bwd_ratio": ours/pytorch, "small_op_ratio": ours/pytorch, ...}.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

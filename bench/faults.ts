@@ -88,25 +88,27 @@ function runCli(args: string[], kill: Kill): Promise<Outcome> {
   if (kill?.kind === 'write') {
     const { dirs, skip } = kill;
     const seen = new Set<string>();
-    timers.push(setInterval(() => {
-      for (const d of dirs) {
-        let names: string[];
-        try {
-          names = readdirSync(d);
-        } catch {
-          continue;
-        }
-        for (const n of names) {
-          if (!isAtomicTempFile(n) || n.startsWith(lockFileName)) continue;
-          seen.add(join(d, n));
-          if (seen.size > skip) {
-            out.tempFile = join(d, n);
-            killNow('write');
-            return;
+    timers.push(
+      setInterval(() => {
+        for (const d of dirs) {
+          let names: string[];
+          try {
+            names = readdirSync(d);
+          } catch {
+            continue;
+          }
+          for (const n of names) {
+            if (!isAtomicTempFile(n) || n.startsWith(lockFileName)) continue;
+            seen.add(join(d, n));
+            if (seen.size > skip) {
+              out.tempFile = join(d, n);
+              killNow('write');
+              return;
+            }
           }
         }
-      }
-    }, 2));
+      }, 2),
+    );
   }
   // A start that hangs is a failure too.
   timers.push(setTimeout(() => child.kill('SIGKILL'), 600_000));
@@ -132,23 +134,32 @@ interface Tally {
 const tally: Tally = { kills: 0, killsDuringWrites: 0, restarts: 0, verified: 0, ok: 0, failures: [] };
 
 /** The error lines of a failed start, for the report. */
-const errorOf = (o: Outcome) => o.stderr.split('\n').filter((l) => /^(error|hint):|Error/.test(l)).slice(0, 2).join(' / ') || `exit ${o.code}`;
+const errorOf = (o: Outcome) =>
+  o.stderr
+    .split('\n')
+    .filter((l) => /^(error|hint):|Error/.test(l))
+    .slice(0, 2)
+    .join(' / ') || `exit ${o.code}`;
 
 /**
  * Kills a command `kills` times, restarting it after each kill, then lets it finish. `prepare` gives the arguments
  * of the next start and what its log must show (null: nothing to check); returns the last outcome.
  */
 async function killLoop(
-  name: string, kills: number, maxDelay: number, writeDirs: string[],
+  name: string,
+  kills: number,
+  maxDelay: number,
+  writeDirs: string[],
   prepare: () => { args: string[]; expect: RegExp[]; forbid: RegExp[] },
 ): Promise<Outcome> {
   for (let attempt = 0; ; attempt++) {
     const { args, expect, forbid } = prepare();
-    const kill: Kill = attempt >= kills
-      ? null
-      : attempt % 2 === 0
-        ? { kind: 'random', ms: 200 + random() * (maxDelay - 200), after: expect }
-        : { kind: 'write', dirs: writeDirs, skip: Math.floor(random() * 6) };
+    const kill: Kill =
+      attempt >= kills
+        ? null
+        : attempt % 2 === 0
+          ? { kind: 'random', ms: 200 + random() * (maxDelay - 200), after: expect }
+          : { kind: 'write', dirs: writeDirs, skip: Math.floor(random() * 6) };
     const o = await runCli(args, kill);
     const restart = attempt > 0;
     // What the start logged: every expected line and no forbidden one (a start killed early logs fewer).
@@ -176,8 +187,15 @@ async function killLoop(
       tally.kills++;
       if (o.killed === 'write') tally.killsDuringWrites++;
     }
-    const how = o.killed === 'random' ? `kill -9 ${((kill as { ms: number }).ms / 1000).toFixed(1)} s after its start (${o.seconds.toFixed(1)} s)` : o.killed === 'write' ? `kill -9 while writing ${o.tempFile?.split('/').pop()}` : `ran to the end in ${o.seconds.toFixed(1)} s`;
-    process.stdout.write(`${name.padEnd(8)} start ${String(attempt).padStart(2)} ${args.includes('--resume') ? '(--resume)' : ''.padEnd(10)} ${how.padEnd(62)} ${verdict}\n`);
+    const how =
+      o.killed === 'random'
+        ? `kill -9 ${((kill as { ms: number }).ms / 1000).toFixed(1)} s after its start (${o.seconds.toFixed(1)} s)`
+        : o.killed === 'write'
+          ? `kill -9 while writing ${o.tempFile?.split('/').pop()}`
+          : `ran to the end in ${o.seconds.toFixed(1)} s`;
+    process.stdout.write(
+      `${name.padEnd(8)} start ${String(attempt).padStart(2)} ${args.includes('--resume') ? '(--resume)' : ''.padEnd(10)} ${how.padEnd(62)} ${verdict}\n`,
+    );
     if (!o.killed) return o;
     if (attempt > kills + 5) return o;
   }
@@ -230,7 +248,9 @@ function checkRun(run: string): void {
   for (const f of existsSync(dir) ? readdirSync(dir) : []) {
     if (/^ckpt-\d+\.safetensors$/.test(f) && !existsSync(join(dir, f.replace(/\.safetensors$/, '.json')))) damage.temps.push(join(dir, f));
   }
-  const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+  const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const seen = new Set<number>();
   let last = 0;
   for (const line of lines) {
@@ -276,20 +296,41 @@ const completed = { train: false, pipeline: false };
 
 // 1. train: 0.2 kimg = 50 iterations of batch 4 on 64 procedural images, a checkpoint every 2 iterations.
 const run = join(root, 'train-run');
-const trainArgs = ['--data', 'demo', '--demo-n', '64', '--config', 'tiny32', '--batch', '4', '--kimg', '0.2', '--tick', '0.004', '--snap', '0.04',
-  '--checkpoint-every', '0.008', '--threads', '1', '--no-progress'];
+const trainArgs = [
+  '--data',
+  'demo',
+  '--demo-n',
+  '64',
+  '--config',
+  'tiny32',
+  '--batch',
+  '4',
+  '--kimg',
+  '0.2',
+  '--tick',
+  '0.004',
+  '--snap',
+  '0.04',
+  '--checkpoint-every',
+  '0.008',
+  '--threads',
+  '1',
+  '--no-progress',
+];
 const trainEnd = await killLoop('train', trainKills, maxDelayMs, [join(run, 'checkpoints')], () => {
   const latest = listCheckpoints(run).pop();
   if (latest) {
     return {
       args: ['train', '--resume', run, '--threads', '1', '--no-progress'],
-      expect: [new RegExp(`^resumed .* \\(${latest}\\)$`, 'm')], forbid: [new RegExp(`^resumed .* \\((?!${latest}\\)).*$`, 'm')],
+      expect: [new RegExp(`^resumed .* \\(${latest}\\)$`, 'm')],
+      forbid: [new RegExp(`^resumed .* \\((?!${latest}\\)).*$`, 'm')],
     };
   }
   return { args: ['train', ...trainArgs, '--out', run], expect: [/^data: 64 images/m], forbid: [/^resumed .*$/m] };
 });
 try {
-  completed.train = trainEnd.code === 0 && JSON.parse(trainEnd.stdout.trim()).stopped_by === 'done' && listCheckpoints(run).pop() === 'ckpt-000000200';
+  completed.train =
+    trainEnd.code === 0 && JSON.parse(trainEnd.stdout.trim()).stopped_by === 'done' && listCheckpoints(run).pop() === 'ckpt-000000200';
 } catch {
   completed.train = false;
 }
@@ -299,11 +340,35 @@ await checkFiles(run);
 // 2. pipeline: 8 GAN iterations (a checkpoint each), 128 synthetic pairs, 4 U-Net iterations; rerun as it is.
 const out = join(root, 'pipeline-out');
 const gan = join(out, 'gan');
-const pipelineArgs = ['pipeline', '--data', 'demo', '--out', out, '--config', 'tiny32', '--kimg', '0.032', '--batch', '4', '--n-synthetic', '128',
-  '--seg-iters', '4', '--seg-width', '4', '--seg-size', '32', '--no-progress'];
+const pipelineArgs = [
+  'pipeline',
+  '--data',
+  'demo',
+  '--out',
+  out,
+  '--config',
+  'tiny32',
+  '--kimg',
+  '0.032',
+  '--batch',
+  '4',
+  '--n-synthetic',
+  '128',
+  '--seg-iters',
+  '4',
+  '--seg-width',
+  '4',
+  '--seg-size',
+  '32',
+  '--no-progress',
+];
 const stageOrder = ['testset', 'train', 'select', 'generate', 'segtrain', 'eval', 'examples', 'report'];
-const pipelineEnd = await killLoop('pipeline', pipelineKills, pipelineMaxDelayMs,
-  [join(gan, 'checkpoints'), gan, join(out, 'stages'), out, join(out, 'segmenter'), join(out, 'synthetic')], () => {
+const pipelineEnd = await killLoop(
+  'pipeline',
+  pipelineKills,
+  pipelineMaxDelayMs,
+  [join(gan, 'checkpoints'), gan, join(out, 'stages'), out, join(out, 'segmenter'), join(out, 'synthetic')],
+  () => {
     // Finished stages are skipped in order; an unfinished GAN stage resumes from the newest complete checkpoint.
     const done = stageOrder.filter((s) => existsSync(join(out, 'stages', `${s}.json`)));
     const expect = done.map((s) => new RegExp(`^\\[${s}\\] done earlier`, 'm'));
@@ -314,7 +379,8 @@ const pipelineEnd = await killLoop('pipeline', pipelineKills, pipelineMaxDelayMs
       forbid.push(latest ? new RegExp(`^resumed .* \\((?!${latest}\\)).*$`, 'm') : /^resumed .*$/m);
     }
     return { args: pipelineArgs, expect, forbid };
-  });
+  },
+);
 try {
   completed.pipeline = pipelineEnd.code === 0 && typeof JSON.parse(pipelineEnd.stdout.trim().split('\n').pop()!).DRC_IoU === 'number';
 } catch {
@@ -324,16 +390,31 @@ checkRun(gan);
 await checkFiles(out);
 
 const verifiedRate = tally.verified ? tally.ok / tally.verified : 1;
-const clean = completed.train && completed.pipeline && tally.failures.length === 0 && damage.corrupt.length + damage.temps.length + damage.locks.length +
-  damage.duplicated + damage.backward + damage.gaps === 0;
+const clean =
+  completed.train &&
+  completed.pipeline &&
+  tally.failures.length === 0 &&
+  damage.corrupt.length + damage.temps.length + damage.locks.length + damage.duplicated + damage.backward + damage.gaps === 0;
 for (const f of [...tally.failures, ...damage.corrupt, ...damage.temps, ...damage.locks]) process.stdout.write(`  ${f}\n`);
 if (!keepDir && !flag('out')) rmSync(root, { recursive: true, force: true });
 else process.stdout.write(`folders kept in ${root}\n`);
-process.stdout.write(`${JSON.stringify({
-  kills: tally.kills, kills_during_writes: tally.killsDuringWrites, restarts: tally.restarts, verified_restarts: tally.verified,
-  successful_resumes: tally.ok, resume_rate: Number(verifiedRate.toFixed(3)), completed,
-  corrupt_files: damage.corrupt.length, leftover_temp_files: damage.temps.length, leftover_locks: damage.locks.length,
-  duplicated_metric_lines: damage.duplicated, backward_metric_lines: damage.backward, metric_gaps: damage.gaps,
-  seed, seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
-})}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    kills: tally.kills,
+    kills_during_writes: tally.killsDuringWrites,
+    restarts: tally.restarts,
+    verified_restarts: tally.verified,
+    successful_resumes: tally.ok,
+    resume_rate: Number(verifiedRate.toFixed(3)),
+    completed,
+    corrupt_files: damage.corrupt.length,
+    leftover_temp_files: damage.temps.length,
+    leftover_locks: damage.locks.length,
+    duplicated_metric_lines: damage.duplicated,
+    backward_metric_lines: damage.backward,
+    metric_gaps: damage.gaps,
+    seed,
+    seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+  })}\n`,
+);
 process.exit(clean ? 0 : 1);

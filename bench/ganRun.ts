@@ -27,11 +27,22 @@ if (flag('mbstd-ch')) net.mbstdChannels = Number(flag('mbstd-ch'));
 if (flag('mask-prior-kimg')) net.maskPriorKimg = Number(flag('mask-prior-kimg'));
 t.setNumThreads(Number(flag('threads') ?? 2));
 const r = await train({
-  data, out, config: net, kimg, resume: flag('resume') === 'on',
-  options: { ...(config === 'demo' ? demoTrainOptions : {}), ils: (flag('ils') ?? 'on') === 'on', seed: Number(flag('seed') ?? 0),
+  data,
+  out,
+  config: net,
+  kimg,
+  resume: flag('resume') === 'on',
+  options: {
+    ...(config === 'demo' ? demoTrainOptions : {}),
+    ils: (flag('ils') ?? 'on') === 'on',
+    seed: Number(flag('seed') ?? 0),
     ...(flag('xint') ? { xintMax: Number(flag('xint')) } : {}),
-    ...(flag('div') ? { maskDivWeight: Number(flag('div')), maskDivTarget: Number(flag('div-target') ?? 0.15) } : {}) },
-  snapshotKimg: every, checkpointKimg: every, keepCheckpoints: 1000, progress: false,
+    ...(flag('div') ? { maskDivWeight: Number(flag('div')), maskDivTarget: Number(flag('div-target') ?? 0.15) } : {}),
+  },
+  snapshotKimg: every,
+  checkpointKimg: every,
+  keepCheckpoints: 1000,
+  progress: false,
   onTick: (m) => process.stderr.write(`${JSON.stringify(m)}\n`),
 });
 console.log(JSON.stringify(r));

@@ -58,12 +58,19 @@ for (const set of sets) {
       process.stderr.write(`--- ${set} ${name} seed ${seed} → ${out}\n`);
       const adapt = adaptSetting(recipe, adaptFlag);
       const r = await runPipeline({
-        data: join(data, 'train/images'), out, config: config ?? recipe!.network, kimg,
+        data: join(data, 'train/images'),
+        out,
+        config: config ?? recipe!.network,
+        kimg,
         train: { ...recipe?.train, ils, seed },
         test: { images: join(data, 'test/images'), masks: join(data, 'test/masks') },
-        synthetic: recipe?.synthetic, seg: { ...recipe?.seg, ...(geometricFlag === undefined ? {} : { geometric: geometricFlag }) }, adapt,
+        synthetic: recipe?.synthetic,
+        seg: { ...recipe?.seg, ...(geometricFlag === undefined ? {} : { geometric: geometricFlag }) },
+        adapt,
         facts: recipe ? recipeFacts(recipe) : undefined,
-        route: `bench:quality ${name} seed ${seed}`, title: `TuxComposite-${set}, ${name}, seed ${seed}`, progress: false,
+        route: `bench:quality ${name} seed ${seed}`,
+        title: `TuxComposite-${set}, ${name}, seed ${seed}`,
+        progress: false,
         log: (l) => process.stderr.write(`${l}\n`),
       });
       runs[name]!.push(r);
@@ -76,9 +83,13 @@ for (const set of sets) {
   });
   const b = runs['ils-on']![0]!.baselines!;
   report[set] = {
-    ils_on: summary(runs['ils-on']!), ils_off: summary(runs['ils-off']!),
+    ils_on: summary(runs['ils-on']!),
+    ils_off: summary(runs['ils-off']!),
     baselines: { all_foreground: round(b.all_foreground.DRC_IoU), centred_ellipse: round(b.centred_ellipse.DRC_IoU) },
-    test_images: runs['ils-on']![0]!.eval!.images, minutes_per_run: stats(minutes),
+    test_images: runs['ils-on']![0]!.eval!.images,
+    minutes_per_run: stats(minutes),
   };
 }
-console.log(JSON.stringify({ recipe: recipeName ?? null, config: config ?? null, kimg, seeds, threads, adapt: adaptFlag ?? null, sets: report }));
+console.log(
+  JSON.stringify({ recipe: recipeName ?? null, config: config ?? null, kimg, seeds, threads, adapt: adaptFlag ?? null, sets: report }),
+);

@@ -30,8 +30,28 @@ args.forEach((a, i) => {
 });
 const b = baseline as SegEvalLine['stage1'] | null;
 if (b) {
-  series.push({ label: 'ellipse', points: [[0, b.ellipse], [maxKimg, b.ellipse]] });
-  series.push({ label: 'all fg', points: [[0, b.allFg], [maxKimg, b.allFg]] });
+  series.push({
+    label: 'ellipse',
+    points: [
+      [0, b.ellipse],
+      [maxKimg, b.ellipse],
+    ],
+  });
+  series.push({
+    label: 'all fg',
+    points: [
+      [0, b.allFg],
+      [maxKimg, b.allFg],
+    ],
+  });
 }
-const svg = String(lineChart(series, { title: value('title') ?? 'DRC_IoU against GAN training length', xLabel: 'GAN training (kimg)', yLabel: 'DRC_IoU', width: 640, height: 360 }));
+const svg = String(
+  lineChart(series, {
+    title: value('title') ?? 'DRC_IoU against GAN training length',
+    xLabel: 'GAN training (kimg)',
+    yLabel: 'DRC_IoU',
+    width: 640,
+    height: 360,
+  }),
+);
 writeFileSync(value('out') ?? 'docs/quality-curve.svg', svg);

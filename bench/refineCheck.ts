@@ -22,23 +22,39 @@ const loaded = await mapLimit(pairs, 8, async (p) => ({
   input: await photoToInput(await decodePhoto(p.image), s),
   gt: (await readBinaryMask(p.mask, s, 'nearest')).mask,
 }));
-const pixels = packChw(loaded.map((l) => l.input), s);
+const pixels = packChw(
+  loaded.map((l) => l.input),
+  s,
+);
 const n = loaded.length;
-const probs = t.noGrad(() => t.scope(() => {
-  const x = t.fromBytes(pixels, 'uint8', [n, 3, s, s]).float().div(127.5).sub(1);
-  const a = foregroundLogit(seg.net, x).sigmoid();
-  const b = foregroundLogit(seg.net, x.flip(3)).flip(3).sigmoid();
-  return [a.data() as Float32Array, a.add(b).mul(0.5).data() as Float32Array];
-}));
+const probs = t.noGrad(() =>
+  t.scope(() => {
+    const x = t.fromBytes(pixels, 'uint8', [n, 3, s, s]).float().div(127.5).sub(1);
+    const a = foregroundLogit(seg.net, x).sigmoid();
+    const b = foregroundLogit(seg.net, x.flip(3)).flip(3).sigmoid();
+    return [a.data() as Float32Array, a.add(b).mul(0.5).data() as Float32Array];
+  }),
+);
 const score = (p: Float32Array) => {
   const m = new SegMetrics();
   const plane = s * s;
-  for (let i = 0; i < n; i++) m.add(Array.from(p.subarray(i * plane, (i + 1) * plane), (v) => (v > 0.5 ? 1 : 0)), loaded[i]!.gt);
+  for (let i = 0; i < n; i++)
+    m.add(
+      Array.from(p.subarray(i * plane, (i + 1) * plane), (v) => (v > 0.5 ? 1 : 0)),
+      loaded[i]!.gt,
+    );
   return Number(m.result().DRC_IoU!.toFixed(4));
 };
 const out: Record<string, number> = { plain: score(probs[0]!), flipAveraged: score(probs[1]!) };
-for (const [levels, strength, rounds, smoothing] of (flag("grid") ? JSON.parse(flag("grid")!) : [[8, 1, 2, 1]]) as [number, number, number, number][]) {
-  out[`L${levels}_s${strength}_r${rounds}_m${smoothing}`] = score(refineByColour(Float32Array.from(probs[1]!), pixels, n, s, { levels, strength, rounds, smoothing }));
+for (const [levels, strength, rounds, smoothing] of (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [
+  number,
+  number,
+  number,
+  number,
+][]) {
+  out[`L${levels}_s${strength}_r${rounds}_m${smoothing}`] = score(
+    refineByColour(Float32Array.from(probs[1]!), pixels, n, s, { levels, strength, rounds, smoothing }),
+  );
 }
 seg.dispose();
 console.log(JSON.stringify(out));

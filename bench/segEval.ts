@@ -40,22 +40,64 @@ const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { n
 const size = Math.min(64, config.net.resolution);
 const set = await loadSyntheticSet(synthDir, { size });
 const segDir = join(out, 'segmenter');
-const seg = existsSync(join(segDir, 'model.json')) && flag('reuse') === 'on'
-  ? { bestValIoU: null }
-  : await timed('segtrain', () => trainSegmenter({ synthetic: set, out: segDir, iterations: iters, width, batch, size, valEvery: Math.max(1, Math.floor(iters / 4)), geometric: flag('geometric') === 'on', progress: false, log: () => {} }));
+const seg =
+  existsSync(join(segDir, 'model.json')) && flag('reuse') === 'on'
+    ? { bestValIoU: null }
+    : await timed('segtrain', () =>
+        trainSegmenter({
+          synthetic: set,
+          out: segDir,
+          iterations: iters,
+          width,
+          batch,
+          size,
+          valEvery: Math.max(1, Math.floor(iters / 4)),
+          geometric: flag('geometric') === 'on',
+          progress: false,
+          log: () => {},
+        }),
+      );
 const score = async (model: string) => {
   const r = await evaluateSegmenter({ model, images: join(test, 'images'), masks: join(test, 'masks'), baselines: true });
-  return { DRC_IoU: r.DRC_IoU, IoU: r.IoU, mIoU: r.mIoU, ellipse: r.baselines!.centred_ellipse.DRC_IoU, allFg: r.baselines!.all_foreground.DRC_IoU };
+  return {
+    DRC_IoU: r.DRC_IoU,
+    IoU: r.IoU,
+    mIoU: r.mIoU,
+    ellipse: r.baselines!.centred_ellipse.DRC_IoU,
+    allFg: r.baselines!.all_foreground.DRC_IoU,
+  };
 };
-const result: Record<string, unknown> = { run, checkpoint, n, iters, width, batch, geometric: flag('geometric') === 'on', valIoU: seg.bestValIoU, stage1: await score(segDir) };
+const result: Record<string, unknown> = {
+  run,
+  checkpoint,
+  n,
+  iters,
+  width,
+  batch,
+  geometric: flag('geometric') === 'on',
+  valIoU: seg.bestValIoU,
+  stage1: await score(segDir),
+};
 if (adapt) {
-  const photos = await loadTrainingImages(readCheckpointState(run).state.data, size, { cachePath: size === config.net.resolution ? join(run, 'dataset-cache.u8') : undefined });
+  const photos = await loadTrainingImages(readCheckpointState(run).state.data, size, {
+    cachePath: size === config.net.resolution ? join(run, 'dataset-cache.u8') : undefined,
+  });
   const adaptDir = join(out, flag('adapt-name') ?? 'adapted');
-  const a = await timed('adapt', () => adaptSegmenter({
-    model: segDir, photos, synthetic: set, out: adaptDir, rounds: Number(flag('adapt-rounds') ?? 2), iterations: Number(flag('adapt-iters') ?? 400),
-    confidence: Number(flag('confidence') ?? 0.8), lr: Number(flag('adapt-lr') ?? 2e-4), geometric: flag('geometric') === 'on', progress: false,
-    colour: flag('colour') === 'on' ? { strength: Number(flag('colour-strength') ?? 2) } : null,
-  }));
+  const a = await timed('adapt', () =>
+    adaptSegmenter({
+      model: segDir,
+      photos,
+      synthetic: set,
+      out: adaptDir,
+      rounds: Number(flag('adapt-rounds') ?? 2),
+      iterations: Number(flag('adapt-iters') ?? 400),
+      confidence: Number(flag('confidence') ?? 0.8),
+      lr: Number(flag('adapt-lr') ?? 2e-4),
+      geometric: flag('geometric') === 'on',
+      progress: false,
+      colour: flag('colour') === 'on' ? { strength: Number(flag('colour-strength') ?? 2) } : null,
+    }),
+  );
   result.adapt = { colour: flag('colour') === 'on', rounds: a.rounds, ...(await score(adaptDir)) };
 }
 result.seconds = seconds;

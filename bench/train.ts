@@ -18,7 +18,6 @@ import { defaultTrainOptions, type Precision } from '../src/train/options.js';
 import { IlsTrainer } from '../src/train/trainer.js';
 import { flag, presetFlag, withChannels } from './flags.js';
 
-
 const { configName, preset } = presetFlag();
 const device = (flag('device') ?? 'cpu') as t.Device;
 // --launch-proxy: the preset's topology (every layer, every op) with 8 channels everywhere, so the CPU time of an
@@ -96,7 +95,10 @@ for (const r of atenRows) {
   const op = r.name.split(' > ')[1].slice(6);
   byOp.set(op, (byOp.get(op) ?? 0) + r.count);
 }
-const topOps = [...byOp].sort((a, b) => b[1] - a[1]).slice(0, Number(flag('top') ?? 8)).map(([k, v]) => `${k} ${(v / interval).toFixed(0)}`);
+const topOps = [...byOp]
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, Number(flag('top') ?? 8))
+  .map(([k, v]) => `${k} ${(v / interval).toFixed(0)}`);
 console.log(
   `op census per iteration: ${opsPerIter.toFixed(0)} aten dispatches (${issuedPerIter.toFixed(0)} top-level, ` +
     `${nodesPerIter.toFixed(0)} backward nodes), ${syncsPerIter.toFixed(2)} host reads; most frequent: ${topOps.join(', ')}`,
@@ -106,8 +108,12 @@ const msPerIter = Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, 
 const sPerIter = totalMs / iterations / 1000;
 const sPerKimg = (sPerIter / batch) * 1000;
 const settings = `precision ${precision}${device !== 'cpu' ? `, tf32 ${tf32 ? 'on' : 'off'}, cudnn benchmark ${cudnnBenchmark ? 'on' : 'off'}` : ''}`;
-console.log(`ilsgan training benchmark: ${configName}${launchProxy ? ' (launch proxy: 8 channels)' : ''}, ${device}, batch ${batch}, ADA p ${augP} (fixed), ILS on, ${settings}, ${t.getNumThreads()} threads`);
-console.log(`${iterations} iterations (Dreg every ${interval}): ${sPerIter.toFixed(3)} s/iteration, ${(batch / sPerIter).toFixed(1)} img/s, ${sPerKimg.toFixed(2)} s/kimg`);
+console.log(
+  `ilsgan training benchmark: ${configName}${launchProxy ? ' (launch proxy: 8 channels)' : ''}, ${device}, batch ${batch}, ADA p ${augP} (fixed), ILS on, ${settings}, ${t.getNumThreads()} threads`,
+);
+console.log(
+  `${iterations} iterations (Dreg every ${interval}): ${sPerIter.toFixed(3)} s/iteration, ${(batch / sPerIter).toFixed(1)} img/s, ${sPerKimg.toFixed(2)} s/kimg`,
+);
 for (const [k, v] of Object.entries(msPerIter)) console.log(`  ${k.padEnd(6)} ${String(v).padStart(8)} ms/iteration`);
 console.log(
   JSON.stringify({

@@ -13,7 +13,6 @@ import { defaultTrainOptions, type Precision } from '../src/train/options.js';
 import { IlsTrainer } from '../src/train/trainer.js';
 import { flag, presetFlag, withChannels } from './flags.js';
 
-
 const { configName, preset } = presetFlag();
 const device = (flag('device') ?? 'cpu') as t.Device;
 const variant = flag('variant') ?? (device === 'cpu' ? 'bfloat16' : 'float16');
@@ -54,11 +53,14 @@ for (let i = 0; i < iters; i++) {
   for (const [key, ref] of Object.entries(reference[i])) {
     const got = fast[i][key];
     const excess = Math.abs(got - ref) - (atol + rtol * Math.abs(ref));
-    if (!Number.isFinite(got) || excess > worst.excess) worst = { key, iter: i, ref, got, excess: Number.isFinite(got) ? excess : Infinity };
+    if (!Number.isFinite(got) || excess > worst.excess)
+      worst = { key, iter: i, ref, got, excess: Number.isFinite(got) ? excess : Infinity };
     if (i === iters - 1) rows.push(`  ${key.padEnd(22)} ${ref.toFixed(5).padStart(10)} ${got.toFixed(5).padStart(10)}`);
   }
 }
-console.log(`training check: ${configName}${channels ? ` (${channels} channels)` : ''}, ${device}, batch ${batch}, ${iters} iterations, fp32 vs ${variant}`);
+console.log(
+  `training check: ${configName}${channels ? ` (${channels} channels)` : ''}, ${device}, batch ${batch}, ${iters} iterations, fp32 vs ${variant}`,
+);
 console.log(`  ${'loss (last iteration)'.padEnd(22)} ${'fp32'.padStart(10)} ${variant.padStart(10)}`);
 for (const r of rows) console.log(r);
 const ok = worst.excess <= 0;

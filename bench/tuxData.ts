@@ -14,7 +14,6 @@ import { minStampPxFor, type SourceFile, writeCompositeDataset } from '../src/da
 import { listImages } from '../src/data/imageFolder.js';
 import { flag } from './flags.js';
 
-
 const cache = resolve(flag('cache') ?? 'data/tux');
 const n = Number(flag('n') ?? 20000);
 const testN = Number(flag('test-n') ?? 2000);
@@ -54,8 +53,10 @@ function download(): void {
     r = get();
   }
   if (r.status !== 0) {
-    fail(`apt-get download ${missing.join(' ')} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}\n` +
-      'hint: it needs network access to a Debian mirror (and root for apt-get update)');
+    fail(
+      `apt-get download ${missing.join(' ')} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}\n` +
+        'hint: it needs network access to a Debian mirror (and root for apt-get update)',
+    );
   }
 }
 
@@ -74,8 +75,14 @@ const stampRoot = () => join(root, 'usr/share/tuxpaint/stamps');
 function stamps(variant: 'animals' | 'objects'): SourceFile[] {
   const excluded = (rel: string) => {
     const parts = rel.split('/');
-    return parts[0] === 'symbols' || parts.includes('cartoon') || parts.includes('toys') ||
-      rel.startsWith('town/roadsigns/') || rel.startsWith('town/flags/') || rel.startsWith('seasonal/hanukkah/');
+    return (
+      parts[0] === 'symbols' ||
+      parts.includes('cartoon') ||
+      parts.includes('toys') ||
+      rel.startsWith('town/roadsigns/') ||
+      rel.startsWith('town/flags/') ||
+      rel.startsWith('seasonal/hanukkah/')
+    );
   };
   return listImages(stampRoot())
     .map((path) => ({ path, name: relative(stampRoot(), path) }))
@@ -83,7 +90,15 @@ function stamps(variant: 'animals' | 'objects'): SourceFile[] {
 }
 
 /** The drawn scenes among scratch's backgrounds (datasets.md §2). */
-const drawn = ['Indoors/party-room', 'Indoors/room1', 'Indoors/room2', 'Indoors/room3', 'Indoors/spotlight-stage', 'Nature/woods-and-bench', 'Outdoors/school2'];
+const drawn = [
+  'Indoors/party-room',
+  'Indoors/room1',
+  'Indoors/room2',
+  'Indoors/room3',
+  'Indoors/spotlight-stage',
+  'Nature/woods-and-bench',
+  'Outdoors/school2',
+];
 
 function backgrounds(): SourceFile[] {
   const scratch = join(root, 'usr/share/scratch/Media/Backgrounds');
@@ -91,7 +106,9 @@ function backgrounds(): SourceFile[] {
   const fromScratch = listImages(scratch)
     .map((path) => ({ path, name: `scratch/${relative(scratch, path)}` }))
     .filter((f) => f.name.endsWith('.jpg') && f.name.split('/').length === 3 && !drawn.includes(f.name.slice(8, -4)));
-  const fromTemplates = readdirSync(templates).filter((f) => f.endsWith('.jpg')).sort()
+  const fromTemplates = readdirSync(templates)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
     .map((f) => ({ path: join(templates, f), name: `tuxpaint-templates/${f}` }));
   return [...fromScratch, ...fromTemplates];
 }
@@ -108,7 +125,15 @@ for (const variant of variants as ('animals' | 'objects')[]) {
   process.stderr.write(`${out}: ${objects.length} candidate stamps, ${bgs.length} backgrounds, ${n} + ${testN} images at ${size}²\n`);
   let last = 0;
   const m = await writeCompositeDataset({
-    objects, backgrounds: bgs, out, n, testN, size, split: true, seed, minStampPx: minStampPxFor(size),
+    objects,
+    backgrounds: bgs,
+    out,
+    n,
+    testN,
+    size,
+    split: true,
+    seed,
+    minStampPx: minStampPxFor(size),
     warn: () => {},
     onProgress: (done, total, phase) => {
       const pct = Math.floor((100 * done) / total);
@@ -120,10 +145,19 @@ for (const variant of variants as ('animals' | 'objects')[]) {
   });
   const skipped = (reason: string) => m.skipped.objects.filter((s) => s.reason === reason).length;
   results.push({
-    variant, out: relative(process.cwd(), out), stamps: { candidates: objects.length, train: m.objects.train.length, test: m.objects.test.length,
-      too_small: skipped('too-small'), no_alpha: skipped('no-alpha'), unreadable: skipped('unreadable') },
+    variant,
+    out: relative(process.cwd(), out),
+    stamps: {
+      candidates: objects.length,
+      train: m.objects.train.length,
+      test: m.objects.test.length,
+      too_small: skipped('too-small'),
+      no_alpha: skipped('no-alpha'),
+      unreadable: skipped('unreadable'),
+    },
     backgrounds: { train: m.backgrounds.train.length, test: m.backgrounds.test.length, unreadable: m.skipped.backgrounds.length },
-    images: m.counts, test_mask_fraction: m.testMaskFraction && Number(m.testMaskFraction.mean.toFixed(3)),
+    images: m.counts,
+    test_mask_fraction: m.testMaskFraction && Number(m.testMaskFraction.mean.toFixed(3)),
     seconds: { decode: Number(m.seconds.decode.toFixed(1)), write: Number(m.seconds.write.toFixed(1)) },
     ms_per_image: Number(((1000 * m.seconds.write) / (n + testN)).toFixed(2)),
   });
@@ -132,6 +166,16 @@ for (const variant of variants as ('animals' | 'objects')[]) {
 console.log('variant   stamps train/test (too small)  backgrounds train/test  images train/test  seconds');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the summary rows printed as they came back
 for (const r of results as any[]) {
-  console.log(`${r.variant.padEnd(9)} ${`${r.stamps.train}/${r.stamps.test} (${r.stamps.too_small})`.padEnd(28)} ${`${r.backgrounds.train}/${r.backgrounds.test}`.padEnd(23)} ${`${r.images.train}/${r.images.test}`.padEnd(18)} ${(r.seconds.decode + r.seconds.write).toFixed(1)}`);
+  console.log(
+    `${r.variant.padEnd(9)} ${`${r.stamps.train}/${r.stamps.test} (${r.stamps.too_small})`.padEnd(28)} ${`${r.backgrounds.train}/${r.backgrounds.test}`.padEnd(23)} ${`${r.images.train}/${r.images.test}`.padEnd(18)} ${(r.seconds.decode + r.seconds.write).toFixed(1)}`,
+  );
 }
-console.log(JSON.stringify({ size, seed, fetch_seconds: Number(fetchSeconds.toFixed(1)), total_seconds: Number(((performance.now() - t0) / 1000).toFixed(1)), sets: results }));
+console.log(
+  JSON.stringify({
+    size,
+    seed,
+    fetch_seconds: Number(fetchSeconds.toFixed(1)),
+    total_seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+    sets: results,
+  }),
+);

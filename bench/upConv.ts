@@ -34,7 +34,10 @@ function time(up: Up, inC: number, outC: number, res: number): number {
 
 const rows: Record<string, { transposedMs: number; phasesMs: number }> = {};
 console.log(`| ×2 up conv, batch 16, fwd+bwd, ${t.getNumThreads()} threads | transposed ms | phases ms |\n|---|---|---|`);
-for (const [inC, outC, res] of [[128, 128, 8], [128, 64, 16]]) {
+for (const [inC, outC, res] of [
+  [128, 128, 8],
+  [128, 64, 16],
+]) {
   const name = `${inC}→${outC} @${res}`;
   rows[name] = { transposedMs: time(transposed, inC, outC, res), phasesMs: time(phases, inC, outC, res) };
   console.log(`| ${name} | ${rows[name].transposedMs.toFixed(1)} | ${rows[name].phasesMs.toFixed(1)} |`);

@@ -52,7 +52,8 @@ const plans = new WeakMap<Tensor, Map<string, Plan>>();
 export function upConv2d(x: Tensor, w: Tensor, f: Tensor, g: UpConvGeometry): Tensor {
   if (f.ndim !== 2) throw new ArgumentError('upConv2d: expects a 2-D FIR filter');
   const [o, i, k] = [w.shape[0], w.shape[1], w.shape[2]];
-  if (w.shape[3] !== k || k !== g.kernel) throw new ArgumentError(`upConv2d: expected a square ${g.kernel}×${g.kernel} kernel, got [${w.shape}]`);
+  if (w.shape[3] !== k || k !== g.kernel)
+    throw new ArgumentError(`upConv2d: expected a square ${g.kernel}×${g.kernel} kernel, got [${w.shape}]`);
   const [n, , h, wd] = x.shape;
   const plan = planFor(f, g);
   const s = plan.taps;
@@ -73,7 +74,10 @@ export function upConv2d(x: Tensor, w: Tensor, f: Tensor, g: UpConvGeometry): Te
   }
   const [ho, wo] = [h + plan.outExtra, wd + plan.outExtra];
   // Pixel shuffle: [N, (ay, ax, O), H', W'] → [N, O, H', ay, W', ax] → [N, O, 2H', 2W'].
-  y = y.reshape([n, 2, 2, o, ho, wo]).permute([0, 3, 4, 1, 5, 2]).reshape([n, o, 2 * ho, 2 * wo]);
+  y = y
+    .reshape([n, 2, 2, o, ho, wo])
+    .permute([0, 3, 4, 1, 5, 2])
+    .reshape([n, o, 2 * ho, 2 * wo]);
   if (plan.outCrop > 0) y = y.slice(2, 0, 2 * ho - plan.outCrop).slice(3, 0, 2 * wo - plan.outCrop);
   return y;
 }

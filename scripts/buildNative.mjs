@@ -62,10 +62,7 @@ function layoutAt(dir, route, source) {
 
 function fromPython() {
   for (const py of ['python3', '/usr/bin/python3']) {
-    const out = tryRun(py, [
-      '-c',
-      'import torch,os; print(os.path.dirname(torch.__file__)); print(int(torch._C._GLIBCXX_USE_CXX11_ABI))',
-    ]);
+    const out = tryRun(py, ['-c', 'import torch,os; print(os.path.dirname(torch.__file__)); print(int(torch._C._GLIBCXX_USE_CXX11_ABI))']);
     if (!out) continue;
     const [dir, abi] = out.split('\n');
     const layout = layoutAt(dir, 'python', `Python PyTorch (${py}: ${dir})`);
@@ -140,7 +137,8 @@ function failNoLibtorch(route) {
  */
 function findLibtorch() {
   const route = process.env.ILSGAN_LIBTORCH || 'auto';
-  if (route === 'python') return fromPython() ?? fail('ILSGAN_LIBTORCH=python, but `python3 -c "import torch"` found no PyTorch with include/ and lib/');
+  if (route === 'python')
+    return fromPython() ?? fail('ILSGAN_LIBTORCH=python, but `python3 -c "import torch"` found no PyTorch with include/ and lib/');
   if (route === 'system') {
     const found = fromSystem();
     if (found) return found;
@@ -173,7 +171,12 @@ function compilerIncludeDirs() {
   const from = text.indexOf('#include <...> search starts here:');
   const to = text.indexOf('End of search list.');
   if (from < 0 || to < 0) return new Set(['/usr/include', '/usr/local/include']);
-  const dirs = text.slice(from, to).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+  const dirs = text
+    .slice(from, to)
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return new Set(dirs.map((d) => realOrSelf(d)));
 }
 
@@ -187,7 +190,10 @@ function realOrSelf(p) {
 
 /** Checks the platform before anything is built: a clear reason instead of a compiler error. */
 function checkPlatform() {
-  if (process.platform !== 'linux') fail(`ilsgan builds on Linux only (this is ${process.platform}); libtorch's Linux builds and Debian's packages are what it is tested with`);
+  if (process.platform !== 'linux')
+    fail(
+      `ilsgan builds on Linux only (this is ${process.platform}); libtorch's Linux builds and Debian's packages are what it is tested with`,
+    );
   if (!['x64', 'arm64'].includes(process.arch)) fail(`ilsgan builds on x64 and arm64 only (this is ${process.arch})`);
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 20) fail(`ilsgan needs Node.js 20 or newer (this is ${process.versions.node})`);
@@ -282,15 +288,23 @@ async function main() {
   mkdirSync(dirname(target), { recursive: true });
 
   const defaults = compilerIncludeDirs();
-  const includes = [...layout.includes, ...nodeApiIncludes(), ...(cudaInc ? [cudaInc] : [])].filter(
-    (d) => !defaults.has(realOrSelf(d)),
-  );
+  const includes = [...layout.includes, ...nodeApiIncludes(), ...(cudaInc ? [cudaInc] : [])].filter((d) => !defaults.has(realOrSelf(d)));
   const flags = [
-    '-std=c++17', '-O2', '-fPIC', '-fvisibility=hidden', '-pthread',
-    `-D_GLIBCXX_USE_CXX11_ABI=${abi}`, '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS',
-    '-DNODE_ADDON_API_DISABLE_DEPRECATED', '-DNODE_ADDON_API_ENABLE_TYPE_CHECK_ON_AS',
+    '-std=c++17',
+    '-O2',
+    '-fPIC',
+    '-fvisibility=hidden',
+    '-pthread',
+    `-D_GLIBCXX_USE_CXX11_ABI=${abi}`,
+    '-DNAPI_VERSION=8',
+    '-DNAPI_CPP_EXCEPTIONS',
+    '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+    '-DNODE_ADDON_API_ENABLE_TYPE_CHECK_ON_AS',
     ...(cudaInc ? ['-DILSGAN_CUDA_HEADERS'] : []),
-    '-Wall', '-Wno-unused-parameter', '-Wno-unused-variable', '-Wno-deprecated-declarations',
+    '-Wall',
+    '-Wno-unused-parameter',
+    '-Wno-unused-variable',
+    '-Wno-deprecated-declarations',
     ...includes.flatMap((d) => ['-isystem', d]),
   ];
   // The flags and the libtorch used are part of every object's identity: a change rebuilds everything.
@@ -309,7 +323,9 @@ async function main() {
     await run('g++', [...flags, '-x', 'c++-header', pchSrc, '-MMD', '-MF', `${pchOut}.d`, '-o', pchOut]);
     rebuilt++;
   }
-  const sources = readdirSync(srcDir).filter((f) => f.endsWith('.cc')).sort();
+  const sources = readdirSync(srcDir)
+    .filter((f) => f.endsWith('.cc'))
+    .sort();
   const objects = sources.map((f) => join(objDir, f.replace(/\.cc$/, '.o')));
   const tasks = [];
   sources.forEach((f, i) => {
@@ -333,11 +349,19 @@ async function main() {
   if (rebuilt || !sameLink || !existsSync(target) || objects.some((o) => statSync(o).mtimeMs > statSync(target).mtimeMs)) {
     log('linking build/Release/ilsgan.node');
     await run('g++', [
-      '-shared', '-pthread', '-o', target, ...objects, `-L${layout.lib}`,
+      '-shared',
+      '-pthread',
+      '-o',
+      target,
+      ...objects,
+      `-L${layout.lib}`,
       // DT_RPATH (not RUNPATH): the loader also applies it to libtorch's dependencies (libblas.so.3).
-      '-Wl,--disable-new-dtags', `-Wl,-rpath,${[layout.lib, ...(blasDir ? [blasDir] : [])].join(':')}`,
+      '-Wl,--disable-new-dtags',
+      `-Wl,-rpath,${[layout.lib, ...(blasDir ? [blasDir] : [])].join(':')}`,
       // Keep libtorch_cuda linked even though no symbol of it is referenced: it registers the CUDA backend.
-      '-Wl,--no-as-needed', ...libs, '-Wl,--as-needed',
+      '-Wl,--no-as-needed',
+      ...libs,
+      '-Wl,--as-needed',
     ]);
     writeFileSync(linkStamp, linkIdentity);
     log(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);

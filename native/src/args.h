@@ -16,8 +16,7 @@
 namespace ilsgan {
 
 [[noreturn]] inline void BadArg(const Napi::CallbackInfo& info, size_t i, const char* expected) {
-  throw Coded(info.Env(), "ERR_INVALID_ARG_TYPE",
-              "argument " + std::to_string(i) + ": expected " + expected, true);
+  throw Coded(info.Env(), "ERR_INVALID_ARG_TYPE", "argument " + std::to_string(i) + ": expected " + expected, true);
 }
 
 inline at::Tensor& T(const Napi::CallbackInfo& info, size_t i) {
@@ -27,9 +26,7 @@ inline at::Tensor& T(const Napi::CallbackInfo& info, size_t i) {
   return Handles().Get(info.Env(), h);
 }
 
-inline bool IsNullish(const Napi::CallbackInfo& info, size_t i) {
-  return i >= info.Length() || info[i].IsNull() || info[i].IsUndefined();
-}
+inline bool IsNullish(const Napi::CallbackInfo& info, size_t i) { return i >= info.Length() || info[i].IsNull() || info[i].IsUndefined(); }
 
 inline c10::optional<at::Tensor> OptT(const Napi::CallbackInfo& info, size_t i) {
   if (IsNullish(info, i)) return c10::nullopt;
@@ -62,8 +59,7 @@ inline at::Scalar Sc(const Napi::CallbackInfo& info, size_t i) {
  */
 inline at::Tensor WrappedNumber(const at::Scalar& s, const at::Tensor& like) {
   const at::ScalarType dt = like.scalar_type();
-  at::Tensor t = (dt == at::kFloat || dt == at::kDouble) ? at::detail::scalar_tensor_static(s, dt, at::kCPU)
-                                                         : c10::scalar_to_tensor(s);
+  at::Tensor t = (dt == at::kFloat || dt == at::kDouble) ? at::detail::scalar_tensor_static(s, dt, at::kCPU) : c10::scalar_to_tensor(s);
   t.unsafeGetTensorImpl()->set_wrapped_number(true);
   return t;
 }
@@ -130,8 +126,7 @@ inline std::vector<int64_t> Ints(const Napi::CallbackInfo& info, size_t i) {
   std::vector<int64_t> out(n);
   for (uint32_t k = 0; k < n; ++k) {
     double d;
-    if (napi_get_value_double(info.Env(), a.Get(k), &d) != napi_ok ||
-        !(d >= -9007199254740991.0 && d <= 9007199254740991.0) ||
+    if (napi_get_value_double(info.Env(), a.Get(k), &d) != napi_ok || !(d >= -9007199254740991.0 && d <= 9007199254740991.0) ||
         d != static_cast<double>(static_cast<int64_t>(d))) {
       BadArg(info, i, "an array of integers");
     }
@@ -163,15 +158,15 @@ inline void CheckAlloc(const Napi::Env& env, const char* op, double numel, size_
   const double bytes = numel * static_cast<double>(itemBytes);
   if (!(bytes >= 0)) throw CodedRange(env, "ERR_OUT_OF_RANGE", std::string(op) + ": invalid result size");
   if (bytes > 9.2e18) {
-    throw Coded(env, "ERR_OUT_OF_MEMORY", std::string(op) + ": the result would take " + NumText(bytes) +
-                                              " bytes, more than any allocation can hold");
+    throw Coded(env, "ERR_OUT_OF_MEMORY",
+                std::string(op) + ": the result would take " + NumText(bytes) + " bytes, more than any allocation can hold");
   }
   if (!device.is_cpu() || bytes < 64.0 * 1024 * 1024) return;  // small: the allocator's own error is enough
   const uint64_t limit = HostMemoryLimit();
   if (bytes > static_cast<double>(limit)) {
-    throw Coded(env, "ERR_OUT_OF_MEMORY", std::string(op) + ": the result would take " + NumText(bytes / 1e9) +
-                                              " GB, more than this process can allocate (" +
-                                              NumText(static_cast<double>(limit) / 1e9) + " GB)");
+    throw Coded(env, "ERR_OUT_OF_MEMORY",
+                std::string(op) + ": the result would take " + NumText(bytes / 1e9) + " GB, more than this process can allocate (" +
+                    NumText(static_cast<double>(limit) / 1e9) + " GB)");
   }
 }
 
@@ -213,8 +208,8 @@ inline std::vector<int64_t> WindowPair(const Napi::CallbackInfo& info, size_t i,
 inline int64_t IntIn(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t lo, int64_t hi) {
   const int64_t v = Int(info, i);
   if (v < lo || v > hi) {
-    OutOfRange(info, std::string(op) + ": " + name + " must be an integer from " + std::to_string(lo) + " to " +
-                         std::to_string(hi) + ", got " + std::to_string(v));
+    OutOfRange(info, std::string(op) + ": " + name + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                         ", got " + std::to_string(v));
   }
   return v;
 }

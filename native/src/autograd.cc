@@ -16,8 +16,8 @@ struct GridSampleForward;
 // is linear in the upstream gradient, and its derivative is grid sampling again (as in StyleGAN2-ADA's
 // grid_sample_gradfix). The x-gradient does not depend on x; no second derivative w.r.t. the grid is offered.
 struct GridSampleBackward : public torch::autograd::Function<GridSampleBackward> {
-  static tensor_list forward(AutogradContext* ctx, const at::Tensor& gy, const at::Tensor& x, const at::Tensor& grid,
-                             int64_t mode, int64_t padding, bool alignCorners, bool needX, bool needGrid) {
+  static tensor_list forward(AutogradContext* ctx, const at::Tensor& gy, const at::Tensor& x, const at::Tensor& grid, int64_t mode,
+                             int64_t padding, bool alignCorners, bool needX, bool needGrid) {
     auto r = at::grid_sampler_2d_backward(gy, x, grid, mode, padding, alignCorners, {needX, needGrid});
     ctx->save_for_backward({grid});
     ctx->saved_data["mode"] = mode;
@@ -30,8 +30,8 @@ struct GridSampleBackward : public torch::autograd::Function<GridSampleBackward>
 };
 
 struct GridSampleForward : public torch::autograd::Function<GridSampleForward> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& grid, int64_t mode,
-                            int64_t padding, bool alignCorners) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& grid, int64_t mode, int64_t padding,
+                            bool alignCorners) {
     ctx->save_for_backward({x, grid});
     ctx->saved_data["mode"] = mode;
     ctx->saved_data["padding"] = padding;
@@ -62,8 +62,8 @@ tensor_list GridSampleBackward::backward(AutogradContext* ctx, tensor_list grads
   at::Tensor ggy;
   if (grads[0].defined()) {
     auto saved = ctx->get_saved_variables();
-    ggy = GridSampleForward::apply(grads[0], saved[0], ctx->saved_data["mode"].toInt(),
-                                   ctx->saved_data["padding"].toInt(), ctx->saved_data["align"].toBool());
+    ggy = GridSampleForward::apply(grads[0], saved[0], ctx->saved_data["mode"].toInt(), ctx->saved_data["padding"].toInt(),
+                                   ctx->saved_data["align"].toBool());
   }
   return {ggy, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
 }

@@ -41,6 +41,8 @@ inline bool ForeachLerp_(std::vector<at::Tensor>& dst, const std::vector<at::Ten
 // libtorch builds a symbolised C++ backtrace into every c10::Error it throws (about 1–15 ms each), which the
 // addon then drops (guard.h keeps what_without_backtrace). An empty fetcher makes a refused call cost what any
 // JS exception costs. The std::string overload exists in 1.13 and 2.x alike.
-inline void DisableErrorBacktraces() { c10::SetStackTraceFetcher(std::function<std::string()>([] { return std::string(); })); }
+inline void DisableErrorBacktraces() {
+  c10::SetStackTraceFetcher(std::function<std::string()>([] { return std::string(); }));
+}
 
 }  // namespace ilsgan::compat

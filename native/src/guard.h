@@ -38,8 +38,8 @@ inline Napi::Error CodedRange(Napi::Env env, const char* code, const std::string
  */
 inline bool IsAllocationFailure(const c10::Error& e) {
   const char* m = e.what_without_backtrace();
-  return std::strstr(m, "can't allocate memory") || std::strstr(m, "not enough memory") ||
-         std::strstr(m, "out of memory") || std::strstr(m, "Storage size calculation overflowed");
+  return std::strstr(m, "can't allocate memory") || std::strstr(m, "not enough memory") || std::strstr(m, "out of memory") ||
+         std::strstr(m, "Storage size calculation overflowed");
 }
 
 inline const char* CodeFor(const c10::Error& e) {

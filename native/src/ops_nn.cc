@@ -18,17 +18,16 @@ int64_t Reduction(const Napi::CallbackInfo& info, size_t i) {
 // The spatial output extents of a 2-D convolution (transposed or not) over x [N, C, H, W] or [C, H, W] with weight
 // w [., ., kH, kW], computed in 128 bits so that no parameter can wrap them; refused when beyond int64 or when
 // the result cannot be allocated. Extents <= 0 are left to libtorch's own message. `outChannels` as for w.
-void CheckConvOutput(const Napi::CallbackInfo& info, const char* op, const at::Tensor& x, const at::Tensor& w,
-                     int64_t outChannels, const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
-                     const std::vector<int64_t>& dilation, const std::vector<int64_t>* outputPadding) {
+void CheckConvOutput(const Napi::CallbackInfo& info, const char* op, const at::Tensor& x, const at::Tensor& w, int64_t outChannels,
+                     const std::vector<int64_t>& stride, const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation,
+                     const std::vector<int64_t>* outputPadding) {
   if ((x.dim() != 4 && x.dim() != 3) || w.dim() != 4) return;  // libtorch refuses these itself
   double numel = static_cast<double>(x.dim() == 4 ? x.size(0) : 1) * static_cast<double>(outChannels);
   for (int i = 0; i < 2; i++) {
     const __int128 in = x.size(x.dim() - 2 + i), k = w.size(2 + i);
-    const __int128 out = outputPadding
-                             ? (in - 1) * stride[i] - 2 * static_cast<__int128>(padding[i]) + dilation[i] * (k - 1) +
-                                   (*outputPadding)[i] + 1
-                             : (in + 2 * static_cast<__int128>(padding[i]) - dilation[i] * (k - 1) - 1) / stride[i] + 1;
+    const __int128 out =
+        outputPadding ? (in - 1) * stride[i] - 2 * static_cast<__int128>(padding[i]) + dilation[i] * (k - 1) + (*outputPadding)[i] + 1
+                      : (in + 2 * static_cast<__int128>(padding[i]) - dilation[i] * (k - 1) - 1) / stride[i] + 1;
     if (out > INT64_MAX) OutOfRange(info, std::string(op) + ": the output size overflows int64 (stride, padding or dilation too large)");
     if (out <= 0) return;
     numel *= static_cast<double>(out);
@@ -52,20 +51,18 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
 // 128→64 @16 43.3 → 34 ms. The same sums, so the same result up to rounding. Its backward is a convolution
 // (input) and a convolution weight-gradient (weight); both are differentiable ops, so double backward works.
 struct ConvTranspose2dFn : public torch::autograd::Function<ConvTranspose2dFn> {
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w,
-                            std::vector<int64_t> stride, std::vector<int64_t> padding,
-                            std::vector<int64_t> outputPadding, int64_t groups, std::vector<int64_t> dilation) {
-    TORCH_CHECK(x.dim() == 4 && w.dim() == 4, "convTranspose2d: expected 4-d input and weight, got ", x.dim(), "-d and ",
-                w.dim(), "-d");
-    TORCH_CHECK(groups > 0 && x.size(1) == w.size(0) && w.size(0) % groups == 0, "convTranspose2d: input has ",
-                x.size(1), " channels, weight ", w.sizes(), " with groups ", groups);
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, std::vector<int64_t> stride,
+                            std::vector<int64_t> padding, std::vector<int64_t> outputPadding, int64_t groups,
+                            std::vector<int64_t> dilation) {
+    TORCH_CHECK(x.dim() == 4 && w.dim() == 4, "convTranspose2d: expected 4-d input and weight, got ", x.dim(), "-d and ", w.dim(), "-d");
+    TORCH_CHECK(groups > 0 && x.size(1) == w.size(0) && w.size(0) % groups == 0, "convTranspose2d: input has ", x.size(1),
+                " channels, weight ", w.sizes(), " with groups ", groups);
     std::vector<int64_t> outSize = {x.size(0), w.size(1) * groups, 0, 0};
     for (int i = 0; i < 2; i++) {
       TORCH_CHECK(stride[i] > 0 && dilation[i] > 0 && padding[i] >= 0 && outputPadding[i] >= 0 &&
                       (outputPadding[i] < stride[i] || outputPadding[i] < dilation[i]),
                   "convTranspose2d: bad stride/padding/outputPadding/dilation");
-      outSize[2 + i] = (x.size(2 + i) - 1) * stride[i] - 2 * padding[i] + dilation[i] * (w.size(2 + i) - 1) +
-                       outputPadding[i] + 1;
+      outSize[2 + i] = (x.size(2 + i) - 1) * stride[i] - 2 * padding[i] + dilation[i] * (w.size(2 + i) - 1) + outputPadding[i] + 1;
       TORCH_CHECK(outSize[2 + i] > 0, "convTranspose2d: output size would be ", outSize[2 + i]);
     }
     ctx->save_for_backward({x, w});
@@ -74,8 +71,8 @@ struct ConvTranspose2dFn : public torch::autograd::Function<ConvTranspose2dFn> {
     ctx->saved_data["dilation"] = dilation;
     ctx->saved_data["groups"] = groups;
     const at::Tensor shapeOnly = at::empty(outSize, x.options());
-    return std::get<0>(at::convolution_backward(x, shapeOnly, w, c10::nullopt, stride, padding, dilation, false,
-                                                {0, 0}, groups, {true, false, false}));
+    return std::get<0>(
+        at::convolution_backward(x, shapeOnly, w, c10::nullopt, stride, padding, dilation, false, {0, 0}, groups, {true, false, false}));
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
@@ -87,8 +84,8 @@ struct ConvTranspose2dFn : public torch::autograd::Function<ConvTranspose2dFn> {
     at::Tensor gx, gw;
     if (ctx->needs_input_grad(0)) gx = at::convolution(gy, w, c10::nullopt, stride, padding, dilation, false, {0, 0}, groups);
     if (ctx->needs_input_grad(1)) {
-      gw = std::get<1>(at::convolution_backward(x, gy, w, c10::nullopt, stride, padding, dilation, false, {0, 0}, groups,
-                                                {false, true, false}));
+      gw = std::get<1>(
+          at::convolution_backward(x, gy, w, c10::nullopt, stride, padding, dilation, false, {0, 0}, groups, {false, true, false}));
     }
     return {gx, gw, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
@@ -104,16 +101,16 @@ Napi::Value ConvTranspose2d(const Napi::CallbackInfo& info) {
   const auto outputPadding = WindowPair(info, 5, op, "outputPadding", 0), dilation = WindowPair(info, 7, op, "dilation", 1);
   const int64_t groups = IntIn(info, 6, op, "groups", 1, kMaxWindowParam);
   CheckConvOutput(info, op, x, w, w.dim() == 4 ? w.size(1) * groups : 0, stride, padding, dilation, &outputPadding);
-  const bool plain = x.is_cpu() && w.is_cpu() && x.dim() == 4 && w.dim() == 4 && x.numel() > 0 &&
-                     w.numel() > 0 && at::isFloatingType(x.scalar_type()) && x.scalar_type() == w.scalar_type();
+  const bool plain = x.is_cpu() && w.is_cpu() && x.dim() == 4 && w.dim() == 4 && x.numel() > 0 && w.numel() > 0 &&
+                     at::isFloatingType(x.scalar_type()) && x.scalar_type() == w.scalar_type();
   if (!plain) {
     // CUDA (cuDNN has a native transposed convolution), unbatched input, empty or odd cases: libtorch's own.
     return Ret(info.Env(), at::conv_transpose2d(x, w, b, stride, padding, outputPadding, groups, dilation));
   }
   at::Tensor y = ConvTranspose2dFn::apply(x, w, stride, padding, outputPadding, groups, dilation);
   if (b && b->defined()) {
-    TORCH_CHECK(b->dim() == 1 && b->size(0) == y.size(1), "convTranspose2d: bias must have ", y.size(1),
-                " elements, got shape ", b->sizes());
+    TORCH_CHECK(b->dim() == 1 && b->size(0) == y.size(1), "convTranspose2d: bias must have ", y.size(1), " elements, got shape ",
+                b->sizes());
     y = y + b->reshape({1, -1, 1, 1});
   }
   return Ret(info.Env(), y);
@@ -164,19 +161,25 @@ Napi::Value Interpolate(const Napi::CallbackInfo& info) {
     const double s = *scales[i];
     const double in = static_cast<double>(x.size(2 + i));
     const char* name = i == 0 ? "scaleH" : "scaleW";
-    if (!std::isfinite(s) || !(s > 0)) OutOfRange(info, std::string("interpolate: ") + name + " must be a finite positive number, got " + NumText(s));
+    if (!std::isfinite(s) || !(s > 0))
+      OutOfRange(info, std::string("interpolate: ") + name + " must be a finite positive number, got " + NumText(s));
     if (std::floor(in * s) != static_cast<double>(size[i])) {
-      OutOfRange(info, std::string("interpolate: ") + name + " " + NumText(s) + " implies size " +
-                           NumText(std::floor(in * s)) + " for an input of " + std::to_string(x.size(2 + i)) +
-                           ", but size " + std::to_string(size[i]) + " was given (give a scale only with the size it implies)");
+      OutOfRange(info, std::string("interpolate: ") + name + " " + NumText(s) + " implies size " + NumText(std::floor(in * s)) +
+                           " for an input of " + std::to_string(x.size(2 + i)) + ", but size " + std::to_string(size[i]) +
+                           " was given (give a scale only with the size it implies)");
     }
   }
   switch (mode) {
-    case 0: return Ret(info.Env(), at::upsample_nearest2d(x, size, sh, sw));
-    case 1: return Ret(info.Env(), at::upsample_bilinear2d(x, size, alignCorners, sh, sw));
-    case 2: return Ret(info.Env(), at::upsample_bicubic2d(x, size, alignCorners, sh, sw));
-    case 3: return Ret(info.Env(), at::adaptive_avg_pool2d(x, size));
-    default: throw Coded(info.Env(), "ERR_INVALID_ARG_VALUE", "interpolate: unknown mode");
+    case 0:
+      return Ret(info.Env(), at::upsample_nearest2d(x, size, sh, sw));
+    case 1:
+      return Ret(info.Env(), at::upsample_bilinear2d(x, size, alignCorners, sh, sw));
+    case 2:
+      return Ret(info.Env(), at::upsample_bicubic2d(x, size, alignCorners, sh, sw));
+    case 3:
+      return Ret(info.Env(), at::adaptive_avg_pool2d(x, size));
+    default:
+      throw Coded(info.Env(), "ERR_INVALID_ARG_VALUE", "interpolate: unknown mode");
   }
 }
 // avgPool2d(x, kernel[2], stride[2], padding[2], ceilMode, countIncludePad)
@@ -189,8 +192,7 @@ Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
 Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
   const char* op = "maxPool2d";
   return Ret(info.Env(), at::max_pool2d(T(info, 0), WindowPair(info, 1, op, "kernel", 1), WindowPair(info, 2, op, "stride", 1),
-                                        WindowPair(info, 3, op, "padding", 0), WindowPair(info, 4, op, "dilation", 1),
-                                        Bool(info, 5)));
+                                        WindowPair(info, 3, op, "padding", 0), WindowPair(info, 4, op, "dilation", 1), Bool(info, 5)));
 }
 Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info) {
   const at::Tensor& x = T(info, 0);
@@ -220,9 +222,9 @@ Napi::Value AffineGrid(const Napi::CallbackInfo& info) {
 }
 // batchNorm(x, weight | null, bias | null, runningMean | null, runningVar | null, training, momentum, eps)
 Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::batch_norm(T(info, 0), OptT(info, 1), OptT(info, 2), OptT(info, 3), OptT(info, 4),
-                                        Bool(info, 5), FiniteNum(info, 6, "batchNorm", "momentum"),
-                                        FiniteNum(info, 7, "batchNorm", "eps"), /*cudnn_enabled=*/true));
+  return Ret(info.Env(),
+             at::batch_norm(T(info, 0), OptT(info, 1), OptT(info, 2), OptT(info, 3), OptT(info, 4), Bool(info, 5),
+                            FiniteNum(info, 6, "batchNorm", "momentum"), FiniteNum(info, 7, "batchNorm", "eps"), /*cudnn_enabled=*/true));
 }
 Napi::Value Dropout(const Napi::CallbackInfo& info) {
   const double p = Num(info, 1);
@@ -236,8 +238,7 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
 }
 // binaryCrossEntropyWithLogits(x, target, weight | null, posWeight | null, reduction)
 Napi::Value BceWithLogits(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(),
-             at::binary_cross_entropy_with_logits(T(info, 0), T(info, 1), OptT(info, 2), OptT(info, 3), Reduction(info, 4)));
+  return Ret(info.Env(), at::binary_cross_entropy_with_logits(T(info, 0), T(info, 1), OptT(info, 2), OptT(info, 3), Reduction(info, 4)));
 }
 // oneHot(x, numClasses | -1): -1 takes max(x) + 1 classes (libtorch computes it; its allocation errors are coded).
 Napi::Value OneHot(const Napi::CallbackInfo& info) {

@@ -8,28 +8,28 @@
 namespace ilsgan {
 namespace {
 
-#define UNARY(NAME, EXPR)                                 \
-  Napi::Value NAME(const Napi::CallbackInfo& info) {      \
-    const at::Tensor& x = T(info, 0);                     \
-    return Ret(info.Env(), EXPR);                         \
+#define UNARY(NAME, EXPR)                            \
+  Napi::Value NAME(const Napi::CallbackInfo& info) { \
+    const at::Tensor& x = T(info, 0);                \
+    return Ret(info.Env(), EXPR);                    \
   }
-#define BINARY(NAME, EXPR)                                \
-  Napi::Value NAME(const Napi::CallbackInfo& info) {      \
-    const at::Tensor& a = T(info, 0);                     \
-    const at::Tensor& b = T(info, 1);                     \
-    return Ret(info.Env(), EXPR);                         \
+#define BINARY(NAME, EXPR)                           \
+  Napi::Value NAME(const Napi::CallbackInfo& info) { \
+    const at::Tensor& a = T(info, 0);                \
+    const at::Tensor& b = T(info, 1);                \
+    return Ret(info.Env(), EXPR);                    \
   }
-#define SCALAR(NAME, EXPR)                                \
-  Napi::Value NAME(const Napi::CallbackInfo& info) {      \
-    const at::Tensor& a = T(info, 0);                     \
-    const at::Scalar s = Sc(info, 1);                     \
-    return Ret(info.Env(), EXPR);                         \
+#define SCALAR(NAME, EXPR)                           \
+  Napi::Value NAME(const Napi::CallbackInfo& info) { \
+    const at::Tensor& a = T(info, 0);                \
+    const at::Scalar s = Sc(info, 1);                \
+    return Ret(info.Env(), EXPR);                    \
   }
-#define INPLACE(NAME, EXPR)                               \
-  Napi::Value NAME(const Napi::CallbackInfo& info) {      \
-    at::Tensor& a = T(info, 0);                           \
-    EXPR;                                                 \
-    return info.Env().Undefined();                        \
+#define INPLACE(NAME, EXPR)                          \
+  Napi::Value NAME(const Napi::CallbackInfo& info) { \
+    at::Tensor& a = T(info, 0);                      \
+    EXPR;                                            \
+    return info.Env().Undefined();                   \
   }
 
 // x86's integer division traps (SIGFPE) on INT_MIN / -1, and ATen's integer div/remainder kernels do not
@@ -118,9 +118,7 @@ UNARY(Isnan, at::isnan(x))
 UNARY(Isinf, at::isinf(x))
 UNARY(Isfinite, at::isfinite(x))
 
-Napi::Value Softplus(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::softplus(T(info, 0), Num(info, 1), Num(info, 2)));
-}
+Napi::Value Softplus(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::softplus(T(info, 0), Num(info, 1), Num(info, 2))); }
 Napi::Value LeakyRelu(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::leaky_relu(T(info, 0), Num(info, 1))); }
 Napi::Value Gelu(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::gelu(T(info, 0))); }
 // clamp(x, min | null, max | null)
@@ -137,9 +135,7 @@ Napi::Value Clamp(const Napi::CallbackInfo& info) {
 Napi::Value Hardtanh(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::hardtanh(T(info, 0), Sc(info, 1), Sc(info, 2))); }
 Napi::Value Where(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::where(T(info, 0), T(info, 1), T(info, 2))); }
 Napi::Value Lerp(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::lerp(T(info, 0), T(info, 1), Num(info, 2))); }
-Napi::Value LerpTensor(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::lerp(T(info, 0), T(info, 1), T(info, 2)));
-}
+Napi::Value LerpTensor(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::lerp(T(info, 0), T(info, 1), T(info, 2))); }
 Napi::Value Addcmul(const Napi::CallbackInfo& info) {
   return Ret(info.Env(), at::addcmul(T(info, 0), T(info, 1), T(info, 2), Num(info, 3)));
 }

@@ -8,9 +8,7 @@ namespace {
 Napi::Value Reshape(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::reshape(T(info, 0), Ints(info, 1))); }
 Napi::Value View(const Napi::CallbackInfo& info) { return Ret(info.Env(), T(info, 0).view(Ints(info, 1))); }
 Napi::Value Permute(const Napi::CallbackInfo& info) { return Ret(info.Env(), T(info, 0).permute(Ints(info, 1))); }
-Napi::Value Transpose(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::transpose(T(info, 0), Int(info, 1), Int(info, 2)));
-}
+Napi::Value Transpose(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::transpose(T(info, 0), Int(info, 1), Int(info, 2))); }
 Napi::Value Expand(const Napi::CallbackInfo& info) { return Ret(info.Env(), T(info, 0).expand(Ints(info, 1))); }
 // repeat(x, repeats): allocates numel(x)·prod(repeats) elements, checked first.
 Napi::Value Repeat(const Napi::CallbackInfo& info) {
@@ -24,9 +22,7 @@ Napi::Value Repeat(const Napi::CallbackInfo& info) {
   CheckAlloc(info.Env(), "repeat", numel, x.element_size(), x.device());
   return Ret(info.Env(), x.repeat(repeats));
 }
-Napi::Value Flatten(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::flatten(T(info, 0), Int(info, 1), Int(info, 2)));
-}
+Napi::Value Flatten(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::flatten(T(info, 0), Int(info, 1), Int(info, 2))); }
 Napi::Value Squeeze(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::squeeze(T(info, 0))); }
 Napi::Value SqueezeDim(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::squeeze(T(info, 0), Int(info, 1))); }
 Napi::Value Unsqueeze(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::unsqueeze(T(info, 0), Int(info, 1))); }
@@ -48,9 +44,7 @@ Napi::Value Select(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::
 Napi::Value Narrow(const Napi::CallbackInfo& info) {
   return Ret(info.Env(), at::narrow(T(info, 0), Int(info, 1), Int(info, 2), Int(info, 3)));
 }
-Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::index_select(T(info, 0), Int(info, 1), T(info, 2)));
-}
+Napi::Value IndexSelect(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::index_select(T(info, 0), Int(info, 1), T(info, 2))); }
 Napi::Value Gather(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::gather(T(info, 0), Int(info, 1), T(info, 2))); }
 Napi::Value Scatter(const Napi::CallbackInfo& info) {
   return Ret(info.Env(), at::scatter(T(info, 0), Int(info, 1), T(info, 2), T(info, 3)));
@@ -61,8 +55,10 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
 c10::List<c10::optional<at::Tensor>> IndexList(const Napi::CallbackInfo& info, size_t i) {
   c10::List<c10::optional<at::Tensor>> list;
   for (const at::Tensor& t : OptTensors(info, i)) {
-    if (t.defined()) list.push_back(c10::optional<at::Tensor>(t));
-    else list.push_back(c10::nullopt);
+    if (t.defined())
+      list.push_back(c10::optional<at::Tensor>(t));
+    else
+      list.push_back(c10::nullopt);
   }
   return list;
 }
@@ -72,9 +68,7 @@ Napi::Value Index(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::i
 Napi::Value IndexPut(const Napi::CallbackInfo& info) {
   return Ret(info.Env(), at::index_put(T(info, 0), IndexList(info, 1), T(info, 2), Bool(info, 3)));
 }
-Napi::Value MaskedFill(const Napi::CallbackInfo& info) {
-  return Ret(info.Env(), at::masked_fill(T(info, 0), T(info, 1), Num(info, 2)));
-}
+Napi::Value MaskedFill(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::masked_fill(T(info, 0), T(info, 1), Num(info, 2))); }
 Napi::Value MaskedSelect(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::masked_select(T(info, 0), T(info, 1))); }
 Napi::Value Nonzero(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::nonzero(T(info, 0))); }
 Napi::Value Roll(const Napi::CallbackInfo& info) { return Ret(info.Env(), at::roll(T(info, 0), Ints(info, 1), Ints(info, 2))); }

@@ -81,7 +81,6 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
-
 // A light op profiler over libtorch's RecordFunction hooks (forward ops and autograd backward nodes alike):
 // per name, the call count, inclusive time and self time (inclusive minus that of nested recorded ops).
 // For finding where training time goes; `ilsgan` exposes it as t.profile().

@@ -65,9 +65,7 @@ Napi::Value ReleaseAll(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(Handles().ReleaseAll()));
 }
 
-Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(Handles().live()));
-}
+Napi::Value LiveTensors(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(Handles().live())); }
 
 Napi::Value LiveBytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(Handles().LiveBytes(Bool(info, 0))));
@@ -76,12 +74,8 @@ Napi::Value LiveBytes(const Napi::CallbackInfo& info) {
 Napi::Value Shape(const Napi::CallbackInfo& info) { return RetInts(info.Env(), T(info, 0).sizes()); }
 Napi::Value Strides(const Napi::CallbackInfo& info) { return RetInts(info.Env(), T(info, 0).strides()); }
 Napi::Value Dim(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(T(info, 0).dim())); }
-Napi::Value Numel(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(T(info, 0).numel()));
-}
-Napi::Value DtypeOf(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(T(info, 0).scalar_type()));
-}
+Napi::Value Numel(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(T(info, 0).numel())); }
+Napi::Value DtypeOf(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(T(info, 0).scalar_type())); }
 Napi::Value DeviceOf(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(DeviceCode(T(info, 0).device())));
 }
@@ -117,8 +111,8 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   for (int64_t s : shape) numel *= s;
   if (static_cast<size_t>(numel) * ElementSize(dtype) != byteLength) {
     throw Coded(env, "ERR_INVALID_ARG_VALUE",
-                "fromBuffer: " + std::to_string(byteLength) + " bytes do not hold " + std::to_string(numel) +
-                    " elements of " + c10::toString(dtype));
+                "fromBuffer: " + std::to_string(byteLength) + " bytes do not hold " + std::to_string(numel) + " elements of " +
+                    c10::toString(dtype));
   }
   // For a device, stage the bytes in pinned memory and copy without waiting: a blocking copy would stall the
   // host until the device's queue drains (a sync per uploaded batch). The caching host allocator keeps the
@@ -158,8 +152,9 @@ Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
   if (n >= (size_t{1} << 20)) {
     void* probe = std::malloc(n + (size_t{32} << 20));
     if (probe == nullptr) {
-      throw Coded(env, "ERR_OUT_OF_MEMORY", "toBuffer: cannot allocate " + std::to_string(n) +
-                                                " bytes for the host copy (read the tensor in slices, or free memory)");
+      throw Coded(
+          env, "ERR_OUT_OF_MEMORY",
+          "toBuffer: cannot allocate " + std::to_string(n) + " bytes for the host copy (read the tensor in slices, or free memory)");
     }
     std::free(probe);
   }

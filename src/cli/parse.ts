@@ -153,11 +153,20 @@ export async function requireDevice(d: DeviceName): Promise<void> {
   if (d === 'cpu') return;
   const { cuda } = await import('../tensor/runtime.js');
   if (!cuda.isAvailable()) {
-    throw new InputError(`--device ${d}: CUDA is not available (no GPU, or libtorch built without CUDA)`, 'ERR_DEVICE', 'use --device cpu, or see `ilsgan --version` for the build');
+    throw new InputError(
+      `--device ${d}: CUDA is not available (no GPU, or libtorch built without CUDA)`,
+      'ERR_DEVICE',
+      'use --device cpu, or see `ilsgan --version` for the build',
+    );
   }
   const index = d === 'cuda' ? 0 : Number(d.slice(5));
   const count = cuda.deviceCount();
-  if (index >= count) throw new InputError(`--device ${d}: there ${count === 1 ? 'is 1 CUDA device' : `are ${count} CUDA devices`}`, 'ERR_DEVICE', `use cuda:0${count > 1 ? ` to cuda:${count - 1}` : ''}`);
+  if (index >= count)
+    throw new InputError(
+      `--device ${d}: there ${count === 1 ? 'is 1 CUDA device' : `are ${count} CUDA devices`}`,
+      'ERR_DEVICE',
+      `use cuda:0${count > 1 ? ` to cuda:${count - 1}` : ''}`,
+    );
 }
 
 export function onOff(v: string): boolean {
@@ -190,7 +199,8 @@ export function checkOutputFile(path: string, flag: string): void {
   } catch {
     return; // absent: it will be written
   }
-  if (isDir) throw new InputError(`${flag} ${path} is a folder, not a file`, 'ERR_OUT_PATH', `give a file path, e.g. ${join(path, 'result.json')}`);
+  if (isDir)
+    throw new InputError(`${flag} ${path} is a folder, not a file`, 'ERR_OUT_PATH', `give a file path, e.g. ${join(path, 'result.json')}`);
 }
 
 /**

@@ -66,13 +66,16 @@ export function makeProgram() {
   (program.commands as CommandUnknownOpts[]).sort((a, b) => rank(a.name()) - rank(b.name()));
   const listed = workflow.filter(([c]) => program.commands.some((sub) => sub.name() === c));
   const width = Math.max(...listed.map(([c]) => c.length));
-  program.addHelpText('after', [
-    '',
-    'Workflow, in order, with an example of each (`ilsgan <command> --help` for its flags):',
-    ...listed.map(([c, example]) => `  ${c.padEnd(width)}  ${example}`),
-    '',
-    'train, pipeline and demo write log.txt and a report.html that follows the run (reload it); Ctrl-C saves and exits 130.',
-  ].join('\n'));
+  program.addHelpText(
+    'after',
+    [
+      '',
+      'Workflow, in order, with an example of each (`ilsgan <command> --help` for its flags):',
+      ...listed.map(([c, example]) => `  ${c.padEnd(width)}  ${example}`),
+      '',
+      'train, pipeline and demo write log.txt and a report.html that follows the run (reload it); Ctrl-C saves and exits 130.',
+    ].join('\n'),
+  );
   // addCommand() does not pass settings down (unlike .command()): without this, a subcommand's usage error (a bad
   // flag value, a missing required option) would exit 1 on its own instead of reaching main.ts's handler (exit 2).
   const inheritSettings = (c: CommandUnknownOpts, path: string): void => {

@@ -37,27 +37,60 @@ export const ilsScheduleNames = ['allTime', 'cos', 'coolDown', 'constant'] as co
 
 /** Every GAN training flag of `train` and `pipeline`, in help order. */
 export const trainFlags: readonly TrainFlag[] = [
-  { field: 'batch', value: '<n>', parse: num('batch'), help: `GAN minibatch size (${d.batch}; ${batchByPreset().join('; ')}; a --recipe's own)` },
+  {
+    field: 'batch',
+    value: '<n>',
+    parse: num('batch'),
+    help: `GAN minibatch size (${d.batch}; ${batchByPreset().join('; ')}; a --recipe's own)`,
+  },
   { field: 'gLr', value: '<lr>', parse: num('lr'), help: `G base learning rate (${d.gLr}, before the lazy-regularisation correction)` },
   { field: 'dLr', value: '<lr>', parse: num('lr'), help: `D base learning rate (${d.dLr})` },
   { field: 'r1Gamma', value: '<g>', parse: num('weight'), help: 'R1 γ (default 0.0002·S²/N)' },
   { field: 'ils', value: '<on|off>', parse: onOff, help: `the ILS term (${onoff(d.ils)})` },
-  { field: 'ilsDistribution', value: '<d>', parse: choice(['laplace', 'gaussian'] as const), help: `ILS conditional: laplace or gaussian (${d.ilsDistribution})` },
-  { field: 'ilsSchedule', value: '<s>', parse: choice(ilsScheduleNames), help: `σ schedule: ${ilsScheduleNames.join(', ')} (${d.ilsSchedule})` },
+  {
+    field: 'ilsDistribution',
+    value: '<d>',
+    parse: choice(['laplace', 'gaussian'] as const),
+    help: `ILS conditional: laplace or gaussian (${d.ilsDistribution})`,
+  },
+  {
+    field: 'ilsSchedule',
+    value: '<s>',
+    parse: choice(ilsScheduleNames),
+    help: `σ schedule: ${ilsScheduleNames.join(', ')} (${d.ilsSchedule})`,
+  },
   { field: 'ilsSigma', value: '<s>', parse: num('sigma'), help: `σ after the switch (${d.ilsSigma})` },
   { field: 'ilsInitialSigma', value: '<s>', parse: num('sigma'), help: `σ up to the switch (${d.ilsInitialSigma})` },
   { field: 'ilsSwitchKimg', value: '<k>', parse: num('kimgAt'), help: `kimg of the σ switch (${d.ilsSwitchKimg})` },
   { field: 'ada', value: '<on|off>', parse: onOff, help: `adaptive discriminator augmentation (${onoff(d.ada)})` },
   { field: 'adaTarget', value: '<r>', parse: num('probability'), help: `ADA target r_t (${d.adaTarget})` },
-  { field: 'adaInitialP', value: '<p>', parse: num('probability'), also: { adaFixed: true }, help: 'fixed augmentation probability instead of adapting it (0 to 1)' },
+  {
+    field: 'adaInitialP',
+    value: '<p>',
+    parse: num('probability'),
+    also: { adaFixed: true },
+    help: 'fixed augmentation probability instead of adapting it (0 to 1)',
+  },
   { field: 'perturb', value: '<on|off>', parse: onOff, help: `Tx: random shift of the foreground layer (${onoff(d.perturb)})` },
-  { field: 'xintMax', value: '<f>', parse: num('shift'), help: `Tx: largest shift as a fraction of the side (${d.xintMax}; at most ${flagRanges.shift.max})` },
+  {
+    field: 'xintMax',
+    value: '<f>',
+    parse: num('shift'),
+    help: `Tx: largest shift as a fraction of the side (${d.xintMax}; at most ${flagRanges.shift.max})`,
+  },
   { field: 'binWeight', value: '<w>', parse: num('weight'), help: `mask binarisation weight (${d.binWeight})` },
   { field: 'msizeWeight', value: '<w>', parse: num('weight'), help: `minimum mask size weight (${d.msizeWeight})` },
   { field: 'minMaskSize', value: '<f>', parse: num('fraction'), help: `minimum mask fraction (${d.minMaskSize}; below --max-mask)` },
-  { field: 'maxMaskSize', value: '<f>', parse: num('positiveFraction'), help: 'maximum mask fraction hinge (off; with --perturb off, 1 − --min-mask as the official code)' },
   {
-    field: 'precision', value: '<p>', parse: choice(['auto', 'fp32', 'float16', 'bfloat16'] as const),
+    field: 'maxMaskSize',
+    value: '<f>',
+    parse: num('positiveFraction'),
+    help: 'maximum mask fraction hinge (off; with --perturb off, 1 − --min-mask as the official code)',
+  },
+  {
+    field: 'precision',
+    value: '<p>',
+    parse: choice(['auto', 'fp32', 'float16', 'bfloat16'] as const),
     help: 'auto (float16 in the top 4 resolutions on a GPU, fp32 on the CPU), fp32, float16 or bfloat16',
   },
   { field: 'tf32', value: null, help: `TensorFloat-32 for the float32 convolutions and matmuls on a GPU (${onoff(d.tf32)}, as upstream)` },
@@ -96,7 +129,10 @@ export function trainOptionsFromFlags(values: object): Partial<TrainOptions> {
  * The training options of a new run: the preset's defaults (presetTrainOptions; not on --resume, not under a
  * recipe, whose own options come next), the recipe's, then the flags given.
  */
-export function newRunOptions(flags: Partial<TrainOptions>, o: { preset?: PresetName; recipe?: Partial<TrainOptions>; resume?: boolean }): Partial<TrainOptions> {
+export function newRunOptions(
+  flags: Partial<TrainOptions>,
+  o: { preset?: PresetName; recipe?: Partial<TrainOptions>; resume?: boolean },
+): Partial<TrainOptions> {
   const preset = o.preset && !o.resume ? presetTrainOptions[o.preset] : {};
   return { ...preset, ...o.recipe, ...flags };
 }
@@ -111,7 +147,15 @@ export function checkMaskRange(flags: Partial<TrainOptions>, recipe?: Partial<Tr
   const maxMask = flags.maxMaskSize ?? recipe?.maxMaskSize;
   if (maxMask === undefined || maxMask === null || minMask < maxMask) return;
   if (flags.minMaskSize !== undefined) {
-    throw new InputError(`--min-mask ${minMask} must be below --max-mask ${maxMask}`, 'ERR_ARG', `both are fractions of the image; the default --min-mask is ${d.minMaskSize}`);
+    throw new InputError(
+      `--min-mask ${minMask} must be below --max-mask ${maxMask}`,
+      'ERR_ARG',
+      `both are fractions of the image; the default --min-mask is ${d.minMaskSize}`,
+    );
   }
-  throw new InputError(`--max-mask ${maxMask} must be above the minimum mask fraction ${minMask}`, 'ERR_ARG', 'lower --min-mask too, or raise --max-mask');
+  throw new InputError(
+    `--max-mask ${maxMask} must be above the minimum mask fraction ${minMask}`,
+    'ERR_ARG',
+    'lower --min-mask too, or raise --max-mask',
+  );
 }

@@ -68,11 +68,10 @@ export async function decodeSquare(input: string | Buffer, size: number): Promis
 }
 
 /** Decodes a whole image (no crop) to 8-bit RGB at its own size, or resized to size×size (stretching). */
-export async function decodeRgb(
-  input: string | Buffer,
-  resizeTo?: number,
-): Promise<{ rgb: Uint8Array; width: number; height: number }> {
-  let img = sharp(await readImageFile(input), { failOn: 'error', limitInputPixels: 2 ** 28 }).rotate().removeAlpha();
+export async function decodeRgb(input: string | Buffer, resizeTo?: number): Promise<{ rgb: Uint8Array; width: number; height: number }> {
+  let img = sharp(await readImageFile(input), { failOn: 'error', limitInputPixels: 2 ** 28 })
+    .rotate()
+    .removeAlpha();
   if (resizeTo !== undefined) img = img.resize(resizeTo, resizeTo, { kernel: 'linear', fit: 'fill' });
   const out = await img.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   return { rgb: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength), width: out.info.width, height: out.info.height };

@@ -151,8 +151,12 @@ function fingerprint(files: string[], size: number): string {
 /** The cache's JSON: every field checked, and one name per image. */
 const cacheMetaSchema = refine(
   object({
-    key: str({ maxLength: 64 }), size: int(1, 4096), count: int(0, 1e8), names: array(str(), { max: 1e8 }),
-    skipped: array(object({ path: str(), reason: str() }), { max: 1e8 }), source: str({ maxLength: 64 }),
+    key: str({ maxLength: 64 }),
+    size: int(1, 4096),
+    count: int(0, 1e8),
+    names: array(str(), { max: 1e8 }),
+    skipped: array(object({ path: str(), reason: str() }), { max: 1e8 }),
+    source: str({ maxLength: 64 }),
   }),
   (m) => (m.names.length === m.count ? null : { path: 'names', reason: `must hold count = ${m.count} names, got ${m.names.length}` }),
 );
@@ -258,7 +262,12 @@ export async function loadTrainingImages(data: string, size: number, o: LoadOpti
   const pixels = new Uint8Array(good.length * per);
   good.forEach(([d], k) => hwcToChw(d as Uint8Array, size, pixels, k * per));
   const set: ImageSet = {
-    size, count: good.length, pixels, names: good.map(([, i]) => relative(data, files[i])), skipped, source,
+    size,
+    count: good.length,
+    pixels,
+    names: good.map(([, i]) => relative(data, files[i])),
+    skipped,
+    source,
   };
   if (o.cachePath) writeCache(o.cachePath, key, set);
   return set;

@@ -17,7 +17,10 @@ export class BatchSampler {
   /** Epochs completed (the sampler reshuffles at each). */
   epoch = 0;
 
-  constructor(readonly set: ImageSet, readonly seed = 0) {
+  constructor(
+    readonly set: ImageSet,
+    readonly seed = 0,
+  ) {
     this.rand = mulberry32(seed ^ 0x5eed);
     this.order = this.shuffled();
   }

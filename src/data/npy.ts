@@ -18,19 +18,31 @@ export function readNpyStrings(path: string): string[] {
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*True/.test(header);
   if (!descr || shape === undefined) throw new InputError(`${path}: unreadable .npy header`, 'ERR_NPY');
-  const dims = shape.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const dims = shape
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (dims.length !== 1 || fortran) throw new InputError(`${path}: expected a 1-D array, got shape (${shape})`, 'ERR_NPY');
   const n = dims[0];
   const data = buf.subarray(start + headerLen);
   const m = /^([<>|])([US])(\d+)$/.exec(descr);
   if (!m) {
-    throw new InputError(`${path}: dtype ${descr} is not a string array (object arrays are pickles; re-save with np.save(path, arr.astype(str)))`, 'ERR_NPY');
+    throw new InputError(
+      `${path}: dtype ${descr} is not a string array (object arrays are pickles; re-save with np.save(path, arr.astype(str)))`,
+      'ERR_NPY',
+    );
   }
   const width = Number(m[3]);
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     if (m[2] === 'S') {
-      out.push(data.subarray(i * width, (i + 1) * width).toString('latin1').replace(/\0+$/, ''));
+      out.push(
+        data
+          .subarray(i * width, (i + 1) * width)
+          .toString('latin1')
+          .replace(/\0+$/, ''),
+      );
     } else {
       const chars: number[] = [];
       for (let k = 0; k < width; k++) {

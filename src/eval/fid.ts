@@ -44,10 +44,18 @@ export function featureStats(features: Tensor): FeatureStats {
   if (n < 2) throw new ArgumentError(`featureStats: need at least 2 samples for a covariance, got ${n}`);
   return scope(() => {
     const x = features.to({ device: 'cpu', dtype: 'float64' });
-    const mu = x.mean(0);                                // [d]
-    const c = x.sub(mu);                                 // [N, d]
-    const sigma = c.t().matmul(c).div(n - 1);            // [d, d]
-    return { n, d, mu: Float64Array.from(mu.data() as Float64Array), sigma: { n: d, data: Float64Array.from(sigma.contiguous().data() as Float64Array) } };
+    const mu = x.mean(0); // [d]
+    const c = x.sub(mu); // [N, d]
+    const sigma = c
+      .t()
+      .matmul(c)
+      .div(n - 1); // [d, d]
+    return {
+      n,
+      d,
+      mu: Float64Array.from(mu.data() as Float64Array),
+      sigma: { n: d, data: Float64Array.from(sigma.contiguous().data() as Float64Array) },
+    };
   });
 }
 
@@ -157,7 +165,11 @@ export interface FidResult {
 
 /** Checks numbers, the run folder and the device. @throws InputError. */
 export function checkFidOptions(o: FidOptions): void {
-  for (const [k, v] of [['n', o.n], ['maxReal', o.maxReal], ['batch', o.batch]] as const) {
+  for (const [k, v] of [
+    ['n', o.n],
+    ['maxReal', o.maxReal],
+    ['batch', o.batch],
+  ] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 2)) throw new InputError(`${k} must be an integer ≥ 2, got ${v}`, 'ERR_ARG');
   }
   if (!existsSync(o.run) || !statSync(o.run).isDirectory()) {
@@ -170,7 +182,13 @@ export function checkFidOptions(o: FidOptions): void {
 
 /** Inception features of uint8 CHW images, batch by batch, into a Float32Array [count, 2048]. */
 async function featuresOfBytes(
-  net: InceptionV3, pixels: Uint8Array, count: number, size: number, batch: number, device: Device, onProgress?: (d: number, t: number) => void,
+  net: InceptionV3,
+  pixels: Uint8Array,
+  count: number,
+  size: number,
+  batch: number,
+  device: Device,
+  onProgress?: (d: number, t: number) => void,
 ): Promise<Float32Array> {
   const out = new Float32Array(count * inceptionFeatureDim);
   const per = 3 * size * size;
@@ -182,7 +200,7 @@ async function featuresOfBytes(
     });
     out.set(f, start * inceptionFeatureDim);
     onProgress?.(start + rows, count);
-    await new Promise<void>((r) => setImmediate(r));     // let progress bars and signals run
+    await new Promise<void>((r) => setImmediate(r)); // let progress bars and signals run
   }
   return out;
 }
@@ -198,12 +216,15 @@ function realCacheKey(inception: string, names: readonly string[], size: number,
 
 /** Real-image features of a run, computed once per (weights, data, count) and cached in <run>/fid-cache/. */
 export async function realFeatures(
-  o: FidOptions, net: InceptionV3, state: CheckpointState,
+  o: FidOptions,
+  net: InceptionV3,
+  state: CheckpointState,
 ): Promise<{ features: Float32Array; count: number }> {
   const size = state.net.resolution;
   const data = o.data ?? state.data;
   const set = await loadTrainingImages(data, size, {
-    cachePath: data === 'demo' ? undefined : runPaths(o.run).datasetCache, seed: state.options.seed,
+    cachePath: data === 'demo' ? undefined : runPaths(o.run).datasetCache,
+    seed: state.options.seed,
   });
   const count = Math.min(set.count, o.maxReal ?? Number.POSITIVE_INFINITY);
   if (count < 2) throw new InputError(`FID needs at least 2 training images, ${data} has ${set.count}`, 'ERR_NO_IMAGES');
@@ -213,16 +234,19 @@ export async function realFeatures(
     const { tensors } = loadSafetensors(cacheFile);
     try {
       const f = tensors.get('features');
-      if (f && f.shape[0] === count && f.shape[1] === inceptionFeatureDim) return { features: Float32Array.from(f.data() as Float32Array), count };
+      if (f && f.shape[0] === count && f.shape[1] === inceptionFeatureDim)
+        return { features: Float32Array.from(f.data() as Float32Array), count };
     } finally {
       dispose([...tensors.values()]);
     }
   }
-  const features = await featuresOfBytes(
-    net, set.pixels, count, size, o.batch ?? 32, o.device ?? 'cpu', (d, t) => o.onProgress?.('real', d, t),
+  const features = await featuresOfBytes(net, set.pixels, count, size, o.batch ?? 32, o.device ?? 'cpu', (d, t) =>
+    o.onProgress?.('real', d, t),
   );
   mkdirSync(cacheDir, { recursive: true });
-  scope(() => saveSafetensors(cacheFile, { features: tensor(features, { shape: [count, inceptionFeatureDim] }) }, { format: 'ilsgan-fid-real' }));
+  scope(() =>
+    saveSafetensors(cacheFile, { features: tensor(features, { shape: [count, inceptionFeatureDim] }) }, { format: 'ilsgan-fid-real' }),
+  );
   return { features, count };
 }
 
@@ -241,7 +265,7 @@ async function generatedFeatures(o: FidOptions, net: InceptionV3, n: number): Pr
       const rows = Math.min(batch, n - start);
       const f = noGrad(() =>
         scope(() => {
-          const img = toUint8(G.forward(latents.next(rows, device), 'random').img);   // [rows, 3, S, S]
+          const img = toUint8(G.forward(latents.next(rows, device), 'random').img); // [rows, 3, S, S]
           return Float32Array.from(net.features(img).cpu().data() as Float32Array);
         }),
       );
@@ -270,7 +294,11 @@ export function fidKidFromFeatures(gen: Float32Array, real: Float32Array, o: Kid
  * fid() with an already loaded network and, optionally, the run's real features (selectCheckpoint scores several
  * checkpoints of one run with one network and one set of real features: they share data, size and seed).
  */
-export async function fidWithNet(o: FidOptions, net: InceptionV3, realGiven?: { features: Float32Array; count: number }): Promise<FidResult> {
+export async function fidWithNet(
+  o: FidOptions,
+  net: InceptionV3,
+  realGiven?: { features: Float32Array; count: number },
+): Promise<FidResult> {
   const t0 = Date.now();
   const n = o.n ?? 10_000;
   const { name, state } = resolveCheckpoint(o.run, o.checkpoint);
@@ -278,8 +306,16 @@ export async function fidWithNet(o: FidOptions, net: InceptionV3, realGiven?: { 
   const gen = await generatedFeatures({ ...o, checkpoint: o.checkpoint ?? name }, net, n);
   const { fid, kid } = fidKidFromFeatures(gen, real.features, { seed: o.seed ?? 0 });
   const result: FidResult = {
-    run: resolve(o.run), checkpoint: name, kimg: state.curNimg / 1000, fid, kid, n_gen: n, n_real: real.count,
-    inception: resolve(o.inception), seed: o.seed ?? 0, seconds: (Date.now() - t0) / 1000,
+    run: resolve(o.run),
+    checkpoint: name,
+    kimg: state.curNimg / 1000,
+    fid,
+    kid,
+    n_gen: n,
+    n_real: real.count,
+    inception: resolve(o.inception),
+    seed: o.seed ?? 0,
+    seconds: (Date.now() - t0) / 1000,
   };
   if (o.record ?? true) appendFileSync(runPaths(o.run).fidMetrics, `${JSON.stringify(result)}\n`);
   return result;
@@ -294,7 +330,7 @@ export async function fidWithNet(o: FidOptions, net: InceptionV3, realGiven?: { 
  */
 export async function fid(o: FidOptions): Promise<FidResult> {
   checkFidOptions(o);
-  resolveCheckpoint(o.run, o.checkpoint);                // fail on a bad checkpoint before loading Inception
+  resolveCheckpoint(o.run, o.checkpoint); // fail on a bad checkpoint before loading Inception
   const net = loadInception(o.inception, o.device ?? 'cpu');
   try {
     return await fidWithNet(o, net);

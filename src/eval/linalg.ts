@@ -41,7 +41,7 @@ export function congruence(a: Matrix, b: Matrix): Matrix {
     const ta = tensor(a.data, { shape: [n, n], dtype: 'float64' });
     const tb = tensor(b.data, { shape: [n, n], dtype: 'float64' });
     const m = ta.t().matmul(tb).matmul(ta);
-    return { n, data: Float64Array.from(m.add(m.t()).mul(0.5).contiguous().data() as Float64Array) };  // exact symmetry
+    return { n, data: Float64Array.from(m.add(m.t()).mul(0.5).contiguous().data() as Float64Array) }; // exact symmetry
   });
 }
 
@@ -66,7 +66,7 @@ export function choleskyPsd(a: Matrix, tol = 1e-12): Matrix {
       if (d < -1e-6 * Math.max(maxDiag, 1e-300)) {
         throw new ArgumentError(`choleskyPsd: the matrix is not positive semi-definite (pivot ${k} is ${d})`);
       }
-      continue;                                          // column k stays zero
+      continue; // column k stays zero
     }
     const lkk = Math.sqrt(d);
     L[rk + k] = lkk;

@@ -53,7 +53,10 @@ export function binarise(grey: Uint8Array): Uint8Array {
  * @throws InputError when the file cannot be decoded.
  */
 export async function readBinaryMask(
-  path: string, size?: number, resize: MaskResize = 'nearest', box?: readonly [number, number, number, number],
+  path: string,
+  size?: number,
+  resize: MaskResize = 'nearest',
+  box?: readonly [number, number, number, number],
 ): Promise<BinaryMaskImage> {
   let decoded: Awaited<ReturnType<typeof decodeRgb>>;
   try {
@@ -96,7 +99,8 @@ export function masksByStem(dir: string, what: string): Map<string, string> {
     if (seen !== undefined) duplicates.push(`${seen} / ${name}`);
     else byStem.set(stem, name);
   }
-  if (duplicates.length > 0) throw new InputError(`${what} folder ${dir} has several images with the same name: ${listSome(duplicates)}`, 'ERR_MASK_FOLDER');
+  if (duplicates.length > 0)
+    throw new InputError(`${what} folder ${dir} has several images with the same name: ${listSome(duplicates)}`, 'ERR_MASK_FOLDER');
   if (byStem.size === 0) throw new InputError(`no images in ${what} folder ${dir}`, 'ERR_MASK_FOLDER');
   return byStem;
 }

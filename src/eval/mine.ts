@@ -64,7 +64,10 @@ export class ReduceLrOnPlateau {
   best = Number.NEGATIVE_INFINITY;
   badSteps = 0;
 
-  constructor(readonly opt: Adam, readonly o: Readonly<MineSchedule['plateau']>) {}
+  constructor(
+    readonly opt: Adam,
+    readonly o: Readonly<MineSchedule['plateau']>,
+  ) {}
 
   /** Feeds one evaluation; returns true when the learning rate was reduced. */
   step(value: number): boolean {
@@ -129,7 +132,11 @@ function dvBound(net: MineNet, x: Tensor, y: Tensor, j: Tensor): Tensor {
  * estimates. Every tensor made here is freed before it returns.
  */
 export async function trainMine(
-  count: number, sources: readonly MinePairSource[], inputDim: number, s: Readonly<MineSchedule>, o: TrainMineOptions = {},
+  count: number,
+  sources: readonly MinePairSource[],
+  inputDim: number,
+  s: Readonly<MineSchedule>,
+  o: TrainMineOptions = {},
 ): Promise<MineRunResult> {
   const device = o.device ?? 'cpu';
   if (count < 2) throw new InputError(`MINE needs at least 2 samples, got ${count}`, 'ERR_ARG');
@@ -138,7 +145,10 @@ export async function trainMine(
   const seed = o.seed ?? 0;
   manualSeed(seed);
   const nets = sources.map(() => new MineNet(inputDim, s.hidden, device));
-  const opt = new Adam(nets.flatMap((n) => n.parameters()), { lr: s.lr });
+  const opt = new Adam(
+    nets.flatMap((n) => n.parameters()),
+    { lr: s.lr },
+  );
   const scheduler = new ReduceLrOnPlateau(opt, s.plateau);
   const rand = mulberry32(seed + 0x313e);
   let order = new Int32Array(0);
@@ -189,7 +199,7 @@ export async function trainMine(
           return dvBound(nets[k], x, y, j);
         });
         const total = bounds.reduce((a, b) => a.add(b));
-        if (!Number.isFinite(total.item())) return false;  // the official script skips such batches
+        if (!Number.isFinite(total.item())) return false; // the official script skips such batches
         opt.zeroGrad();
         total.neg().backward();
         opt.step();
@@ -201,7 +211,7 @@ export async function trainMine(
         history.push({ iteration: it, mi, lr: opt.groups[0].lr });
         scheduler.step(mi.reduce((a, b) => a + b, 0));
         o.onProgress?.(it);
-        await new Promise<void>((r) => setImmediate(r));   // let the progress bar and signals run
+        await new Promise<void>((r) => setImmediate(r)); // let the progress bar and signals run
       }
     }
   } finally {
@@ -236,7 +246,11 @@ export interface SyntheticLayers {
  * size×size (sharp's linear filter) when they differ.
  * @throws InputError ERR_NO_SYNTHETIC for a folder without a manifest or with missing/unreadable files.
  */
-export async function loadSyntheticLayers(dir: string, size: number, o: { maxSamples?: number; device?: Device } = {}): Promise<SyntheticLayers> {
+export async function loadSyntheticLayers(
+  dir: string,
+  size: number,
+  o: { maxSamples?: number; device?: Device } = {},
+): Promise<SyntheticLayers> {
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) {
     throw new InputError(`${dir} has no manifest.json`, 'ERR_NO_SYNTHETIC', 'pass the --out folder of `ilsgan generate`');
@@ -247,7 +261,12 @@ export async function loadSyntheticLayers(dir: string, size: number, o: { maxSam
   const src = (field: string) => ({ file: manifestPath, field, code: 'ERR_NO_SYNTHETIC' });
   const folders = (['fg', 'bg', 'masksSoft'] as const).map((k) => {
     const folder = m.folders[k];
-    if (folder === undefined) throw new InputError(`${manifestPath}: field folders.${k} is missing`, 'ERR_NO_SYNTHETIC', 'mi needs the fg/, bg/ and masks_soft/ folders of `ilsgan generate`');
+    if (folder === undefined)
+      throw new InputError(
+        `${manifestPath}: field folders.${k} is missing`,
+        'ERR_NO_SYNTHETIC',
+        'mi needs the fg/, bg/ and masks_soft/ folders of `ilsgan generate`',
+      );
     resolveInside(dir, folder, src(`folders.${k}`));
     return folder;
   });
@@ -272,11 +291,12 @@ export async function loadSyntheticLayers(dir: string, size: number, o: { maxSam
     const [f, b, s] = await Promise.all(paths[i]!.map(read));
     hwcToChw(f, size, fg, i * per);
     hwcToChw(b, size, bg, i * per);
-    for (let p = 0; p < size * size; p++) mask[i * size * size + p] = s[p * 3];   // grey: R = G = B
+    for (let p = 0; p < size * size; p++) mask[i * size * size + p] = s[p * 3]; // grey: R = G = B
   });
   const device = o.device ?? 'cpu';
   return keep({
-    n, size,
+    n,
+    size,
     fg: fromBytes(fg, 'uint8', [n, 3, size, size], device),
     bg: fromBytes(bg, 'uint8', [n, 3, size, size], device),
     mask: fromBytes(mask, 'uint8', [n, 1, size, size], device),
@@ -326,7 +346,8 @@ export async function estimateMi(o: MiOptions): Promise<MiResult> {
   const schedName = typeof o.schedule === 'string' ? o.schedule : o.schedule === undefined ? 'fast' : 'custom';
   const s: MineSchedule = typeof o.schedule === 'object' ? o.schedule : { ...mineSchedules[o.schedule ?? 'fast'] };
   for (const k of ['size', 'hidden', 'iterations', 'batch', 'evalEvery', 'evalBatch', 'average'] as const) {
-    if (!(Number.isInteger(s[k]) && s[k] >= 1)) throw new InputError(`MINE schedule: ${k} must be a positive integer, got ${s[k]}`, 'ERR_ARG');
+    if (!(Number.isInteger(s[k]) && s[k] >= 1))
+      throw new InputError(`MINE schedule: ${k} must be a positive integer, got ${s[k]}`, 'ERR_ARG');
   }
   if (s.iterations < s.evalEvery) {
     throw new InputError(`MINE schedule: ${s.iterations} iterations give no evaluation (one every ${s.evalEvery})`, 'ERR_ARG');
@@ -341,22 +362,53 @@ export async function estimateMi(o: MiOptions): Promise<MiResult> {
     const { n } = layers;
     const dim = 3 * s.size * s.size;
     const rows = (idx: Tensor) => {
-      const fg = layers.fg.indexSelect(0, idx).float().div(127.5).sub(1);   // [B, 3, S, S] in [−1, 1]
+      const fg = layers.fg.indexSelect(0, idx).float().div(127.5).sub(1); // [B, 3, S, S] in [−1, 1]
       const bg = layers.bg.indexSelect(0, idx).float().div(127.5).sub(1);
-      const m = layers.mask.indexSelect(0, idx).float().div(255);           // [B, 1, S, S] in [0, 1]
+      const m = layers.mask.indexSelect(0, idx).float().div(255); // [B, 1, S, S] in [0, 1]
       return { fg, bg, m };
     };
     const total = 2 * s.iterations;
-    const separate = await trainMine(n, [
-      (idx) => { const { fg, bg, m } = rows(idx); return { x: fg.mul(m), y: bg.mul(m) }; },            // visible fg, invisible bg
-      (idx) => { const { fg, bg, m } = rows(idx); const v = m.rsub(1); return { x: bg.mul(v), y: fg.mul(v) }; }, // visible bg, invisible fg
-    ], dim, s, { seed, device, onProgress: (d) => o.onProgress?.(d, total) });
-    const single = await trainMine(n, [
-      (idx) => { const { fg, bg } = rows(idx); return { x: fg, y: bg }; },
-    ], dim, s, { seed: seed + 1, device, onProgress: (d) => o.onProgress?.(s.iterations + d, total) });
+    const separate = await trainMine(
+      n,
+      [
+        (idx) => {
+          const { fg, bg, m } = rows(idx);
+          return { x: fg.mul(m), y: bg.mul(m) };
+        }, // visible fg, invisible bg
+        (idx) => {
+          const { fg, bg, m } = rows(idx);
+          const v = m.rsub(1);
+          return { x: bg.mul(v), y: fg.mul(v) };
+        }, // visible bg, invisible fg
+      ],
+      dim,
+      s,
+      { seed, device, onProgress: (d) => o.onProgress?.(d, total) },
+    );
+    const single = await trainMine(
+      n,
+      [
+        (idx) => {
+          const { fg, bg } = rows(idx);
+          return { x: fg, y: bg };
+        },
+      ],
+      dim,
+      s,
+      { seed: seed + 1, device, onProgress: (d) => o.onProgress?.(s.iterations + d, total) },
+    );
     return {
-      ave_MI_train1: separate.average[0], ave_MI_train2: separate.average[1], ave_MI_train: single.average[0], units: 'nats',
-      synthetic: resolve(o.synthetic), n, size: s.size, schedule: schedName, params: s, seed, seconds: (Date.now() - t0) / 1000,
+      ave_MI_train1: separate.average[0],
+      ave_MI_train2: separate.average[1],
+      ave_MI_train: single.average[0],
+      units: 'nats',
+      synthetic: resolve(o.synthetic),
+      n,
+      size: s.size,
+      schedule: schedName,
+      params: s,
+      seed,
+      seconds: (Date.now() - t0) / 1000,
       skipped_batches: { separate: separate.skipped, single: single.skipped },
       history: { separate: separate.history, single: single.history },
     };

@@ -28,7 +28,9 @@ export async function scoreMaskFolders(predDir: string, gtDir: string, opts: Sco
   for (let start = 0; start < pairs.length; start += inFlight) {
     const batch = pairs.slice(start, start + inFlight);
     const loaded = await Promise.all(
-      batch.map(async (p) => [await readBinaryMask(p.pred, opts.size, 'nearest'), await readBinaryMask(p.gt, opts.size, opts.gtResize)] as const),
+      batch.map(
+        async (p) => [await readBinaryMask(p.pred, opts.size, 'nearest'), await readBinaryMask(p.gt, opts.size, opts.gtResize)] as const,
+      ),
     );
     loaded.forEach(([pred, gt], i) => {
       if (pred.width !== gt.width || pred.height !== gt.height) {

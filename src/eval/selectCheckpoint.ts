@@ -52,13 +52,17 @@ export async function selectCheckpoint(runDir: string, opts: SelectCheckpointOpt
   if (candidates.length === 0) {
     throw new InputError(
       all.length ? `no checkpoint in ${runDir} has kimg ≤ ${opts.maxKimg}` : `no checkpoint in ${runDir}`,
-      'ERR_NO_CHECKPOINT', all.length ? `available: ${all.map((c) => `${c.name} (${c.kimg} kimg)`).join(', ')}` : 'train first',
+      'ERR_NO_CHECKPOINT',
+      all.length ? `available: ${all.map((c) => `${c.name} (${c.kimg} kimg)`).join(', ')}` : 'train first',
     );
   }
   if (opts.inception === undefined) {
     const last = candidates[candidates.length - 1];
     return {
-      name: last.name, kimg: last.kimg, method: 'latest', scores: [],
+      name: last.name,
+      kimg: last.kimg,
+      method: 'latest',
+      scores: [],
       reason: `latest checkpoint${opts.maxKimg === undefined ? '' : ` with kimg ≤ ${opts.maxKimg}`} (no Inception weights for FID)`,
     };
   }
@@ -74,7 +78,8 @@ export async function selectCheckpoint(runDir: string, opts: SelectCheckpointOpt
     for (const line of readFileSync(metricPath, 'utf8').split('\n')) {
       try {
         const r = JSON.parse(line) as FidResult;
-        if (r.inception === resolve(opts.inception) && r.n_gen === n && r.seed === seed && Number.isFinite(r.fid)) known.set(r.checkpoint, r);
+        if (r.inception === resolve(opts.inception) && r.n_gen === n && r.seed === seed && Number.isFinite(r.fid))
+          known.set(r.checkpoint, r);
       } catch {
         // a blank or partial line
       }
@@ -101,7 +106,10 @@ export async function selectCheckpoint(runDir: string, opts: SelectCheckpointOpt
   }
   const best = scores.reduce((a, b) => (b.fid < a.fid ? b : a));
   return {
-    name: best.checkpoint, kimg: best.kimg, method: 'fid', scores,
+    name: best.checkpoint,
+    kimg: best.kimg,
+    method: 'fid',
+    scores,
     reason: `lowest FID (${best.fid.toFixed(3)}, ${n} samples) among ${scores.length} checkpoint(s)`,
   };
 }

@@ -89,7 +89,13 @@ export const synthManifestSchema = refine(
     psi: literal(1),
     noise: literal('const'),
     latents: str(),
-    folders: object({ images: folderName, masks: folderName, masksSoft: optional(folderName), fg: optional(folderName), bg: optional(folderName) }),
+    folders: object({
+      images: folderName,
+      masks: folderName,
+      masksSoft: optional(folderName),
+      fg: optional(folderName),
+      bg: optional(folderName),
+    }),
     pattern: str({ maxLength: 255 }),
     first: literal(1),
     files: array(str({ maxLength: 255 }), { min: 1, max: 1e7 }),
@@ -103,7 +109,11 @@ export type SynthManifestRead = Infer<typeof synthManifestSchema>;
  * @throws InputError ERR_NO_SYNTHETIC naming the file (and the field) when unreadable or not a synthetic set.
  */
 export function readSynthManifest(manifestPath: string): SynthManifestRead {
-  return readJsonChecked(synthManifestSchema, { file: manifestPath, code: 'ERR_NO_SYNTHETIC', hint: 'pass the --out folder of `ilsgan generate`' });
+  return readJsonChecked(synthManifestSchema, {
+    file: manifestPath,
+    code: 'ERR_NO_SYNTHETIC',
+    hint: 'pass the --out folder of `ilsgan generate`',
+  });
 }
 
 /** The file name of 1-based sample i for a set of n samples: 000001.png (at least 6 digits). */
@@ -129,15 +139,21 @@ function checkInputs(o: SynthesizeOptions): void {
 }
 
 /** One batch of layers as 8-bit NHWC bytes, computed inside a scope (nothing survives but plain arrays). */
-function renderBatch(g: ReturnType<typeof loadGeneratorEma>['G'], z: Tensor): { img: Uint8Array; fg: Uint8Array; bg: Uint8Array; soft: Uint8Array; binary: Uint8Array } {
+function renderBatch(
+  g: ReturnType<typeof loadGeneratorEma>['G'],
+  z: Tensor,
+): { img: Uint8Array; fg: Uint8Array; bg: Uint8Array; soft: Uint8Array; binary: Uint8Array } {
   return noGrad(() =>
     scope(() => {
       const l = g.forward(z, 'const');
       const bytes = (x: Tensor) => x.permute([0, 2, 3, 1]).contiguous().cpu().data() as Uint8Array;
       const soft = toUint8(l.mask.mul(2).sub(1)); // [N, 1, S, S]
       return {
-        img: bytes(toUint8(l.img)), fg: bytes(toUint8(l.fg)), bg: bytes(toUint8(l.bg)),
-        soft: bytes(soft), binary: bytes(soft.ge(128).to('uint8').mul(255)),
+        img: bytes(toUint8(l.img)),
+        fg: bytes(toUint8(l.fg)),
+        bg: bytes(toUint8(l.bg)),
+        soft: bytes(soft),
+        binary: bytes(soft.ge(128).to('uint8').mul(255)),
       };
     }),
   );
@@ -186,9 +202,21 @@ export async function synthesize(o: SynthesizeOptions): Promise<SynthManifest> {
     G.dispose();
   }
   const manifest: SynthManifest = {
-    format: 'ilsgan-synthetic', version: 1, run: resolve(o.run), checkpoint: name, kimg: state.curNimg / 1000, seed,
-    n: o.n, size, psi: 1, noise: 'const', latents: `mulberry32(seed + 0x9e3779b9) → Box–Muller N(0, I), ${state.net.zDim} per sample`,
-    folders: synthFolders, pattern: `%0${Math.max(6, String(o.n).length)}d.png`, first: 1, files,
+    format: 'ilsgan-synthetic',
+    version: 1,
+    run: resolve(o.run),
+    checkpoint: name,
+    kimg: state.curNimg / 1000,
+    seed,
+    n: o.n,
+    size,
+    psi: 1,
+    noise: 'const',
+    latents: `mulberry32(seed + 0x9e3779b9) → Box–Muller N(0, I), ${state.net.zDim} per sample`,
+    folders: synthFolders,
+    pattern: `%0${Math.max(6, String(o.n).length)}d.png`,
+    first: 1,
+    files,
   };
   writeFileAtomic(join(o.out, 'manifest.json'), Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`));
   return manifest;

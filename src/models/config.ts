@@ -40,23 +40,59 @@ export interface NetworkConfig {
 export const presets = {
   /** The paper's 64×64 configuration (`ILS_predL`). */
   ils64: {
-    resolution: 64, zDim: 512, wDim: 512, mappingLayers: 8, mappingLrMultiplier: 0.01, channelBase: 16384,
-    channelMax: 256, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1, numFp16Res: 4,
+    resolution: 64,
+    zDim: 512,
+    wDim: 512,
+    mappingLayers: 8,
+    mappingLrMultiplier: 0.01,
+    channelBase: 16384,
+    channelMax: 256,
+    convClamp: 256,
+    mbstdGroupSize: 4,
+    mbstdChannels: 1,
+    numFp16Res: 4,
   },
   /** The paper's 128×128 configuration (`ILS`). */
   ils128: {
-    resolution: 128, zDim: 512, wDim: 512, mappingLayers: 8, mappingLrMultiplier: 0.01, channelBase: 16384,
-    channelMax: 256, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1, numFp16Res: 4,
+    resolution: 128,
+    zDim: 512,
+    wDim: 512,
+    mappingLayers: 8,
+    mappingLrMultiplier: 0.01,
+    channelBase: 16384,
+    channelMax: 256,
+    convClamp: 256,
+    mbstdGroupSize: 4,
+    mbstdChannels: 1,
+    numFp16Res: 4,
   },
   /** 32×32, channel base 2048 / max 128, 2 mapping layers: the CPU reference setting of the speed target. */
   tiny32: {
-    resolution: 32, zDim: 512, wDim: 512, mappingLayers: 2, mappingLrMultiplier: 0.01, channelBase: 2048,
-    channelMax: 128, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1, numFp16Res: 4,
+    resolution: 32,
+    zDim: 512,
+    wDim: 512,
+    mappingLayers: 2,
+    mappingLrMultiplier: 0.01,
+    channelBase: 2048,
+    channelMax: 128,
+    convClamp: 256,
+    mbstdGroupSize: 4,
+    mbstdChannels: 1,
+    numFp16Res: 4,
   },
   /** 64×64 with few channels: trains on 2 CPU cores in tens of minutes. */
   small64: {
-    resolution: 64, zDim: 256, wDim: 256, mappingLayers: 2, mappingLrMultiplier: 0.01, channelBase: 4096,
-    channelMax: 128, convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1, numFp16Res: 4,
+    resolution: 64,
+    zDim: 256,
+    wDim: 256,
+    mappingLayers: 2,
+    mappingLrMultiplier: 0.01,
+    channelBase: 4096,
+    channelMax: 128,
+    convClamp: 256,
+    mbstdGroupSize: 4,
+    mbstdChannels: 1,
+    numFp16Res: 4,
   },
 } satisfies Record<string, NetworkConfig>;
 
@@ -92,6 +128,7 @@ export function checkConfig(c: NetworkConfig): NetworkConfig {
     throw new RangeError(`numFp16Res must be a non-negative integer, got ${c.numFp16Res}`);
   }
   if (c.maskPrior !== undefined && !Number.isFinite(c.maskPrior)) throw new RangeError(`maskPrior must be a number, got ${c.maskPrior}`);
-  if (c.maskPriorKimg !== undefined && !(c.maskPriorKimg > 0)) throw new RangeError(`maskPriorKimg must be positive, got ${c.maskPriorKimg}`);
+  if (c.maskPriorKimg !== undefined && !(c.maskPriorKimg > 0))
+    throw new RangeError(`maskPriorKimg must be positive, got ${c.maskPriorKimg}`);
   return c;
 }

@@ -18,7 +18,14 @@ export class DiscriminatorBlock extends Module {
   /** The dtype the block runs in when reduced (spec §3.7), or null for float32. */
   lowDtype: DType | null = null;
 
-  constructor(readonly resolution: number, inChannels: number, tmpChannels: number, outChannels: number, imgChannels: number, convClamp: number | null) {
+  constructor(
+    readonly resolution: number,
+    inChannels: number,
+    tmpChannels: number,
+    outChannels: number,
+    imgChannels: number,
+    convClamp: number | null,
+  ) {
     super();
     if (inChannels === 0) {
       this.fromrgb = this.addModule('fromrgb', new Conv2dLayer(imgChannels, tmpChannels, { kernel: 1, activation: 'lrelu', convClamp }));
@@ -43,11 +50,17 @@ export class DiscriminatorEpilogue extends Module {
   readonly fc: FullyConnected;
   readonly out: FullyConnected;
 
-  constructor(readonly channels: number, config: Pick<NetworkConfig, 'mbstdGroupSize' | 'mbstdChannels' | 'convClamp'>) {
+  constructor(
+    readonly channels: number,
+    config: Pick<NetworkConfig, 'mbstdGroupSize' | 'mbstdChannels' | 'convClamp'>,
+  ) {
     super();
     const c = channels;
     this.mbstd = this.addModule('mbstd', new MinibatchStd(config.mbstdGroupSize, config.mbstdChannels));
-    this.conv = this.addModule('conv', new Conv2dLayer(c + config.mbstdChannels, c, { kernel: 3, activation: 'lrelu', convClamp: config.convClamp }));
+    this.conv = this.addModule(
+      'conv',
+      new Conv2dLayer(c + config.mbstdChannels, c, { kernel: 3, activation: 'lrelu', convClamp: config.convClamp }),
+    );
     this.fc = this.addModule('fc', new FullyConnected(c * 16, c, { activation: 'lrelu' }));
     this.out = this.addModule('out', new FullyConnected(c, 1));
   }
@@ -63,7 +76,10 @@ export class Discriminator extends Module {
   readonly blocks: DiscriminatorBlock[] = [];
   readonly b4: DiscriminatorEpilogue;
 
-  constructor(readonly config: NetworkConfig, readonly imgChannels = 3) {
+  constructor(
+    readonly config: NetworkConfig,
+    readonly imgChannels = 3,
+  ) {
     super();
     checkConfig(config);
     const s = config.resolution;

@@ -18,14 +18,18 @@ type Pair = number | [number, number];
 
 /** Conv (no bias) → BatchNorm (eps 0.001, running statistics) → ReLU: torchvision's BasicConv2d. */
 class BasicConv2d extends Module {
-  readonly weight: Tensor;                               // [O, I, kh, kw]
+  readonly weight: Tensor; // [O, I, kh, kw]
   readonly bnWeight: Tensor;
   readonly bnBias: Tensor;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernel: Pair,
-              readonly opts: Readonly<{ stride?: number; padding?: Pair }> = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: Pair,
+    readonly opts: Readonly<{ stride?: number; padding?: Pair }> = {},
+  ) {
     super();
     const [kh, kw] = typeof kernel === 'number' ? [kernel, kernel] : kernel;
     // Random weights (He-scaled) so an unloaded network still runs (shape tests); real use loads a file.
@@ -40,8 +44,12 @@ class BasicConv2d extends Module {
     return scope(() => {
       const y = conv2d(x, this.weight, null, { stride: this.opts.stride ?? 1, padding: this.opts.padding ?? 0 });
       return batchNorm(y, {
-        weight: this.bnWeight, bias: this.bnBias, runningMean: this.runningMean, runningVar: this.runningVar,
-        training: false, eps: 0.001,
+        weight: this.bnWeight,
+        bias: this.bnBias,
+        runningMean: this.runningMean,
+        runningVar: this.runningVar,
+        training: false,
+        eps: 0.001,
       }).relu();
     });
   }
@@ -106,8 +114,8 @@ class InceptionC extends Module {
 
   constructor(inChannels: number, c7: number) {
     super();
-    const row = { padding: [0, 3] as [number, number] };  // 1×7
-    const col = { padding: [3, 0] as [number, number] };  // 7×1
+    const row = { padding: [0, 3] as [number, number] }; // 1×7
+    const col = { padding: [3, 0] as [number, number] }; // 7×1
     this.b1 = this.addModule('branch1x1', new BasicConv2d(inChannels, 192, 1));
     this.b7 = [
       this.addModule('branch7x7_1', new BasicConv2d(inChannels, c7, 1)),
@@ -167,10 +175,13 @@ class InceptionE extends Module {
   private readonly b3dblB: BasicConv2d;
   private readonly pool: BasicConv2d;
 
-  constructor(inChannels: number, readonly poolKind: 'avg' | 'max') {
+  constructor(
+    inChannels: number,
+    readonly poolKind: 'avg' | 'max',
+  ) {
     super();
-    const row = { padding: [0, 1] as [number, number] };  // 1×3
-    const col = { padding: [1, 0] as [number, number] };  // 3×1
+    const row = { padding: [0, 1] as [number, number] }; // 1×3
+    const col = { padding: [1, 0] as [number, number] }; // 3×1
     this.b1 = this.addModule('branch1x1', new BasicConv2d(inChannels, 320, 1));
     this.b3 = this.addModule('branch3x3_1', new BasicConv2d(inChannels, 384, 1));
     this.b3a = this.addModule('branch3x3_2a', new BasicConv2d(384, 384, [1, 3], row));
@@ -189,12 +200,17 @@ class InceptionE extends Module {
       const b3 = this.b3.forward(x);
       const bd = chain(this.b3dbl, x);
       const pooled = this.poolKind === 'avg' ? avgPool3(x) : maxPool2d(x, 3, { stride: 1, padding: 1 });
-      return cat([
-        this.b1.forward(x),
-        this.b3a.forward(b3), this.b3b.forward(b3),
-        this.b3dblA.forward(bd), this.b3dblB.forward(bd),
-        this.pool.forward(pooled),
-      ], 1);
+      return cat(
+        [
+          this.b1.forward(x),
+          this.b3a.forward(b3),
+          this.b3b.forward(b3),
+          this.b3dblA.forward(bd),
+          this.b3dblB.forward(bd),
+          this.pool.forward(pooled),
+        ],
+        1,
+      );
     });
   }
 }
@@ -210,7 +226,7 @@ export const inceptionFeatureDim = 2048;
 const optionalTensors: [RegExp, (name: string) => number[] | null][] = [
   [/^fc\.weight$/, () => [1008, 2048]],
   [/^fc\.bias$/, () => [1008]],
-  [/\.bn\.num_batches_tracked$/, () => null],           // a scalar of any shape
+  [/\.bn\.num_batches_tracked$/, () => null], // a scalar of any shape
 ];
 
 /**
@@ -248,10 +264,7 @@ export class InceptionV3 extends Module {
       this.addModule('Mixed_6e', new InceptionC(768, 192)),
     ];
     this.mixed7a = this.addModule('Mixed_7a', new InceptionD(768));
-    this.mixed7 = [
-      this.addModule('Mixed_7b', new InceptionE(1280, 'avg')),
-      this.addModule('Mixed_7c', new InceptionE(2048, 'max')),
-    ];
+    this.mixed7 = [this.addModule('Mixed_7b', new InceptionE(1280, 'avg')), this.addModule('Mixed_7c', new InceptionE(2048, 'max'))];
     this.eval().requiresGrad_(false);
   }
 
@@ -261,7 +274,8 @@ export class InceptionV3 extends Module {
    */
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== 3) throw new ShapeError(`inception: expected x [N, 3, H, W], got [${x.shape}]`);
-    if (x.shape[2] < 75 || x.shape[3] < 75) throw new ShapeError(`inception: input must be at least 75×75, got ${x.shape[2]}×${x.shape[3]}`);
+    if (x.shape[2] < 75 || x.shape[3] < 75)
+      throw new ShapeError(`inception: input must be at least 75×75, got ${x.shape[2]}×${x.shape[3]}`);
     return noGrad(() =>
       scope(() => {
         let h = this.stem[0].forward(x);
@@ -276,7 +290,7 @@ export class InceptionV3 extends Module {
         for (const m of this.mixed6) h = m.forward(h);
         h = this.mixed7a.forward(h);
         for (const m of this.mixed7) h = m.forward(h);
-        return adaptiveAvgPool2d(h, 1).flatten(1);       // [N, 2048]
+        return adaptiveAvgPool2d(h, 1).flatten(1); // [N, 2048]
       }),
     );
   }
@@ -314,7 +328,8 @@ export function validateInceptionWeights(tensors: Map<string, { shape: readonly 
   for (const [name, t] of tensors) {
     const want = expected.get(name) ?? optionalTensors.find(([re]) => re.test(name))?.[1](name);
     if (want === undefined) unexpected.push(name);
-    else if (want !== null && t.shape.join(',') !== want.join(',')) misshaped.push(`${name} is [${t.shape.join(', ')}], expected [${want.join(', ')}]`);
+    else if (want !== null && t.shape.join(',') !== want.join(','))
+      misshaped.push(`${name} is [${t.shape.join(', ')}], expected [${want.join(', ')}]`);
   }
   if (missing.length + unexpected.length + misshaped.length === 0) return;
   const list = (what: string, xs: string[]) =>
@@ -322,7 +337,7 @@ export function validateInceptionWeights(tensors: Map<string, { shape: readonly 
   throw new InputError(
     `${source} is not the FID Inception-v3 state dict: ${[...list('missing', missing), ...list('unexpected', unexpected), ...list('with the wrong shape', misshaped)].join(' | ')}`,
     'ERR_INCEPTION_WEIGHTS',
-    'convert pytorch-fid\'s pt_inception-2015-12-05-6726825d.pth as docs/fid.md shows',
+    "convert pytorch-fid's pt_inception-2015-12-05-6726825d.pth as docs/fid.md shows",
   );
 }
 
@@ -348,7 +363,11 @@ export function expectedInceptionTensors(): Map<string, number[]> {
  */
 export function loadInception(path: string, device: Device = 'cpu'): InceptionV3 {
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new InputError(`Inception weights not found: ${path}`, 'ERR_NO_INCEPTION', 'see docs/fid.md for how to make the safetensors file');
+    throw new InputError(
+      `Inception weights not found: ${path}`,
+      'ERR_NO_INCEPTION',
+      'see docs/fid.md for how to make the safetensors file',
+    );
   }
   const { tensors } = loadSafetensors(path);
   try {

@@ -11,7 +11,10 @@ export class LatentStream {
   private readonly rand: () => number;
   private spare: number | null = null;
 
-  constructor(readonly dim: number, readonly seed: number) {
+  constructor(
+    readonly dim: number,
+    readonly seed: number,
+  ) {
     this.rand = mulberry32(seed + 0x9e3779b9);
   }
 

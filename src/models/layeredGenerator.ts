@@ -15,9 +15,15 @@ export class Generator extends Module {
   readonly mapping: MappingNetwork;
   readonly synthesis: SynthesisNetwork;
 
-  constructor(readonly config: NetworkConfig, readonly imgChannels: number) {
+  constructor(
+    readonly config: NetworkConfig,
+    readonly imgChannels: number,
+  ) {
     super();
-    this.mapping = this.addModule('mapping', new MappingNetwork(config.zDim, config.wDim, config.mappingLayers, config.mappingLrMultiplier));
+    this.mapping = this.addModule(
+      'mapping',
+      new MappingNetwork(config.zDim, config.wDim, config.mappingLayers, config.mappingLrMultiplier),
+    );
     this.synthesis = this.addModule('synthesis', new SynthesisNetwork(config, imgChannels));
   }
 

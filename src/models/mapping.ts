@@ -12,7 +12,12 @@ export class MappingNetwork extends Module {
   readonly wAvg: Tensor; // [wDim] EMA of w; only truncation would use it (never, ψ = 1)
   readonly wAvgBeta = 0.995;
 
-  constructor(readonly zDim: number, readonly wDim: number, numLayers: number, lrMultiplier: number) {
+  constructor(
+    readonly zDim: number,
+    readonly wDim: number,
+    numLayers: number,
+    lrMultiplier: number,
+  ) {
     super();
     for (let i = 0; i < numLayers; i++) {
       const inF = i === 0 ? zDim : wDim;

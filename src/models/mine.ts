@@ -12,7 +12,11 @@ import type { Tensor } from '../tensor/tensor.js';
 /** U(−1/√fanIn, 1/√fanIn): torch.nn.Linear's default for weight (kaiming_uniform, a = √5) and bias. */
 function defaultLinearInit(shape: number[], fanIn: number, device: Device): Tensor {
   const bound = 1 / Math.sqrt(fanIn);
-  return scope(() => rand(shape, { device }).mul(2 * bound).sub(bound));
+  return scope(() =>
+    rand(shape, { device })
+      .mul(2 * bound)
+      .sub(bound),
+  );
 }
 
 /** Joint and marginal scores of one batch. */
@@ -24,14 +28,18 @@ export interface MineScores {
 }
 
 export class MineNet extends Module {
-  readonly fc1WeightX: Tensor;                           // [hidden, D], the columns that see x
-  readonly fc1WeightY: Tensor;                           // [hidden, D], the columns that see y
-  readonly fc1Bias: Tensor;                              // [hidden]
-  readonly fc2Weight: Tensor;                            // [1, hidden]
-  readonly fc2Bias: Tensor;                              // [1]
+  readonly fc1WeightX: Tensor; // [hidden, D], the columns that see x
+  readonly fc1WeightY: Tensor; // [hidden, D], the columns that see y
+  readonly fc1Bias: Tensor; // [hidden]
+  readonly fc2Weight: Tensor; // [1, hidden]
+  readonly fc2Bias: Tensor; // [1]
 
   /** @param inputDim D, the flattened size of x and of y. */
-  constructor(readonly inputDim: number, readonly hidden: number, device: Device = 'cpu') {
+  constructor(
+    readonly inputDim: number,
+    readonly hidden: number,
+    device: Device = 'cpu',
+  ) {
     super();
     // fc1's weight [hidden, 2·D] is stored as its two column halves: the same layer and initialisation, but the
     // gradient of each half is written directly (slicing one tensor costs a zero-fill and a copy per step).
@@ -45,7 +53,9 @@ export class MineNet extends Module {
   /** T(x, y) = fc2(relu(fc1([x; y]))) for x, y [B, D] (flattened here if given as images): [B]. */
   forward(x: Tensor, y: Tensor): Tensor {
     return scope(() => {
-      const h = linear(this.flat(x, 'x'), this.fc1WeightX, this.fc1Bias).add(linear(this.flat(y, 'y'), this.fc1WeightY)).relu();
+      const h = linear(this.flat(x, 'x'), this.fc1WeightX, this.fc1Bias)
+        .add(linear(this.flat(y, 'y'), this.fc1WeightY))
+        .relu();
       return linear(h, this.fc2Weight, this.fc2Bias).flatten();
     });
   }
@@ -57,16 +67,17 @@ export class MineNet extends Module {
    */
   scores(x: Tensor, y: Tensor, j: Tensor): MineScores {
     return scope(() => {
-      const hx = linear(this.flat(x, 'x'), this.fc1WeightX, this.fc1Bias);  // [B, hidden]
-      const hy = linear(this.flat(y, 'y'), this.fc1WeightY);                 // [B, hidden]
-      const head = (h: Tensor) => linear(h.relu(), this.fc2Weight, this.fc2Bias).flatten();  // [B]
+      const hx = linear(this.flat(x, 'x'), this.fc1WeightX, this.fc1Bias); // [B, hidden]
+      const hy = linear(this.flat(y, 'y'), this.fc1WeightY); // [B, hidden]
+      const head = (h: Tensor) => linear(h.relu(), this.fc2Weight, this.fc2Bias).flatten(); // [B]
       return { joint: head(hx.add(hy)), marginal: head(hx.add(hy.indexSelect(0, j))) };
     });
   }
 
   private flat(t: Tensor, what: string): Tensor {
     const f = t.ndim === 2 ? t : t.flatten(1);
-    if (f.shape[1] !== this.inputDim) throw new ShapeError(`${this.path(what)}: ${f.shape[1]} features per sample, expected ${this.inputDim}`);
+    if (f.shape[1] !== this.inputDim)
+      throw new ShapeError(`${this.path(what)}: ${f.shape[1]} features per sample, expected ${this.inputDim}`);
     return f;
   }
 }

@@ -24,13 +24,22 @@ export class SynthesisBlock extends Module {
   /** The dtype the convs run in when reduced (spec §3.7), or null for float32; the ToRGB output is float32. */
   lowDtype: DType | null = null;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly resolution: number, imgChannels: number, c: NetworkConfig) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly resolution: number,
+    imgChannels: number,
+    c: NetworkConfig,
+  ) {
     super();
     this.resampleFilter = this.addBuffer('resample_filter', setupFilter());
     if (inChannels === 0) {
       this.const = this.addParameter('const', randn([outChannels, resolution, resolution]));
     } else {
-      this.conv0 = this.addModule('conv0', new SynthesisLayer(inChannels, outChannels, c.wDim, resolution, { up: 2, convClamp: c.convClamp }));
+      this.conv0 = this.addModule(
+        'conv0',
+        new SynthesisLayer(inChannels, outChannels, c.wDim, resolution, { up: 2, convClamp: c.convClamp }),
+      );
     }
     this.conv1 = this.addModule('conv1', new SynthesisLayer(outChannels, outChannels, c.wDim, resolution, { convClamp: c.convClamp }));
     this.torgb = this.addModule('torgb', new ToRgb(outChannels, imgChannels, c.wDim, c.convClamp));
@@ -61,7 +70,10 @@ export class SynthesisNetwork extends Module {
   /** Σ convs + 1 (10 at 64, 12 at 128). */
   readonly numWs: number;
 
-  constructor(readonly config: NetworkConfig, readonly imgChannels: number) {
+  constructor(
+    readonly config: NetworkConfig,
+    readonly imgChannels: number,
+  ) {
     super();
     let numWs = 0;
     for (const r of blockResolutions(config)) {

@@ -29,7 +29,10 @@ export class DoubleConv extends Module {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
 
-  constructor(readonly inChannels: number, readonly outChannels: number) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+  ) {
     super();
     this.conv0 = this.addModule('double_conv.0', new Conv2d(inChannels, outChannels, 3, { padding: 1 }));
     this.bn0 = this.addModule('double_conv.1', new BatchNorm2d(outChannels));

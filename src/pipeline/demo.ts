@@ -10,19 +10,29 @@ export { demoNetwork, demoTrainOptions } from './recipes.js';
 /** Why each setting differs from the paper (spec §16), for the report and the README. */
 export const demoDeviations: { setting: string; paper: string; demo: string; why: string }[] = [
   {
-    setting: 'network', paper: '64² or 128², up to 256 channels, z/w 512, 8 mapping layers',
-    demo: '32², 32 channels, z/w 128, 2 mapping layers', why: 'about 6× more images per second on 2 CPU cores',
+    setting: 'network',
+    paper: '64² or 128², up to 256 channels, z/w 512, 8 mapping layers',
+    demo: '32², 32 channels, z/w 128, 2 mapping layers',
+    why: 'about 6× more images per second on 2 CPU cores',
   },
   { setting: 'training length', paper: '8000 kimg', demo: '20 kimg', why: 'the 15-minute budget' },
   {
-    setting: 'mask prior', paper: 'none',
+    setting: 'mask prior',
+    paper: 'none',
     demo: 'a centred bump (±4) added to the alpha logit, fading linearly to 0 over the first 10 kimg',
     why: 'without it, short runs settled on masks covering a corner, an edge, half the frame or nothing (measured)',
   },
-  { setting: 'mask size', paper: '≥ 25 %', demo: '25–50 % (an upper hinge, weight 2)', why: 'keeps the all-foreground solution out of reach' },
   {
-    setting: 'segmenter', paper: 'U-Net width 64 at 64², batch 64, 6000 iterations',
-    demo: 'width 16 at 32², batch 32, 400 iterations', why: 'the budget; validation IoU has flattened by then on this data',
+    setting: 'mask size',
+    paper: '≥ 25 %',
+    demo: '25–50 % (an upper hinge, weight 2)',
+    why: 'keeps the all-foreground solution out of reach',
+  },
+  {
+    setting: 'segmenter',
+    paper: 'U-Net width 64 at 64², batch 64, 6000 iterations',
+    demo: 'width 16 at 32², batch 32, 400 iterations',
+    why: 'the budget; validation IoU has flattened by then on this data',
   },
 ];
 
@@ -38,7 +48,13 @@ export interface DemoRecipe {
 export function demoRecipe(quick: boolean): DemoRecipe {
   return quick
     ? { kimg: 0.256, demoCount: 512, synthetic: 256, seg: { iterations: 30, batch: 32, width: 8, size: 32, valEvery: 15 }, testCount: 64 }
-    : { kimg: 20, demoCount: 4000, synthetic: 2000, seg: { iterations: 400, batch: 32, width: 16, size: 32, valEvery: 100 }, testCount: 300 };
+    : {
+        kimg: 20,
+        demoCount: 4000,
+        synthetic: 2000,
+        seg: { iterations: 400, batch: 32, width: 16, size: 32, valEvery: 100 },
+        testCount: 300,
+      };
 }
 
 export interface DemoOptions {
@@ -56,9 +72,21 @@ export async function runDemo(o: DemoOptions): Promise<PipelineResult> {
   if (o.recipe) {
     const rc = o.recipe;
     return runPipeline({
-      data: 'demo', out: o.out, config: rc.network, kimg: rc.kimg, train: rc.train, demoCount: 4000, synthetic: rc.synthetic,
-      seg: rc.seg, adapt: rc.adapt, testCount: 300, route: `trained from scratch with --recipe ${rc.name}`,
-      title: `ilsgan demo: procedural objects, recipe ${rc.name}`, facts: recipeFacts(rc), progress: o.progress, log: o.log,
+      data: 'demo',
+      out: o.out,
+      config: rc.network,
+      kimg: rc.kimg,
+      train: rc.train,
+      demoCount: 4000,
+      synthetic: rc.synthetic,
+      seg: rc.seg,
+      adapt: rc.adapt,
+      testCount: 300,
+      route: `trained from scratch with --recipe ${rc.name}`,
+      title: `ilsgan demo: procedural objects, recipe ${rc.name}`,
+      facts: recipeFacts(rc),
+      progress: o.progress,
+      log: o.log,
       ...o.live,
     });
   }

@@ -67,7 +67,8 @@ function selectedCheckpoint(pipelineDir: string, runDir: string): { name: string
   return { name, reason: typeof rec?.result?.reason === 'string' ? rec.result.reason : 'selected by the pipeline' };
 }
 
-const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : v === null || v === undefined ? '–' : String(v));
+const fmt = (v: unknown): string =>
+  typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : v === null || v === undefined ? '–' : String(v);
 
 /**
  * Writes the inference bundle; see ExportOptions.
@@ -78,12 +79,21 @@ export function exportBundle(o: ExportOptions): ExportResult {
     throw new InputError(`--run ${o.run}: no such folder`, 'ERR_NO_RUN', 'give the --out folder of ilsgan train or ilsgan pipeline');
   }
   const found = findTrainingRun(o.run);
-  if (!found) throw new InputError(`--run ${o.run}: no checkpoint in this folder (nor in ${pipelineGanDir(o.run)})`, 'ERR_NO_CHECKPOINT', 'give the --out folder of ilsgan train or ilsgan pipeline');
+  if (!found)
+    throw new InputError(
+      `--run ${o.run}: no checkpoint in this folder (nor in ${pipelineGanDir(o.run)})`,
+      'ERR_NO_CHECKPOINT',
+      'give the --out folder of ilsgan train or ilsgan pipeline',
+    );
   const out = o.out ?? join(o.run, 'export');
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new InputError(`--out ${out} is a file, not a folder`, 'ERR_OUT_PATH');
     if (readdirSync(out).length > 0 && !existsSync(join(out, 'generator.json'))) {
-      throw new InputError(`--out ${out} holds other files`, 'ERR_OUT_NOT_EMPTY', 'give a new or empty folder (an earlier bundle is overwritten)');
+      throw new InputError(
+        `--out ${out} holds other files`,
+        'ERR_OUT_NOT_EMPTY',
+        'give a new or empty folder (an earlier bundle is overwritten)',
+      );
     }
   }
   const selected = found.pipeline && o.checkpoint === undefined ? selectedCheckpoint(o.run, found.runDir) : null;
@@ -106,7 +116,11 @@ export function exportBundle(o: ExportOptions): ExportResult {
         const tensors = new Map<string, Tensor>();
         for (const [k, v] of G.stateDict()) tensors.set(k, v.detach().cpu().contiguous());
         return saveSafetensors(join(out, 'generator.safetensors'), tensors, {
-          format: generatorFormat, version: '1', config: JSON.stringify(state.net), kimg: String(state.curNimg / 1000), seed: String(state.options.seed),
+          format: generatorFormat,
+          version: '1',
+          config: JSON.stringify(state.net),
+          kimg: String(state.curNimg / 1000),
+          seed: String(state.options.seed),
         });
       }),
     );
@@ -114,15 +128,27 @@ export function exportBundle(o: ExportOptions): ExportResult {
     G.dispose();
   }
   const card: GeneratorCard = {
-    format: generatorFormat, version: 1, weights: 'generator.safetensors', weightsSha256: sha, net: state.net, configName: state.configName,
-    checkpoint: name, kimg: state.curNimg / 1000, seed: state.options.seed, data: state.data, selection: selected?.reason,
+    format: generatorFormat,
+    version: 1,
+    weights: 'generator.safetensors',
+    weightsSha256: sha,
+    net: state.net,
+    configName: state.configName,
+    checkpoint: name,
+    kimg: state.curNimg / 1000,
+    seed: state.options.seed,
+    data: state.data,
+    selection: selected?.reason,
   };
   writeFileAtomic(join(out, 'generator.json'), Buffer.from(`${JSON.stringify(card, null, 1)}\n`));
   const files = ['generator.safetensors', 'generator.json'];
   if (segDir && segConfig) {
     mkdirSync(join(out, 'segmenter'), { recursive: true });
     copyFileSync(join(segDir, segConfig.weights), join(out, 'segmenter', weightsFile));
-    writeFileAtomic(join(out, 'segmenter', configFile), Buffer.from(`${JSON.stringify({ ...segConfig, weights: weightsFile }, null, 1)}\n`));
+    writeFileAtomic(
+      join(out, 'segmenter', configFile),
+      Buffer.from(`${JSON.stringify({ ...segConfig, weights: weightsFile }, null, 1)}\n`),
+    );
     files.push(`segmenter/${weightsFile}`, `segmenter/${configFile}`);
   }
   const evaluation = found.pipeline ? (readOptionalJson(join(o.run, 'eval.json')) as Record<string, unknown> | undefined) : undefined;
@@ -133,7 +159,11 @@ export function exportBundle(o: ExportOptions): ExportResult {
 
 /** The model card: data, configuration, metrics where known, and how to load the files. */
 export function modelCard(x: {
-  run: string; card: GeneratorCard; state: CheckpointState; segConfig?: SegmenterConfig; evaluation?: Record<string, unknown>;
+  run: string;
+  card: GeneratorCard;
+  state: CheckpointState;
+  segConfig?: SegmenterConfig;
+  evaluation?: Record<string, unknown>;
 }): string {
   const { card, state, segConfig, evaluation } = x;
   const o = state.options;
@@ -147,7 +177,9 @@ export function modelCard(x: {
     `* GAN training data: \`${card.data}\`, shown ${fmt(card.kimg)} kimg (${Math.round(state.trainSeconds / 60)} min of training).`,
   ];
   if (segConfig) {
-    lines.push(`* U-Net: ${segConfig.data.n} synthetic pairs from \`${segConfig.data.synthetic}\`${segConfig.data.checkpoint ? ` (${segConfig.data.checkpoint})` : ''}, ${segConfig.training.iterations} iterations, batch ${segConfig.training.batch}${segConfig.adapted ? `; then self-trained on ${segConfig.adapted.photos} photos from \`${segConfig.adapted.from}\`` : ''}.`);
+    lines.push(
+      `* U-Net: ${segConfig.data.n} synthetic pairs from \`${segConfig.data.synthetic}\`${segConfig.data.checkpoint ? ` (${segConfig.data.checkpoint})` : ''}, ${segConfig.training.iterations} iterations, batch ${segConfig.training.batch}${segConfig.adapted ? `; then self-trained on ${segConfig.adapted.photos} photos from \`${segConfig.adapted.from}\`` : ''}.`,
+    );
   }
   lines.push(
     '',
@@ -156,23 +188,39 @@ export function modelCard(x: {
     `* Generator: \`${card.configName}\` at ${card.net.resolution}², z/w ${card.net.zDim}/${card.net.wDim}, ${card.net.mappingLayers} mapping layers, channels min(${card.net.channelBase}/r, ${card.net.channelMax}); checkpoint \`${card.checkpoint}\`${card.selection ? ` (${card.selection})` : ''}.`,
     `* Training: batch ${o.batch}, G/D learning rate ${o.gLr}/${o.dLr}, R1 γ ${fmt(o.r1Gamma)}, ILS ${o.ils ? `on (${o.ilsDistribution}, σ ${o.ilsSigma})` : 'off'}, ADA ${o.ada ? 'on' : 'off'}, seed ${o.seed}. The full settings are in \`generator.json\` (network) and the run's checkpoint JSON.`,
   );
-  if (segConfig) lines.push(`* U-Net: width ${segConfig.width}, input ${segConfig.size}² RGB in [-1, 1], 2 classes (foreground where logit 1 > logit 0), protocol ${segConfig.protocol}.`);
+  if (segConfig)
+    lines.push(
+      `* U-Net: width ${segConfig.width}, input ${segConfig.size}² RGB in [-1, 1], 2 classes (foreground where logit 1 > logit 0), protocol ${segConfig.protocol}.`,
+    );
   lines.push('', '## Metrics', '');
   const metrics: string[] = [];
   if (evaluation && 'DRC_IoU' in evaluation) {
     const b = evaluation.baselines as Record<string, Record<string, unknown>> | undefined;
-    metrics.push(`* Test set (${fmt(evaluation.images)} images): DRC_IoU ${fmt(evaluation.DRC_IoU)}, DICE ${fmt(evaluation.DRC_DICE)}, mIoU ${fmt(evaluation.mIoU)}, pixel accuracy ${fmt(evaluation.pACC)}.`);
-    if (b) metrics.push(`* Baselines on the same masks: all-foreground DRC_IoU ${fmt(b.all_foreground?.DRC_IoU)}, centred ellipse ${fmt(b.centred_ellipse?.DRC_IoU)}.`);
+    metrics.push(
+      `* Test set (${fmt(evaluation.images)} images): DRC_IoU ${fmt(evaluation.DRC_IoU)}, DICE ${fmt(evaluation.DRC_DICE)}, mIoU ${fmt(evaluation.mIoU)}, pixel accuracy ${fmt(evaluation.pACC)}.`,
+    );
+    if (b)
+      metrics.push(
+        `* Baselines on the same masks: all-foreground DRC_IoU ${fmt(b.all_foreground?.DRC_IoU)}, centred ellipse ${fmt(b.centred_ellipse?.DRC_IoU)}.`,
+      );
   }
-  if (segConfig?.bestValIoU !== undefined && segConfig.bestValIoU !== null) metrics.push(`* U-Net validation IoU on held-out synthetic pairs: ${fmt(segConfig.bestValIoU)} (iteration ${segConfig.bestIteration}).`);
-  lines.push(...(metrics.length ? metrics : ['No test metrics were recorded with this run (run `ilsgan eval` with test masks to measure).']));
+  if (segConfig?.bestValIoU !== undefined && segConfig.bestValIoU !== null)
+    metrics.push(
+      `* U-Net validation IoU on held-out synthetic pairs: ${fmt(segConfig.bestValIoU)} (iteration ${segConfig.bestIteration}).`,
+    );
+  lines.push(
+    ...(metrics.length ? metrics : ['No test metrics were recorded with this run (run `ilsgan eval` with test masks to measure).']),
+  );
   lines.push(
     '',
     '## Files',
     '',
     `* \`generator.safetensors\`: G_ema weights (SHA-256 ${card.weightsSha256}), names as in the official StyleGAN2 code (\`mapping.*\`, \`synthesis.*\`); \`generator.json\`: its network config.`,
   );
-  if (segConfig) lines.push(`* \`segmenter/model.safetensors\` and \`segmenter/model.json\`: the U-Net, a model folder for \`ilsgan segment --model segmenter in.jpg out.png\`.`);
+  if (segConfig)
+    lines.push(
+      `* \`segmenter/model.safetensors\` and \`segmenter/model.json\`: the U-Net, a model folder for \`ilsgan segment --model segmenter in.jpg out.png\`.`,
+    );
   lines.push(
     '',
     '## Loading in PyTorch',

@@ -21,7 +21,10 @@ export function checkPipelineInputs(data: string, test: { images: string; masks?
     const { files, source } = trainingFiles(data);
     if (files.length === 0) throw new InputError(`no images in ${data}`, 'ERR_NO_IMAGES', 'the folder is searched recursively');
     if (source !== 'folder' && !files.some((f) => existsSync(f))) {
-      throw new InputError(`none of the ${files.length} training files the ${source} lists in ${data} exist (e.g. ${files[0]})`, 'ERR_NO_IMAGES');
+      throw new InputError(
+        `none of the ${files.length} training files the ${source} lists in ${data} exist (e.g. ${files[0]})`,
+        'ERR_NO_IMAGES',
+      );
     }
   }
   // Without --test-images, a DRC data folder is scored on its own test split (as runPipeline does).
@@ -33,10 +36,14 @@ export function checkPipelineInputs(data: string, test: { images: string; masks?
   }
   if (!existsSync(t.images)) throw new InputError(`test image folder not found: ${t.images}`, 'ERR_MASK_FOLDER');
   const drc = drcTestPairs(t.images);
-  if (!drc) throw new InputError(`${t.images} is not a DRC CUB/Dogs/Cars folder; give --test-masks <dir> with its ground-truth masks`, 'ERR_ARG');
+  if (!drc)
+    throw new InputError(`${t.images} is not a DRC CUB/Dogs/Cars folder; give --test-masks <dir> with its ground-truth masks`, 'ERR_ARG');
   if (drc.pairs.length === 0) throw new InputError(`no test images in ${t.images}`, 'ERR_NO_IMAGES');
   const missing = drc.pairs.flatMap((p) => [p.image, p.mask]).filter((f) => !existsSync(f));
   if (missing.length > 0) {
-    throw new InputError(`${missing.length} test file${missing.length === 1 ? ' is' : 's are'} missing from ${t.images}: ${listSome(missing)}`, 'ERR_NO_IMAGES');
+    throw new InputError(
+      `${missing.length} test file${missing.length === 1 ? ' is' : 's are'} missing from ${t.images}: ${listSome(missing)}`,
+      'ERR_NO_IMAGES',
+    );
   }
 }

@@ -58,7 +58,15 @@ export interface PipelineOptions {
   /** Synthetic pairs to generate (10 000 as the official auto route; 50 000 for ils128, the paper's 128 protocol). */
   synthetic?: number;
   /** Segmenter training overrides (spec defaults otherwise). */
-  seg?: { iterations?: number; batch?: number; width?: number; size?: number; protocol?: '64' | '128'; valEvery?: number; geometric?: boolean };
+  seg?: {
+    iterations?: number;
+    batch?: number;
+    width?: number;
+    size?: number;
+    protocol?: '64' | '128';
+    valEvery?: number;
+    geometric?: boolean;
+  };
   /** Beyond the paper: self-training on the training photos after seg-train (seg/adapt.ts); absent/null = off. */
   adapt?: { rounds?: number; iterations?: number; confidence?: number; colour?: ColourRefineOptions | null } | null;
   /** Photos shown in the report: with test masks the worst and best half of this by IoU (default 8 each), without
@@ -115,7 +123,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   attachRunLog(o.out); // the CLI's output goes to <out>/log.txt from here on (a no-op for library calls)
   try {
     const leftovers = removeAtomicTempFiles(o.out);
-    if (leftovers.length) (o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`removed ${leftovers.length} temp file${leftovers.length > 1 ? 's' : ''} an interrupted run left in ${o.out}`);
+    if (leftovers.length)
+      (o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(
+        `removed ${leftovers.length} temp file${leftovers.length > 1 ? 's' : ''} an interrupted run left in ${o.out}`,
+      );
     return await runPipelineLocked(o);
   } finally {
     lock.release();
@@ -150,9 +161,11 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
       test = { images: o.data };
     } else {
       heldOut = heldOutFiles(o.data, exampleCount);
-      log(heldOut.length
-        ? `no test masks: ${heldOut.length} training photos are held out of training and shown with their cut-outs (no metrics)`
-        : 'no test masks and too few photos to hold any out: the report shows no cut-outs and no metrics');
+      log(
+        heldOut.length
+          ? `no test masks: ${heldOut.length} training photos are held out of training and shown with their cut-outs (no metrics)`
+          : 'no test masks and too few photos to hold any out: the report shows no cut-outs and no metrics',
+      );
     }
   }
 
@@ -163,10 +176,25 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
     // The paper's presets keep a snapshot every 200 kimg, all of them, for the official lowest-FID selection.
     const snapshots = paperPreset ? { snapshotKimg: 200, checkpointKimg: 200, keepCheckpoints: Number.MAX_SAFE_INTEGER } : {};
     const r = await train({
-      data: o.data, out: paths.run, config: o.config, kimg: o.kimg, device, options: o.train, demoCount: o.demoCount,
-      resume, progress: o.progress, exclude: heldOut, onSnapshot: o.onSnapshot, ...snapshots,
+      data: o.data,
+      out: paths.run,
+      config: o.config,
+      kimg: o.kimg,
+      device,
+      options: o.train,
+      demoCount: o.demoCount,
+      resume,
+      progress: o.progress,
+      exclude: heldOut,
+      onSnapshot: o.onSnapshot,
+      ...snapshots,
     });
-    if (r.stoppedBy !== 'done') throw new InputError(`GAN training stopped (${r.stoppedBy}); checkpoint ${r.checkpoint} saved`, 'ERR_INTERRUPTED', `run the same command again to continue`);
+    if (r.stoppedBy !== 'done')
+      throw new InputError(
+        `GAN training stopped (${r.stoppedBy}); checkpoint ${r.checkpoint} saved`,
+        'ERR_INTERRUPTED',
+        `run the same command again to continue`,
+      );
     return { kimg: r.kimg, iterations: r.iterations, checkpoint: r.checkpoint };
   });
 
@@ -191,8 +219,18 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
     (synthSet ??= await loadSyntheticSet(paths.synthetic, { size: segSize, evalSize: protocol === '128' ? 2 * segSize : segSize }));
   await stages.run('segtrain', `training the U-Net on the synthetic pairs (${segSize}²)`, async () => {
     const r = await trainSegmenter({
-      synthetic: await loadSynth(), out: paths.segmenter, iterations: o.seg?.iterations, batch: o.seg?.batch, width: o.seg?.width,
-      size: segSize, protocol, valEvery: o.seg?.valEvery, geometric: o.seg?.geometric, device, progress: o.progress, log,
+      synthetic: await loadSynth(),
+      out: paths.segmenter,
+      iterations: o.seg?.iterations,
+      batch: o.seg?.batch,
+      width: o.seg?.width,
+      size: segSize,
+      protocol,
+      valEvery: o.seg?.valEvery,
+      geometric: o.seg?.geometric,
+      device,
+      progress: o.progress,
+      log,
     });
     return { bestValIoU: r.bestValIoU, bestIteration: r.bestIteration };
   });
@@ -200,23 +238,46 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
   let model = paths.segmenter;
   if (o.adapt) {
     const a = o.adapt;
-    await stages.run('adapt', `adapting the U-Net to the training photos (${a.rounds ?? 2} rounds of self-training${a.colour ? ', colour-refined labels' : ''})`, async () => {
-      // The GAN's training photos (the held-out ones stay out here too).
-      const photos = await loadTrainingImages(o.data, segSize, {
-        demoCount: o.demoCount, exclude: heldOut, cachePath: segSize === resolution ? runPaths(paths.run).datasetCache : undefined,
-      });
-      const r = await adaptSegmenter({
-        model: paths.segmenter, photos, synthetic: await loadSynth(), out: paths.adapted, rounds: a.rounds, iterations: a.iterations,
-        confidence: a.confidence, colour: a.colour, geometric: o.seg?.geometric, device, progress: o.progress, log,
-      });
-      return { rounds: r.rounds };
-    });
+    await stages.run(
+      'adapt',
+      `adapting the U-Net to the training photos (${a.rounds ?? 2} rounds of self-training${a.colour ? ', colour-refined labels' : ''})`,
+      async () => {
+        // The GAN's training photos (the held-out ones stay out here too).
+        const photos = await loadTrainingImages(o.data, segSize, {
+          demoCount: o.demoCount,
+          exclude: heldOut,
+          cachePath: segSize === resolution ? runPaths(paths.run).datasetCache : undefined,
+        });
+        const r = await adaptSegmenter({
+          model: paths.segmenter,
+          photos,
+          synthetic: await loadSynth(),
+          out: paths.adapted,
+          rounds: a.rounds,
+          iterations: a.iterations,
+          confidence: a.confidence,
+          colour: a.colour,
+          geometric: o.seg?.geometric,
+          device,
+          progress: o.progress,
+          log,
+        });
+        return { rounds: r.rounds };
+      },
+    );
     model = paths.adapted;
   }
 
   const evaluation = test
     ? await stages.run('eval', `evaluating on ${test.images}`, async () => {
-        const { baselines, perImage, ...r } = await evaluateSegmenter({ model, images: test.images, masks: test.masks, device, baselines: true, perImage: true });
+        const { baselines, perImage, ...r } = await evaluateSegmenter({
+          model,
+          images: test.images,
+          masks: test.masks,
+          device,
+          baselines: true,
+          perImage: true,
+        });
         const result = { ...r, baselines: baselines! };
         writeFileAtomic(paths.eval, new TextEncoder().encode(`${JSON.stringify(result, null, 1)}\n`));
         // Per-image scores stay out of eval.json; the stage record keeps them for the examples and the report.
@@ -224,33 +285,45 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
       })
     : null;
 
-  const examples = await stages.run('examples', `segmenting ${test ? 'the test' : 'the held-out'} photos (masks in ${paths.examples})`, async () => {
-    // With test masks: the worst and best test pairs by the evaluation's per-image IoU (8 each, or half of
-    // `examples` each when given), from the same list eval scored (a folder with a mask folder, or a DRC layout);
-    // an eval record from before per-image scores: the first pairs by name. Without: the held-out training photos.
-    let chosen: { stem: string; image: string; mask: string | null }[];
-    if (test) {
-      const pairs = [...(test.masks ? pairImagesWithMasks(test.images, test.masks) : (drcTestPairs(test.images)?.pairs ?? []))]
-        .sort((a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0));
-      const perSide = o.examples === undefined ? 8 : Math.ceil(o.examples / 2);
-      const ranked = evaluation?.perImage ? worstAndBestOf(evaluation.perImage, (p) => p.iou, (p) => p.name, perSide) : null;
-      const byStem = new Map(pairs.map((p) => [p.stem, p] as const));
-      chosen = ranked ? [...ranked.worst, ...ranked.best].flatMap((p) => byStem.get(p.name) ?? []) : pairs.slice(0, exampleCount);
-    } else {
-      chosen = heldOut.map((f) => ({ stem: basename(f, extname(f)), image: f, mask: null }));
-    }
-    const seg = loadSegmenter(model, device);
-    try {
-      return await mapLimit(chosen, 1, async (p, k) => {
-        // One folder per example: DRC photos in different class folders may share a file name.
-        const out = join(paths.examples, String(k).padStart(3, '0'));
-        const r = await segmentImages({ model: seg, input: p.image, out, cutouts: false, device });
-        return { name: p.stem, image: p.image, pred: join(out, r.masks[0] ?? ''), truth: p.mask };
-      });
-    } finally {
-      seg.dispose();
-    }
-  });
+  const examples = await stages.run(
+    'examples',
+    `segmenting ${test ? 'the test' : 'the held-out'} photos (masks in ${paths.examples})`,
+    async () => {
+      // With test masks: the worst and best test pairs by the evaluation's per-image IoU (8 each, or half of
+      // `examples` each when given), from the same list eval scored (a folder with a mask folder, or a DRC layout);
+      // an eval record from before per-image scores: the first pairs by name. Without: the held-out training photos.
+      let chosen: { stem: string; image: string; mask: string | null }[];
+      if (test) {
+        const pairs = [...(test.masks ? pairImagesWithMasks(test.images, test.masks) : (drcTestPairs(test.images)?.pairs ?? []))].sort(
+          (a, b) => (a.stem < b.stem ? -1 : a.stem > b.stem ? 1 : 0),
+        );
+        const perSide = o.examples === undefined ? 8 : Math.ceil(o.examples / 2);
+        const ranked = evaluation?.perImage
+          ? worstAndBestOf(
+              evaluation.perImage,
+              (p) => p.iou,
+              (p) => p.name,
+              perSide,
+            )
+          : null;
+        const byStem = new Map(pairs.map((p) => [p.stem, p] as const));
+        chosen = ranked ? [...ranked.worst, ...ranked.best].flatMap((p) => byStem.get(p.name) ?? []) : pairs.slice(0, exampleCount);
+      } else {
+        chosen = heldOut.map((f) => ({ stem: basename(f, extname(f)), image: f, mask: null }));
+      }
+      const seg = loadSegmenter(model, device);
+      try {
+        return await mapLimit(chosen, 1, async (p, k) => {
+          // One folder per example: DRC photos in different class folders may share a file name.
+          const out = join(paths.examples, String(k).padStart(3, '0'));
+          const r = await segmentImages({ model: seg, input: p.image, out, cutouts: false, device });
+          return { name: p.stem, image: p.image, pred: join(out, r.masks[0] ?? ''), truth: p.mask };
+        });
+      } finally {
+        seg.dispose();
+      }
+    },
+  );
 
   const report = await stages.run('report', `writing ${paths.report}`, async () => {
     const { baselines, perImage, ...metrics } = evaluation ?? { baselines: undefined, perImage: undefined };
@@ -278,7 +351,16 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
 
   const total = Object.values(stages.seconds).reduce((a, b) => a + b, 0);
   log(`pipeline finished: ${formatSeconds(total)} over all stages; report ${report.path}`);
-  if (!evaluation) return { out: o.out, runDir: paths.run, checkpoint, eval: null, baselines: null, report: report.path, seconds: stages.seconds };
+  if (!evaluation)
+    return { out: o.out, runDir: paths.run, checkpoint, eval: null, baselines: null, report: report.path, seconds: stages.seconds };
   const { baselines, perImage: _perImage, ...metrics } = evaluation;
-  return { out: o.out, runDir: paths.run, checkpoint, eval: metrics as EvaluateResult, baselines, report: report.path, seconds: stages.seconds };
+  return {
+    out: o.out,
+    runDir: paths.run,
+    checkpoint,
+    eval: metrics as EvaluateResult,
+    baselines,
+    report: report.path,
+    seconds: stages.seconds,
+  };
 }

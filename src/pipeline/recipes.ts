@@ -15,7 +15,12 @@ import type { PipelineOptions } from './pipeline.js';
  * is the paper's).
  */
 export const demoNetwork: NetworkConfig = {
-  ...presets.tiny32, channelMax: 32, zDim: 128, wDim: 128, maskPrior: 4, maskPriorKimg: 10,
+  ...presets.tiny32,
+  channelMax: 32,
+  zDim: 128,
+  wDim: 128,
+  maskPrior: 4,
+  maskPriorKimg: 10,
 };
 
 /** The demo's GAN training options (the rest are the paper's): batch 32 and an upper mask hinge at 50 %. */
@@ -50,7 +55,8 @@ export interface Recipe {
  */
 export const cpuRecipe: Recipe = {
   name: 'cpu',
-  summary: '32² GAN (32 channels) for 60 kimg, U-Net width 16 at 32², then 3 rounds of self-training on the training photos with colour-refined pseudo-labels',
+  summary:
+    '32² GAN (32 channels) for 60 kimg, U-Net width 16 at 32², then 3 rounds of self-training on the training photos with colour-refined pseudo-labels',
   network: demoNetwork,
   train: demoTrainOptions,
   kimg: 60,
@@ -59,24 +65,40 @@ export const cpuRecipe: Recipe = {
   adapt: { rounds: 3, iterations: 400, colour: { strength: 2 } },
   deviations: [
     {
-      setting: 'network', paper: '64² or 128², up to 256 channels, z/w 512, 8 mapping layers',
-      recipe: '32², 32 channels, z/w 128, 2 mapping layers', why: 'about 20× more images per second on 2 CPU cores (130–150 img/s)',
+      setting: 'network',
+      paper: '64² or 128², up to 256 channels, z/w 512, 8 mapping layers',
+      recipe: '32², 32 channels, z/w 128, 2 mapping layers',
+      why: 'about 20× more images per second on 2 CPU cores (130–150 img/s)',
       flag: '--config',
     },
     { setting: 'training length', paper: '8000 kimg', recipe: '60 kimg', why: 'the one-hour budget', flag: '--kimg' },
     {
-      setting: 'mask prior', paper: 'none', recipe: 'a centred bump (±4) on the alpha logit, fading to 0 over the first 10 kimg',
-      why: 'short runs without it settled on degenerate masks (measured on the demo data)', flag: '--config (a preset has no prior)',
-    },
-    { setting: 'mask size', paper: '≥ 25 %', recipe: '25–50 % (upper hinge, weight 2)', why: 'keeps the all-foreground solution out of reach', flag: '--max-mask' },
-    {
-      setting: 'segmenter', paper: 'U-Net width 64 at 64², batch 64, 6000 iterations, 10 000 pairs',
-      recipe: 'width 16 at 32², batch 32, 1000 iterations, 4000 pairs', why: 'the budget', flag: '--seg-width, --seg-size, --seg-iters, --n-synthetic',
+      setting: 'mask prior',
+      paper: 'none',
+      recipe: 'a centred bump (±4) on the alpha logit, fading to 0 over the first 10 kimg',
+      why: 'short runs without it settled on degenerate masks (measured on the demo data)',
+      flag: '--config (a preset has no prior)',
     },
     {
-      setting: 'adaptation to real photos', paper: 'none',
-      recipe: '3 rounds of self-training on the training photos: flip-consistent, confident pseudo-labels, refined by each photo\'s colours',
-      why: 'the U-Net has only seen GAN images; on TuxComposite-animals it raised DRC_IoU from 0.460 to 0.503 (docs/quality.md)', flag: '--adapt off',
+      setting: 'mask size',
+      paper: '≥ 25 %',
+      recipe: '25–50 % (upper hinge, weight 2)',
+      why: 'keeps the all-foreground solution out of reach',
+      flag: '--max-mask',
+    },
+    {
+      setting: 'segmenter',
+      paper: 'U-Net width 64 at 64², batch 64, 6000 iterations, 10 000 pairs',
+      recipe: 'width 16 at 32², batch 32, 1000 iterations, 4000 pairs',
+      why: 'the budget',
+      flag: '--seg-width, --seg-size, --seg-iters, --n-synthetic',
+    },
+    {
+      setting: 'adaptation to real photos',
+      paper: 'none',
+      recipe: "3 rounds of self-training on the training photos: flip-consistent, confident pseudo-labels, refined by each photo's colours",
+      why: 'the U-Net has only seen GAN images; on TuxComposite-animals it raised DRC_IoU from 0.460 to 0.503 (docs/quality.md)',
+      flag: '--adapt off',
     },
   ],
 };

@@ -111,11 +111,23 @@ async function binaryMask(src: ImageSource, width: number, height: number): Prom
 
 async function greyPng(mask: Uint8Array, width: number, height: number): Promise<string> {
   const grey = Buffer.from(mask.map((v) => v * 255));
-  return dataUri('image/png', await sharp(grey, { raw: { width, height, channels: 1 } }).png().toBuffer());
+  return dataUri(
+    'image/png',
+    await sharp(grey, { raw: { width, height, channels: 1 } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 /** The overlay of a predicted mask `p` (and true mask `g`, or null) on an RGB photo, as raw RGB. */
-export function overlayPixels(rgb: Uint8Array, channels: number, p: Uint8Array, g: Uint8Array | null, width: number, height: number): Buffer {
+export function overlayPixels(
+  rgb: Uint8Array,
+  channels: number,
+  p: Uint8Array,
+  g: Uint8Array | null,
+  width: number,
+  height: number,
+): Buffer {
   const line = outlineWithHalo(p, width, height);
   const overlay = Buffer.alloc(width * height * 3);
   for (let i = 0; i < width * height; i++) {
@@ -162,7 +174,12 @@ export async function testThumbnails(
     cutout[i * 4 + 3] = p[i] ? 255 : 0;
   }
   const png = async (raw: Buffer, ch: 3 | 4 = 3) =>
-    dataUri('image/png', await sharp(raw, { raw: { width, height, channels: ch } }).png().toBuffer());
+    dataUri(
+      'image/png',
+      await sharp(raw, { raw: { width, height, channels: ch } })
+        .png()
+        .toBuffer(),
+    );
   return {
     photo: await png(photo),
     pred: await greyPng(p, width, height),

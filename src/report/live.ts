@@ -39,7 +39,8 @@ export function trainingProgress(kimg: number, targetKimg: number): string {
 
 /** The `<head>` part: a meta refresh while running. */
 export function liveHead(s: LiveStatus | undefined): SafeHtml {
-  const refresh = s?.state === 'running' ? html`<meta http-equiv="refresh" content="${Math.max(1, Math.round(s.refreshSeconds ?? 30))}">` : '';
+  const refresh =
+    s?.state === 'running' ? html`<meta http-equiv="refresh" content="${Math.max(1, Math.round(s.refreshSeconds ?? 30))}" />` : '';
   return html`${trusted(headStart)}${refresh}${trusted(headEnd)}`;
 }
 
@@ -47,14 +48,18 @@ export function liveHead(s: LiveStatus | undefined): SafeHtml {
 export function liveBanner(s: LiveStatus | undefined, now: Date = new Date()): SafeHtml {
   if (!s) return html`${trusted(bannerStart)}${trusted(bannerEnd)}`;
   const eta = s.etaSeconds;
-  const etaText = eta !== null && eta !== undefined && Number.isFinite(eta)
-    ? ` About ${formatSeconds(eta)} left (around ${clock(new Date(now.getTime() + eta * 1000))}).`
-    : '';
-  const reload = s.state === 'running'
-    ? ` Updated at ${clock(now)}; this page reloads itself every ${Math.max(1, Math.round(s.refreshSeconds ?? 30))} s (or press reload).`
-    : '';
+  const etaText =
+    eta !== null && eta !== undefined && Number.isFinite(eta)
+      ? ` About ${formatSeconds(eta)} left (around ${clock(new Date(now.getTime() + eta * 1000))}).`
+      : '';
+  const reload =
+    s.state === 'running'
+      ? ` Updated at ${clock(now)}; this page reloads itself every ${Math.max(1, Math.round(s.refreshSeconds ?? 30))} s (or press reload).`
+      : '';
   const label = s.state === 'running' ? 'In progress' : 'Stopped';
-  return html`${trusted(bannerStart)}<p class="live ${s.state}" role="status" data-state="${s.state}"><strong>${label}:</strong> ${s.text}${etaText}${reload}</p>${trusted(bannerEnd)}`;
+  return html`${trusted(bannerStart)}
+    <p class="live ${s.state}" role="status" data-state="${s.state}"><strong>${label}:</strong> ${s.text}${etaText}${reload}</p>
+    ${trusted(bannerEnd)}`;
 }
 
 /**
@@ -76,7 +81,12 @@ export function markReportStopped(path: string, text: string): boolean {
   if (head < 0 || headClose < head || banner < 0 || bannerClose < banner) return false;
   if (!page.slice(head, headClose).includes('http-equiv="refresh"')) return false; // not live: a finished report stays
   const stopped = liveBanner({ state: 'stopped', text }).value;
-  const out = page.slice(0, head) + liveHead(undefined).value + page.slice(headClose + headEnd.length, banner) + stopped + page.slice(bannerClose + bannerEnd.length);
+  const out =
+    page.slice(0, head) +
+    liveHead(undefined).value +
+    page.slice(headClose + headEnd.length, banner) +
+    stopped +
+    page.slice(bannerClose + bannerEnd.length);
   writeFileAtomic(path, Buffer.from(out));
   return true;
 }

@@ -135,14 +135,22 @@ export function resolveCheckpoint(runDir: string, ref?: string): { name: string;
   const base = ref.replace(/\.(json|safetensors)$/, '');
   const jsonPath = `${base}.json`;
   if (!existsSync(jsonPath)) {
-    throw new InputError(`no checkpoint ${ref}`, 'ERR_NO_CHECKPOINT', `expected ${jsonPath} next to its .safetensors, or a name like ${checkpointName(0)}`);
+    throw new InputError(
+      `no checkpoint ${ref}`,
+      'ERR_NO_CHECKPOINT',
+      `expected ${jsonPath} next to its .safetensors, or a name like ${checkpointName(0)}`,
+    );
   }
   const state = parseCheckpointState(jsonPath);
   return { name: basename(base), state, weightsPath: weightsPathOf(jsonPath, state) };
 }
 
 /** G_ema of a checkpoint (see resolveCheckpoint) as a generator in eval mode on `device`; the caller disposes it. */
-export function loadGeneratorEma(runDir: string, ref?: string, device: Device = 'cpu'): { name: string; state: CheckpointState; G: LayeredGenerator } {
+export function loadGeneratorEma(
+  runDir: string,
+  ref?: string,
+  device: Device = 'cpu',
+): { name: string; state: CheckpointState; G: LayeredGenerator } {
   const { name, state, weightsPath } = resolveCheckpoint(runDir, ref);
   const { tensors } = loadSafetensors(weightsPath, { sha256: state.weightsSha256, requireFinite: true });
   const G = new LayeredGenerator(state.net);

@@ -5,7 +5,20 @@
 import type { NetworkConfig } from '../models/config.js';
 import type { TrainOptions } from './trainOptions.js';
 import {
-  type Schema, array, bool, int, literal, nullable, num, object, oneOf, optional, powerOfTwo, sha256Hex, str, tuple,
+  type Schema,
+  array,
+  bool,
+  int,
+  literal,
+  nullable,
+  num,
+  object,
+  oneOf,
+  optional,
+  powerOfTwo,
+  sha256Hex,
+  str,
+  tuple,
 } from '../util/schema.js';
 
 /** Largest curNimg / iteration accepted: 10^12 images is ~30 000 times the paper's longest run. */
@@ -73,7 +86,13 @@ export const trainOptionsSchema = object({
 const uint32 = int(0, 0xffffffff);
 const adamState = object({
   groups: array(
-    object({ lr: num(0, 1e3), betas: array(num(0, 1), { min: 2, max: 2 }), eps: num(0, 1), weightDecay: num(0, 1e3), steps: array(int(0, maxImages), { max: 1e6 }) }),
+    object({
+      lr: num(0, 1e3),
+      betas: array(num(0, 1), { min: 2, max: 2 }),
+      eps: num(0, 1),
+      weightDecay: num(0, 1e3),
+      steps: array(int(0, maxImages), { max: 1e6 }),
+    }),
     { max: 64 },
   ),
 });
@@ -99,8 +118,13 @@ export const checkpointStateSchema = object({
   trainSeconds: num(0, 1e12),
   weights: str({ maxLength: 1024 }),
   weightsSha256: optional(sha256Hex()),
-  intervals: optional(object({
-    tickKimg: positive(1e9), snapshotKimg: positive(1e9), checkpointKimg: positive(1e9), keepCheckpoints: int(1, 1e6),
-  })),
+  intervals: optional(
+    object({
+      tickKimg: positive(1e9),
+      snapshotKimg: positive(1e9),
+      checkpointKimg: positive(1e9),
+      keepCheckpoints: int(1, 1e6),
+    }),
+  ),
   demoCount: optional(int(1, 1e7)),
 });

@@ -48,7 +48,9 @@ export function readMetricsLog(runDir: string): MetricsRow[] {
  */
 export function truncateMetrics(path: string, iteration: number): number {
   if (!existsSync(path)) return 0;
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const kept: string[] = [];
   let last = Number.NEGATIVE_INFINITY;
   for (const line of lines) {

@@ -26,7 +26,14 @@ import { logOnly } from '../util/runLog.js';
 import type { SyntheticSet } from './data.js';
 import { GeometricAugment } from './geometricAugment.js';
 import { type ColourRefineOptions, refineByColour } from './colourRefine.js';
-import { type Segmenter, type SegmenterConfig, foregroundLogit, loadSegmenter, saveSegmenterConfig, saveSegmenterWeights } from './model.js';
+import {
+  type Segmenter,
+  type SegmenterConfig,
+  foregroundLogit,
+  loadSegmenter,
+  saveSegmenterConfig,
+  saveSegmenterWeights,
+} from './model.js';
 import { ShuffledSampler, validationIoU } from './train.js';
 
 export interface AdaptOptions {
@@ -69,14 +76,20 @@ export interface AdaptResult {
 
 function checkAdaptOptions(o: AdaptOptions) {
   const r = {
-    rounds: o.rounds ?? 2, iterations: o.iterations ?? 400, batch: o.batch ?? 32, lr: o.lr ?? 2e-4,
-    confidence: o.confidence ?? 0.8, maxPhotos: o.maxPhotos ?? 4000, seed: o.seed ?? 0,
+    rounds: o.rounds ?? 2,
+    iterations: o.iterations ?? 400,
+    batch: o.batch ?? 32,
+    lr: o.lr ?? 2e-4,
+    confidence: o.confidence ?? 0.8,
+    maxPhotos: o.maxPhotos ?? 4000,
+    seed: o.seed ?? 0,
   };
   for (const k of ['rounds', 'iterations', 'batch', 'maxPhotos'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new InputError(`adapt: ${k} must be a positive integer, got ${r[k]}`, 'ERR_ARG');
   }
   if (r.batch < 2) throw new InputError('adapt: batch must be at least 2 (half synthetic, half real)', 'ERR_ARG');
-  if (!(r.confidence > 0.5 && r.confidence < 1)) throw new InputError(`adapt: confidence must be in (0.5, 1), got ${r.confidence}`, 'ERR_ARG');
+  if (!(r.confidence > 0.5 && r.confidence < 1))
+    throw new InputError(`adapt: confidence must be in (0.5, 1), got ${r.confidence}`, 'ERR_ARG');
   if (!(r.lr > 0)) throw new InputError(`adapt: lr must be positive, got ${r.lr}`, 'ERR_ARG');
   return r;
 }
@@ -88,7 +101,12 @@ function checkAdaptOptions(o: AdaptOptions) {
  * (colourRefine.ts).
  */
 export function pseudoLabels(
-  net: Segmenter['net'], photos: Tensor, pixels: Uint8Array, confidence: number, colour: ColourRefineOptions | null = null, batch = 64,
+  net: Segmenter['net'],
+  photos: Tensor,
+  pixels: Uint8Array,
+  confidence: number,
+  colour: ColourRefineOptions | null = null,
+  batch = 64,
 ): Tensor {
   const [n, , size] = photos.shape as [number, number, number, number];
   const plane = size * size;
@@ -97,7 +115,11 @@ export function pseudoLabels(
   noGrad(() => {
     for (let s = 0; s < n; s += batch) {
       scope(() => {
-        const x = photos.narrow(0, s, Math.min(batch, n - s)).float().div(127.5).sub(1);
+        const x = photos
+          .narrow(0, s, Math.min(batch, n - s))
+          .float()
+          .div(127.5)
+          .sub(1);
         const a = foregroundLogit(net, x);
         const b = foregroundLogit(net, x.flip(3)).flip(3);
         probs.set(a.sigmoid().add(b.sigmoid()).mul(0.5).cpu().data() as Float32Array, s * plane);
@@ -135,12 +157,14 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
     const i = Math.floor((k * o.photos.count) / count);
     chosen.set(o.photos.pixels.subarray(i * per, (i + 1) * per), k * per);
   }
-  const data = keep(scope(() => ({
-    photos: fromBytes(chosen, 'uint8', [count, 3, s, s], device),
-    images: fromBytes(set.images, 'uint8', [set.n, 3, s, s], device),
-    masks: fromBytes(set.masks, 'uint8', [set.n, s, s], device),
-    valMasks: fromBytes(set.valMasks, 'uint8', [set.val, set.evalSize, set.evalSize], device),
-  })));
+  const data = keep(
+    scope(() => ({
+      photos: fromBytes(chosen, 'uint8', [count, 3, s, s], device),
+      images: fromBytes(set.images, 'uint8', [set.n, 3, s, s], device),
+      masks: fromBytes(set.masks, 'uint8', [set.n, s, s], device),
+      valMasks: fromBytes(set.valMasks, 'uint8', [set.val, set.evalSize, set.evalSize], device),
+    })),
+  );
   const valImages = keep(data.images.narrow(0, set.train, set.val));
   const aug = new AdaPipeline(colorOnly, device, opts.seed + 1);
   aug.p = 0.5;
@@ -151,7 +175,10 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
   const half = Math.floor(opts.batch / 2);
   const flipRand = mulberry32(opts.seed + 4);
   const rounds: AdaptResult['rounds'] = [];
-  const bar = new ProgressBar('adapt {bar} {value}/{total} it | round {round} | loss {loss} | ETA {eta_formatted}', o.progress ?? Boolean(process.stderr.isTTY));
+  const bar = new ProgressBar(
+    'adapt {bar} {value}/{total} it | round {round} | loss {loss} | ETA {eta_formatted}',
+    o.progress ?? Boolean(process.stderr.isTTY),
+  );
   bar.start(opts.rounds * opts.iterations, 0, { round: '-', loss: '-' });
   let labels: Tensor | null = null;
   const started = Date.now();
@@ -160,11 +187,13 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
       net.eval();
       if (labels) labels.dispose();
       labels = keep(pseudoLabels(net, data.photos, chosen, opts.confidence, o.colour ?? null));
-      const [labelled, fg] = noGrad(() => scope(() => {
-        const known = labels!.ne(-100);
-        const nKnown = known.sum().item();
-        return [nKnown / labels!.numel, nKnown === 0 ? 0 : labels!.eq(1).sum().item() / nKnown];
-      }));
+      const [labelled, fg] = noGrad(() =>
+        scope(() => {
+          const known = labels!.ne(-100);
+          const nKnown = known.sum().item();
+          return [nKnown / labels!.numel, nKnown === 0 ? 0 : labels!.eq(1).sum().item() / nKnown];
+        }),
+      );
       net.train();
       let loss = 0;
       for (let it = 1; it <= opts.iterations; it++) {
@@ -196,7 +225,8 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
           opt.step();
           return l.item();
         });
-        if (!Number.isFinite(loss)) throw new InputError(`adaptation diverged in round ${round + 1} at iteration ${it}`, 'ERR_NON_FINITE', 'run without --adapt');
+        if (!Number.isFinite(loss))
+          throw new InputError(`adaptation diverged in round ${round + 1} at iteration ${it}`, 'ERR_NON_FINITE', 'run without --adapt');
         bar.update(round * opts.iterations + it, { payload: { round: String(round + 1), loss: loss.toFixed(4) } });
         await new Promise<void>((done) => setImmediate(done));
       }
@@ -214,8 +244,15 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
       weightsSha256,
       bestValIoU: rounds[rounds.length - 1]?.valIoU ?? null,
       adapted: {
-        from: o.model, photos: count, rounds, iterations: opts.iterations, batch: opts.batch, lr: opts.lr,
-        confidence: opts.confidence, colour: o.colour ?? null, seconds: (Date.now() - started) / 1000,
+        from: o.model,
+        photos: count,
+        rounds,
+        iterations: opts.iterations,
+        batch: opts.batch,
+        lr: opts.lr,
+        confidence: opts.confidence,
+        colour: o.colour ?? null,
+        seconds: (Date.now() - started) / 1000,
       },
     };
     saveSegmenterConfig(o.out, config);

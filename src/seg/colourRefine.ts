@@ -24,7 +24,13 @@ const clampP = (p: number) => Math.min(1 - 1e-4, Math.max(1e-4, p));
  * Refines foreground probabilities in place. `probs`: n·S² values in [0, 1], image by image; `pixels`: n·3·S² bytes,
  * CHW per image (the photos the probabilities belong to). Returns `probs`.
  */
-export function refineByColour(probs: Float32Array, pixels: Uint8Array, n: number, size: number, o: ColourRefineOptions = {}): Float32Array {
+export function refineByColour(
+  probs: Float32Array,
+  pixels: Uint8Array,
+  n: number,
+  size: number,
+  o: ColourRefineOptions = {},
+): Float32Array {
   const levels = o.levels ?? 8;
   const strength = o.strength ?? 1;
   const rounds = o.rounds ?? 2;

@@ -55,27 +55,48 @@ export function syntheticFiles(dir: string): { images: string[]; masks: string[]
     resolveInside(dir, m.folders.images, src('folders.images'));
     resolveInside(dir, m.folders.masks, src('folders.masks'));
     const samples = m.files
-      .map((f, i) => ({ name: f, image: fileInside(dir, m.folders.images, f, src(`files[${i}]`)), mask: fileInside(dir, m.folders.masks, f, src(`files[${i}]`)) }))
+      .map((f, i) => ({
+        name: f,
+        image: fileInside(dir, m.folders.images, f, src(`files[${i}]`)),
+        mask: fileInside(dir, m.folders.masks, f, src(`files[${i}]`)),
+      }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const names = samples.map((s) => s.name);
     const missing = samples.filter((s) => !existsSync(s.image) || !existsSync(s.mask)).map((s) => s.name);
     if (missing.length > 0) {
-      throw new InputError(`${missing.length} samples listed in ${manifestPath} are missing an image or mask: ${listSome(missing)}`, 'ERR_NO_SYNTHETIC');
+      throw new InputError(
+        `${missing.length} samples listed in ${manifestPath} are missing an image or mask: ${listSome(missing)}`,
+        'ERR_NO_SYNTHETIC',
+      );
     }
     return { images: samples.map((s) => s.image), masks: samples.map((s) => s.mask), names, manifest: m };
   }
-  for (const [imgDir, maskDir] of [['images', 'masks'], ['img', 'mask']] as const) {
+  for (const [imgDir, maskDir] of [
+    ['images', 'masks'],
+    ['img', 'mask'],
+  ] as const) {
     const a = join(dir, imgDir);
     const b = join(dir, maskDir);
     if (!existsSync(a) || !existsSync(b)) continue;
-    const list = (d: string) => readdirSync(d).filter((f) => !f.startsWith('.') && imageExtensions.has(extname(f).toLowerCase())).sort();
+    const list = (d: string) =>
+      readdirSync(d)
+        .filter((f) => !f.startsWith('.') && imageExtensions.has(extname(f).toLowerCase()))
+        .sort();
     const imgs = list(a);
     const maskSet = new Set(list(b));
     const noMask = imgs.filter((f) => !maskSet.has(f));
-    if (noMask.length > 0) throw new InputError(`${noMask.length} images in ${a} have no mask of the same name in ${b}: ${listSome(noMask)}`, 'ERR_NO_SYNTHETIC');
+    if (noMask.length > 0)
+      throw new InputError(
+        `${noMask.length} images in ${a} have no mask of the same name in ${b}: ${listSome(noMask)}`,
+        'ERR_NO_SYNTHETIC',
+      );
     return { images: imgs.map((f) => join(a, f)), masks: imgs.map((f) => join(b, f)), names: imgs };
   }
-  throw new InputError(`${dir} has no manifest.json, images/ + masks/ or img/ + mask/`, 'ERR_NO_SYNTHETIC', 'pass the --out folder of `ilsgan generate`');
+  throw new InputError(
+    `${dir} has no manifest.json, images/ + masks/ or img/ + mask/`,
+    'ERR_NO_SYNTHETIC',
+    'pass the --out folder of `ilsgan generate`',
+  );
 }
 
 /** A mask file's first channel as 0/1 at side×side (PIL-style bilinear resize first when needed, then ≥ 128). */
@@ -96,7 +117,11 @@ function maskAt(rgb: Uint8Array, width: number, height: number, side: number): U
 export async function loadSyntheticSet(dir: string, o: LoadSyntheticOptions): Promise<SyntheticSet> {
   const files = syntheticFiles(dir);
   const n = files.names.length;
-  if (n < 2) throw new InputError(`${dir} has ${n} sample${n === 1 ? '' : 's'}; segmentation training needs at least 2 (90 % train, 10 % validation)`, 'ERR_NO_SYNTHETIC');
+  if (n < 2)
+    throw new InputError(
+      `${dir} has ${n} sample${n === 1 ? '' : 's'}; segmentation training needs at least 2 (90 % train, 10 % validation)`,
+      'ERR_NO_SYNTHETIC',
+    );
   const size = o.size;
   const evalSize = o.evalSize ?? size;
   const train = Math.max(1, Math.min(n - 1, Math.floor(0.9 * n)));
@@ -118,7 +143,10 @@ export async function loadSyntheticSet(dir: string, o: LoadSyntheticOptions): Pr
       throw new InputError(`cannot read synthetic sample ${name} in ${dir}: ${(e as Error).message.split('\n')[0]}`, 'ERR_NO_SYNTHETIC');
     }
   });
-  const images = packChw(decoded.map((d) => d.rgb), size);
+  const images = packChw(
+    decoded.map((d) => d.rgb),
+    size,
+  );
   const masks = new Uint8Array(n * size * size);
   decoded.forEach((d, i) => masks.set(d.mask, i * size * size));
   let valMasks: Uint8Array;
@@ -130,7 +158,17 @@ export async function loadSyntheticSet(dir: string, o: LoadSyntheticOptions): Pr
   }
   const m = files.manifest;
   return {
-    dir: resolve(dir), n, train, val, imageSize, size, evalSize, images, masks, valMasks, names: files.names,
+    dir: resolve(dir),
+    n,
+    train,
+    val,
+    imageSize,
+    size,
+    evalSize,
+    images,
+    masks,
+    valMasks,
+    names: files.names,
     source: m ? { run: m.run, checkpoint: m.checkpoint, kimg: m.kimg } : undefined,
   };
 }

@@ -74,16 +74,21 @@ export function drcTestPairs(root: string): { source: string; pairs: TestPair[] 
     const table = (file: string) => readIdTable(join(root, file));
     const names = table('images.txt');
     const split = table('train_val_test_split.txt');
-    if (!existsSync(join(root, 'bounding_boxes.txt'))) throw new InputError(`${root} looks like CUB but has no bounding_boxes.txt`, 'ERR_NO_IMAGES');
+    if (!existsSync(join(root, 'bounding_boxes.txt')))
+      throw new InputError(`${root} looks like CUB but has no bounding_boxes.txt`, 'ERR_NO_IMAGES');
     const boxes = table('bounding_boxes.txt');
     const pairs: TestPair[] = [];
     for (const [id, [name]] of names) {
       if (split.get(id)?.[0] !== '2' || !name) continue;
       const b = boxes.get(id)?.map(Number);
-      if (!b || b.length < 4 || b.some((v) => !Number.isFinite(v))) throw new InputError(`CUB image ${id} (${name}) has no bounding box`, 'ERR_NO_IMAGES');
+      if (!b || b.length < 4 || b.some((v) => !Number.isFinite(v)))
+        throw new InputError(`CUB image ${id} (${name}) has no bounding box`, 'ERR_NO_IMAGES');
       pairs.push({
-        stem: name.replace(/\.[^./]+$/, ''), image: join(root, 'images', name), mask: join(root, 'segmentations', name.replace(/\.[^./]+$/, '.png')),
-        bbox: [b[0]!, b[1]!, b[2]!, b[3]!], gtResize: 'bilinear',
+        stem: name.replace(/\.[^./]+$/, ''),
+        image: join(root, 'images', name),
+        mask: join(root, 'segmentations', name.replace(/\.[^./]+$/, '.png')),
+        bbox: [b[0]!, b[1]!, b[2]!, b[3]!],
+        gtResize: 'bilinear',
       });
     }
     return { source: 'cub', pairs };
@@ -93,7 +98,12 @@ export function drcTestPairs(root: string): { source: string; pairs: TestPair[] 
     const dir = join(root, 'data_mrcnn', 'test', 'resized');
     return {
       source: layout,
-      pairs: tokens.map((t) => ({ stem: t, image: join(dir, `${t}_resized.png`), mask: join(dir, `${t}_maskresized.png`), gtResize: 'nearest' as const })),
+      pairs: tokens.map((t) => ({
+        stem: t,
+        image: join(dir, `${t}_resized.png`),
+        mask: join(dir, `${t}_maskresized.png`),
+        gtResize: 'nearest' as const,
+      })),
     };
   }
   return null;
@@ -117,11 +127,16 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
   let pairs: TestPair[];
   if (o.masks === undefined) {
     const drc = existsSync(o.images) ? drcTestPairs(o.images) : null;
-    if (!drc) throw new InputError(`${o.images} is not a DRC CUB/Dogs/Cars folder; give --masks <dir> with its ground-truth masks`, 'ERR_ARG');
+    if (!drc)
+      throw new InputError(`${o.images} is not a DRC CUB/Dogs/Cars folder; give --masks <dir> with its ground-truth masks`, 'ERR_ARG');
     source = drc.source;
     pairs = drc.pairs;
     const missing = pairs.flatMap((p) => [p.image, p.mask]).filter((f) => !existsSync(f));
-    if (missing.length > 0) throw new InputError(`${missing.length} test file${missing.length === 1 ? ' is' : 's are'} missing from ${o.images}: ${listSome(missing)}`, 'ERR_NO_IMAGES');
+    if (missing.length > 0)
+      throw new InputError(
+        `${missing.length} test file${missing.length === 1 ? ' is' : 's are'} missing from ${o.images}: ${listSome(missing)}`,
+        'ERR_NO_IMAGES',
+      );
     if (pairs.length === 0) throw new InputError(`no test images in ${o.images}`, 'ERR_NO_IMAGES');
   } else {
     pairs = pairImagesWithMasks(o.images, o.masks, o.gtResize ?? 'nearest');
@@ -150,7 +165,18 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
       });
       const preds = noGrad(() =>
         scope(() => {
-          const x = fromBytes(packChw(loaded.map((l) => l.input), s), 'uint8', [loaded.length, 3, s, s], seg.device).float().div(127.5).sub(1);
+          const x = fromBytes(
+            packChw(
+              loaded.map((l) => l.input),
+              s,
+            ),
+            'uint8',
+            [loaded.length, 3, s, s],
+            seg.device,
+          )
+            .float()
+            .div(127.5)
+            .sub(1);
           const m = resizeLogits(foregroundLogit(seg.net, x), size, size).gt(0).to('uint8');
           return m.cpu().data() as Uint8Array;
         }),
@@ -167,6 +193,11 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
     if (typeof o.model === 'string') seg.dispose();
   }
   return {
-    source, size, netSize: s, ...metrics.result(), ...(baselines ? { baselines: baselines.result() } : {}), ...(o.perImage ? { perImage } : {}),
+    source,
+    size,
+    netSize: s,
+    ...metrics.result(),
+    ...(baselines ? { baselines: baselines.result() } : {}),
+    ...(o.perImage ? { perImage } : {}),
   };
 }

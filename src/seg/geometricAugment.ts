@@ -25,7 +25,10 @@ export const defaultGeometricRanges: GeometricRanges = { logScale: 0.25, rotateD
 export class GeometricAugment {
   private readonly rand: HostRandom;
 
-  constructor(seed: number, readonly ranges: GeometricRanges = defaultGeometricRanges) {
+  constructor(
+    seed: number,
+    readonly ranges: GeometricRanges = defaultGeometricRanges,
+  ) {
     this.rand = new HostRandom(seed ^ 0x6e0a);
   }
 
@@ -37,7 +40,7 @@ export class GeometricAugment {
     for (let i = 0; i < n; i++) {
       const flip = this.rand.uniform() < 0.5 ? -1 : 1;
       const s = 2 ** (r.logScale * u());
-      const a = (r.rotateDeg * Math.PI / 180) * u();
+      const a = ((r.rotateDeg * Math.PI) / 180) * u();
       const tx = 2 * r.shift * u();
       const ty = 2 * r.shift * u();
       const c = Math.cos(a) / s;

@@ -14,7 +14,20 @@ import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { resolveInside } from '../util/safePath.js';
 import {
-  type Schema, array, bool, int, literal, nullable, num, object, oneOf, optional, readJsonChecked, refine, sha256Hex, str,
+  type Schema,
+  array,
+  bool,
+  int,
+  literal,
+  nullable,
+  num,
+  object,
+  oneOf,
+  optional,
+  readJsonChecked,
+  refine,
+  sha256Hex,
+  str,
 } from '../util/schema.js';
 
 export const segmenterFormat = 'ilsgan-segmenter';
@@ -54,18 +67,38 @@ export interface SegmenterConfig {
   bestValIoU: number | null;
   history: ValidationRecord[];
   training: {
-    iterations: number; batch: number; lr: number; seed: number; valEvery: number; augment: 'color' | 'color+geometric'; device: string;
-    seconds: number; finished: boolean;
+    iterations: number;
+    batch: number;
+    lr: number;
+    seed: number;
+    valEvery: number;
+    augment: 'color' | 'color+geometric';
+    device: string;
+    seconds: number;
+    finished: boolean;
   };
   /** Present when the model was adapted to real photos after training (seg/adapt.ts). */
   adapted?: {
-    from: string; photos: number; rounds: { labelled: number; foreground: number; valIoU: number | null }[]; iterations: number;
-    batch: number; lr: number; confidence: number; colour: { levels?: number; strength?: number; rounds?: number } | null; seconds: number;
+    from: string;
+    photos: number;
+    rounds: { labelled: number; foreground: number; valIoU: number | null }[];
+    iterations: number;
+    batch: number;
+    lr: number;
+    confidence: number;
+    colour: { levels?: number; strength?: number; rounds?: number } | null;
+    seconds: number;
   };
   /** The synthetic set it was trained on. */
   data: {
-    synthetic: string; n: number; train: number; val: number; imageSize: number;
-    run?: string; checkpoint?: string; kimg?: number;
+    synthetic: string;
+    n: number;
+    train: number;
+    val: number;
+    imageSize: number;
+    run?: string;
+    checkpoint?: string;
+    kimg?: number;
   };
 }
 
@@ -90,7 +123,11 @@ export function saveSegmenterWeights(dir: string, net: UNet, config: Pick<Segmen
       const cpu = new Map<string, Tensor>();
       for (const [k, v] of net.stateDict()) cpu.set(k, v.detach().cpu().contiguous());
       return saveSafetensors(join(dir, weightsFile), cpu, {
-        format: segmenterFormat, version: '1', arch: 'unet', width: String(config.width), size: String(config.size),
+        format: segmenterFormat,
+        version: '1',
+        arch: 'unet',
+        width: String(config.width),
+        size: String(config.size),
         protocol: config.protocol,
       });
     }),
@@ -121,18 +158,38 @@ export const segmenterConfigSchema = object({
   bestValIoU: nullable(fraction),
   history: array(object({ iteration: count, valIoU: nullable(fraction), loss: num() }), { max: 1e6 }),
   training: object({
-    iterations: count, batch: int(1, 65536), lr: num(0, 1e3), seed: int(0, Number.MAX_SAFE_INTEGER), valEvery: int(1, 1e9),
-    augment: oneOf(['color', 'color+geometric']), device: str({ maxLength: 64 }), seconds: num(0, 1e12), finished: bool(),
-  }),
-  adapted: optional(object({
-    from: str(), photos: count, rounds: array(object({ labelled: fraction, foreground: fraction, valIoU: nullable(fraction) }), { max: 1e4 }),
-    iterations: count, batch: int(1, 65536), lr: num(0, 1e3), confidence: fraction,
-    colour: nullable(object({ levels: optional(int(0, 1e6)), strength: optional(num(0, 1e3)), rounds: optional(int(0, 1e6)) })),
+    iterations: count,
+    batch: int(1, 65536),
+    lr: num(0, 1e3),
+    seed: int(0, Number.MAX_SAFE_INTEGER),
+    valEvery: int(1, 1e9),
+    augment: oneOf(['color', 'color+geometric']),
+    device: str({ maxLength: 64 }),
     seconds: num(0, 1e12),
-  })),
+    finished: bool(),
+  }),
+  adapted: optional(
+    object({
+      from: str(),
+      photos: count,
+      rounds: array(object({ labelled: fraction, foreground: fraction, valIoU: nullable(fraction) }), { max: 1e4 }),
+      iterations: count,
+      batch: int(1, 65536),
+      lr: num(0, 1e3),
+      confidence: fraction,
+      colour: nullable(object({ levels: optional(int(0, 1e6)), strength: optional(num(0, 1e3)), rounds: optional(int(0, 1e6)) })),
+      seconds: num(0, 1e12),
+    }),
+  ),
   data: object({
-    synthetic: str(), n: count, train: count, val: count, imageSize: int(0, 65536),
-    run: optional(str()), checkpoint: optional(str({ maxLength: 1024 })), kimg: optional(num(0, 1e12)),
+    synthetic: str(),
+    n: count,
+    train: count,
+    val: count,
+    imageSize: int(0, 65536),
+    run: optional(str()),
+    checkpoint: optional(str({ maxLength: 1024 })),
+    kimg: optional(num(0, 1e12)),
   }),
 }) satisfies Schema<SegmenterConfig>;
 
@@ -143,7 +200,11 @@ export const segmenterConfigSchema = object({
 export function readSegmenterConfig(dir: string): SegmenterConfig {
   const path = join(dir, configFile);
   if (!existsSync(path)) {
-    throw new InputError(`no segmentation model in ${dir} (${configFile} missing)`, 'ERR_NO_MODEL', 'pass the --out folder of `ilsgan seg-train`');
+    throw new InputError(
+      `no segmentation model in ${dir} (${configFile} missing)`,
+      'ERR_NO_MODEL',
+      'pass the --out folder of `ilsgan seg-train`',
+    );
   }
   return readJsonChecked(segmenterConfigSchema, { file: path, code: 'ERR_MODEL' });
 }

@@ -31,7 +31,11 @@ export async function decodePhoto(input: string | Buffer): Promise<Photo> {
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   if (out.info.channels !== 4) throw new Error(`unexpected decode result: ${out.info.channels} channels`);
-  return { rgba: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength), width: out.info.width, height: out.info.height };
+  return {
+    rgba: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength),
+    width: out.info.width,
+    height: out.info.height,
+  };
 }
 
 /**
@@ -40,7 +44,8 @@ export async function decodePhoto(input: string | Buffer): Promise<Photo> {
  */
 export async function photoToInput(photo: Photo, size: number, box?: Box): Promise<Uint8Array> {
   let img = sharp(Buffer.from(photo.rgba.buffer, photo.rgba.byteOffset, photo.rgba.byteLength), {
-    raw: { width: photo.width, height: photo.height, channels: 4 }, limitInputPixels,
+    raw: { width: photo.width, height: photo.height, channels: 4 },
+    limitInputPixels,
   }).removeAlpha();
   if (box) img = img.extract({ left: box[0], top: box[1], width: box[2] - box[0], height: box[3] - box[1] });
   const out = await img.resize(size, size, { kernel: 'linear', fit: 'fill' }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });

@@ -73,7 +73,9 @@ export function segmentInputs(input: string, out?: string): { files: string[]; n
     root = input;
     if (out !== undefined) {
       // The folders this command writes (out may be the input folder itself, or inside it).
-      const written = Object.values(segmentFolders).map((f) => join(out, f)).filter((d) => isInside(d, input));
+      const written = Object.values(segmentFolders)
+        .map((f) => join(out, f))
+        .filter((d) => isInside(d, input));
       files = files.filter((f) => !written.some((d) => isInside(f, d)));
     }
   } else {
@@ -96,7 +98,11 @@ export function segmentInputs(input: string, out?: string): { files: string[]; n
     else seen.set(n, relative(root, files[i]!));
   });
   if (clashes.length > 0) {
-    throw new InputError(`several inputs would write the same mask name: ${listSome(clashes)}`, 'ERR_NAME_CLASH', 'rename or move one of each pair');
+    throw new InputError(
+      `several inputs would write the same mask name: ${listSome(clashes)}`,
+      'ERR_NAME_CLASH',
+      'rename or move one of each pair',
+    );
   }
   return { files, names };
 }
@@ -108,7 +114,10 @@ export function segmentInputs(input: string, out?: string): { files: string[]; n
  * @param inputs CHW bytes [N, 3, S, S] (packChw of photoToInput).
  */
 export function predictMasks(
-  seg: Segmenter, inputs: Uint8Array, sizes: readonly { width: number; height: number }[], alpha: AlphaMode = 'binary',
+  seg: Segmenter,
+  inputs: Uint8Array,
+  sizes: readonly { width: number; height: number }[],
+  alpha: AlphaMode = 'binary',
 ): Uint8Array[] {
   const s = seg.config.size;
   return noGrad(() =>
@@ -212,7 +221,15 @@ export async function segmentImages(o: SegmentOptions): Promise<SegmentResult> {
       const good = decoded.filter((d): d is NonNullable<typeof d> => d !== null);
       await pendingWrites;
       if (good.length > 0) {
-        const predicted = predictMasks(seg, packChw(good.map((g) => g.input), s), good.map((g) => g.photo), alphaMode);
+        const predicted = predictMasks(
+          seg,
+          packChw(
+            good.map((g) => g.input),
+            s,
+          ),
+          good.map((g) => g.photo),
+          alphaMode,
+        );
         const writes: Promise<void>[] = [];
         good.forEach((g, k) => {
           const mask = predicted[k]!;
@@ -229,7 +246,11 @@ export async function segmentImages(o: SegmentOptions): Promise<SegmentResult> {
     if (typeof o.model === 'string') seg.dispose();
   }
   if (masks.length === 0) {
-    throw new InputError(`none of the ${files.length} input files could be read`, 'ERR_NO_IMAGES', skipped[0] ? `${skipped[0].path}: ${skipped[0].reason}` : undefined);
+    throw new InputError(
+      `none of the ${files.length} input files could be read`,
+      'ERR_NO_IMAGES',
+      skipped[0] ? `${skipped[0].path}: ${skipped[0].reason}` : undefined,
+    );
   }
   return { written: masks.length, skipped, masks, meanForeground: fgSum / masks.length };
 }

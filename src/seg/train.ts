@@ -17,7 +17,14 @@ import { dispose, keep, noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type SyntheticSet, loadSyntheticSet } from './data.js';
 import { GeometricAugment } from './geometricAugment.js';
-import { type SegmenterConfig, type ValidationRecord, foregroundLogit, resizeLogits, saveSegmenterConfig, saveSegmenterWeights } from './model.js';
+import {
+  type SegmenterConfig,
+  type ValidationRecord,
+  foregroundLogit,
+  resizeLogits,
+  saveSegmenterConfig,
+  saveSegmenterWeights,
+} from './model.js';
 import { ProgressBar } from '../util/progress.js';
 import { logOnly } from '../util/runLog.js';
 
@@ -72,7 +79,10 @@ export class ShuffledSampler {
   private order: Int32Array;
   private pos: number;
 
-  constructor(readonly n: number, seed: number) {
+  constructor(
+    readonly n: number,
+    seed: number,
+  ) {
     this.rand = mulberry32(seed ^ 0x5e65a1);
     this.order = new Int32Array(n);
     this.pos = n;
@@ -103,10 +113,19 @@ export class ShuffledSampler {
   }
 }
 
-function checkOptions(o: SegTrainOptions): Required<Pick<SegTrainOptions, 'iterations' | 'batch' | 'lr' | 'width' | 'size' | 'protocol' | 'seed' | 'valEvery' | 'augP'>> {
+function checkOptions(
+  o: SegTrainOptions,
+): Required<Pick<SegTrainOptions, 'iterations' | 'batch' | 'lr' | 'width' | 'size' | 'protocol' | 'seed' | 'valEvery' | 'augP'>> {
   const r = {
-    iterations: o.iterations ?? 6000, batch: o.batch ?? 64, lr: o.lr ?? 1e-3, width: o.width ?? 64, size: o.size ?? 64,
-    protocol: o.protocol ?? '64', seed: o.seed ?? 0, valEvery: o.valEvery ?? 1000, augP: o.augP ?? 0.5,
+    iterations: o.iterations ?? 6000,
+    batch: o.batch ?? 64,
+    lr: o.lr ?? 1e-3,
+    width: o.width ?? 64,
+    size: o.size ?? 64,
+    protocol: o.protocol ?? '64',
+    seed: o.seed ?? 0,
+    valEvery: o.valEvery ?? 1000,
+    augP: o.augP ?? 0.5,
   } as const;
   const posInt = (name: string, v: number) => {
     if (!Number.isInteger(v) || v < 1) throw new InputError(`${name} must be a positive integer, got ${v}`, 'ERR_ARG');
@@ -115,11 +134,16 @@ function checkOptions(o: SegTrainOptions): Required<Pick<SegTrainOptions, 'itera
   posInt('batch', r.batch);
   posInt('width', r.width);
   posInt('valEvery', r.valEvery);
-  if (!Number.isInteger(r.size) || r.size < 16 || r.size % 16 !== 0) throw new InputError(`size must be a multiple of 16, got ${r.size}`, 'ERR_ARG');
+  if (!Number.isInteger(r.size) || r.size < 16 || r.size % 16 !== 0)
+    throw new InputError(`size must be a multiple of 16, got ${r.size}`, 'ERR_ARG');
   // The float input batch alone is batch·3·size²·4 bytes: refuse what no buffer can hold before anything runs.
   const inputBytes = r.batch * 3 * r.size * r.size * 4;
   if (inputBytes > bufferConstants.MAX_LENGTH) {
-    throw new InputError(`batch ${r.batch} at ${r.size}² needs ${inputBytes} bytes for its input alone, more than one buffer holds (${bufferConstants.MAX_LENGTH})`, 'ERR_ARG', 'use a smaller --batch');
+    throw new InputError(
+      `batch ${r.batch} at ${r.size}² needs ${inputBytes} bytes for its input alone, more than one buffer holds (${bufferConstants.MAX_LENGTH})`,
+      'ERR_ARG',
+      'use a smaller --batch',
+    );
   }
   if (!(r.lr > 0)) throw new InputError(`lr must be positive, got ${r.lr}`, 'ERR_ARG');
   if (!Number.isInteger(r.seed) || r.seed < 0) throw new InputError(`seed must be a non-negative integer, got ${r.seed}`, 'ERR_ARG');
@@ -151,7 +175,11 @@ export function validationIoU(net: UNet, images: Tensor, valMasks: Tensor, batch
           const x = images.narrow(0, s, k).float().div(127.5).sub(1);
           const pred = resizeLogits(foregroundLogit(net, x), e, e).squeeze(1).gt(0); // [k, E, E] bool
           const gt = valMasks.narrow(0, s, k).gt(0);
-          return [pred.logicalAnd(gt).sum().item(), pred.logicalAnd(gt.logicalNot()).sum().item(), pred.logicalNot().logicalAnd(gt).sum().item()];
+          return [
+            pred.logicalAnd(gt).sum().item(),
+            pred.logicalAnd(gt.logicalNot()).sum().item(),
+            pred.logicalNot().logicalAnd(gt).sum().item(),
+          ];
         }),
       );
       tp += c[0]!;
@@ -189,7 +217,9 @@ export async function trainSegmenter(o: SegTrainOptions): Promise<SegTrainResult
         throw new InputError(`the loaded set is at ${set.size}/${set.evalSize}, the options ask for ${opts.size}/${evalSize}`, 'ERR_ARG');
       }
     }
-    log(`seg-train: ${set.n} synthetic samples (${set.train} train, ${set.val} validation) at ${set.imageSize}² → network ${opts.size}², validation masks ${evalSize}²`);
+    log(
+      `seg-train: ${set.n} synthetic samples (${set.train} train, ${set.val} validation) at ${set.imageSize}² → network ${opts.size}², validation masks ${evalSize}²`,
+    );
     mkdirSync(o.out, { recursive: true });
     return await trainOnSet(set, opts, o, device, log, showBar);
   } finally {
@@ -198,7 +228,12 @@ export async function trainSegmenter(o: SegTrainOptions): Promise<SegTrainResult
 }
 
 async function trainOnSet(
-  set: SyntheticSet, opts: ReturnType<typeof checkOptions>, o: SegTrainOptions, device: Device, log: (m: string) => void, showBar: boolean,
+  set: SyntheticSet,
+  opts: ReturnType<typeof checkOptions>,
+  o: SegTrainOptions,
+  device: Device,
+  log: (m: string) => void,
+  showBar: boolean,
 ): Promise<SegTrainResult> {
   const s = opts.size;
   manualSeed(opts.seed);
@@ -211,11 +246,13 @@ async function trainOnSet(
   const geometric = o.geometric ? new GeometricAugment(opts.seed) : null;
   const sampler = new ShuffledSampler(set.train, opts.seed);
   // The whole set lives on the device as uint8; a batch is one indexSelect away.
-  const data = keep(scope(() => ({
-    images: fromBytes(set.images, 'uint8', [set.n, 3, s, s], device),
-    masks: fromBytes(set.masks, 'uint8', [set.n, s, s], device),
-    valMasks: fromBytes(set.valMasks, 'uint8', [set.val, set.evalSize, set.evalSize], device),
-  })));
+  const data = keep(
+    scope(() => ({
+      images: fromBytes(set.images, 'uint8', [set.n, 3, s, s], device),
+      masks: fromBytes(set.masks, 'uint8', [set.n, s, s], device),
+      valMasks: fromBytes(set.valMasks, 'uint8', [set.val, set.evalSize, set.evalSize], device),
+    })),
+  );
   const valImages = keep(data.images.narrow(0, set.train, set.val));
   const history: ValidationRecord[] = [];
   let best: ValidationRecord | null = null;
@@ -224,12 +261,30 @@ async function trainOnSet(
   let trainSeconds = 0;
   let weightsSha256: string | undefined;
   const config = (finished: boolean): SegmenterConfig => ({
-    format: 'ilsgan-segmenter', version: 1, arch: 'unet', width: opts.width, classes: 2, size: s, protocol: opts.protocol,
-    evalSize: set.evalSize, input: 'rgb [-1,1]', weights: 'model.safetensors', weightsSha256, bestIteration: best?.iteration ?? 0,
-    bestValIoU: best?.valIoU ?? null, history,
+    format: 'ilsgan-segmenter',
+    version: 1,
+    arch: 'unet',
+    width: opts.width,
+    classes: 2,
+    size: s,
+    protocol: opts.protocol,
+    evalSize: set.evalSize,
+    input: 'rgb [-1,1]',
+    weights: 'model.safetensors',
+    weightsSha256,
+    bestIteration: best?.iteration ?? 0,
+    bestValIoU: best?.valIoU ?? null,
+    history,
     training: {
-      iterations: opts.iterations, batch: opts.batch, lr: opts.lr, seed: opts.seed, valEvery: opts.valEvery, augment: o.geometric ? 'color+geometric' : 'color',
-      device, seconds: (Date.now() - started) / 1000, finished,
+      iterations: opts.iterations,
+      batch: opts.batch,
+      lr: opts.lr,
+      seed: opts.seed,
+      valEvery: opts.valEvery,
+      augment: o.geometric ? 'color+geometric' : 'color',
+      device,
+      seconds: (Date.now() - started) / 1000,
+      finished,
     },
     data: { synthetic: set.dir, n: set.n, train: set.train, val: set.val, imageSize: set.imageSize, ...set.source },
   });
@@ -297,9 +352,15 @@ async function trainOnSet(
   }
   const final = config(true);
   saveSegmenterConfig(o.out, final);
-  log(`seg-train: best validation IoU ${final.bestValIoU === null ? 'n/a' : final.bestValIoU.toFixed(4)} at iteration ${final.bestIteration}; model in ${o.out}`);
+  log(
+    `seg-train: best validation IoU ${final.bestValIoU === null ? 'n/a' : final.bestValIoU.toFixed(4)} at iteration ${final.bestIteration}; model in ${o.out}`,
+  );
   return {
-    out: o.out, config: final, bestValIoU: final.bestValIoU, bestIteration: final.bestIteration, history,
+    out: o.out,
+    config: final,
+    bestValIoU: final.bestValIoU,
+    bestIteration: final.bestIteration,
+    history,
     secondsPerIteration: trainSeconds / opts.iterations,
   };
 }

@@ -9,7 +9,9 @@ function describe(v: unknown): string {
 export function int(v: unknown, op: string, name: string, opts: { min?: number } = {}): number {
   const min = opts.min ?? Number.NEGATIVE_INFINITY;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new ArgumentError(`${op}: expected ${min === 1 ? 'positive ' : min === 0 ? 'non-negative ' : ''}integer for ${name}, got ${describe(v)}`);
+    throw new ArgumentError(
+      `${op}: expected ${min === 1 ? 'positive ' : min === 0 ? 'non-negative ' : ''}integer for ${name}, got ${describe(v)}`,
+    );
   }
   return v;
 }
@@ -43,6 +45,7 @@ export function choice<T extends string>(v: unknown, allowed: readonly T[], op: 
 }
 
 export function finite(v: unknown, op: string, name: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`${op}: expected a finite number for ${name}, got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ArgumentError(`${op}: expected a finite number for ${name}, got ${describe(v)}`);
   return v;
 }

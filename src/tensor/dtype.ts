@@ -5,7 +5,16 @@ import { ArgumentError } from './errors.js';
 export type DType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 const codes: Record<DType, number> = {
-  uint8: 0, int8: 1, int16: 2, int32: 3, int64: 4, float16: 5, float32: 6, float64: 7, bool: 11, bfloat16: 15,
+  uint8: 0,
+  int8: 1,
+  int16: 2,
+  int32: 3,
+  int64: 4,
+  float16: 5,
+  float32: 6,
+  float64: 7,
+  bool: 11,
+  bfloat16: 15,
 };
 const names: DType[] = [];
 for (const [name, code] of Object.entries(codes)) names[code] = name as DType;
@@ -31,15 +40,22 @@ export function isFloatingPoint(d: DType): boolean {
 /** Bytes per element. */
 export function elementSize(d: DType): number {
   switch (d) {
-    case 'float64': case 'int64': return 8;
-    case 'float32': case 'int32': return 4;
-    case 'float16': case 'bfloat16': case 'int16': return 2;
-    default: return 1;
+    case 'float64':
+    case 'int64':
+      return 8;
+    case 'float32':
+    case 'int32':
+      return 4;
+    case 'float16':
+    case 'bfloat16':
+    case 'int16':
+      return 2;
+    default:
+      return 1;
   }
 }
 
-export type TypedArray =
-  | Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array | Uint16Array;
+export type TypedArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | BigInt64Array | Uint16Array;
 
 /** The dtype a typed array holds (Uint16Array is taken as raw float16 bits only when asked for explicitly). */
 export function dtypeOfTypedArray(a: ArrayBufferView): DType | null {

@@ -17,4 +17,15 @@ export type { AdamOptions, ParamGroup } from './optim/adam.js';
 export { Ema } from './optim/ema.js';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export type { LoadedSafetensors, TensorMap } from './safetensors.js';
-export { setNumThreads, getNumThreads, cuda, setCudnnBenchmark, setTf32, setAutocast, buildInfo, profile, hostReads, type OpProfileRow } from './runtime.js';
+export {
+  setNumThreads,
+  getNumThreads,
+  cuda,
+  setCudnnBenchmark,
+  setTf32,
+  setAutocast,
+  buildInfo,
+  profile,
+  hostReads,
+  type OpProfileRow,
+} from './runtime.js';

@@ -194,10 +194,7 @@ export interface NativeBinding {
 
   // nn functional (ops_nn.cc)
   conv2d(x: H, w: H, b: Opt, stride: number[], padding: number[], dilation: number[], groups: number): H;
-  convTranspose2d(
-    x: H, w: H, b: Opt, stride: number[], padding: number[], outputPadding: number[], groups: number,
-    dilation: number[],
-  ): H;
+  convTranspose2d(x: H, w: H, b: Opt, stride: number[], padding: number[], outputPadding: number[], groups: number, dilation: number[]): H;
   linear(x: H, w: H, b: Opt): H;
   matmul(a: H, b: H): H;
   linalgEigvalsh(x: H, upper: boolean): H;
@@ -226,7 +223,11 @@ export interface NativeBinding {
   gradFnName(h: H): string | null;
   backward(roots: H[], grads: Opt[], retainGraph: boolean | null, createGraph: boolean): void;
   grad(
-    outputs: H[], inputs: H[], gradOutputs: Opt[], retainGraph: boolean | null, createGraph: boolean,
+    outputs: H[],
+    inputs: H[],
+    gradOutputs: Opt[],
+    retainGraph: boolean | null,
+    createGraph: boolean,
     allowUnused: boolean,
   ): (H | null)[];
   setGradEnabled(on: boolean): boolean;
@@ -234,8 +235,16 @@ export interface NativeBinding {
 
   // Parameter-list updates (optim.cc)
   adamStep(
-    params: H[], expAvg: H[], expAvgSq: H[], steps: Float64Array, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number, foreach: boolean,
+    params: H[],
+    expAvg: H[],
+    expAvgSq: H[],
+    steps: Float64Array,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    foreach: boolean,
   ): void;
   sanitizeGrads(params: H[], nan: number, posinf: number, neginf: number, flat: boolean): void;
   clearGrads(params: H[]): void;

@@ -15,8 +15,16 @@ import { fromBytes } from './ops/creation.js';
 import type { Tensor } from './tensor.js';
 
 const toFormat: Record<DType, string> = {
-  float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', int16: 'I16',
-  int8: 'I8', uint8: 'U8', bool: 'BOOL',
+  float64: 'F64',
+  float32: 'F32',
+  float16: 'F16',
+  bfloat16: 'BF16',
+  int64: 'I64',
+  int32: 'I32',
+  int16: 'I16',
+  int8: 'I8',
+  uint8: 'U8',
+  bool: 'BOOL',
 };
 const fromFormat = new Map<string, DType>(Object.entries(toFormat).map(([k, v]) => [v, k as DType]));
 
@@ -175,8 +183,11 @@ export function decodeSafetensors(buf: Uint8Array, o: DecodeOptions = {}): Loade
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset + dataStart + s.begin, s.end - s.begin);
     if (s.dtype === 'bool' && bytes.some((b) => b > 1)) throw bad(`tensor ${s.name}: BOOL data holds bytes other than 0 and 1`);
     if (o.requireFinite && !allFinite(bytes, s.dtype)) {
-      throw new InputError(`${o.source ?? 'safetensors'}: tensor ${s.name} holds non-finite values (NaN or ±Inf)`, 'ERR_NON_FINITE',
-        'the run diverged before this file was written; use an earlier checkpoint');
+      throw new InputError(
+        `${o.source ?? 'safetensors'}: tensor ${s.name} holds non-finite values (NaN or ±Inf)`,
+        'ERR_NON_FINITE',
+        'the run diverged before this file was written; use an earlier checkpoint',
+      );
     }
   }
   const tensors = new Map<string, Tensor>();
@@ -204,8 +215,11 @@ export function loadSafetensors(path: string, o: Omit<DecodeOptions, 'source'> &
     throw new InputError(`cannot read ${path}: ${(e as Error).message}`, 'ERR_FILE');
   }
   if (o.sha256 !== undefined && createHash('sha256').update(buf).digest('hex') !== o.sha256) {
-    throw new InputError(`${path}: checksum mismatch: the file is corrupt or was changed after it was written`, 'ERR_CHECKSUM',
-      'restore it from a copy, or use another checkpoint');
+    throw new InputError(
+      `${path}: checksum mismatch: the file is corrupt or was changed after it was written`,
+      'ERR_CHECKSUM',
+      'restore it from a copy, or use another checkpoint',
+    );
   }
   return decodeSafetensors(buf, { ...o, source: path });
 }

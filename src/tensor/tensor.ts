@@ -135,13 +135,20 @@ export class Tensor implements Tracked {
     }
     const buf = native.toBuffer(this.handle);
     switch (d) {
-      case 'float32': return new Float32Array(buf);
-      case 'float64': return new Float64Array(buf);
-      case 'int32': return new Int32Array(buf);
-      case 'int16': return new Int16Array(buf);
-      case 'int8': return new Int8Array(buf);
-      case 'int64': return new BigInt64Array(buf);
-      default: return new Uint8Array(buf);
+      case 'float32':
+        return new Float32Array(buf);
+      case 'float64':
+        return new Float64Array(buf);
+      case 'int32':
+        return new Int32Array(buf);
+      case 'int16':
+        return new Int16Array(buf);
+      case 'int8':
+        return new Int8Array(buf);
+      case 'int64':
+        return new BigInt64Array(buf);
+      default:
+        return new Uint8Array(buf);
     }
   }
   /** The raw bytes in row-major order (what safetensors stores). */
@@ -276,9 +283,7 @@ export class Tensor implements Tracked {
     return wrap(native.rsubScalar(this.handle, other));
   }
   mul(other: Tensor | Scalar): Tensor {
-    return typeof other === 'number'
-      ? wrap(native.mulScalar(this.handle, other))
-      : wrap(native.mul(this.handle, other.handle));
+    return typeof other === 'number' ? wrap(native.mulScalar(this.handle, other)) : wrap(native.mul(this.handle, other.handle));
   }
   div(other: Tensor | Scalar, roundingMode?: 'trunc' | 'floor'): Tensor {
     if (roundingMode !== undefined) {
@@ -289,37 +294,27 @@ export class Tensor implements Tracked {
         if (b !== other) b.dispose();
       }
     }
-    return typeof other === 'number'
-      ? wrap(native.divScalar(this.handle, other))
-      : wrap(native.div(this.handle, other.handle));
+    return typeof other === 'number' ? wrap(native.divScalar(this.handle, other)) : wrap(native.div(this.handle, other.handle));
   }
   /** other / this. */
   rdiv(other: Scalar): Tensor {
     return wrap(native.rdivScalar(this.handle, other));
   }
   pow(exponent: Tensor | Scalar): Tensor {
-    return typeof exponent === 'number'
-      ? wrap(native.powScalar(this.handle, exponent))
-      : wrap(native.pow(this.handle, exponent.handle));
+    return typeof exponent === 'number' ? wrap(native.powScalar(this.handle, exponent)) : wrap(native.pow(this.handle, exponent.handle));
   }
   /** base ** this. */
   rpow(base: Scalar): Tensor {
     return wrap(native.rpowScalar(this.handle, base));
   }
   remainder(other: Tensor | Scalar): Tensor {
-    return typeof other === 'number'
-      ? wrap(native.remainderScalar(this.handle, other))
-      : wrap(native.remainder(this.handle, other.handle));
+    return typeof other === 'number' ? wrap(native.remainderScalar(this.handle, other)) : wrap(native.remainder(this.handle, other.handle));
   }
   minimum(other: Tensor | Scalar): Tensor {
-    return typeof other === 'number'
-      ? wrap(native.minimumScalar(this.handle, other))
-      : wrap(native.minimum(this.handle, other.handle));
+    return typeof other === 'number' ? wrap(native.minimumScalar(this.handle, other)) : wrap(native.minimum(this.handle, other.handle));
   }
   maximum(other: Tensor | Scalar): Tensor {
-    return typeof other === 'number'
-      ? wrap(native.maximumScalar(this.handle, other))
-      : wrap(native.maximum(this.handle, other.handle));
+    return typeof other === 'number' ? wrap(native.maximumScalar(this.handle, other)) : wrap(native.maximum(this.handle, other.handle));
   }
   atan2(other: Tensor): Tensor {
     return wrap(native.atan2(this.handle, other.handle));
@@ -378,29 +373,75 @@ export class Tensor implements Tracked {
 
   // ---- unary --------------------------------------------------------------------------------------------
 
-  neg(): Tensor { return wrap(native.neg(this.handle)); }
-  abs(): Tensor { return wrap(native.abs(this.handle)); }
-  sign(): Tensor { return wrap(native.sign(this.handle)); }
-  sqrt(): Tensor { return wrap(native.sqrt(this.handle)); }
-  rsqrt(): Tensor { return wrap(native.rsqrt(this.handle)); }
-  square(): Tensor { return wrap(native.square(this.handle)); }
-  reciprocal(): Tensor { return wrap(native.reciprocal(this.handle)); }
-  exp(): Tensor { return wrap(native.exp(this.handle)); }
-  expm1(): Tensor { return wrap(native.expm1(this.handle)); }
-  log(): Tensor { return wrap(native.log(this.handle)); }
-  log1p(): Tensor { return wrap(native.log1p(this.handle)); }
-  sin(): Tensor { return wrap(native.sin(this.handle)); }
-  cos(): Tensor { return wrap(native.cos(this.handle)); }
-  erf(): Tensor { return wrap(native.erf(this.handle)); }
-  sigmoid(): Tensor { return wrap(native.sigmoid(this.handle)); }
-  logSigmoid(): Tensor { return wrap(native.logSigmoid(this.handle)); }
-  tanh(): Tensor { return wrap(native.tanh(this.handle)); }
-  relu(): Tensor { return wrap(native.relu(this.handle)); }
-  gelu(): Tensor { return wrap(native.gelu(this.handle)); }
-  round(): Tensor { return wrap(native.round(this.handle)); }
-  floor(): Tensor { return wrap(native.floor(this.handle)); }
-  ceil(): Tensor { return wrap(native.ceil(this.handle)); }
-  trunc(): Tensor { return wrap(native.trunc(this.handle)); }
+  neg(): Tensor {
+    return wrap(native.neg(this.handle));
+  }
+  abs(): Tensor {
+    return wrap(native.abs(this.handle));
+  }
+  sign(): Tensor {
+    return wrap(native.sign(this.handle));
+  }
+  sqrt(): Tensor {
+    return wrap(native.sqrt(this.handle));
+  }
+  rsqrt(): Tensor {
+    return wrap(native.rsqrt(this.handle));
+  }
+  square(): Tensor {
+    return wrap(native.square(this.handle));
+  }
+  reciprocal(): Tensor {
+    return wrap(native.reciprocal(this.handle));
+  }
+  exp(): Tensor {
+    return wrap(native.exp(this.handle));
+  }
+  expm1(): Tensor {
+    return wrap(native.expm1(this.handle));
+  }
+  log(): Tensor {
+    return wrap(native.log(this.handle));
+  }
+  log1p(): Tensor {
+    return wrap(native.log1p(this.handle));
+  }
+  sin(): Tensor {
+    return wrap(native.sin(this.handle));
+  }
+  cos(): Tensor {
+    return wrap(native.cos(this.handle));
+  }
+  erf(): Tensor {
+    return wrap(native.erf(this.handle));
+  }
+  sigmoid(): Tensor {
+    return wrap(native.sigmoid(this.handle));
+  }
+  logSigmoid(): Tensor {
+    return wrap(native.logSigmoid(this.handle));
+  }
+  tanh(): Tensor {
+    return wrap(native.tanh(this.handle));
+  }
+  relu(): Tensor {
+    return wrap(native.relu(this.handle));
+  }
+  gelu(): Tensor {
+    return wrap(native.gelu(this.handle));
+  }
+  round(): Tensor {
+    return wrap(native.round(this.handle));
+  }
+  floor(): Tensor {
+    return wrap(native.floor(this.handle));
+  }
+  ceil(): Tensor {
+    return wrap(native.ceil(this.handle));
+  }
+  trunc(): Tensor {
+    return wrap(native.trunc(this.handle));
+  }
   /** log(1 + exp(β·x))/β, linear above `threshold` (PyTorch's softplus). */
   softplus(beta = 1, threshold = 20): Tensor {
     return wrap(native.softplus(this.handle, beta, threshold));
@@ -636,11 +677,23 @@ export class Tensor implements Tracked {
   }
   /** Advanced indexing x[i0, i1, …] with index tensors (null = the whole dim). */
   index(indices: readonly (Tensor | null)[]): Tensor {
-    return wrap(native.index(this.handle, indices.map((t) => (t === null ? null : t.handle))));
+    return wrap(
+      native.index(
+        this.handle,
+        indices.map((t) => (t === null ? null : t.handle)),
+      ),
+    );
   }
   /** Out-of-place x[indices] = values (or += with accumulate). */
   indexPut(indices: readonly (Tensor | null)[], values: Tensor, accumulate = false): Tensor {
-    return wrap(native.indexPut(this.handle, indices.map((t) => (t === null ? null : t.handle)), values.handle, accumulate));
+    return wrap(
+      native.indexPut(
+        this.handle,
+        indices.map((t) => (t === null ? null : t.handle)),
+        values.handle,
+        accumulate,
+      ),
+    );
   }
   maskedFill(mask: Tensor, value: number): Tensor {
     return wrap(native.maskedFill(this.handle, mask.handle, value));

@@ -10,7 +10,14 @@ import type { Tensor } from '../tensor/tensor.js';
 import { dispose, noGrad, scope } from '../tensor/scope.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import {
-  type CheckpointState, type RunIntervals, checkpointDir, checkpointFiles, checkpointFormat, checkpointVersion, listCheckpoints, weightsPathOf,
+  type CheckpointState,
+  type RunIntervals,
+  checkpointDir,
+  checkpointFiles,
+  checkpointFormat,
+  checkpointVersion,
+  listCheckpoints,
+  weightsPathOf,
 } from '../run/checkpoint.js';
 import { checkpointName } from '../run/layout.js';
 import type { IlsTrainer } from './trainer.js';
@@ -19,8 +26,14 @@ export function saveCheckpoint(
   runDir: string,
   trainer: IlsTrainer,
   extra: {
-    configName: string; data: string; sampler: { epoch: number; pos: number }; trainSeconds: number;
-    adaSigns: { sum: number; count: number }; targetKimg: number; intervals?: RunIntervals; demoCount?: number;
+    configName: string;
+    data: string;
+    sampler: { epoch: number; pos: number };
+    trainSeconds: number;
+    adaSigns: { sum: number; count: number };
+    targetKimg: number;
+    intervals?: RunIntervals;
+    demoCount?: number;
   },
   keepLast = 3,
 ): string {
@@ -50,18 +63,36 @@ export function saveCheckpoint(
   let weightsSha256: string;
   try {
     weightsSha256 = saveSafetensors(files.weights, tensors, {
-      format: checkpointFormat, version: String(checkpointVersion), config: JSON.stringify(trainer.net),
-      kimg: String(trainer.kimg), seed: String(trainer.opts.seed),
+      format: checkpointFormat,
+      version: String(checkpointVersion),
+      config: JSON.stringify(trainer.net),
+      kimg: String(trainer.kimg),
+      seed: String(trainer.opts.seed),
     });
   } finally {
     rng.dispose();
   }
   const state: CheckpointState = {
-    format: checkpointFormat, version: checkpointVersion, net: trainer.net, options: trainer.opts,
-    configName: extra.configName, data: extra.data, curNimg: trainer.curNimg, iteration: trainer.iteration,
-    adaP: trainer.ada.p, adaSigns: extra.adaSigns, adaRng: trainer.ada.rngState, optG: optG.json, optD: optD.json, sampler: extra.sampler,
-    trainSeconds: extra.trainSeconds, targetKimg: extra.targetKimg, weights: basename(files.weights), weightsSha256,
-    intervals: extra.intervals, demoCount: extra.demoCount,
+    format: checkpointFormat,
+    version: checkpointVersion,
+    net: trainer.net,
+    options: trainer.opts,
+    configName: extra.configName,
+    data: extra.data,
+    curNimg: trainer.curNimg,
+    iteration: trainer.iteration,
+    adaP: trainer.ada.p,
+    adaSigns: extra.adaSigns,
+    adaRng: trainer.ada.rngState,
+    optG: optG.json,
+    optD: optD.json,
+    sampler: extra.sampler,
+    trainSeconds: extra.trainSeconds,
+    targetKimg: extra.targetKimg,
+    weights: basename(files.weights),
+    weightsSha256,
+    intervals: extra.intervals,
+    demoCount: extra.demoCount,
   };
   writeFileAtomic(files.json, Buffer.from(`${JSON.stringify(state, null, 1)}\n`));
   // Keep the last K complete checkpoints.

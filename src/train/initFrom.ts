@@ -28,11 +28,20 @@ export interface RunCheckpoint {
  * @throws InputError ERR_NO_CHECKPOINT naming the path when it holds no checkpoint.
  */
 export function resolveRunCheckpoint(ref: string, flag = '--init-from'): RunCheckpoint {
-  if (!existsSync(ref)) throw new InputError(`${flag} ${ref}: no such run folder or checkpoint file`, 'ERR_NO_CHECKPOINT', 'give the --out folder of an earlier ilsgan train or pipeline');
+  if (!existsSync(ref))
+    throw new InputError(
+      `${flag} ${ref}: no such run folder or checkpoint file`,
+      'ERR_NO_CHECKPOINT',
+      'give the --out folder of an earlier ilsgan train or pipeline',
+    );
   if (statSync(ref).isDirectory()) {
     const run = findTrainingRun(ref);
     if (!run) {
-      throw new InputError(`${flag} ${ref}: no checkpoint in this folder (nor in ${pipelineGanDir(ref)})`, 'ERR_NO_CHECKPOINT', 'give the --out folder of an earlier ilsgan train or pipeline');
+      throw new InputError(
+        `${flag} ${ref}: no checkpoint in this folder (nor in ${pipelineGanDir(ref)})`,
+        'ERR_NO_CHECKPOINT',
+        'give the --out folder of an earlier ilsgan train or pipeline',
+      );
     }
     const { name, state, weightsPath } = resolveCheckpoint(run.runDir);
     return { runDir: run.runDir, name, state, weightsPath };
@@ -46,7 +55,14 @@ export function resolveRunCheckpoint(ref: string, flag = '--init-from'): RunChec
  * them at run time). Clamping, reduced precision, minibatch-std grouping and the mask prior may differ.
  */
 export const weightFields = [
-  'resolution', 'zDim', 'wDim', 'mappingLayers', 'mappingLrMultiplier', 'channelBase', 'channelMax', 'mbstdChannels',
+  'resolution',
+  'zDim',
+  'wDim',
+  'mappingLayers',
+  'mappingLrMultiplier',
+  'channelBase',
+  'channelMax',
+  'mbstdChannels',
 ] as const satisfies readonly (keyof NetworkConfig)[];
 
 /** Fields where `net` cannot take weights trained with `source`, as "channelMax 64 (source: 128)". */
@@ -64,7 +80,7 @@ export function checkInitCompatible(net: NetworkConfig, src: RunCheckpoint): voi
     throw new InputError(
       `--init-from ${src.runDir} (${src.name}): its network differs from this run's in ${bad.join(', ')}`,
       'ERR_CONFIG_MISMATCH',
-      'leave out --config/--recipe/--resolution/--cbase/--cmax/--map to take the source run\'s network, or set them to its values',
+      "leave out --config/--recipe/--resolution/--cbase/--cmax/--map to take the source run's network, or set them to its values",
     );
   }
 }
@@ -81,4 +97,3 @@ export function initTrainerWeights(src: RunCheckpoint, trainer: IlsTrainer): voi
     dispose([...tensors.values()]);
   }
 }
-

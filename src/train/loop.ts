@@ -109,10 +109,13 @@ const optionFlags: Partial<Record<keyof TrainOptions, string>> = trainOptionFlag
 
 /** The command-line flag of each network field that has one (the rest come with --config). */
 const networkFlags: Partial<Record<keyof NetworkConfig, string>> = {
-  resolution: '--resolution', channelBase: '--cbase', channelMax: '--cmax', mappingLayers: '--map',
+  resolution: '--resolution',
+  channelBase: '--cbase',
+  channelMax: '--cmax',
+  mappingLayers: '--map',
 };
 
-const show = (v: unknown): string => (typeof v === 'boolean' ? (v ? 'on' : 'off') : JSON.stringify(v) ?? 'unset');
+const show = (v: unknown): string => (typeof v === 'boolean' ? (v ? 'on' : 'off') : (JSON.stringify(v) ?? 'unset'));
 
 /**
  * What a resume was asked for that contradicts the run it resumes: one entry per setting, e.g.
@@ -127,7 +130,8 @@ export function resumeConflicts(state: CheckpointState, run: TrainRun): string[]
       conflicts.push(`--config ${name} (the run has ${state.configName})`);
     } else {
       for (const key of new Set([...Object.keys(net), ...Object.keys(state.net)]) as Set<keyof NetworkConfig>) {
-        if (!same(net[key], state.net[key])) conflicts.push(`${networkFlags[key] ?? `--config (${key})`} ${show(net[key])} (the run has ${show(state.net[key])})`);
+        if (!same(net[key], state.net[key]))
+          conflicts.push(`${networkFlags[key] ?? `--config (${key})`} ${show(net[key])} (the run has ${show(state.net[key])})`);
       }
     }
   }
@@ -138,9 +142,12 @@ export function resumeConflicts(state: CheckpointState, run: TrainRun): string[]
     const flag = optionFlags[key] ?? key;
     if (shown.has(flag)) continue;
     shown.add(flag);
-    conflicts.push(`${flag} ${show(key === 'adaFixed' ? run.options?.adaInitialP : value)} (the run has ${show(key === 'adaFixed' ? (stored.adaFixed ? stored.adaInitialP : 'adaptive') : stored[key])})`);
+    conflicts.push(
+      `${flag} ${show(key === 'adaFixed' ? run.options?.adaInitialP : value)} (the run has ${show(key === 'adaFixed' ? (stored.adaFixed ? stored.adaInitialP : 'adaptive') : stored[key])})`,
+    );
   }
-  if (run.data && run.data !== state.data && resolve(run.data) !== resolve(state.data)) conflicts.push(`--data ${run.data} (the run has ${state.data})`);
+  if (run.data && run.data !== state.data && resolve(run.data) !== resolve(state.data))
+    conflicts.push(`--data ${run.data} (the run has ${state.data})`);
   if (run.demoCount !== undefined && state.demoCount !== undefined && run.demoCount !== state.demoCount) {
     conflicts.push(`--demo-n ${run.demoCount} (the run has ${state.demoCount})`);
   }
@@ -162,7 +169,7 @@ function removeOrphanWeights(runDir: string): string[] {
  */
 export async function train(run: TrainRun): Promise<TrainResult> {
   if (run.resume && run.initFrom !== undefined) {
-    throw new InputError('--init-from starts a new run from another run\'s weights; --resume continues a run: give one of them', 'ERR_ARG');
+    throw new InputError("--init-from starts a new run from another run's weights; --resume continues a run: give one of them", 'ERR_ARG');
   }
   if (run.resume) {
     // Never create the folder of a run to resume: a mistyped path gets "no checkpoint", not an empty run.
@@ -208,16 +215,23 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     net = resumeFrom.state.net;
     // Options the run did not store (older versions) take today's defaults; precision and tf32 may change.
     options = { ...defaultTrainOptions, ...resumeFrom.state.options };
-    for (const key of resumableOptions) if (run.options?.[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = run.options[key];
+    for (const key of resumableOptions)
+      if (run.options?.[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = run.options[key];
     configName = resumeFrom.state.configName;
     data = resumeFrom.state.data;
   } else {
     if (existing.length) {
-      throw new InputError(`${run.out} already holds a training run`, 'ERR_RUN_EXISTS', `continue it with --resume ${run.out}, or choose another --out`);
+      throw new InputError(
+        `${run.out} already holds a training run`,
+        'ERR_RUN_EXISTS',
+        `continue it with --resume ${run.out}, or choose another --out`,
+      );
     }
     initSource = run.initFrom === undefined ? null : resolveRunCheckpoint(run.initFrom);
-    if (run.config === undefined && !initSource) throw new InputError('a new training run needs a network config', 'ERR_CONFIG', `choose one of ${Object.keys(presets).join(', ')}`);
-    ({ net, name: configName } = run.config === undefined ? { net: initSource!.state.net, name: initSource!.state.configName } : resolveConfig(run.config));
+    if (run.config === undefined && !initSource)
+      throw new InputError('a new training run needs a network config', 'ERR_CONFIG', `choose one of ${Object.keys(presets).join(', ')}`);
+    ({ net, name: configName } =
+      run.config === undefined ? { net: initSource!.state.net, name: initSource!.state.configName } : resolveConfig(run.config));
     if (initSource) checkInitCompatible(net, initSource); // before any data is decoded
     options = { ...defaultTrainOptions, ...run.options };
   }
@@ -240,7 +254,9 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
       onProgress: (d, t) => bar.update(d, { total: t }),
     });
     bar.stop();
-    log(`data: ${set.count} images at ${net.resolution}² from ${data} (${set.source})${set.skipped.length ? `, ${set.skipped.length} skipped` : ''}`);
+    log(
+      `data: ${set.count} images at ${net.resolution}² from ${data} (${set.source})${set.skipped.length ? `, ${set.skipped.length} skipped` : ''}`,
+    );
   }
 
   manualSeed(options.seed);
@@ -268,7 +284,12 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   const tickKimg = run.tickKimg ?? stored?.tickKimg ?? Math.max(n / 1000, Math.min(4, kimg / 100));
   const snapshotKimg = run.snapshotKimg ?? stored?.snapshotKimg ?? Math.max(tickKimg, kimg / 10);
   const checkpointKimg = run.checkpointKimg ?? stored?.checkpointKimg ?? snapshotKimg;
-  const intervals: RunIntervals = { tickKimg, snapshotKimg, checkpointKimg, keepCheckpoints: run.keepCheckpoints ?? stored?.keepCheckpoints ?? 3 };
+  const intervals: RunIntervals = {
+    tickKimg,
+    snapshotKimg,
+    checkpointKimg,
+    keepCheckpoints: run.keepCheckpoints ?? stored?.keepCheckpoints ?? 3,
+  };
   const metricsPath = files.metrics;
   if (resumeFrom) {
     // Ticks logged after the resumed checkpoint by the interrupted run are logged again from here.
@@ -277,7 +298,12 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   } else {
     // A new run: whatever an interrupted start left (no complete checkpoint) is not this run's.
     rmSync(metricsPath, { force: true });
-    writeFileAtomic(files.config, Buffer.from(`${JSON.stringify({ configName, net, options, data, device, intervals, demoCount: storedDemoCount, initFrom: initSource ? { run: initSource.runDir, checkpoint: initSource.name, kimg: initSource.state.curNimg / 1000 } : undefined }, null, 1)}\n`));
+    writeFileAtomic(
+      files.config,
+      Buffer.from(
+        `${JSON.stringify({ configName, net, options, data, device, intervals, demoCount: storedDemoCount, initFrom: initSource ? { run: initSource.runDir, checkpoint: initSource.name, kimg: initSource.state.curNimg / 1000 } : undefined }, null, 1)}\n`,
+      ),
+    );
   }
   const gridZ = keep(fixedLatents(run.gridSize ?? 8, net.zDim, options.seed, device));
   const target = Math.round(kimg * 1000);
@@ -294,7 +320,16 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     showBar,
     { etaBuffer: 50 },
   );
-  bar.start(target, trainer.curNimg, { kimg: trainer.kimg.toFixed(2), total_kimg: kimg, ips: '-', lossG: '-', lossD: '-', mask: '-', diversity: '-', p: trainer.ada.p.toFixed(3) });
+  bar.start(target, trainer.curNimg, {
+    kimg: trainer.kimg.toFixed(2),
+    total_kimg: kimg,
+    ips: '-',
+    lossG: '-',
+    lossD: '-',
+    mask: '-',
+    diversity: '-',
+    p: trainer.ada.p.toFixed(3),
+  });
 
   let lastMetrics: Record<string, number> = {};
   let nextTick = trainer.curNimg + tickKimg * 1000;
@@ -306,8 +341,18 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   let stoppedBy: TrainResult['stoppedBy'] = 'done';
   const checkpoint = () =>
     saveCheckpoint(
-      run.out, trainer,
-      { configName, data, sampler: sampler.state(), trainSeconds, adaSigns: trainer.adaSigns(), targetKimg: kimg, intervals, demoCount: storedDemoCount },
+      run.out,
+      trainer,
+      {
+        configName,
+        data,
+        sampler: sampler.state(),
+        trainSeconds,
+        adaSigns: trainer.adaSigns(),
+        targetKimg: kimg,
+        intervals,
+        demoCount: storedDemoCount,
+      },
       intervals.keepCheckpoints,
     );
   let lastCheckpoint = '';
@@ -317,7 +362,13 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     if (!run.onSnapshot) return;
     const images = trainer.curNimg - startNimg;
     const pace = images > 0 ? images / ((performance.now() - startWall) / 1000) : 0;
-    await run.onSnapshot({ runDir: run.out, grid, kimg: trainer.kimg, targetKimg: target / 1000, etaSeconds: pace > 0 ? Math.max(0, target - trainer.curNimg) / pace : null });
+    await run.onSnapshot({
+      runDir: run.out,
+      grid,
+      kimg: trainer.kimg,
+      targetKimg: target / 1000,
+      etaSeconds: pace > 0 ? Math.max(0, target - trainer.curNimg) / pace : null,
+    });
   };
   if (!resumeFrom) {
     await writeSampleGrid(files.samplesInit, trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
@@ -346,21 +397,34 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
           throw new InputError(
             `training diverged at ${trainer.kimg.toFixed(3)} kimg: ${bad.map(([k, v]) => `${k} = ${v}`).join(', ')}`,
             'ERR_NON_FINITE',
-            lastCheckpoint ? `the last good checkpoint is ${lastCheckpoint}; resume from it with a lower learning rate` : 'no checkpoint was written yet; try lower learning rates',
+            lastCheckpoint
+              ? `the last good checkpoint is ${lastCheckpoint}; resume from it with a lower learning rate`
+              : 'no checkpoint was written yet; try lower learning rates',
           );
         }
         const sigma = ilsSigmaAt(options, trainer.curNimg);
         lastMetrics = {
-          kimg: trainer.kimg, iteration: trainer.iteration, seconds: trainSeconds, img_per_s: tickImages / seconds,
-          ada_p: trainer.ada.p, ils_sigma: sigma, ...stats,
+          kimg: trainer.kimg,
+          iteration: trainer.iteration,
+          seconds: trainSeconds,
+          img_per_s: tickImages / seconds,
+          ada_p: trainer.ada.p,
+          ils_sigma: sigma,
+          ...stats,
         };
         appendFileSync(metricsPath, `${JSON.stringify(lastMetrics)}\n`);
         run.onTick?.(lastMetrics);
-        bar.update(trainer.curNimg, { payload: {
-          kimg: trainer.kimg.toFixed(2), ips: (tickImages / seconds).toFixed(1), lossG: (stats['Loss/G/total'] ?? 0).toFixed(3),
-          lossD: ((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3), mask: (stats['Mask/mean'] ?? 0).toFixed(2),
-          diversity: (stats['Mask/diversity'] ?? 0).toFixed(2), p: trainer.ada.p.toFixed(3),
-        } });
+        bar.update(trainer.curNimg, {
+          payload: {
+            kimg: trainer.kimg.toFixed(2),
+            ips: (tickImages / seconds).toFixed(1),
+            lossG: (stats['Loss/G/total'] ?? 0).toFixed(3),
+            lossD: ((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3),
+            mask: (stats['Mask/mean'] ?? 0).toFixed(2),
+            diversity: (stats['Mask/diversity'] ?? 0).toFixed(2),
+            p: trainer.ada.p.toFixed(3),
+          },
+        });
         const line = `kimg ${trainer.kimg.toFixed(2)} | ${(tickImages / seconds).toFixed(1)} img/s | G ${(stats['Loss/G/total'] ?? 0).toFixed(3)} | D ${((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3)} | mask ${(stats['Mask/mean'] ?? 0).toFixed(2)} (diversity ${(stats['Mask/diversity'] ?? 0).toFixed(2)}) | p ${trainer.ada.p.toFixed(3)}`;
         // With a bar on the terminal, the line goes to the run's log.txt only.
         if (bar.shown) logOnly(line);
@@ -403,4 +467,3 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   if (!lastCheckpoint) lastCheckpoint = listCheckpoints(run.out).pop() ?? '';
   return { runDir: run.out, kimg: target / 1000, iterations: iterationsThisCall, checkpoint: lastCheckpoint, stoppedBy, lastMetrics };
 }
-

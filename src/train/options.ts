@@ -7,23 +7,53 @@ export type { Precision, TrainOptions } from '../run/trainOptions.js';
 
 /** The official defaults (ILS_predL / ILS). */
 export const defaultTrainOptions: TrainOptions = {
-  batch: 32, gLr: 0.0025, dLr: 0.0025, betas: [0, 0.99], eps: 1e-8, gRegInterval: 4, dRegInterval: 16,
-  r1Gamma: null, emaKimg: null, emaRampup: 0.05,
-  ada: true, adaTarget: 0.6, adaInterval: 4, adaKimg: 500, adaInitialP: 0, adaFixed: false,
-  ils: true, ilsDistribution: 'laplace', ilsSchedule: 'allTime', ilsInitialSigma: 0.2, ilsSigma: 1.0, ilsSwitchKimg: 400,
+  batch: 32,
+  gLr: 0.0025,
+  dLr: 0.0025,
+  betas: [0, 0.99],
+  eps: 1e-8,
+  gRegInterval: 4,
+  dRegInterval: 16,
+  r1Gamma: null,
+  emaKimg: null,
+  emaRampup: 0.05,
+  ada: true,
+  adaTarget: 0.6,
+  adaInterval: 4,
+  adaKimg: 500,
+  adaInitialP: 0,
+  adaFixed: false,
+  ils: true,
+  ilsDistribution: 'laplace',
+  ilsSchedule: 'allTime',
+  ilsInitialSigma: 0.2,
+  ilsSigma: 1.0,
+  ilsSwitchKimg: 400,
   ilsNegWeight: 1,
-  binWeight: 2, msizeWeight: 2, minMaskSize: 0.25, maxMaskSize: null,
-  perturb: true, xintMax: 0.125, seed: 0, precision: 'auto', tf32: false,
+  binWeight: 2,
+  msizeWeight: 2,
+  minMaskSize: 0.25,
+  maxMaskSize: null,
+  perturb: true,
+  xintMax: 0.125,
+  seed: 0,
+  precision: 'auto',
+  tf32: false,
 };
 
 /** The reduced dtype `precision` selects on `device` (null: float32 throughout). */
 export function lowPrecisionDtype(precision: Precision | undefined, device: string): 'float16' | 'bfloat16' | null {
   switch (precision ?? 'auto') {
-    case 'fp32': return null;
-    case 'float16': return 'float16';
-    case 'bfloat16': return 'bfloat16';
-    case 'auto': return device === 'cpu' ? null : 'float16';
-    default: throw new RangeError(`precision must be auto, fp32, float16 or bfloat16, got ${precision}`);
+    case 'fp32':
+      return null;
+    case 'float16':
+      return 'float16';
+    case 'bfloat16':
+      return 'bfloat16';
+    case 'auto':
+      return device === 'cpu' ? null : 'float16';
+    default:
+      throw new RangeError(`precision must be auto, fp32, float16 or bfloat16, got ${precision}`);
   }
 }
 
@@ -32,7 +62,10 @@ export function lowPrecisionDtype(precision: Precision | undefined, device: stri
  * batch 16. Applied by the CLI to a new run of that preset without a recipe; the library's defaults stay the paper's.
  */
 export const presetTrainOptions: Record<PresetName, Partial<TrainOptions>> = {
-  ils64: {}, ils128: {}, tiny32: { batch: 16 }, small64: { batch: 16 },
+  ils64: {},
+  ils128: {},
+  tiny32: { batch: 16 },
+  small64: { batch: 16 },
 };
 
 /**
@@ -40,11 +73,29 @@ export const presetTrainOptions: Record<PresetName, Partial<TrainOptions>> = {
  * messages (a --resume conflict); --aug-p sets adaInitialP and adaFixed.
  */
 export const trainOptionFlags = {
-  batch: '--batch', gLr: '--glr', dLr: '--dlr', r1Gamma: '--gamma', ils: '--ils', ilsDistribution: '--ils-dist',
-  ilsSchedule: '--ils-schedule', ilsSigma: '--ils-sigma', ilsInitialSigma: '--ils-initial-sigma', ilsSwitchKimg: '--ils-switch-kimg',
-  ada: '--ada', adaTarget: '--ada-target', adaInitialP: '--aug-p', adaFixed: '--aug-p', perturb: '--perturb', xintMax: '--shift',
-  binWeight: '--bin-weight', msizeWeight: '--msize-weight', minMaskSize: '--min-mask', maxMaskSize: '--max-mask', seed: '--seed',
-  precision: '--precision', tf32: '--tf32',
+  batch: '--batch',
+  gLr: '--glr',
+  dLr: '--dlr',
+  r1Gamma: '--gamma',
+  ils: '--ils',
+  ilsDistribution: '--ils-dist',
+  ilsSchedule: '--ils-schedule',
+  ilsSigma: '--ils-sigma',
+  ilsInitialSigma: '--ils-initial-sigma',
+  ilsSwitchKimg: '--ils-switch-kimg',
+  ada: '--ada',
+  adaTarget: '--ada-target',
+  adaInitialP: '--aug-p',
+  adaFixed: '--aug-p',
+  perturb: '--perturb',
+  xintMax: '--shift',
+  binWeight: '--bin-weight',
+  msizeWeight: '--msize-weight',
+  minMaskSize: '--min-mask',
+  maxMaskSize: '--max-mask',
+  seed: '--seed',
+  precision: '--precision',
+  tf32: '--tf32',
 } as const satisfies Partial<Record<keyof TrainOptions, string>>;
 
 /**

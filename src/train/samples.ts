@@ -48,7 +48,12 @@ export async function writeGrid(path: string, rows: Tensor[], scale = 1): Promis
     }
   });
   // Encoded in memory and written atomically: a run killed here leaves no truncated PNG for the report.
-  writeFileAtomic(path, await sharp(Buffer.from(out.buffer), { raw: { width, height, channels: 3 } }).png().toBuffer());
+  writeFileAtomic(
+    path,
+    await sharp(Buffer.from(out.buffer), { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 /** G_ema's layers at fixed latents (const noise, eval mode), written as a grid PNG. */
@@ -59,7 +64,12 @@ export async function writeSampleGrid(path: string, g: LayeredGenerator, z: Tens
       g.eval();
       const chunks = z.split(16).map((zz) => layerRows(g.forward(zz, 'const')));
       if (wasTraining) g.train();
-      return chunks[0].map((_, r) => cat(chunks.map((c) => c[r]), 0));
+      return chunks[0].map((_, r) =>
+        cat(
+          chunks.map((c) => c[r]),
+          0,
+        ),
+      );
     }),
   );
   try {

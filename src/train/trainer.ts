@@ -43,7 +43,11 @@ export class IlsTrainer {
   private adaSignSum: Tensor | null = null;
   private adaSignCount = 0;
 
-  constructor(readonly net: NetworkConfig, readonly opts: TrainOptions, readonly device: Device = 'cpu') {
+  constructor(
+    readonly net: NetworkConfig,
+    readonly opts: TrainOptions,
+    readonly device: Device = 'cpu',
+  ) {
     this.G = new LayeredGenerator(net);
     this.D = new Discriminator(net);
     this.Gema = new LayeredGenerator(net);
@@ -108,7 +112,11 @@ export class IlsTrainer {
       this.stats.report('Mask/mean', layers.mask);
       // How much the mask differs between the samples of a batch (per-pixel std over the batch, averaged): near 0
       // when every sample has the same silhouette (mask mode collapse, seen on photos at small scales).
-      if (n > 1) this.stats.report('Mask/diversity', noGrad(() => layers.mask.detach().std(0, false, { unbiased: false })));
+      if (n > 1)
+        this.stats.report(
+          'Mask/diversity',
+          noGrad(() => layers.mask.detach().std(0, false, { unbiased: false })),
+        );
       if (o.ils) {
         // σ uses the integer kimg counted before this step (spec §7.5).
         const sigma = ilsSigmaAt(o, this.curNimg);
@@ -168,7 +176,10 @@ export class IlsTrainer {
       const penalty = r1Penalty(x, logits); // [N]
       this.recordRealSigns(logits);
       this.stats.report('Loss/r1_penalty', penalty);
-      const loss = penalty.mul(this.r1Gamma / 2).mean().mul(this.opts.dRegInterval);
+      const loss = penalty
+        .mul(this.r1Gamma / 2)
+        .mean()
+        .mul(this.opts.dRegInterval);
       this.stats.report('Loss/D/reg', loss);
       this.optD.zeroGrad();
       loss.backward();

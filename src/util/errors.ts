@@ -6,7 +6,11 @@
 /** Bad user input (files, flags, data): the CLI prints it without a stack and exits with code 2. */
 export class InputError extends Error {
   readonly code: string;
-  constructor(message: string, code = 'ERR_INPUT', readonly hint?: string) {
+  constructor(
+    message: string,
+    code = 'ERR_INPUT',
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'InputError';
     this.code = code;

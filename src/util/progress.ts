@@ -13,9 +13,10 @@ export class ProgressBar {
 
   /** `format` uses cli-progress's tokens ({bar}, {value}, {total}, {eta_formatted}) and payload names. */
   constructor(format: string, show = true, options: Partial<cliProgress.Options> = {}) {
-    this.bar = show && process.stderr.isTTY
-      ? new cliProgress.SingleBar({ format, stream: terminalStream(), ...options }, cliProgress.Presets.shades_classic)
-      : null;
+    this.bar =
+      show && process.stderr.isTTY
+        ? new cliProgress.SingleBar({ format, stream: terminalStream(), ...options }, cliProgress.Presets.shades_classic)
+        : null;
   }
 
   /** Whether a bar is drawn (false: callers log plain lines instead). */

@@ -107,7 +107,11 @@ function readOwner(path: string): LockOwner | null {
 export function acquireRunLock(dir: string, command: string): RunLock {
   const path = join(dir, lockFileName);
   const me: LockOwner = {
-    pid: process.pid, hostname: hostname(), processStart: processStartTime(process.pid), started: new Date().toISOString(), command,
+    pid: process.pid,
+    hostname: hostname(),
+    processStart: processStartTime(process.pid),
+    started: new Date().toISOString(),
+    command,
   };
   // The content goes to a private file first and is hard-linked into place: link() fails when the lock exists,
   // like O_EXCL, and a reader never sees a lock file without its owner.
@@ -124,7 +128,8 @@ export function acquireRunLock(dir: string, command: string): RunLock {
       try {
         linkSync(tmp, path);
         const lock: RunLock = {
-          dir, path,
+          dir,
+          path,
           release() {
             if (!held.has(lock)) return;
             untrack(lock);

@@ -105,7 +105,9 @@ export function terminalStream(): NodeJS.WriteStream {
   const c = capture;
   return new Proxy(process.stderr, {
     get(target, key) {
-      if (key === 'write') return (chunk: string, ...rest: unknown[]) => (capture === c ? c.terminalWrite(chunk, ...rest) : (target.write as (...a: unknown[]) => boolean)(chunk, ...rest));
+      if (key === 'write')
+        return (chunk: string, ...rest: unknown[]) =>
+          capture === c ? c.terminalWrite(chunk, ...rest) : (target.write as (...a: unknown[]) => boolean)(chunk, ...rest);
       const v = Reflect.get(target, key, target) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

@@ -23,7 +23,10 @@ type ObjectOf<F extends Record<string, AnySchema>> = { [K in RequiredKeys<F>]: I
 
 /** Thrown by a check; `validate` turns it into an InputError naming the file. */
 export class SchemaViolation extends Error {
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`${path || 'the top level'} ${reason}`);
     this.name = 'SchemaViolation';
   }
@@ -89,7 +92,8 @@ export function str(o: { maxLength?: number; pattern?: RegExp; describe?: string
   return make((v, path) => {
     if (typeof v !== 'string') throw new SchemaViolation(path, `must be a string, got ${shown(v)}`);
     if (v.length > maxLength) throw new SchemaViolation(path, `must be at most ${maxLength} characters, got ${v.length}`);
-    if (o.pattern && !o.pattern.test(v)) throw new SchemaViolation(path, `must be ${o.describe ?? `a string matching ${o.pattern}`}, got ${shown(v)}`);
+    if (o.pattern && !o.pattern.test(v))
+      throw new SchemaViolation(path, `must be ${o.describe ?? `a string matching ${o.pattern}`}, got ${shown(v)}`);
     return v;
   });
 }
@@ -102,7 +106,8 @@ export function sha256Hex(): Schema<string> {
 /** Exactly one of the given strings or numbers. */
 export function oneOf<const T extends string | number | boolean>(values: readonly T[]): Schema<T> {
   return make((v, path) => {
-    if (!values.includes(v as T)) throw new SchemaViolation(path, `must be ${values.map((x) => JSON.stringify(x)).join(' or ')}, got ${shown(v)}`);
+    if (!values.includes(v as T))
+      throw new SchemaViolation(path, `must be ${values.map((x) => JSON.stringify(x)).join(' or ')}, got ${shown(v)}`);
     return v as T;
   });
 }
@@ -126,7 +131,8 @@ export function array<T>(item: Schema<T>, o: { min?: number; max: number }): Sch
   return make((v, path) => {
     const min = o.min ?? 0;
     if (!Array.isArray(v)) throw new SchemaViolation(path, `must be an array, got ${shown(v)}`);
-    if (v.length < min || v.length > o.max) throw new SchemaViolation(path, `must have ${min === o.max ? min : range(min, o.max)} items, got ${v.length}`);
+    if (v.length < min || v.length > o.max)
+      throw new SchemaViolation(path, `must have ${min === o.max ? min : range(min, o.max)} items, got ${v.length}`);
     v.forEach((x, i) => item.check(x, `${path}[${i}]`));
     return v as T[];
   });
@@ -135,7 +141,8 @@ export function array<T>(item: Schema<T>, o: { min?: number; max: number }): Sch
 /** A fixed-length array with a schema per position. */
 export function tuple<const S extends readonly Schema<unknown>[]>(items: S): Schema<{ -readonly [K in keyof S]: Infer<S[K]> }> {
   return make((v, path) => {
-    if (!Array.isArray(v) || v.length !== items.length) throw new SchemaViolation(path, `must be an array of ${items.length}, got ${shown(v)}`);
+    if (!Array.isArray(v) || v.length !== items.length)
+      throw new SchemaViolation(path, `must be an array of ${items.length}, got ${shown(v)}`);
     items.forEach((s, i) => s.check(v[i], `${path}[${i}]`));
     return v as { -readonly [K in keyof S]: Infer<S[K]> };
   });
@@ -195,7 +202,10 @@ export function readJsonChecked<T>(schema: Schema<T, boolean>, src: SchemaSource
   try {
     value = parseJsonStrict(readFileSync(src.file, 'utf8'));
   } catch (e) {
-    const why = e instanceof SyntaxError ? `not valid JSON (${e.message})` : `unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    const why =
+      e instanceof SyntaxError
+        ? `not valid JSON (${e.message})`
+        : `unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
     throw new InputError(`${src.file}: ${why}`, src.code, src.hint);
   }
   return validate(value, schema, src);

@@ -36,7 +36,9 @@ function dir(name: string): string {
 async function writeImages(d: string, n: number, prefix = ''): Promise<void> {
   for (let i = 0; i < n; i++) {
     const px = Buffer.alloc(40 * 40 * 3, 50 * i + 20);
-    await sharp(px, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(join(d, `${prefix}${String.fromCharCode(97 + i)}.png`));
+    await sharp(px, { raw: { width: 40, height: 40, channels: 3 } })
+      .png()
+      .toFile(join(d, `${prefix}${String.fromCharCode(97 + i)}.png`));
   }
 }
 
@@ -58,7 +60,11 @@ describe('usage errors: one line and a hint', () => {
     assertOneLineAndHint(ilsgan(['train', '--bogus']), /unknown option '--bogus'/, 'ilsgan train');
     assertOneLineAndHint(ilsgan(['train', '--batch', 'abc']), /'--batch <n>' argument 'abc' is invalid/, 'ilsgan train');
     assertOneLineAndHint(ilsgan(['seg-train', '--out', 'x']), /required option '--synthetic <dir>' not specified/, 'ilsgan seg-train');
-    assertOneLineAndHint(ilsgan(['dataset', 'demo', '--out', 'x', '--seed', '-3']), /'--seed <n>' argument '-3' is invalid/, 'ilsgan dataset demo');
+    assertOneLineAndHint(
+      ilsgan(['dataset', 'demo', '--out', 'x', '--seed', '-3']),
+      /'--seed <n>' argument '-3' is invalid/,
+      'ilsgan dataset demo',
+    );
     assertOneLineAndHint(ilsgan(['frobnicate']), /unknown command 'frobnicate'/, 'ilsgan');
   });
 
@@ -100,7 +106,7 @@ describe('numeric flags: ranges checked before any work', () => {
     [['train', '--data', 'demo', '--out', 'r', '--kimg', '1', '--min-mask', '7'], '--min-mask'],
     [['pipeline', '--data', 'demo', '--out', 'r', '--kimg', '1', '--shift', '10'], '--shift'],
   ];
-  test('the issue\'s values: exit 2, one line naming the flag and the range, nothing created', () => {
+  test("the issue's values: exit 2, one line naming the flag and the range, nothing created", () => {
     const cwd = dir('ranges');
     for (const [args, flag] of cases) {
       const r = runCli(args, cwd, 30_000);
@@ -112,8 +118,14 @@ describe('numeric flags: ranges checked before any work', () => {
 
   test('--min-mask must stay below --max-mask (train), --max-mask above the default minimum (pipeline)', () => {
     const cwd = dir('masks');
-    assertUserError(runCli(['train', '--data', 'demo', '--out', 'r', '--kimg', '1', '--min-mask', '0.5', '--max-mask', '0.4'], cwd), /^error: --min-mask 0\.5 must be below --max-mask 0\.4$/m);
-    assertUserError(runCli(['pipeline', '--data', 'demo', '--out', 'r', '--kimg', '1', '--max-mask', '0.2'], cwd), /^error: --max-mask 0\.2 must be above the minimum mask fraction 0\.25$/m);
+    assertUserError(
+      runCli(['train', '--data', 'demo', '--out', 'r', '--kimg', '1', '--min-mask', '0.5', '--max-mask', '0.4'], cwd),
+      /^error: --min-mask 0\.5 must be below --max-mask 0\.4$/m,
+    );
+    assertUserError(
+      runCli(['pipeline', '--data', 'demo', '--out', 'r', '--kimg', '1', '--max-mask', '0.2'], cwd),
+      /^error: --max-mask 0\.2 must be above the minimum mask fraction 0\.25$/m,
+    );
     assert.deepEqual(readdirSync(cwd), []);
   });
 });
@@ -126,12 +138,28 @@ describe('train: device and --resume checked before any work', () => {
       return;
     }
     const out = join(root, 'run-cuda');
-    const r = ilsgan(['train', '--data', join(root, 'photos'), '--out', out, '--config', 'tiny32', '--kimg', '0.004', '--device', 'cuda', '--no-progress']);
+    const r = ilsgan([
+      'train',
+      '--data',
+      join(root, 'photos'),
+      '--out',
+      out,
+      '--config',
+      'tiny32',
+      '--kimg',
+      '0.004',
+      '--device',
+      'cuda',
+      '--no-progress',
+    ]);
     assertUserError(r, /^error: --device cuda: CUDA is not available/m);
     assert.match(r.stderr, /^hint: use --device cpu/m);
     assert.doesNotMatch(r.stderr, /^data: /m, 'no data decoded');
     assert.ok(!existsSync(out), 'no run folder');
-    for (const cmd of [['seg-train', '--synthetic', 's', '--out', join(root, 'seg-cuda')], ['generate', '--run', 'r', '--n', '1', '--out', join(root, 'gen-cuda')]]) {
+    for (const cmd of [
+      ['seg-train', '--synthetic', 's', '--out', join(root, 'seg-cuda')],
+      ['generate', '--run', 'r', '--n', '1', '--out', join(root, 'gen-cuda')],
+    ]) {
       assertUserError(ilsgan([...cmd, '--device', 'cuda:1']), /^error: --device cuda:1: CUDA is not available/m);
     }
     assert.ok(!existsSync(join(root, 'seg-cuda')) && !existsSync(join(root, 'gen-cuda')));
@@ -151,7 +179,10 @@ describe('eval --out and mi --out', () => {
     const pred = dir('eval/pred');
     const masks = dir('eval/masks');
     const mask = Buffer.alloc(16, 255);
-    for (const d of [pred, masks]) await sharp(mask, { raw: { width: 4, height: 4, channels: 1 } }).png().toFile(join(d, 'a.png'));
+    for (const d of [pred, masks])
+      await sharp(mask, { raw: { width: 4, height: 4, channels: 1 } })
+        .png()
+        .toFile(join(d, 'a.png'));
     const outDir = dir('eval/out-folder');
     const r = ilsgan(['eval', '--pred', pred, '--masks', masks, '--out', outDir]);
     assertUserError(r, new RegExp(`^error: --out ${outDir} is a folder, not a file$`, 'm'));
@@ -167,7 +198,9 @@ describe('eval --out and mi --out', () => {
     const masks = join(root, 'eval/masks');
     // A file where the folder should be: mkdir fails with ENOTDIR/EEXIST.
     const blocker = join(root, 'eval/blocker.json');
-    await sharp(Buffer.alloc(3), { raw: { width: 1, height: 1, channels: 3 } }).png().toFile(blocker);
+    await sharp(Buffer.alloc(3), { raw: { width: 1, height: 1, channels: 3 } })
+      .png()
+      .toFile(blocker);
     const r = ilsgan(['eval', '--pred', pred, '--masks', masks, '--out', join(blocker, 'scores.json')]);
     assertUserError(r, /^error: cannot write --out .*blocker\.json\/scores\.json: /m);
     assert.doesNotMatch(r.stderr, /\.tmp/);
@@ -181,7 +214,22 @@ describe('pipeline: inputs checked before the first stage', () => {
     await writeImages(images, 3);
     await writeImages(masks, 2); // c.png has no mask
     const out = join(root, 'pipe/out');
-    const r = ilsgan(['pipeline', '--data', join(root, 'photos'), '--out', out, '--config', 'tiny32', '--kimg', '0.004', '--test-images', images, '--test-masks', masks, '--no-progress']);
+    const r = ilsgan([
+      'pipeline',
+      '--data',
+      join(root, 'photos'),
+      '--out',
+      out,
+      '--config',
+      'tiny32',
+      '--kimg',
+      '0.004',
+      '--test-images',
+      images,
+      '--test-masks',
+      masks,
+      '--no-progress',
+    ]);
     assertUserError(r, /^error: images and masks do not match: 1 image has no mask in .*test-masks \(c\.png\)$/m);
     assert.ok(!existsSync(out), 'the output folder is not even created');
   });
@@ -189,10 +237,16 @@ describe('pipeline: inputs checked before the first stage', () => {
   test('missing mask folder, empty data folder, missing data folder: each before any training', () => {
     const out = join(root, 'pipe/out2');
     const base = ['pipeline', '--out', out, '--config', 'tiny32', '--kimg', '0.004', '--no-progress'];
-    assertUserError(ilsgan([...base, '--data', join(root, 'photos'), '--test-images', join(root, 'photos'), '--test-masks', join(root, 'nope')]), /^error: ground-truth mask folder not found: .*nope$/m);
+    assertUserError(
+      ilsgan([...base, '--data', join(root, 'photos'), '--test-images', join(root, 'photos'), '--test-masks', join(root, 'nope')]),
+      /^error: ground-truth mask folder not found: .*nope$/m,
+    );
     assertUserError(ilsgan([...base, '--data', dir('pipe/empty')]), /^error: no images in .*empty$/m);
     assertUserError(ilsgan([...base, '--data', join(root, 'pipe/missing')]), /^error: data folder not found: .*missing$/m);
-    assertUserError(ilsgan([...base, '--data', join(root, 'photos'), '--test-images', join(root, 'photos')]), /^error: .*photos is not a DRC CUB\/Dogs\/Cars folder; give --test-masks/m);
+    assertUserError(
+      ilsgan([...base, '--data', join(root, 'photos'), '--test-images', join(root, 'photos')]),
+      /^error: .*photos is not a DRC CUB\/Dogs\/Cars folder; give --test-masks/m,
+    );
     assert.ok(!existsSync(out));
   });
 });
@@ -204,7 +258,12 @@ describe('image folders: symbolic links and unreadable files', () => {
   let unprivileged = true;
   const run = (args: string[], cwd: string): CliResult => {
     const go = (asNobody: boolean) =>
-      spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', cwd, timeout: 120_000, ...(asNobody ? { uid: 65534, gid: 65534 } : {}) });
+      spawnSync(process.execPath, [cliPath, ...args], {
+        encoding: 'utf8',
+        cwd,
+        timeout: 120_000,
+        ...(asNobody ? { uid: 65534, gid: 65534 } : {}),
+      });
     let r = go(asRoot && unprivileged);
     if (r.error && asRoot && unprivileged) {
       unprivileged = false;
@@ -235,9 +294,30 @@ describe('image folders: symbolic links and unreadable files', () => {
     const objects = dir('linked/objects');
     const disc = Buffer.alloc(40 * 40 * 4);
     for (let i = 0; i < 40 * 40; i++) disc.set([200, 40, 40, Math.hypot((i % 40) - 19.5, Math.floor(i / 40) - 19.5) < 15 ? 255 : 0], 4 * i);
-    await sharp(disc, { raw: { width: 40, height: 40, channels: 4 } }).png().toFile(join(objects, 'stamp.png'));
+    await sharp(disc, { raw: { width: 40, height: 40, channels: 4 } })
+      .png()
+      .toFile(join(objects, 'stamp.png'));
     const out = join(root, 'linked/out');
-    const r = run(['composite', '--objects', objects, '--backgrounds', backgrounds, '--out', out, '--n', '1', '--test-n', '0', '--size', '16', '--min-stamp-px', '8'], root);
+    const r = run(
+      [
+        'composite',
+        '--objects',
+        objects,
+        '--backgrounds',
+        backgrounds,
+        '--out',
+        out,
+        '--n',
+        '1',
+        '--test-n',
+        '0',
+        '--size',
+        '16',
+        '--min-stamp-px',
+        '8',
+      ],
+      root,
+    );
     assert.equal(r.status, 0, r.stderr);
     const m = JSON.parse(r.stdout) as { backgrounds: { train: number; skipped: number } };
     assert.match(r.stderr, /^warning: skipping .*broken\.png: cannot read .*broken\.png: no such file or directory$/m);
@@ -255,7 +335,23 @@ describe('image folders: symbolic links and unreadable files', () => {
   test('train: a mode-000 image and a broken link are skipped with "cannot read", never "unsupported image format"', async (t) => {
     const data = await linkedFolder('locked', 0);
     for (const f of ['link.png', 'linked-folder', 'loop']) rmSync(join(data, f));
-    const r = run(['train', '--data', data, '--out', join(root, 'locked/run'), '--config', 'tiny32', '--kimg', '0.004', '--batch', '4', '--no-progress'], root);
+    const r = run(
+      [
+        'train',
+        '--data',
+        data,
+        '--out',
+        join(root, 'locked/run'),
+        '--config',
+        'tiny32',
+        '--kimg',
+        '0.004',
+        '--batch',
+        '4',
+        '--no-progress',
+      ],
+      root,
+    );
     assert.match(r.stderr, /^warning: skipping broken\.png: cannot read .*broken\.png: no such file or directory$/m);
     assert.doesNotMatch(r.stderr, /unsupported image format/);
     if (!unprivileged) {

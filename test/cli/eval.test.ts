@@ -29,14 +29,21 @@ type Mode = 'grey' | 'rgb' | 'grey16' | 'palette';
 
 async function writeMask(path: string, m: Uint8Array, w: number, h: number, mode: Mode = 'grey'): Promise<void> {
   if (mode === 'grey') {
-    await sharp(Buffer.from(m), { raw: { width: w, height: h, channels: 1 } }).png().toFile(path);
+    await sharp(Buffer.from(m), { raw: { width: w, height: h, channels: 1 } })
+      .png()
+      .toFile(path);
   } else if (mode === 'grey16') {
     const v = Uint16Array.from(m, (b) => b * 257);
-    await sharp(v, { raw: { width: w, height: h, channels: 1 } }).toColourspace('grey16').png().toFile(path);
+    await sharp(v, { raw: { width: w, height: h, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toFile(path);
   } else {
     const rgb = Buffer.alloc(w * h * 3);
     m.forEach((b, i) => rgb.fill(b, 3 * i, 3 * i + 3));
-    await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png({ palette: mode === 'palette' }).toFile(path);
+    await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+      .png({ palette: mode === 'palette' })
+      .toFile(path);
   }
 }
 
@@ -67,7 +74,11 @@ function assertGoodMetrics(r: Record<string, unknown>): void {
   assert.equal(r.both_empty, 1);
   assert.equal(r.inverted_best, 0);
   const expected: Record<string, number> = {
-    DRC_IoU: (1 + 1 / 2) / 2, DRC_DICE: (1 + 2 / 3) / 2, IoU: 12 / 16, mIoU: (12 / 16 + 32 / 36) / 2, pACC: 44 / 48,
+    DRC_IoU: (1 + 1 / 2) / 2,
+    DRC_DICE: (1 + 2 / 3) / 2,
+    IoU: 12 / 16,
+    mIoU: (12 / 16 + 32 / 36) / 2,
+    pACC: 44 / 48,
   };
   for (const [k, v] of Object.entries(expected)) {
     assertClose(r[k] as number, v, { rtol: 0, atol: 1e-12, message: k });
@@ -101,9 +112,13 @@ describe('ilsgan eval', () => {
 
   test('extension differences do not matter: predictions are paired by stem', async () => {
     const pred = dir('jpeg/pred');
-    await sharp(Buffer.from(mask(4, 4, left)), { raw: { width: 4, height: 4, channels: 1 } }).jpeg({ quality: 100 }).toFile(join(pred, 'a.jpg'));
+    await sharp(Buffer.from(mask(4, 4, left)), { raw: { width: 4, height: 4, channels: 1 } })
+      .jpeg({ quality: 100 })
+      .toFile(join(pred, 'a.jpg'));
     await writeMask(join(pred, 'b.png'), mask(4, 4, topLeft), 4, 4);
-    await sharp(Buffer.from(mask(4, 4, none)), { raw: { width: 4, height: 4, channels: 1 } }).webp({ lossless: true }).toFile(join(pred, 'c.webp'));
+    await sharp(Buffer.from(mask(4, 4, none)), { raw: { width: 4, height: 4, channels: 1 } })
+      .webp({ lossless: true })
+      .toFile(join(pred, 'c.webp'));
     const r = ilsgan(['eval', '--pred', pred, '--masks', join(root, 'good/masks'), '--json']);
     assert.equal(r.status, 0, r.stderr);
     assertGoodMetrics(JSON.parse(r.stdout));
@@ -114,7 +129,10 @@ describe('ilsgan eval', () => {
     await writeMask(join(pred, 'a.png'), mask(4, 4, left), 4, 4);
     await writeMask(join(pred, 'zzz.png'), mask(4, 4, left), 4, 4);
     const r = ilsgan(['eval', '--pred', pred, '--masks', join(root, 'good/masks')]);
-    assertUserError(r, /^error: predictions and masks do not match: 2 ground-truth masks have no prediction .*\(b\.png, c\.png\); 1 prediction has no ground-truth mask .*\(zzz\.png\)$/m);
+    assertUserError(
+      r,
+      /^error: predictions and masks do not match: 2 ground-truth masks have no prediction .*\(b\.png, c\.png\); 1 prediction has no ground-truth mask .*\(zzz\.png\)$/m,
+    );
   });
 
   test('many unmatched files: the first 10 and a count', async () => {
@@ -129,9 +147,17 @@ describe('ilsgan eval', () => {
   test('differing sizes: exit 2 naming the image, unless --size resizes both', async () => {
     const gt = dir('sizes/masks');
     const pred = dir('sizes/pred');
-    await writeMask(join(gt, 'd.png'), mask(8, 8, (x) => x < 4), 8, 8);
+    await writeMask(
+      join(gt, 'd.png'),
+      mask(8, 8, (x) => x < 4),
+      8,
+      8,
+    );
     await writeMask(join(pred, 'd.png'), mask(4, 4, left), 4, 4);
-    assertUserError(ilsgan(['eval', '--pred', pred, '--masks', gt]), /^error: 1 prediction differs in size from its mask: d \(4×4 vs 8×8\)$/m);
+    assertUserError(
+      ilsgan(['eval', '--pred', pred, '--masks', gt]),
+      /^error: 1 prediction differs in size from its mask: d \(4×4 vs 8×8\)$/m,
+    );
     const r = ilsgan(['eval', '--pred', pred, '--masks', gt, '--size', '4', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout);
@@ -141,9 +167,18 @@ describe('ilsgan eval', () => {
   });
 
   test('usage errors: missing folders and flags, bad --size', () => {
-    assertUserError(ilsgan(['eval', '--pred', join(root, 'nope'), '--masks', join(root, 'good/masks')]), /^error: prediction folder not found: .*nope$/m);
-    assertUserError(ilsgan(['eval', '--pred', dir('empty'), '--masks', join(root, 'good/masks')]), /^error: no images in prediction folder /m);
+    assertUserError(
+      ilsgan(['eval', '--pred', join(root, 'nope'), '--masks', join(root, 'good/masks')]),
+      /^error: prediction folder not found: .*nope$/m,
+    );
+    assertUserError(
+      ilsgan(['eval', '--pred', dir('empty'), '--masks', join(root, 'good/masks')]),
+      /^error: no images in prediction folder /m,
+    );
     assertUserError(ilsgan(['eval', '--masks', join(root, 'good/masks')]), /--pred/);
-    assertUserError(ilsgan(['eval', '--pred', join(root, 'good/pred'), '--masks', join(root, 'good/masks'), '--size', '0']), /expected an integer from 1 to 4096, got "0"/);
+    assertUserError(
+      ilsgan(['eval', '--pred', join(root, 'good/pred'), '--masks', join(root, 'good/masks'), '--size', '0']),
+      /expected an integer from 1 to 4096, got "0"/,
+    );
   });
 });

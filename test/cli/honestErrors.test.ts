@@ -33,7 +33,9 @@ function cliWithBug(args: string[]) {
     'syncBuiltinESMExports();',
   ].join('\n');
   const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(preload)}`, cliPath, ...args], {
-    encoding: 'utf8', cwd: root, timeout: 60_000,
+    encoding: 'utf8',
+    cwd: root,
+    timeout: 60_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -57,7 +59,13 @@ describe('CLI: user errors by type, bugs with their stack', () => {
   test('an InputError prints one line and its hint, exit 2, no stack', () => {
     const r = runCli(['train', '--resume', join(root, 'no-such-run')], root);
     assertUserError(r, /^error: no run at /);
-    assert.deepEqual(r.stderr.trimEnd().split('\n').map((l) => l.split(':')[0]), ['error', 'hint']);
+    assert.deepEqual(
+      r.stderr
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(':')[0]),
+      ['error', 'hint'],
+    );
   });
 });
 
@@ -72,6 +80,11 @@ describe('InputError lives in util/', () => {
 
   test('an unreadable image file is an InputError (ERR_FILE), not a plain Error', async () => {
     const eacces = Object.assign(new Error("EACCES: permission denied, open '/x/a.png'"), { code: 'EACCES' });
-    await assert.rejects(readImageFile('/x/a.png', async () => { throw eacces; }), (e) => e instanceof InputError && e.code === 'ERR_FILE');
+    await assert.rejects(
+      readImageFile('/x/a.png', async () => {
+        throw eacces;
+      }),
+      (e) => e instanceof InputError && e.code === 'ERR_FILE',
+    );
   });
 });

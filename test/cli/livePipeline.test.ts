@@ -28,7 +28,9 @@ test('pipeline: live page during the GAN stage; Ctrl-C saves, exits 130, leaves 
   for (let i = 0; i < 16; i++) {
     const px = Buffer.alloc(32 * 32 * 3);
     for (let k = 0; k < px.length; k++) px[k] = (k * (i + 3) * 7) % 251;
-    await sharp(px, { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(join(photos, `p${i}.png`));
+    await sharp(px, { raw: { width: 32, height: 32, channels: 3 } })
+      .png()
+      .toFile(join(photos, `p${i}.png`));
   }
   const out = join(root, 'p');
   const report = join(out, 'report.html');
@@ -62,7 +64,10 @@ test('pipeline: live page during the GAN stage; Ctrl-C saves, exits 130, leaves 
   assert.ok(readdirSync(join(out, 'gan', 'checkpoints')).some((f) => /^ckpt-\d+\.json$/.test(f)));
   const stopped = read(report);
   assert.doesNotMatch(stopped, /http-equiv="refresh"/);
-  assert.match(stopped, /<strong>Stopped:<\/strong> GAN training stopped \(signal\); checkpoint ckpt-\d+ saved\. run the same command again to continue/);
+  assert.match(
+    stopped,
+    /<strong>Stopped:<\/strong> GAN training stopped \(signal\); checkpoint ckpt-\d+ saved\. run the same command again to continue/,
+  );
 
   const log = read(join(out, 'log.txt'));
   assert.match(log, /^--- \S+ ilsgan pipeline --data .*photos .* \(pid \d+\)$/m);

@@ -22,7 +22,20 @@ const ilsgan = (args: string[]) => runCli(args, root, 120_000);
 
 describe('ilsgan mi', () => {
   test('writes the JSON with ave_MI_train1/2 and ave_MI_train, and prints a summary', () => {
-    const r = ilsgan(['mi', '--synthetic', 'synth', '--size', '8', '--hidden', '8', '--iterations', '20', '--eval-every', '10', '--no-progress']);
+    const r = ilsgan([
+      'mi',
+      '--synthetic',
+      'synth',
+      '--size',
+      '8',
+      '--hidden',
+      '8',
+      '--iterations',
+      '20',
+      '--eval-every',
+      '10',
+      '--no-progress',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const out = join(root, 'synth', 'MI_estimation_results.json');
     assert.ok(existsSync(out));

@@ -16,7 +16,13 @@ before(async () => {
   mkdirSync(join(root, 'photos'));
   const rand = mulberry32(3);
   for (let i = 0; i < 40; i++) {
-    await writePng(join(root, 'photos', `p${i}.png`), new Uint8Array(32 * 32 * 3).map(() => Math.floor(rand() * 255)), 32, 32, 3);
+    await writePng(
+      join(root, 'photos', `p${i}.png`),
+      new Uint8Array(32 * 32 * 3).map(() => Math.floor(rand() * 255)),
+      32,
+      32,
+      3,
+    );
   }
 });
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -25,8 +31,30 @@ describe('ilsgan pipeline --recipe cpu', () => {
   test('without test masks: every recipe stage runs, the report shows the deviations and held-out photos', () => {
     // One libtorch thread in the child (it inherits this file's environment): these networks are tiny.
     process.env.ILSGAN_NUM_THREADS = '1';
-    const r = runCli(['pipeline', '--data', 'photos', '--recipe', 'cpu', '--kimg', '0.064', '--n-synthetic', '32', '--seg-iters', '4',
-      '--adapt-rounds', '1', '--adapt-iters', '2', '--out', 'out', '--no-progress'], root, 300_000);
+    const r = runCli(
+      [
+        'pipeline',
+        '--data',
+        'photos',
+        '--recipe',
+        'cpu',
+        '--kimg',
+        '0.064',
+        '--n-synthetic',
+        '32',
+        '--seg-iters',
+        '4',
+        '--adapt-rounds',
+        '1',
+        '--adapt-iters',
+        '2',
+        '--out',
+        'out',
+        '--no-progress',
+      ],
+      root,
+      300_000,
+    );
     assert.equal(r.status, 0, r.stderr);
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { DRC_IoU: null; seconds: Record<string, number> };
     assert.equal(last.DRC_IoU, null);
@@ -35,7 +63,10 @@ describe('ilsgan pipeline --recipe cpu', () => {
     const html = readFileSync(join(root, 'out', 'report.html'), 'utf8');
     assert.match(html, /deviation: adaptation to real photos/);
     assert.match(html, /held out of GAN training/);
-    const config = JSON.parse(readFileSync(join(root, 'out', 'gan', 'config.json'), 'utf8')) as { net: { channelMax: number; maskPrior: number }; options: { maxMaskSize: number } };
+    const config = JSON.parse(readFileSync(join(root, 'out', 'gan', 'config.json'), 'utf8')) as {
+      net: { channelMax: number; maskPrior: number };
+      options: { maxMaskSize: number };
+    };
     assert.equal(config.net.channelMax, 32, 'the recipe network');
     assert.equal(config.net.maskPrior, 4);
     assert.equal(config.options.maxMaskSize, 0.5, 'the recipe option survives absent flags');

@@ -17,7 +17,20 @@ import { repoRoot } from '../helpers/childProcess.js';
 import { assertUserError, runCli } from '../helpers/cli.js';
 
 /** Commands whose result is numbers (counts, scores, kimg): each takes --json. */
-const numberCommands = ['demo', 'pipeline', 'train', 'dataset demo', 'composite', 'generate', 'seg-train', 'segment', 'eval', 'fid', 'mi', 'info'];
+const numberCommands = [
+  'demo',
+  'pipeline',
+  'train',
+  'dataset demo',
+  'composite',
+  'generate',
+  'seg-train',
+  'segment',
+  'eval',
+  'fid',
+  'mi',
+  'info',
+];
 
 function allCommands(): Map<string, CommandUnknownOpts> {
   const found = new Map<string, CommandUnknownOpts>();
@@ -42,11 +55,18 @@ test('--help: commands in workflow order, then one example line for each', () =>
   const order = workflow.map(([c]) => c).filter((c) => listed.includes(c));
   assert.deepEqual(listed, order, 'listed in workflow order');
   for (const c of listed) {
-    assert.ok(workflow.some(([w]) => w === c), `${c} has an example in the workflow table`);
+    assert.ok(
+      workflow.some(([w]) => w === c),
+      `${c} has an example in the workflow table`,
+    );
     assert.match(r.stdout, new RegExp(`^ {2}${c} +ilsgan ${c.replace('-', '\\-')}\\b.*$`, 'm'), `an example line for ${c}`);
   }
   const examples = r.stdout.split(/^Workflow, in order/m)[1]!;
-  assert.deepEqual([...examples.matchAll(/^ {2}([a-z-]+) +ilsgan /gm)].map((m) => m[1]), listed, 'examples in the same order');
+  assert.deepEqual(
+    [...examples.matchAll(/^ {2}([a-z-]+) +ilsgan /gm)].map((m) => m[1]),
+    listed,
+    'examples in the same order',
+  );
 });
 
 test('--json on every command that ends with numbers', () => {
@@ -54,16 +74,22 @@ test('--json on every command that ends with numbers', () => {
   for (const name of numberCommands) {
     const c = commands.get(name);
     if (!c) continue; // a command another change removed is not this test's business
-    assert.ok(c.options.some((o) => o.long === '--json'), `ilsgan ${name} takes --json`);
+    assert.ok(
+      c.options.some((o) => o.long === '--json'),
+      `ilsgan ${name} takes --json`,
+    );
   }
 });
 
 test('--json: the pipeline prints one JSON line and nothing else (the table without)', () => {
   const r: PipelineResult = {
-    out: 'o', runDir: 'o/gan', checkpoint: { name: 'ckpt-000000256', method: 'latest' } as PipelineResult['checkpoint'],
+    out: 'o',
+    runDir: 'o/gan',
+    checkpoint: { name: 'ckpt-000000256', method: 'latest' } as PipelineResult['checkpoint'],
     eval: { images: 3, size: 32, DRC_IoU: 0.5, DRC_DICE: 0.6, IoU: 0.4, mIoU: 0.55, pACC: 0.7 } as unknown as PipelineResult['eval'],
     baselines: { all_foreground: { DRC_IoU: 0.3 }, centred_ellipse: { DRC_IoU: 0.45 } } as unknown as PipelineResult['baselines'],
-    report: 'o/report.html', seconds: { train: 12.345 },
+    report: 'o/report.html',
+    seconds: { train: 12.345 },
   };
   const capture = (json: boolean) => {
     let out = '';
@@ -127,16 +153,35 @@ test('--device: auto by default wherever the flag exists; auto picks CUDA only w
   }
   assert.ok(withDevice >= 7, `${withDevice} commands with --device`);
   assert.equal(deviceFlag('auto'), 'auto');
-  assert.equal(pickDevice('auto', () => true), 'cuda');
-  assert.equal(pickDevice('auto', () => false), 'cpu');
-  assert.equal(pickDevice('cpu', () => true), 'cpu', 'an explicit device is kept');
-  assert.equal(pickDevice('cuda:1', () => false), 'cuda:1', 'an explicit device is kept (requireDevice checks it)');
+  assert.equal(
+    pickDevice('auto', () => true),
+    'cuda',
+  );
+  assert.equal(
+    pickDevice('auto', () => false),
+    'cpu',
+  );
+  assert.equal(
+    pickDevice('cpu', () => true),
+    'cpu',
+    'an explicit device is kept',
+  );
+  assert.equal(
+    pickDevice('cuda:1', () => false),
+    'cuda:1',
+    'an explicit device is kept (requireDevice checks it)',
+  );
 });
 
 /** Runs a child that installs the CLI's interrupt handling, signals it once it is ready, and returns its end. */
-function signalled(script: string, signals: NodeJS.Signals[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+function signalled(
+  script: string,
+  signals: NodeJS.Signals[],
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   const url = new URL('../../src/util/interrupt.js', import.meta.url).href;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `import * as i from ${JSON.stringify(url)};\n${script}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `import * as i from ${JSON.stringify(url)};\n${script}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (b) => (stderr += String(b)));

@@ -15,11 +15,30 @@ const ilsgan = (args: string[]) => spawnSync(process.execPath, [cli, 'report', .
 test('ilsgan report --run --eval writes the run report; a missing run directory is a user error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ilsgan-report-cli-'));
   try {
-    const rows = [1, 2, 3].map((k) => JSON.stringify({ kimg: k, seconds: k * 10, img_per_s: 50, ada_p: 0, 'Loss/G/adv': 1 / k, 'Loss/D/fake': 0.5, 'Loss/D/real': 0.4, 'Loss/G/ils': 0.1, 'Mask/mean': 0.3 }));
+    const rows = [1, 2, 3].map((k) =>
+      JSON.stringify({
+        kimg: k,
+        seconds: k * 10,
+        img_per_s: 50,
+        ada_p: 0,
+        'Loss/G/adv': 1 / k,
+        'Loss/D/fake': 0.5,
+        'Loss/D/real': 0.4,
+        'Loss/G/ils': 0.1,
+        'Mask/mean': 0.3,
+      }),
+    );
     writeFileSync(join(dir, 'metrics.jsonl'), `${rows.join('\n')}\n`);
     writeFileSync(join(dir, 'eval.json'), JSON.stringify({ DRC_IoU: 0.5, DRC_DICE: 0.6, IoU: 0.55, mIoU: 0.7, pACC: 0.8, images: 4 }));
     mkdirSync(join(dir, 'unet'));
-    writeFileSync(join(dir, 'unet', 'model.json'), JSON.stringify({ bestIteration: 20, bestValIoU: 0.6, history: [10, 20].map((iteration) => ({ iteration, valIoU: iteration / 33, loss: 0.5 })) }));
+    writeFileSync(
+      join(dir, 'unet', 'model.json'),
+      JSON.stringify({
+        bestIteration: 20,
+        bestValIoU: 0.6,
+        history: [10, 20].map((iteration) => ({ iteration, valIoU: iteration / 33, loss: 0.5 })),
+      }),
+    );
     const r = ilsgan(['--run', dir, '--eval', join(dir, 'eval.json'), '--segmenter', join(dir, 'unet'), '--title', 'cli run']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), join(dir, 'report.html'));
@@ -30,7 +49,12 @@ test('ilsgan report --run --eval writes the run report; a missing run directory 
     assert.equal((page.match(/<path class="series"/g) ?? []).length, 9);
     assert.match(page, /Best validation IoU 0\.6000 at iteration 20/);
     // The footer names the command as typed (the CLI as `ilsgan`).
-    assert.ok(page.includes(`<code id="command-line">ilsgan report --run ${dir} --eval ${join(dir, 'eval.json')} --segmenter ${join(dir, 'unet')} --title &#39;cli run&#39;</code>`), 'command line (escaped) in the footer');
+    assert.ok(
+      page.includes(
+        `<code id="command-line">ilsgan report --run ${dir} --eval ${join(dir, 'eval.json')} --segmenter ${join(dir, 'unet')} --title &#39;cli run&#39;</code>`,
+      ),
+      'command line (escaped) in the footer',
+    );
     assert.match(page, /<tr data-row="ours"><th scope="row">ours<\/th><td data-metric="DRC_IoU">0\.5000<\/td>/);
 
     const bad = ilsgan(['--run', join(dir, 'nope')]);

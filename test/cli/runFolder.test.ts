@@ -18,11 +18,28 @@ after(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-const tiny = ['--data', 'demo', '--demo-n', '16', '--config', 'tiny32', '--batch', '4', '--tick', '0.004', '--threads', '1', '--no-progress'];
+const tiny = [
+  '--data',
+  'demo',
+  '--demo-n',
+  '16',
+  '--config',
+  'tiny32',
+  '--batch',
+  '4',
+  '--tick',
+  '0.004',
+  '--threads',
+  '1',
+  '--no-progress',
+];
 
 test('a second train on a busy run folder is refused; the first stops cleanly on SIGINT and frees it', async () => {
   const out = join(root, 'run');
-  const first = spawn(process.execPath, [cliPath, 'train', ...tiny, '--kimg', '1', '--out', out], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const first = spawn(process.execPath, [cliPath, 'train', ...tiny, '--kimg', '1', '--out', out], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   const exited = new Promise<number | null>((res) => first.on('exit', (code) => res(code)));
   // Wait until it trains (its first tick is logged): from then on SIGINT is its clean stop.
@@ -50,7 +67,10 @@ test('a second train on a busy run folder is refused; the first stops cleanly on
 
   // The run exists now: flags that contradict it are refused in one line, each named.
   const conflict = runCli(['train', '--resume', out, '--batch', '8', '--ils', 'off', '--glr', '0.0025', '--no-progress'], root);
-  assertUserError(conflict, /^error: cannot resume .*run with other settings than its own: --batch 8 \(the run has 4\), --ils off \(the run has on\)$/m);
-  assert.doesNotMatch(conflict.stderr, /--glr/, 'a flag equal to the run\'s is accepted');
+  assertUserError(
+    conflict,
+    /^error: cannot resume .*run with other settings than its own: --batch 8 \(the run has 4\), --ils off \(the run has on\)$/m,
+  );
+  assert.doesNotMatch(conflict.stderr, /--glr/, "a flag equal to the run's is accepted");
   assert.equal(conflict.stderr.trim().split('\n').length, 2, 'one line and a hint');
 });

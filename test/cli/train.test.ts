@@ -51,7 +51,10 @@ describe('ilsgan train: bad data', () => {
 
   test('missing flags and bad values are usage errors', () => {
     assertUserError(ilsgan(['train', '--out', join(root, 'run-x'), ...tiny]), /^error: train needs --data/m);
-    assertUserError(ilsgan(['train', '--data', 'demo', '--out', join(root, 'run-y'), '--kimg', '-1']), /expected a number in \(0, 1e6\], got "-1"/);
+    assertUserError(
+      ilsgan(['train', '--data', 'demo', '--out', join(root, 'run-y'), '--kimg', '-1']),
+      /expected a number in \(0, 1e6\], got "-1"/,
+    );
     assertUserError(ilsgan(['train', '--resume', dir('never-trained')]), /^error: no checkpoint in /m);
   });
 
@@ -59,7 +62,9 @@ describe('ilsgan train: bad data', () => {
     const d = dir('mixed');
     for (let i = 0; i < 4; i++) {
       const px = Buffer.alloc(40 * 40 * 3, 40 * i + 20);
-      await sharp(px, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(join(d, `good${i}.png`));
+      await sharp(px, { raw: { width: 40, height: 40, channels: 3 } })
+        .png()
+        .toFile(join(d, `good${i}.png`));
     }
     writeFileSync(join(d, 'bad1.png'), Buffer.from('not an image'));
     writeFileSync(join(d, 'bad2.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]));

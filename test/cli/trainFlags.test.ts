@@ -56,14 +56,17 @@ describe('train and pipeline: one table of GAN training flags', () => {
     for (const field of Object.keys(trainOptionFlags)) assert.ok(inTable.has(field as never), field);
   });
 
-  test('pipeline --seed 0 is accepted (it was refused), as train\'s', () => {
+  test("pipeline --seed 0 is accepted (it was refused), as train's", () => {
     assert.equal(parsed(longNames(command('pipeline')).get('--seed')!, '0'), 0);
     assert.equal(parsed(longNames(command('train')).get('--seed')!, '0'), 0);
   });
 
   test('help texts state the defaults of defaultTrainOptions and presetTrainOptions', () => {
     const help = command('pipeline').helpInformation().replace(/\s+/g, ' ');
-    assert.match(help, new RegExp(`--batch <n> GAN minibatch size \\(${defaultTrainOptions.batch}; 16 with --config tiny32 or small64; a --recipe's own\\)`));
+    assert.match(
+      help,
+      new RegExp(`--batch <n> GAN minibatch size \\(${defaultTrainOptions.batch}; 16 with --config tiny32 or small64; a --recipe's own\\)`),
+    );
     assert.match(help, new RegExp(`--ils-switch-kimg <k> kimg of the σ switch \\(${defaultTrainOptions.ilsSwitchKimg}\\)`));
     assert.match(help, /--seed <n> random seed of GAN training \(0\)/);
   });
@@ -88,7 +91,7 @@ describe('flag values → TrainOptions', () => {
     assert.deepEqual(parse(['--aug-p', '0.3']), { adaInitialP: 0.3, adaFixed: true });
   });
 
-  test('a new run: the preset\'s batch (16 for tiny32/small64), a recipe\'s own, the flag given; none on --resume', () => {
+  test("a new run: the preset's batch (16 for tiny32/small64), a recipe's own, the flag given; none on --resume", () => {
     assert.equal(presetTrainOptions.tiny32.batch, 16);
     assert.deepEqual(newRunOptions({}, { preset: 'tiny32' }), { batch: 16 });
     assert.deepEqual(newRunOptions({}, { preset: 'small64' }), { batch: 16 });
@@ -102,8 +105,14 @@ describe('flag values → TrainOptions', () => {
   test('the mask range: --min-mask named when given, else the minimum in effect', () => {
     assert.doesNotThrow(() => checkMaskRange({ minMaskSize: 0.1, maxMaskSize: 0.2 }));
     assert.doesNotThrow(() => checkMaskRange({}, { maxMaskSize: 0.5 }));
-    assert.throws(() => checkMaskRange({ minMaskSize: 0.5, maxMaskSize: 0.4 }), (e) => e instanceof InputError && e.message === '--min-mask 0.5 must be below --max-mask 0.4');
-    assert.throws(() => checkMaskRange({ maxMaskSize: 0.2 }), (e) => e instanceof InputError && e.message === '--max-mask 0.2 must be above the minimum mask fraction 0.25');
+    assert.throws(
+      () => checkMaskRange({ minMaskSize: 0.5, maxMaskSize: 0.4 }),
+      (e) => e instanceof InputError && e.message === '--min-mask 0.5 must be below --max-mask 0.4',
+    );
+    assert.throws(
+      () => checkMaskRange({ maxMaskSize: 0.2 }),
+      (e) => e instanceof InputError && e.message === '--max-mask 0.2 must be above the minimum mask fraction 0.25',
+    );
     assert.throws(() => checkMaskRange({ minMaskSize: 0.6 }, { maxMaskSize: 0.5 }), /--min-mask 0\.6 must be below --max-mask 0\.5/);
   });
 });

@@ -13,8 +13,14 @@ let root = '';
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'ilsgan-cache-files-'));
   mkdirSync(join(root, 'images'));
-  for (const [i, c] of [[1, 40], [2, 120], [3, 200]] as const) {
-    await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: c, g: 255 - c, b: c / 2 } } }).png().toFile(join(root, 'images', `${i}.png`));
+  for (const [i, c] of [
+    [1, 40],
+    [2, 120],
+    [3, 200],
+  ] as const) {
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: c, g: 255 - c, b: c / 2 } } })
+      .png()
+      .toFile(join(root, 'images', `${i}.png`));
   }
 });
 after(() => {
@@ -27,7 +33,10 @@ for (const [label, edit] of [
   ['a name list shorter than count', (m: Record<string, unknown>) => ({ ...m, names: ['1.png'] })],
   ['a count given as a string', (m: Record<string, unknown>) => ({ ...m, count: String(m.count) })],
   ['names that are not strings', (m: Record<string, unknown>) => ({ ...m, names: [1, 2, 3] })],
-  ['a duplicate key (the second one wrong)', (m: Record<string, unknown>) => JSON.stringify(m).replace('"source":', '"names": ["x"], "source":')],
+  [
+    'a duplicate key (the second one wrong)',
+    (m: Record<string, unknown>) => JSON.stringify(m).replace('"source":', '"names": ["x"], "source":'),
+  ],
 ] as const) {
   test(`a cache JSON with ${label} is rebuilt, not used`, async () => {
     const cachePath = join(root, `cache-${label.replace(/\W+/g, '_')}.u8`);

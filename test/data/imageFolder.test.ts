@@ -31,7 +31,9 @@ function dir(name: string): string {
 async function solidPng(path: string, rgb: [number, number, number], w = S, h = S): Promise<void> {
   const px = Buffer.alloc(w * h * 3);
   for (let i = 0; i < w * h; i++) px.set(rgb, i * 3);
-  await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path);
+  await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(path);
 }
 
 /** The PNG header's bit depth and colour type (IHDR bytes 24, 25), read directly. */
@@ -109,7 +111,11 @@ describe('mixed and unusual files', () => {
     assert.equal(warnings.length, 2);
     assert.ok(warnings.some((w) => w.includes('bad.png')) && warnings.some((w) => w.includes('truncated.png')));
     // The good images' pixels, in name order.
-    const colour = new Map([['a.png', [255, 0, 0]], ['b.png', [0, 255, 0]], [join('sub', 'c.png'), [0, 0, 255]]]);
+    const colour = new Map([
+      ['a.png', [255, 0, 0]],
+      ['b.png', [0, 255, 0]],
+      [join('sub', 'c.png'), [0, 0, 255]],
+    ]);
     set.names.forEach((name, i) => {
       for (const k of [0, S * S - 1]) assert.deepEqual(pixel(set.pixels, S, i, k), colour.get(name), `${name} pixel ${k}`);
     });
@@ -119,16 +125,29 @@ describe('mixed and unusual files', () => {
     const d = dir('modes');
     const w = S;
     const h = S;
-    await sharp(Buffer.alloc(w * h, 100), { raw: { width: w, height: h, channels: 1 } }).toColourspace('b-w').png().toFile(join(d, '1-grey.png'));
-    await sharp(new Uint16Array(w * h).fill(77 * 257), { raw: { width: w, height: h, channels: 1 } }).toColourspace('grey16').png().toFile(join(d, '2-grey16.png'));
+    await sharp(Buffer.alloc(w * h, 100), { raw: { width: w, height: h, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toFile(join(d, '1-grey.png'));
+    await sharp(new Uint16Array(w * h).fill(77 * 257), { raw: { width: w, height: h, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toFile(join(d, '2-grey16.png'));
     const rgb16 = new Uint16Array(w * h * 3).map((_, i) => [10, 128, 250][i % 3] * 257);
-    await sharp(rgb16, { raw: { width: w, height: h, channels: 3 } }).toColourspace('rgb16').png().toFile(join(d, '3-rgb16.png'));
+    await sharp(rgb16, { raw: { width: w, height: h, channels: 3 } })
+      .toColourspace('rgb16')
+      .png()
+      .toFile(join(d, '3-rgb16.png'));
     const rgba = Buffer.alloc(w * h * 4);
     for (let i = 0; i < w * h; i++) rgba.set([200, 50, 10, 255], i * 4);
-    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toFile(join(d, '4-rgba.png'));
+    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } })
+      .png()
+      .toFile(join(d, '4-rgba.png'));
     const pal = Buffer.alloc(w * h * 3);
     for (let i = 0; i < w * h; i++) pal.set([30, 60, 90], i * 3);
-    await sharp(pal, { raw: { width: w, height: h, channels: 3 } }).png({ palette: true }).toFile(join(d, '5-palette.png'));
+    await sharp(pal, { raw: { width: w, height: h, channels: 3 } })
+      .png({ palette: true })
+      .toFile(join(d, '5-palette.png'));
     // The files really are of those kinds (PNG colour types: 0 grey, 2 RGB, 3 palette, 6 RGBA).
     assert.deepEqual(ihdr(join(d, '1-grey.png')), { depth: 8, colourType: 0 });
     assert.deepEqual(ihdr(join(d, '2-grey16.png')), { depth: 16, colourType: 0 });
@@ -141,8 +160,11 @@ describe('mixed and unusual files', () => {
     assert.equal(set.count, 5);
     assert.deepEqual(warnings, []);
     const want: Record<string, number[]> = {
-      '1-grey.png': [100, 100, 100], '2-grey16.png': [77, 77, 77], '3-rgb16.png': [10, 128, 250],
-      '4-rgba.png': [200, 50, 10], '5-palette.png': [30, 60, 90],
+      '1-grey.png': [100, 100, 100],
+      '2-grey16.png': [77, 77, 77],
+      '3-rgb16.png': [10, 128, 250],
+      '4-rgba.png': [200, 50, 10],
+      '5-palette.png': [30, 60, 90],
     };
     set.names.forEach((name, i) => {
       for (let k = 0; k < S * S; k++) assert.deepEqual(pixel(set.pixels, S, i, k), want[name], `${name} pixel ${k}`);
@@ -153,12 +175,18 @@ describe('mixed and unusual files', () => {
     const d = dir('crop');
     // 12×8, wide: columns 0–1 red, 2–9 green, 10–11 blue; the centre square is columns 2–9.
     const wide = Buffer.alloc(12 * 8 * 3);
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 12; x++) wide.set(x < 2 ? [255, 0, 0] : x < 10 ? [0, 255, 0] : [0, 0, 255], (y * 12 + x) * 3);
-    await sharp(wide, { raw: { width: 12, height: 8, channels: 3 } }).png().toFile(join(d, 'a-wide.png'));
+    for (let y = 0; y < 8; y++)
+      for (let x = 0; x < 12; x++) wide.set(x < 2 ? [255, 0, 0] : x < 10 ? [0, 255, 0] : [0, 0, 255], (y * 12 + x) * 3);
+    await sharp(wide, { raw: { width: 12, height: 8, channels: 3 } })
+      .png()
+      .toFile(join(d, 'a-wide.png'));
     // 8×12, tall: rows 0–1 red, 2–9 grey 90, 10–11 blue.
     const tall = Buffer.alloc(8 * 12 * 3);
-    for (let y = 0; y < 12; y++) for (let x = 0; x < 8; x++) tall.set(y < 2 ? [255, 0, 0] : y < 10 ? [90, 90, 90] : [0, 0, 255], (y * 8 + x) * 3);
-    await sharp(tall, { raw: { width: 8, height: 12, channels: 3 } }).png().toFile(join(d, 'b-tall.png'));
+    for (let y = 0; y < 12; y++)
+      for (let x = 0; x < 8; x++) tall.set(y < 2 ? [255, 0, 0] : y < 10 ? [90, 90, 90] : [0, 0, 255], (y * 8 + x) * 3);
+    await sharp(tall, { raw: { width: 8, height: 12, channels: 3 } })
+      .png()
+      .toFile(join(d, 'b-tall.png'));
     // A larger square image downsampled 4× (antialiased): a uniform colour stays exact.
     await solidPng(join(d, 'c-big.png'), [12, 34, 56], 32, 32);
     const set = await loadTrainingImages(d, S);
@@ -172,10 +200,13 @@ describe('mixed and unusual files', () => {
 });
 
 describe('DRC layouts', () => {
-  test("CUB: the GAN trains on the images whose split is 0 (spec §2.1); blank lines are ignored", () => {
+  test('CUB: the GAN trains on the images whose split is 0 (spec §2.1); blank lines are ignored', () => {
     const cub = dir('cub-layout');
     writeFileSync(join(cub, 'images.txt'), '1 001.A/a.jpg\n2 001.A/b.jpg\n\n3 002.B/c.jpg\n');
     writeFileSync(join(cub, 'train_val_test_split.txt'), '1 0\n2 2\n3 0\n');
-    assert.deepEqual(trainingFiles(cub), { files: [join(cub, 'images', '001.A/a.jpg'), join(cub, 'images', '002.B/c.jpg')], source: 'cub' });
+    assert.deepEqual(trainingFiles(cub), {
+      files: [join(cub, 'images', '001.A/a.jpg'), join(cub, 'images', '002.B/c.jpg')],
+      source: 'cub',
+    });
   });
 });

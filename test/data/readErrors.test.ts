@@ -41,7 +41,12 @@ describe('listImages and symbolic links', () => {
 describe('unreadable image files', () => {
   test('an injected EACCES reads "cannot read <file>: permission denied"', async () => {
     const eacces = Object.assign(new Error("EACCES: permission denied, open '/x/a.png'"), { code: 'EACCES' });
-    await assert.rejects(readImageFile('/x/a.png', async () => { throw eacces; }), { message: 'cannot read /x/a.png: permission denied' });
+    await assert.rejects(
+      readImageFile('/x/a.png', async () => {
+        throw eacces;
+      }),
+      { message: 'cannot read /x/a.png: permission denied' },
+    );
     const buffer = Buffer.from('bytes');
     assert.equal(await readImageFile(buffer), buffer, 'buffers pass through');
   });

@@ -24,7 +24,9 @@ function randomFeatures(images: t.Tensor, seed: number): t.Tensor {
 function gaussianStats(mu: number[], variances: number[]): FeatureStats {
   const d = mu.length;
   const sigma = new Float64Array(d * d);
-  variances.forEach((v, i) => { sigma[i * d + i] = v; });
+  variances.forEach((v, i) => {
+    sigma[i * d + i] = v;
+  });
   return { n: 1000, d, mu: Float64Array.from(mu), sigma: { n: d, data: sigma } };
 }
 
@@ -35,25 +37,33 @@ after(() => {
 
 describe('FID', () => {
   test('identical feature sets give FID ≈ 0 and KID ≈ 0', () => {
-    noLeak(() => t.scope(() => {
-      t.manualSeed(1);
-      const imgs = t.rand([300, 3, 8, 8]);
-      const f = randomFeatures(imgs, 2);
-      const s = featureStats(f);
-      assertClose(frechetDistance(s, s), 0, { atol: 1e-8 });
-      // Same set on both sides: every subset pair is a pair of samples from the same features; not exactly 0
-      // (different subsets), but tiny next to a real difference.
-      const same = kernelInceptionDistance(f, f, { numSubsets: 5, maxSubsetSize: 100 });
-      const other = randomFeatures(t.rand([300, 3, 8, 8]).add(0.5), 2);
-      const shifted = kernelInceptionDistance(f, other, { numSubsets: 5, maxSubsetSize: 100 });
-      assert.ok(Math.abs(same) < 0.02 * shifted, `KID same ${same} vs shifted ${shifted}`);
-      assert.ok(frechetDistance(s, featureStats(other)) > 0.1);
-    }));
+    noLeak(() =>
+      t.scope(() => {
+        t.manualSeed(1);
+        const imgs = t.rand([300, 3, 8, 8]);
+        const f = randomFeatures(imgs, 2);
+        const s = featureStats(f);
+        assertClose(frechetDistance(s, s), 0, { atol: 1e-8 });
+        // Same set on both sides: every subset pair is a pair of samples from the same features; not exactly 0
+        // (different subsets), but tiny next to a real difference.
+        const same = kernelInceptionDistance(f, f, { numSubsets: 5, maxSubsetSize: 100 });
+        const other = randomFeatures(t.rand([300, 3, 8, 8]).add(0.5), 2);
+        const shifted = kernelInceptionDistance(f, other, { numSubsets: 5, maxSubsetSize: 100 });
+        assert.ok(Math.abs(same) < 0.02 * shifted, `KID same ${same} vs shifted ${shifted}`);
+        assert.ok(frechetDistance(s, featureStats(other)) > 0.1);
+      }),
+    );
   });
 
   test('featureStats: numpy mean and covariance (n − 1)', () => {
     t.scope(() => {
-      const s = featureStats(t.tensor([[1, 2], [3, 6], [5, 4]]));
+      const s = featureStats(
+        t.tensor([
+          [1, 2],
+          [3, 6],
+          [5, 4],
+        ]),
+      );
       assertClose(s.mu, [3, 4]);
       assertClose(s.sigma.data, [4, 2, 2, 4], { atol: 1e-12 });
     });
@@ -77,8 +87,8 @@ describe('FID', () => {
       t.manualSeed(5);
       const d = 8;
       const x = t.randn([20000, d]);
-      const y = t.randn([20000, d]).mul(2).add(1);          // μ = 1, σ² = 4 per dimension
-      const expected = d * 1 + d * (1 + 4 - 2 * 2);         // ‖Δμ‖² + Σ(σ1 + σ2 − 2√(σ1σ2))
+      const y = t.randn([20000, d]).mul(2).add(1); // μ = 1, σ² = 4 per dimension
+      const expected = d * 1 + d * (1 + 4 - 2 * 2); // ‖Δμ‖² + Σ(σ1 + σ2 − 2√(σ1σ2))
       assertClose(frechetDistance(featureStats(x), featureStats(y)), expected, { rtol: 0.05 });
     });
   });
@@ -94,7 +104,7 @@ describe('KID', () => {
       const Y = y.tolist() as number[][];
       const d = 5;
       const k = (a: number[], b: number[]) => (a.reduce((s, v, i) => s + v * b[i], 0) / d + 1) ** 3;
-      const y7 = Y.slice(0, 7);                              // 7 samples a side: every subset is the whole set
+      const y7 = Y.slice(0, 7); // 7 samples a side: every subset is the whole set
       const m = 7;
       let xx = 0;
       let yy = 0;

@@ -43,17 +43,24 @@ describe('pixel helpers', () => {
 describe('readBinaryMask', () => {
   test('16-bit grey: 32767 is background, 32768 foreground', async () => {
     const p = join(root, 'g16.png');
-    await sharp(new Uint16Array([0, 32767, 32768, 65535]), { raw: { width: 4, height: 1, channels: 1 } }).toColourspace('grey16').png().toFile(p);
+    await sharp(new Uint16Array([0, 32767, 32768, 65535]), { raw: { width: 4, height: 1, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toFile(p);
     const m = await readBinaryMask(p);
     assert.deepEqual([m.width, m.height, [...m.mask]], [4, 1, [0, 0, 1, 1]]);
   });
 
   test('palette and RGBA masks: colour through the grey formula, alpha ignored', async () => {
     const pal = join(root, 'pal.png');
-    await sharp(Buffer.from([255, 0, 0, 0, 255, 0, 255, 255, 255, 0, 0, 0]), { raw: { width: 4, height: 1, channels: 3 } }).png({ palette: true }).toFile(pal);
+    await sharp(Buffer.from([255, 0, 0, 0, 255, 0, 255, 255, 255, 0, 0, 0]), { raw: { width: 4, height: 1, channels: 3 } })
+      .png({ palette: true })
+      .toFile(pal);
     assert.deepEqual([...(await readBinaryMask(pal)).mask], [0, 1, 1, 0]);
     const rgba = join(root, 'rgba.png');
-    await sharp(Buffer.from([255, 255, 255, 0, 0, 0, 0, 255]), { raw: { width: 2, height: 1, channels: 4 } }).png().toFile(rgba);
+    await sharp(Buffer.from([255, 255, 255, 0, 0, 0, 0, 255]), { raw: { width: 2, height: 1, channels: 4 } })
+      .png()
+      .toFile(rgba);
     assert.deepEqual([...(await readBinaryMask(rgba)).mask], [1, 0]);
   });
 
@@ -61,16 +68,26 @@ describe('readBinaryMask', () => {
     const p = join(root, 'sq.png');
     const px = new Uint8Array(64);
     for (let y = 2; y < 6; y++) for (let x = 2; x < 6; x++) px[y * 8 + x] = 255;
-    await sharp(Buffer.from(px), { raw: { width: 8, height: 8, channels: 1 } }).png().toFile(p);
+    await sharp(Buffer.from(px), { raw: { width: 8, height: 8, channels: 1 } })
+      .png()
+      .toFile(p);
     const n4 = await readBinaryMask(p, 4, 'nearest');
     // Rows/columns 1, 3, 5, 7 of the original: the centre 2×2 block.
     assert.deepEqual([...n4.mask], [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
     const b4 = await readBinaryMask(p, 4, 'bilinear');
     assert.equal(b4.mask.length, 16);
-    assert.equal(b4.mask.reduce((a, b) => a + b, 0), 4, 'the box 2..6 averages to 1 over the centre 2×2 cells');
+    assert.equal(
+      b4.mask.reduce((a, b) => a + b, 0),
+      4,
+      'the box 2..6 averages to 1 over the centre 2×2 cells',
+    );
     for (const mode of ['nearest', 'bilinear'] as const) {
       const up = await readBinaryMask(p, 16, mode);
-      assert.equal(up.mask.reduce((a, b) => a + b, 0), 64, `${mode}: an 8×8 block at 16×16`);
+      assert.equal(
+        up.mask.reduce((a, b) => a + b, 0),
+        64,
+        `${mode}: an 8×8 block at 16×16`,
+      );
     }
   });
 
@@ -89,10 +106,13 @@ describe('pairMaskFolders', () => {
     mkdirSync(b);
     for (const f of ['2.png', '1.jpg', 'notes.txt', '.hidden.png']) writeFileSync(join(a, f), '');
     for (const f of ['1.png', '2.PNG']) writeFileSync(join(b, f), '');
-    assert.deepEqual(pairMaskFolders(a, b).map((p) => [p.stem, p.pred, p.gt]), [
-      ['1', join(a, '1.jpg'), join(b, '1.png')],
-      ['2', join(a, '2.png'), join(b, '2.PNG')],
-    ]);
+    assert.deepEqual(
+      pairMaskFolders(a, b).map((p) => [p.stem, p.pred, p.gt]),
+      [
+        ['1', join(a, '1.jpg'), join(b, '1.png')],
+        ['2', join(a, '2.png'), join(b, '2.PNG')],
+      ],
+    );
   });
 
   test('two files with one stem are an error', () => {

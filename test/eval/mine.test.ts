@@ -70,12 +70,12 @@ describe('MINE', () => {
     const opt = new t.Adam([p], { lr: 1 });
     try {
       const s = new ReduceLrOnPlateau(opt, { factor: 0.1, patience: 2, threshold: 1e-4 });
-      assert.equal(s.step(1), false);                     // best 1
-      assert.equal(s.step(1.00005), false);               // not above 1·(1 + 1e-4): bad 1
-      assert.equal(s.step(0.5), false);                   // bad 2
-      assert.equal(s.step(0.9), true);                    // bad 3 > patience
+      assert.equal(s.step(1), false); // best 1
+      assert.equal(s.step(1.00005), false); // not above 1·(1 + 1e-4): bad 1
+      assert.equal(s.step(0.5), false); // bad 2
+      assert.equal(s.step(0.9), true); // bad 3 > patience
       assertClose(opt.groups[0].lr, 0.1, { rtol: 1e-12 });
-      assert.equal(s.step(2), false);                     // improvement resets
+      assert.equal(s.step(2), false); // improvement resets
       assertClose(opt.groups[0].lr, 0.1, { rtol: 1e-12 });
     } finally {
       opt.dispose();

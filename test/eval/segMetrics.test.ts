@@ -36,11 +36,11 @@ describe('per-image counts', () => {
   });
 
   test('best of fg/bg: higher IoU, then higher accuracy, then as predicted', () => {
-    assert.equal(preferInverted(confusion([0, 0, 0, 0], [1, 1, 0, 0])), true);   // IoU 0 vs 0.5
-    assert.equal(preferInverted(confusion([1, 1, 0, 0], [1, 0, 1, 0])), false);  // 1/3 vs 1/3, accuracy 2 vs 2
-    assert.equal(preferInverted(confusion([1, 0, 0, 0], [0, 0, 0, 0])), false);  // 0 vs 0, accuracy 3 vs 1
-    assert.equal(preferInverted(confusion([0, 0, 0, 0], [0, 0, 0, 0])), false);  // both empty (1) vs 0
-    assert.equal(preferInverted(confusion([1, 1, 1, 1], [0, 0, 0, 0])), true);   // 0 vs both empty (1)
+    assert.equal(preferInverted(confusion([0, 0, 0, 0], [1, 1, 0, 0])), true); // IoU 0 vs 0.5
+    assert.equal(preferInverted(confusion([1, 1, 0, 0], [1, 0, 1, 0])), false); // 1/3 vs 1/3, accuracy 2 vs 2
+    assert.equal(preferInverted(confusion([1, 0, 0, 0], [0, 0, 0, 0])), false); // 0 vs 0, accuracy 3 vs 1
+    assert.equal(preferInverted(confusion([0, 0, 0, 0], [0, 0, 0, 0])), false); // both empty (1) vs 0
+    assert.equal(preferInverted(confusion([1, 1, 1, 1], [0, 0, 0, 0])), true); // 0 vs both empty (1)
   });
 });
 
@@ -130,7 +130,7 @@ describe('SegMetrics over a test set', () => {
 
   test('random masks agree with set-based formulas', () => {
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const m = new SegMetrics();
     let ious = 0;
     let dices = 0;

@@ -26,8 +26,15 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'ilsgan-generate-test-'));
   runDir = join(root, 'run');
   const r = await train({
-    data: 'demo', out: runDir, config: 'tiny32', kimg: 0.004, options: { batch: 4 }, demoCount: 8, maxIterations: 1,
-    gridSize: 2, progress: false,
+    data: 'demo',
+    out: runDir,
+    config: 'tiny32',
+    kimg: 0.004,
+    options: { batch: 4 },
+    demoCount: 8,
+    maxIterations: 1,
+    gridSize: 2,
+    progress: false,
   });
   ckpt = r.checkpoint;
   // Live + GC-freed tensors: constant unless synthesize leaves tensors behind (train()'s own leftovers may be
@@ -124,7 +131,8 @@ describe('synthesize()', () => {
         for (let c = 0; c < 3; c++) {
           const i = p * 3 + c;
           // Layers clamped to 0 or 255 lost their value; skip those pixels.
-          if (fg.data[i] === 0 || fg.data[i] === 255 || bg.data[i] === 0 || bg.data[i] === 255 || img.data[i] === 0 || img.data[i] === 255) continue;
+          if (fg.data[i] === 0 || fg.data[i] === 255 || bg.data[i] === 0 || bg.data[i] === 255 || img.data[i] === 0 || img.data[i] === 255)
+            continue;
           const want = (1 - alpha) * decode(bg.data[i]) + alpha * decode(fg.data[i]);
           const err = Math.abs(decode(img.data[i]) - want) * 127.5;
           worst = Math.max(worst, err);
@@ -187,8 +195,14 @@ describe('ilsgan generate (CLI)', () => {
 
   test('bad input exits 2 with a one-line error', () => {
     const out = join(root, 'cli-bad');
-    assertUserError(ilsgan(['generate', '--run', join(root, 'missing'), '--n', '2', '--out', out]), /^error: run directory not found: .*missing$/m);
-    assertUserError(ilsgan(['generate', '--run', runDir, '--checkpoint', 'ckpt-000000999', '--n', '2', '--out', out]), /^error: no checkpoint ckpt-000000999 in /m);
+    assertUserError(
+      ilsgan(['generate', '--run', join(root, 'missing'), '--n', '2', '--out', out]),
+      /^error: run directory not found: .*missing$/m,
+    );
+    assertUserError(
+      ilsgan(['generate', '--run', runDir, '--checkpoint', 'ckpt-000000999', '--n', '2', '--out', out]),
+      /^error: no checkpoint ckpt-000000999 in /m,
+    );
     assertUserError(ilsgan(['generate', '--run', join(root, 'empty-run'), '--n', '2', '--out', out]), /^error: no checkpoint in /m);
     assertUserError(ilsgan(['generate', '--run', runDir, '--n', '0', '--out', out]), /expected an integer from 1 to 1e7, got "0"/);
     assertUserError(ilsgan(['generate', '--run', runDir, '--out', out]), /required option '--n <n>'/);

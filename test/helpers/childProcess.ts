@@ -7,7 +7,10 @@ const indexUrl = new URL('../../src/index.js', import.meta.url).href;
 const nativeUrl = new URL('../../src/tensor/native.js', import.meta.url).href;
 
 /** Runs `code` with `t` (the library) and `native` (the raw binding) in scope; returns exit status and output. */
-export function runChild(code: string, timeoutMs = 60_000): { status: number | null; signal: string | null; stdout: string; stderr: string } {
+export function runChild(
+  code: string,
+  timeoutMs = 60_000,
+): { status: number | null; signal: string | null; stdout: string; stderr: string } {
   const program = `import * as t from ${JSON.stringify(indexUrl)}; import { native } from ${JSON.stringify(nativeUrl)};\n${code}`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: timeoutMs });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };

@@ -71,7 +71,11 @@ export function gradgradcheck(fn: Fn, inputs: Tensor[], o: { eps?: number; atol?
   const firstOrder: Fn = (...xs: Tensor[]) => {
     const y = fn(...xs);
     const w = tensor(weights, { dtype: 'float64', shape: y.shape });
-    const gs = grad([y.mul(w).sum()], xs.filter((x) => x.requiresGrad), { createGraph: true, allowUnused: true });
+    const gs = grad(
+      [y.mul(w).sum()],
+      xs.filter((x) => x.requiresGrad),
+      { createGraph: true, allowUnused: true },
+    );
     let total: Tensor | null = null;
     gs.forEach((g, k) => {
       if (g === null) return;

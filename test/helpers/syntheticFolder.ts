@@ -49,8 +49,21 @@ export async function writeSyntheticFolder(dir: string, n: number, size: number,
     ]);
   }
   const manifest: SynthManifest = {
-    format: 'ilsgan-synthetic', version: 1, run: 'test', checkpoint: 'none', kimg: 0, seed, n, size, psi: 1, noise: 'const',
-    latents: 'procedural test layers', folders: synthFolders, pattern: '%06d.png', first: 1, files,
+    format: 'ilsgan-synthetic',
+    version: 1,
+    run: 'test',
+    checkpoint: 'none',
+    kimg: 0,
+    seed,
+    n,
+    size,
+    psi: 1,
+    noise: 'const',
+    latents: 'procedural test layers',
+    folders: synthFolders,
+    pattern: '%06d.png',
+    first: 1,
+    files,
   };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
   return manifest;

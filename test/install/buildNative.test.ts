@@ -51,9 +51,20 @@ describe('native build', () => {
     const { flags } = JSON.parse(readFileSync(join(repoRoot, 'build', 'obj', 'flags.txt'), 'utf8')) as { flags: string[] };
     const passed = flags.flatMap((f, i) => (f === '-isystem' || f === '-I' ? [flags[i + 1]!] : f.startsWith('-I') ? [f.slice(2)] : []));
     const v = spawnSync('g++', ['-xc++', '-E', '-v', '-'], { input: '', encoding: 'utf8' }).stderr;
-    const defaults = v.slice(v.indexOf('search starts here:'), v.indexOf('End of search list.')).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+    const defaults = v
+      .slice(v.indexOf('search starts here:'), v.indexOf('End of search list.'))
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .filter(Boolean);
     assert.ok(defaults.includes('/usr/include'), 'g++ -v lists /usr/include');
-    const real = (p: string) => { try { return realpathSync(p); } catch { return p; } };
+    const real = (p: string) => {
+      try {
+        return realpathSync(p);
+      } catch {
+        return p;
+      }
+    };
     for (const d of passed) assert.ok(!defaults.map(real).includes(real(d)), `${d} is a compiler default folder`);
   });
 
@@ -61,17 +72,25 @@ describe('native build', () => {
     assertInstallMessage(buildWithoutLibtorch({ ILSGAN_NO_APT: '1' }), /ILSGAN_NO_APT is set/);
   });
 
-  test('no libtorch and not root: the same message with sudo', { skip: process.getuid?.() !== 0 && 'needs root to drop to another user' }, () => {
-    const r = buildWithoutLibtorch({}, 65534);
-    if (/EACCES|permission denied/i.test(String(r.stderr)) && !/libtorch was not found/.test(String(r.stderr))) {
-      assert.fail(`the checkout must be readable by other users for this test: ${r.stderr}`);
-    }
-    assertInstallMessage(r, /not running as root/);
-    assert.match(String(r.stderr), /sudo sh -c/);
-  });
+  test(
+    'no libtorch and not root: the same message with sudo',
+    { skip: process.getuid?.() !== 0 && 'needs root to drop to another user' },
+    () => {
+      const r = buildWithoutLibtorch({}, 65534);
+      if (/EACCES|permission denied/i.test(String(r.stderr)) && !/libtorch was not found/.test(String(r.stderr))) {
+        assert.fail(`the checkout must be readable by other users for this test: ${r.stderr}`);
+      }
+      assertInstallMessage(r, /not running as root/);
+      assert.match(String(r.stderr), /sudo sh -c/);
+    },
+  );
 
   test('a libtorch folder that is not one: a one-line error naming it', () => {
-    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ILSGAN_LIBTORCH: '/nonexistent/libtorch' } });
+    const r = spawnSync(process.execPath, [script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, ILSGAN_LIBTORCH: '/nonexistent/libtorch' },
+    });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /ILSGAN_LIBTORCH=\/nonexistent\/libtorch has no include\/ATen\/ATen\.h/);
   });
@@ -94,7 +113,9 @@ describe('ilsgan --version', () => {
 
   test('--help does not load libtorch (a missing addon does not matter to it)', () => {
     const r = spawnSync(process.execPath, [cliPath, 'train', '--help'], {
-      encoding: 'utf8', timeout: 60_000, env: { ...process.env, ILSGAN_NATIVE: '/nonexistent/ilsgan.node' },
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, ILSGAN_NATIVE: '/nonexistent/ilsgan.node' },
     });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /--batch/);

@@ -41,7 +41,9 @@ describe('InceptionV3', () => {
         assert.deepEqual(f.shape, [2, 2048]);
         assert.ok(f.isfinite().all().item() === 1);
         assert.ok(f.abs().sum().item() > 0);
-        const manual = net.forward(t.nn.interpolate(u8.float().div(255), { size: 75, mode: 'bilinear', alignCorners: false }).mul(2).sub(1));
+        const manual = net.forward(
+          t.nn.interpolate(u8.float().div(255), { size: 75, mode: 'bilinear', alignCorners: false }).mul(2).sub(1),
+        );
         assertClose(f, manual, { atol: 1e-5, rtol: 1e-4 });
         assert.throws(() => net.forward(t.zeros([1, 3, 64, 64])), { code: 'ERR_SHAPE' });
       });
@@ -85,16 +87,19 @@ describe('InceptionV3', () => {
     bad.set('AuxLogits.conv0.conv.weight', { shape: [128, 768, 1, 1] });
     bad.set('Conv2d_1a_3x3.conv.weight', { shape: [32, 3, 5, 5] });
     bad.set('fc.weight', { shape: [1000, 2048] });
-    assert.throws(() => validateInceptionWeights(bad, 'w.safetensors'), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'ERR_INCEPTION_WEIGHTS');
-      assert.match(e.message, /^w\.safetensors is not the FID Inception-v3 state dict/);
-      assert.match(e.message, /2 missing: [^|]*Mixed_6a\.branch3x3\.conv\.weight/);
-      assert.match(e.message, /2 missing: [^|]*Conv2d_2a_3x3\.bn\.running_mean/);
-      assert.match(e.message, /1 unexpected: AuxLogits\.conv0\.conv\.weight/);
-      assert.match(e.message, /Conv2d_1a_3x3\.conv\.weight is \[32, 3, 5, 5\], expected \[32, 3, 3, 3\]/);
-      assert.match(e.message, /fc\.weight is \[1000, 2048\], expected \[1008, 2048\]/);
-      return true;
-    });
+    assert.throws(
+      () => validateInceptionWeights(bad, 'w.safetensors'),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'ERR_INCEPTION_WEIGHTS');
+        assert.match(e.message, /^w\.safetensors is not the FID Inception-v3 state dict/);
+        assert.match(e.message, /2 missing: [^|]*Mixed_6a\.branch3x3\.conv\.weight/);
+        assert.match(e.message, /2 missing: [^|]*Conv2d_2a_3x3\.bn\.running_mean/);
+        assert.match(e.message, /1 unexpected: AuxLogits\.conv0\.conv\.weight/);
+        assert.match(e.message, /Conv2d_1a_3x3\.conv\.weight is \[32, 3, 5, 5\], expected \[32, 3, 3, 3\]/);
+        assert.match(e.message, /fc\.weight is \[1000, 2048\], expected \[1008, 2048\]/);
+        return true;
+      },
+    );
   });
 
   test('loadInception: missing file, not safetensors, wrong tensors → InputError codes', () => {
@@ -104,6 +109,10 @@ describe('InceptionV3', () => {
     assert.throws(() => loadInception(text), { code: 'ERR_SAFETENSORS' });
     const junk = join(root, 'junk.safetensors');
     t.scope(() => t.saveSafetensors(junk, { x: t.zeros([2]) }));
-    assert.throws(() => loadInception(junk), (e: Error & { code?: string }) => e.code === 'ERR_INCEPTION_WEIGHTS' && /470 missing/.test(e.message) && /1 unexpected: x/.test(e.message));
+    assert.throws(
+      () => loadInception(junk),
+      (e: Error & { code?: string }) =>
+        e.code === 'ERR_INCEPTION_WEIGHTS' && /470 missing/.test(e.message) && /1 unexpected: x/.test(e.message),
+    );
   });
 });

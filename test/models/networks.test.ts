@@ -55,7 +55,11 @@ function countFromLayout(c: NetworkConfig) {
   d += conv(c4 + c.mbstdChannels, c4, 3) + fc(c4 * 16, c4) + fc(c4, 1);
   const log2 = Math.log2(c.resolution);
   return {
-    mapping, bgSynthesis: synthesis(3), fgSynthesis: synthesis(4), g: 2 * mapping + synthesis(3) + synthesis(4), d,
+    mapping,
+    bgSynthesis: synthesis(3),
+    fgSynthesis: synthesis(4),
+    g: 2 * mapping + synthesis(3) + synthesis(4),
+    d,
     numWs: 1 + 2 * (log2 - 2) + 1,
   };
 }
@@ -130,7 +134,10 @@ describe('tiny32 forward', () => {
           assert.deepEqual(l.img.shape, [n, 3, s, s]);
           for (const v of [l.bg, l.fg, l.mask, l.img]) assert.equal(v.isfinite().all().item(), 1);
           const m = l.mask.toArray();
-          assert.ok(m.every((v) => v >= 0 && v <= 1), 'mask in [0, 1]');
+          assert.ok(
+            m.every((v) => v >= 0 && v <= 1),
+            'mask in [0, 1]',
+          );
           assert.ok(Math.max(...m) > Math.min(...m), 'mask is not constant');
           // The branches on their own (same z, const noise): bg is the 3-channel branch, the fg branch has 4
           // channels, the mask is the sigmoid of its 4th.
@@ -140,7 +147,11 @@ describe('tiny32 forward', () => {
           assertClose(l.bg, bgAlone, { rtol: 1e-6, atol: 1e-6 });
           assertClose(l.fg, fgAlone.narrow(1, 0, 3), { rtol: 1e-6, atol: 1e-6 });
           const logit = fgAlone.narrow(1, 3, 1).toArray();
-          assertClose(m, logit.map((v) => 1 / (1 + Math.exp(-v))), { rtol: 1e-5, atol: 1e-6 });
+          assertClose(
+            m,
+            logit.map((v) => 1 / (1 + Math.exp(-v))),
+            { rtol: 1e-5, atol: 1e-6 },
+          );
           // Composite, element by element in JS (mask broadcast over the 3 channels).
           const bg = l.bg.toArray();
           const fg = l.fg.toArray();
@@ -183,7 +194,12 @@ describe('tiny32 forward', () => {
           assert.ok(Math.abs(area - 0.3) < 0.02, `positive area ${area}`);
           const z = t.randn([n, net.zDim]);
           const logit = g.fg.forward(z, 'const').narrow(1, 3, 1);
-          for (const [kimg, scale] of [[0, 1], [2.5, 0.75], [10, 0], [30, 0]] as const) {
+          for (const [kimg, scale] of [
+            [0, 1],
+            [2.5, 0.75],
+            [10, 0],
+            [30, 0],
+          ] as const) {
             g.setKimg(kimg);
             assert.equal(g.priorScale, scale);
             assertClose(g.forward(z, 'const').mask, logit.add(bump.mul(scale)).sigmoid(), { rtol: 1e-5, atol: 1e-6 });
@@ -204,8 +220,14 @@ describe('tiny32 forward', () => {
           const logits = d.forward(t.rand([n, 3, s, s]).mul(2).sub(1));
           assert.deepEqual(logits.shape, [n, 1]);
           assert.equal(logits.isfinite().all().item(), 1);
-          assert.throws(() => d.forward(t.rand([n, 3, s / 2, s / 2])), (e: Error) => e instanceof t.ShapeError);
-          assert.throws(() => d.forward(t.rand([n, 4, s, s])), (e: Error) => e instanceof t.ShapeError);
+          assert.throws(
+            () => d.forward(t.rand([n, 3, s / 2, s / 2])),
+            (e: Error) => e instanceof t.ShapeError,
+          );
+          assert.throws(
+            () => d.forward(t.rand([n, 4, s, s])),
+            (e: Error) => e instanceof t.ShapeError,
+          );
         });
       } finally {
         d.dispose();
@@ -217,7 +239,8 @@ describe('tiny32 forward', () => {
 describe('ilsgan info', () => {
   test('--config ils64 --json prints the spec parameter counts', () => {
     const out = execFileSync(process.execPath, [join(repoRoot, 'dist/src/cli/main.js'), 'info', '--config', 'ils64', '--json'], {
-      encoding: 'utf8', timeout: 60_000,
+      encoding: 'utf8',
+      timeout: 60_000,
     });
     const info = JSON.parse(out.trim()) as Record<string, unknown>;
     assert.equal(info.g_params, specCounts.ils64.g);

@@ -23,8 +23,14 @@ describe('state-dict names', () => {
       const g = new LayeredGenerator(config);
       try {
         assert.deepEqual(keys(g), generatorKeys);
-        const torgbs = g.namedModules().filter(([, m]) => m instanceof ToRgb).map(([n]) => n);
-        assert.deepEqual(torgbs, ['bg', 'fg'].flatMap((l) => [4, 8, 16, 32].map((r) => `${l}.synthesis.b${r}.torgb`)));
+        const torgbs = g
+          .namedModules()
+          .filter(([, m]) => m instanceof ToRgb)
+          .map(([n]) => n);
+        assert.deepEqual(
+          torgbs,
+          ['bg', 'fg'].flatMap((l) => [4, 8, 16, 32].map((r) => `${l}.synthesis.b${r}.torgb`)),
+        );
       } finally {
         g.dispose();
       }
@@ -39,7 +45,10 @@ describe('state-dict names', () => {
         const b4 = d.namedModules().find(([n]) => n === 'b4')?.[1];
         assert.ok(b4 instanceof DiscriminatorEpilogue, 'b4 is a DiscriminatorEpilogue');
         assert.deepEqual(
-          d.namedModules().map(([n]) => n).filter((n) => n.startsWith('b4')),
+          d
+            .namedModules()
+            .map(([n]) => n)
+            .filter((n) => n.startsWith('b4')),
           ['b4', 'b4.mbstd', 'b4.conv', 'b4.fc', 'b4.out'],
         );
         assert.equal(b4.conv.path(), 'b4.conv');

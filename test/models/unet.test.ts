@@ -42,8 +42,19 @@ after(() => t.setNumThreads(threads));
 /** The same layout for any width w (levels w, 2w, 4w, 8w, 8w). */
 function countForWidth(w: number): number {
   const dc = (i: number, o: number) => 9 * i * o + 9 * o * o + 6 * o;
-  return dc(3, w) + dc(w, 2 * w) + dc(2 * w, 4 * w) + dc(4 * w, 8 * w) + dc(8 * w, 8 * w) + dc(16 * w, 4 * w) + dc(8 * w, 2 * w) +
-    dc(4 * w, w) + dc(2 * w, w) + 2 * w + 2;
+  return (
+    dc(3, w) +
+    dc(w, 2 * w) +
+    dc(2 * w, 4 * w) +
+    dc(4 * w, 8 * w) +
+    dc(8 * w, 8 * w) +
+    dc(16 * w, 4 * w) +
+    dc(8 * w, 2 * w) +
+    dc(4 * w, w) +
+    dc(2 * w, w) +
+    2 * w +
+    2
+  );
 }
 
 describe('UNet (spec §10.1)', () => {
@@ -55,11 +66,22 @@ describe('UNet (spec §10.1)', () => {
         assert.equal(net.numParameters(), specParams);
         const keys = [...net.stateDict().keys()];
         for (const k of [
-          'inc.double_conv.0.weight', 'inc.double_conv.0.bias', 'inc.double_conv.1.weight', 'inc.double_conv.1.running_mean',
-          'inc.double_conv.1.running_var', 'inc.double_conv.1.num_batches_tracked', 'inc.double_conv.3.weight', 'inc.double_conv.4.bias',
-          'down1.maxpool_conv.1.double_conv.0.weight', 'down4.maxpool_conv.1.double_conv.4.running_var',
-          'up1.conv.double_conv.0.weight', 'up4.conv.double_conv.3.bias', 'outc.conv.weight', 'outc.conv.bias',
-        ]) assert.ok(keys.includes(k), k);
+          'inc.double_conv.0.weight',
+          'inc.double_conv.0.bias',
+          'inc.double_conv.1.weight',
+          'inc.double_conv.1.running_mean',
+          'inc.double_conv.1.running_var',
+          'inc.double_conv.1.num_batches_tracked',
+          'inc.double_conv.3.weight',
+          'inc.double_conv.4.bias',
+          'down1.maxpool_conv.1.double_conv.0.weight',
+          'down4.maxpool_conv.1.double_conv.4.running_var',
+          'up1.conv.double_conv.0.weight',
+          'up4.conv.double_conv.3.bias',
+          'outc.conv.weight',
+          'outc.conv.bias',
+        ])
+          assert.ok(keys.includes(k), k);
         // 18 conv+BN pairs: conv weight, bias; BN weight, bias, running_mean, running_var, num_batches_tracked; + outc.
         assert.equal(keys.length, 18 * 7 + 2);
         const sd = net.stateDict();
@@ -89,7 +111,11 @@ describe('UNet (spec §10.1)', () => {
     const w = conv.weight.toArray();
     assert.ok(Math.max(...w.map(Math.abs)) <= bound);
     assert.ok(Math.max(...w.map(Math.abs)) > 0.95 * bound, 'uses the whole range');
-    assertClose(t.scope(() => conv.weight.std().item()), bound / Math.sqrt(3), { rtol: 0.03 });
+    assertClose(
+      t.scope(() => conv.weight.std().item()),
+      bound / Math.sqrt(3),
+      { rtol: 0.03 },
+    );
     assert.ok(Math.max(...conv.bias!.toArray().map(Math.abs)) <= bound);
     conv.dispose();
   });
@@ -106,7 +132,10 @@ describe('UNet (spec §10.1)', () => {
         }),
       ),
     );
-    assert.throws(() => net.forward(t.zeros([1, 1, 32, 32])), (e: Error) => e instanceof t.ShapeError && /img: expected \[N, 3/.test(e.message));
+    assert.throws(
+      () => net.forward(t.zeros([1, 1, 32, 32])),
+      (e: Error) => e instanceof t.ShapeError && /img: expected \[N, 3/.test(e.message),
+    );
     net.dispose();
   });
 
@@ -162,7 +191,14 @@ describe('BatchNorm2d', () => {
         const y = bn.forward(x);
         const mean0 = 4.5;
         const var0 = 5.25; // biased variance of 1..8
-        assertClose(y.select(1, 0).flatten(), t.arange(1, 9).sub(mean0).div(Math.sqrt(var0 + 1e-5)), { atol: 1e-5 });
+        assertClose(
+          y.select(1, 0).flatten(),
+          t
+            .arange(1, 9)
+            .sub(mean0)
+            .div(Math.sqrt(var0 + 1e-5)),
+          { atol: 1e-5 },
+        );
         assertClose(y.select(1, 1).flatten(), t.zeros([8]), { atol: 1e-4 }); // 0/√(≈0 + eps): rounding only
         assertClose(bn.runningMean, t.tensor([0.1 * 4.5, 0.1 * 5]), { atol: 1e-6 });
         assertClose(bn.runningVar, t.tensor([0.9 + 0.1 * 6, 0.9]), { atol: 1e-6 }); // unbiased var of 1..8 = 6

@@ -44,26 +44,29 @@ function reference(x: Grid[], w: Grid[][], f: Grid, pad: number, flipWeight: boo
   for (let o = 0; o < w.length; o++) {
     const tc: Grid = Array.from({ length: tl }, () => new Array(tl).fill(0));
     for (let i = 0; i < x.length; i++) {
-      for (let ny = 0; ny < h; ny++) for (let nx = 0; nx < h; nx++) {
-        for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
-          const my = 2 * ny + ky - pt;
-          const mx = 2 * nx + kx - pt;
-          if (my < 0 || my >= tl || mx < 0 || mx >= tl) continue;
-          const wv = flipWeight ? w[o][i][k - 1 - ky][k - 1 - kx] : w[o][i][ky][kx];
-          tc[my][mx] += x[i][ny][nx] * wv;
+      for (let ny = 0; ny < h; ny++)
+        for (let nx = 0; nx < h; nx++) {
+          for (let ky = 0; ky < k; ky++)
+            for (let kx = 0; kx < k; kx++) {
+              const my = 2 * ny + ky - pt;
+              const mx = 2 * nx + kx - pt;
+              if (my < 0 || my >= tl || mx < 0 || mx >= tl) continue;
+              const wv = flipWeight ? w[o][i][k - 1 - ky][k - 1 - kx] : w[o][i][ky][kx];
+              tc[my][mx] += x[i][ny][nx] * wv;
+            }
         }
-      }
     }
     const p0 = px0 + pt;
     const p1 = px1 + pt;
     const len = tl + p0 + p1 - fl + 1;
     const y: Grid = Array.from({ length: len }, () => new Array(len).fill(0));
     const at = (r: number, c: number) => (r - p0 >= 0 && r - p0 < tl && c - p0 >= 0 && c - p0 < tl ? tc[r - p0][c - p0] : 0);
-    for (let qy = 0; qy < len; qy++) for (let qx = 0; qx < len; qx++) {
-      let acc = 0;
-      for (let jy = 0; jy < fl; jy++) for (let jx = 0; jx < fl; jx++) acc += at(qy + jy, qx + jx) * 4 * f[fl - 1 - jy][fl - 1 - jx];
-      y[qy][qx] = acc;
-    }
+    for (let qy = 0; qy < len; qy++)
+      for (let qx = 0; qx < len; qx++) {
+        let acc = 0;
+        for (let jy = 0; jy < fl; jy++) for (let jx = 0; jx < fl; jx++) acc += at(qy + jy, qx + jx) * 4 * f[fl - 1 - jy][fl - 1 - jx];
+        y[qy][qx] = acc;
+      }
     out.push(y);
   }
   return out;
@@ -83,21 +86,23 @@ describe('conv2dResample ×2 up path and the phase-split alternative', () => {
   for (const g of geometries) {
     const name = `k ${g.k}, padding ${g.pad}, flipWeight ${g.flip}, filter [${g.taps}], ${g.h}×${g.h}`;
     test(`${name}: the transposed-conv path and the phase split equal the pixel-loop reference`, () => {
-      noLeak(() => t.scope(() => {
-        const f = setupFilter(g.taps).to('float64');
-        const x = t.randn([2, 3, g.h, g.h], { dtype: 'float64' });
-        const w = t.randn([4, 3, g.k, g.k], { dtype: 'float64' });
-        const transposed = conv2dResample(x, w, { filter: f, up: 2, padding: g.pad, flipWeight: g.flip });
-        const phases = upConv2d(x, w, f, { kernel: g.k, padding: g.pad, flipWeight: g.flip, flipFilter: false });
-        assert.deepEqual(phases.shape, transposed.shape);
-        assertClose(phases, transposed, { rtol: 1e-10, atol: 1e-10 });
-        const xs = nest(x) as Grid[][];
-        const ws = nest(w) as Grid[][];
-        const fs = nest(f) as Grid;
-        const ref = reference(xs[1], ws, fs, g.pad, g.flip);
-        assertClose(transposed.select(0, 1), ref.flat(2), { rtol: 1e-10, atol: 1e-10 });
-        assertClose(phases.select(0, 1), ref.flat(2), { rtol: 1e-10, atol: 1e-10 });
-      }));
+      noLeak(() =>
+        t.scope(() => {
+          const f = setupFilter(g.taps).to('float64');
+          const x = t.randn([2, 3, g.h, g.h], { dtype: 'float64' });
+          const w = t.randn([4, 3, g.k, g.k], { dtype: 'float64' });
+          const transposed = conv2dResample(x, w, { filter: f, up: 2, padding: g.pad, flipWeight: g.flip });
+          const phases = upConv2d(x, w, f, { kernel: g.k, padding: g.pad, flipWeight: g.flip, flipFilter: false });
+          assert.deepEqual(phases.shape, transposed.shape);
+          assertClose(phases, transposed, { rtol: 1e-10, atol: 1e-10 });
+          const xs = nest(x) as Grid[][];
+          const ws = nest(w) as Grid[][];
+          const fs = nest(f) as Grid;
+          const ref = reference(xs[1], ws, fs, g.pad, g.flip);
+          assertClose(transposed.select(0, 1), ref.flat(2), { rtol: 1e-10, atol: 1e-10 });
+          assertClose(phases.select(0, 1), ref.flat(2), { rtol: 1e-10, atol: 1e-10 });
+        }),
+      );
     });
   }
 

@@ -13,13 +13,21 @@ import { gradcheck } from '../helpers/gradcheck.js';
 function filterThenSlice(x: t.Tensor, taps: number[], pad: number): t.Tensor {
   const n = taps.length;
   const total = taps.reduce((a, b) => a + b, 0) ** 2;
-  const k2 = t.tensor(taps.flatMap((a) => taps.map((b) => (a * b) / total)), { shape: [n, n], dtype: x.dtype }).flip([0, 1]);
+  const k2 = t
+    .tensor(
+      taps.flatMap((a) => taps.map((b) => (a * b) / total)),
+      { shape: [n, n], dtype: x.dtype },
+    )
+    .flip([0, 1]);
   const c = x.shape[1];
   const y = t.nn.conv2d(t.nn.pad(x, [pad, pad, pad, pad]), k2.reshape([1, 1, n, n]).expand([c, 1, n, n]), null, { groups: c });
   return y.slice(2, 0, null, 2).slice(3, 0, null, 2);
 }
 
-for (const [name, taps] of [['[1, 3, 3, 1] (2-D filter)', [1, 3, 3, 1]], ['sym6 (separable)', sym6]] as const) {
+for (const [name, taps] of [
+  ['[1, 3, 3, 1] (2-D filter)', [1, 3, 3, 1]],
+  ['sym6 (separable)', sym6],
+] as const) {
   test(`downsample2d with ${name} equals full-resolution filtering then slicing`, () => {
     t.scope(() => {
       const f = setupFilter([...taps]).to('float64');
@@ -36,7 +44,9 @@ for (const [name, taps] of [['[1, 3, 3, 1] (2-D filter)', [1, 3, 3, 1]], ['sym6 
           assertClose(fast, ref, { rtol: 1e-6, atol: 1e-7 });
         }
         // Independent of the padding arithmetic: the same call with down = 1, sliced.
-        const full = upfirdn2d(x, f, { padding: [pad, padR, pad, padR] }).slice(2, 0, null, 2).slice(3, 0, null, 2);
+        const full = upfirdn2d(x, f, { padding: [pad, padR, pad, padR] })
+          .slice(2, 0, null, 2)
+          .slice(3, 0, null, 2);
         assert.deepEqual(fast.shape, full.shape);
         assertClose(fast, full, { rtol: 1e-10, atol: 1e-12 });
       }

@@ -41,16 +41,29 @@ test('quick demo: all stages ran, with a report, eval JSON, synthetic data and a
   // The report's examples: the worst and best 8 test pairs by the evaluation's per-image IoU (kept in the stage
   // record, not in eval.json), each segmented, with its ground truth.
   assert.ok(!('perImage' in ev) && !('perImage' in first.eval!), 'per-image scores stay out of eval.json and the result');
-  const perImage = JSON.parse(readFileSync(join(out, 'stages', 'eval.json'), 'utf8')).result.perImage as { name: string; iou: number | null }[];
+  const perImage = JSON.parse(readFileSync(join(out, 'stages', 'eval.json'), 'utf8')).result.perImage as {
+    name: string;
+    iou: number | null;
+  }[];
   assert.equal(perImage.length, 64);
   const scored = perImage.map((p) => p.iou).filter((v): v is number => v !== null);
   assert.ok(Math.abs(scored.reduce((a, b) => a + b, 0) / scored.length - ev.DRC_IoU) < 1e-9, 'DRC_IoU is the mean per-image IoU');
-  const examples = JSON.parse(readFileSync(join(out, 'stages', 'examples.json'), 'utf8')).result as { name: string; pred: string; truth: string }[];
+  const examples = JSON.parse(readFileSync(join(out, 'stages', 'examples.json'), 'utf8')).result as {
+    name: string;
+    pred: string;
+    truth: string;
+  }[];
   const byIoU = [...perImage].sort((a, b) => (a.iou ?? 1) - (b.iou ?? 1) || (a.name < b.name ? -1 : 1)).map((p) => p.name);
-  assert.deepEqual(examples.map((e) => e.name), [...byIoU.slice(0, 8), ...byIoU.slice(-8).reverse()]);
+  assert.deepEqual(
+    examples.map((e) => e.name),
+    [...byIoU.slice(0, 8), ...byIoU.slice(-8).reverse()],
+  );
   for (const e of examples) assert.ok(existsSync(e.pred) && existsSync(e.truth), e.name);
   assert.match(html, /<table class="photos ranked" id="worst">/);
-  assert.match(html, /<section id="segmenter"><h2>Segmenter \(U-Net\) validation<\/h2><div class="charts"><svg class="chart"[^>]*data-hover=/);
+  assert.match(
+    html,
+    /<section id="segmenter"><h2>Segmenter \(U-Net\) validation<\/h2><div class="charts"><svg class="chart"[^>]*data-hover=/,
+  );
   assert.match(html, /64 test images: median IoU/);
 });
 

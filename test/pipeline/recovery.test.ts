@@ -24,8 +24,18 @@ after(() => rmSync(out, { recursive: true, force: true }));
 /** The smallest whole pipeline: 2 GAN iterations, 32 synthetic pairs, 4 U-Net iterations, 8 test images. */
 function options(lines: string[]): PipelineOptions {
   return {
-    data: 'demo', out, config: 'tiny32', kimg: 0.008, train: { batch: 4 }, demoCount: 16, testCount: 8, synthetic: 32,
-    seg: { iterations: 4, batch: 8, width: 4, size: 32, valEvery: 2 }, examples: 2, progress: false, log: (l) => lines.push(l),
+    data: 'demo',
+    out,
+    config: 'tiny32',
+    kimg: 0.008,
+    train: { batch: 4 },
+    demoCount: 16,
+    testCount: 8,
+    synthetic: 32,
+    seg: { iterations: 4, batch: 8, width: 4, size: 32, valEvery: 2 },
+    examples: 2,
+    progress: false,
+    log: (l) => lines.push(l),
   };
 }
 
@@ -51,16 +61,22 @@ test('a temp file from a killed first checkpoint write: the GAN trains from the 
   assert.equal(r.checkpoint.name, 'ckpt-000000008');
   assert.equal(typeof r.eval?.DRC_IoU, 'number');
   assert.ok(!existsSync(join(out, lockFileName)) && !existsSync(join(pipelinePaths(out).run, lockFileName)), 'locks released');
-  assert.deepEqual(readdirSync(ckpts).filter((f) => f.endsWith('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(ckpts).filter((f) => f.endsWith('.tmp')),
+    [],
+  );
 });
 
-test('killed after the synthetic set\'s manifest but before the generate stage was recorded: the rerun regenerates it', async () => {
+test("killed after the synthetic set's manifest but before the generate stage was recorded: the rerun regenerates it", async () => {
   // The state such a kill leaves: synthetic/ complete with its manifest.json, no record of generate or later stages.
   for (const s of ['generate', 'segtrain', 'eval', 'examples', 'report']) rmSync(join(out, 'stages', `${s}.json`));
   assert.ok(existsSync(join(pipelinePaths(out).synthetic, 'manifest.json')));
   const lines: string[] = [];
   const r = await runPipeline(options(lines));
-  assert.ok(lines.some((l) => l.startsWith('[generate] generating 32 synthetic pairs')), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => l.startsWith('[generate] generating 32 synthetic pairs')),
+    lines.join('\n'),
+  );
   assert.ok(lines.some((l) => l.startsWith('[train] done earlier')));
   assert.equal(typeof r.eval?.DRC_IoU, 'number');
 });

@@ -24,18 +24,31 @@ function contrast(a: readonly number[], b: readonly number[]): number {
 
 const size = 48;
 /** A disk of radius 14 at the centre: 1 inside. */
-const disk = Uint8Array.from({ length: size * size }, (_, i) => ((i % size) - 24) ** 2 + (Math.floor(i / size) - 24) ** 2 <= 14 ** 2 ? 1 : 0);
-const pngOf = (raw: Uint8Array, channels: 1 | 3) => sharp(Buffer.from(raw), { raw: { width: size, height: size, channels } }).png().toBuffer();
-const maskPng = () => pngOf(disk.map((v) => v * 255), 1);
+const disk = Uint8Array.from({ length: size * size }, (_, i) =>
+  ((i % size) - 24) ** 2 + (Math.floor(i / size) - 24) ** 2 <= 14 ** 2 ? 1 : 0,
+);
+const pngOf = (raw: Uint8Array, channels: 1 | 3) =>
+  sharp(Buffer.from(raw), { raw: { width: size, height: size, channels } })
+    .png()
+    .toBuffer();
+const maskPng = () =>
+  pngOf(
+    disk.map((v) => v * 255),
+    1,
+  );
 
 async function decode(uri: string): Promise<{ data: Buffer; channels: number }> {
-  const { data, info } = await sharp(Buffer.from(uri.split(',')[1]!, 'base64')).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(Buffer.from(uri.split(',')[1]!, 'base64'))
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, channels: info.channels };
 }
 
 test('outlineWithHalo: the outline is the mask pixels next to background; the halo rings it on both sides', () => {
   const w = 7;
-  const square = Uint8Array.from({ length: 49 }, (_, i) => (i % w >= 2 && i % w <= 4 && Math.floor(i / w) >= 2 && Math.floor(i / w) <= 4 ? 1 : 0));
+  const square = Uint8Array.from({ length: 49 }, (_, i) =>
+    i % w >= 2 && i % w <= 4 && Math.floor(i / w) >= 2 && Math.floor(i / w) <= 4 ? 1 : 0,
+  );
   const line = outlineWithHalo(square, w, w);
   const rows = Array.from({ length: w }, (_, y) => [...line.subarray(y * w, y * w + w)].join(''));
   assert.deepEqual(rows, ['0000000', '0222220', '0211120', '0212120', '0211120', '0222220', '0000000']);
@@ -48,8 +61,13 @@ test('outlineWithHalo: the outline is the mask pixels next to background; the ha
 test('overlay: along the whole predicted outline, a pixel within one step contrasts ≥ 4.5:1 with the photo, whatever its colour', async () => {
   // White, black, mid grey, and the fill colours themselves (the hardest cases for a coloured overlay).
   const photos: [string, number[]][] = [
-    ['white', [255, 255, 255]], ['black', [0, 0, 0]], ['grey', [128, 128, 128]], ['green', [0, 158, 115]],
-    ['orange', [213, 94, 0]], ['blue', [0, 114, 178]], ['yellow', [240, 228, 66]],
+    ['white', [255, 255, 255]],
+    ['black', [0, 0, 0]],
+    ['grey', [128, 128, 128]],
+    ['green', [0, 158, 115]],
+    ['orange', [213, 94, 0]],
+    ['blue', [0, 114, 178]],
+    ['yellow', [240, 228, 66]],
   ];
   const edge = outlineWithHalo(disk, size, size);
   for (const [name, colour] of photos) {
@@ -95,5 +113,11 @@ test('cut-out: the photo where the prediction says foreground, transparent elsew
   }
   const half = Uint8Array.from({ length: size * size }, (_, i) => (i % size < 24 ? 255 : 0));
   const scored = await testThumbnails(await pngOf(photo, 3), await maskPng(), await pngOf(half, 1), 160);
-  assert.equal(scored.iou, maskIoU(disk, half.map((v) => (v ? 1 : 0))));
+  assert.equal(
+    scored.iou,
+    maskIoU(
+      disk,
+      half.map((v) => (v ? 1 : 0)),
+    ),
+  );
 });

@@ -13,7 +13,10 @@ test('escapeHtml and the html template escape text but not markup', () => {
   assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   const name = '<script>alert(1)</script>';
   const out = html`<p title="${name}">${name} ${3} ${null}${undefined}${false}${[html`<b>${'&'}</b>`, '<i>']}${trusted('<br>')}</p>`.value;
-  assert.equal(out, '<p title="&lt;script&gt;alert(1)&lt;/script&gt;">&lt;script&gt;alert(1)&lt;/script&gt; 3 <b>&amp;</b>&lt;i&gt;<br></p>');
+  assert.equal(
+    out,
+    '<p title="&lt;script&gt;alert(1)&lt;/script&gt;">&lt;script&gt;alert(1)&lt;/script&gt; 3 <b>&amp;</b>&lt;i&gt;<br></p>',
+  );
 });
 
 test('formats: missing and non-finite values are n/a', () => {
@@ -39,15 +42,33 @@ test('niceAxis: whole steps of 1, 2 or 5 × 10^k that cover the data, without fl
 
 test('segments: null and non-finite values break the line', () => {
   assert.deepEqual(
-    segments([[0, 1], [1, null], [2, 2], [3, 3], [4, Number.NaN], [5, 4]]),
-    [[[0, 1]], [[2, 2], [3, 3]], [[5, 4]]],
+    segments([
+      [0, 1],
+      [1, null],
+      [2, 2],
+      [3, 3],
+      [4, Number.NaN],
+      [5, 4],
+    ]),
+    [
+      [[0, 1]],
+      [
+        [2, 2],
+        [3, 3],
+      ],
+      [[5, 4]],
+    ],
   );
   assert.deepEqual(segments([[0, null]]), []);
 });
 
 /** The path commands of each `<path class="series">`: [label, points, d]. */
 function seriesPaths(svg: string): { label: string; points: number; d: string }[] {
-  return [...svg.matchAll(/<path class="series" d="([^"]*)"[^>]*data-label="([^"]*)" data-points="(\d+)"/g)].map((m) => ({ d: m[1]!, label: m[2]!, points: Number(m[3]) }));
+  return [...svg.matchAll(/<path class="series" d="([^"]*)"[^>]*data-label="([^"]*)" data-points="(\d+)"/g)].map((m) => ({
+    d: m[1]!,
+    label: m[2]!,
+    points: Number(m[3]),
+  }));
 }
 
 test('lineChart: one path per series with its points inside the plot, a legend, escaped labels, ticks', () => {
@@ -64,7 +85,13 @@ test('lineChart: one path per series with its points inside the plot, a legend, 
   assert.match(svg, />Losses &amp; &quot;more&quot;<\/text>/);
   assert.ok(!svg.includes('G <adv>'), 'label escaped');
   const paths = seriesPaths(svg);
-  assert.deepEqual(paths.map((p) => [p.label, p.points]), [['G &lt;adv&gt;', 10], ['D', 7]]);
+  assert.deepEqual(
+    paths.map((p) => [p.label, p.points]),
+    [
+      ['G &lt;adv&gt;', 10],
+      ['D', 7],
+    ],
+  );
   // D (x % 4 === 0 missing at 0, 4, 8) is drawn as runs 1–3, 5–7, 9: three moves; the lone point 9 gets a dot.
   assert.equal(paths[1]!.d.match(/M/g)!.length, 3);
   // (Not counting the hover layer's markers, one per series, placed by the page's script.)
@@ -86,17 +113,44 @@ test('lineChart: one path per series with its points inside the plot, a legend, 
 test('lineChart: the hover read-out gets the plot box, both domains and the finite points, with names', () => {
   const svg = lineChart(
     [
-      { label: 'IoU', points: [[1, 0.2], [2, null], [3, 0.9]], names: ['cat <1>', 'dog', 'owl'] },
-      { label: 'other', points: [[1, 0.5], [3, Number.NaN]] },
+      {
+        label: 'IoU',
+        points: [
+          [1, 0.2],
+          [2, null],
+          [3, 0.9],
+        ],
+        names: ['cat <1>', 'dog', 'owl'],
+      },
+      {
+        label: 'other',
+        points: [
+          [1, 0.5],
+          [3, Number.NaN],
+        ],
+      },
     ],
     { title: 'per image', xLabel: 'rank', width: 300, height: 200 },
   ).value;
   const attr = /<svg class="chart"[^>]* data-hover="([^"]*)"/.exec(svg)?.[1];
   assert.ok(attr, 'data-hover present');
-  const d = JSON.parse(attr.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&'));
+  const d = JSON.parse(
+    attr
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, '&'),
+  );
   assert.equal(d.xLabel, 'rank');
   assert.deepEqual(d.series, [
-    { label: 'IoU', points: [[1, 0.2, 'cat <1>'], [3, 0.9, 'owl']] },
+    {
+      label: 'IoU',
+      points: [
+        [1, 0.2, 'cat <1>'],
+        [3, 0.9, 'owl'],
+      ],
+    },
     { label: 'other', points: [[1, 0.5]] },
   ]);
   const [, fx, fy, fw, fh] = /<rect class="frame" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/.exec(svg)!.map(Number);
@@ -109,7 +163,18 @@ test('lineChart: the hover read-out gets the plot box, both domains and the fini
 });
 
 test('lineChart: nothing finite to draw says "no data"', () => {
-  for (const series of [[], [{ label: 'a', points: [[0, null], [1, Number.NaN]] as const }]]) {
+  for (const series of [
+    [],
+    [
+      {
+        label: 'a',
+        points: [
+          [0, null],
+          [1, Number.NaN],
+        ] as const,
+      },
+    ],
+  ]) {
     const svg = lineChart(series, { title: 'ADA p', xLabel: 'kimg' }).value;
     assert.match(svg, />no data<\/text>/);
     assert.equal(seriesPaths(svg).length, 0);
@@ -118,14 +183,29 @@ test('lineChart: nothing finite to draw says "no data"', () => {
 
 test('parseMetricsLog: skips a cut-off line, reads non-numbers as null, drops rows a resume superseded', () => {
   const rows = parseMetricsLog(
-    ['{"kimg":1,"a":1}', '{"kimg":2,"a":2}', '{"kimg":3,"a":3}', '{"kimg":2,"a":20,"b":"x"}', '{"kimg":3,"a":30}', '{"kimg":4,"a'].join('\n'),
+    ['{"kimg":1,"a":1}', '{"kimg":2,"a":2}', '{"kimg":3,"a":3}', '{"kimg":2,"a":20,"b":"x"}', '{"kimg":3,"a":30}', '{"kimg":4,"a'].join(
+      '\n',
+    ),
   );
-  assert.deepEqual(rows, [{ kimg: 1, a: 1 }, { kimg: 2, a: 20, b: null }, { kimg: 3, a: 30 }]);
+  assert.deepEqual(rows, [
+    { kimg: 1, a: 1 },
+    { kimg: 2, a: 20, b: null },
+    { kimg: 3, a: 30 },
+  ]);
 });
 
 test('pickSampleGrids: init, then snapshots spread over the run, always the last', () => {
   const grids = [{ path: 'i', kimg: null }, ...[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((k) => ({ path: `s${k}`, kimg: k }))];
-  assert.deepEqual(pickSampleGrids(grids, 4).map((g) => g.kimg), [null, 1, 6, 10]);
-  assert.deepEqual(pickSampleGrids(grids, 2).map((g) => g.kimg), [null, 10]);
-  assert.deepEqual(pickSampleGrids(grids.slice(0, 3), 4).map((g) => g.kimg), [null, 1, 2]);
+  assert.deepEqual(
+    pickSampleGrids(grids, 4).map((g) => g.kimg),
+    [null, 1, 6, 10],
+  );
+  assert.deepEqual(
+    pickSampleGrids(grids, 2).map((g) => g.kimg),
+    [null, 10],
+  );
+  assert.deepEqual(
+    pickSampleGrids(grids.slice(0, 3), 4).map((g) => g.kimg),
+    [null, 1, 2],
+  );
 });

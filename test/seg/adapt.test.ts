@@ -99,7 +99,18 @@ describe('self-training', () => {
     synth = join(root, 'synth');
     await writeSyntheticFolder(synth, 96, 32);
     model = join(root, 'seg');
-    await trainSegmenter({ synthetic: synth, out: model, iterations: 40, batch: 16, width: 8, size: 32, valEvery: 20, geometric: true, progress: false, log: () => {} });
+    await trainSegmenter({
+      synthetic: synth,
+      out: model,
+      iterations: 40,
+      batch: 16,
+      width: 8,
+      size: 32,
+      valEvery: 20,
+      geometric: true,
+      progress: false,
+      log: () => {},
+    });
   });
 
   test('pseudo-labels are 0, 1 or ignored (−100), ignoring pixels where the two mirrored views disagree', () => {
@@ -128,7 +139,18 @@ describe('self-training', () => {
     const set = await loadSyntheticSet(synth, { size: 32 });
     const out = join(root, 'adapted');
     const before = t.memory().liveTensors;
-    const r = await adaptSegmenter({ model, photos, synthetic: set, out, rounds: 2, iterations: 5, batch: 8, maxPhotos: 40, progress: false, log: () => {} });
+    const r = await adaptSegmenter({
+      model,
+      photos,
+      synthetic: set,
+      out,
+      rounds: 2,
+      iterations: 5,
+      batch: 8,
+      maxPhotos: 40,
+      progress: false,
+      log: () => {},
+    });
     assert.equal(r.rounds.length, 2);
     for (const round of r.rounds) {
       assert.ok(round.labelled >= 0 && round.labelled <= 1);
@@ -165,9 +187,17 @@ describe('pipeline without test masks', () => {
     const out = join(root, 'pipe');
     const lines: string[] = [];
     const r = await runPipeline({
-      data, out, config: 'tiny32', kimg: 0.064, train: { batch: 8 }, synthetic: 32, examples: 4,
-      seg: { iterations: 4, batch: 8, width: 8, size: 32, valEvery: 2, geometric: true }, adapt: { rounds: 1, iterations: 2 },
-      progress: false, log: (l) => lines.push(l),
+      data,
+      out,
+      config: 'tiny32',
+      kimg: 0.064,
+      train: { batch: 8 },
+      synthetic: 32,
+      examples: 4,
+      seg: { iterations: 4, batch: 8, width: 8, size: 32, valEvery: 2, geometric: true },
+      adapt: { rounds: 1, iterations: 2 },
+      progress: false,
+      log: (l) => lines.push(l),
     });
     assert.equal(r.eval, null);
     assert.equal(r.baselines, null);
@@ -175,7 +205,11 @@ describe('pipeline without test masks', () => {
     assert.ok(existsSync(join(out, 'stages', 'adapt.json')), 'the adapt stage ran');
     const cache = JSON.parse(readFileSync(join(out, 'gan', 'dataset-cache.u8.json'), 'utf8')) as { count: number; names: string[] };
     assert.equal(cache.count, 44, 'the held-out photos were not trained on');
-    const examples = JSON.parse(readFileSync(join(out, 'stages', 'examples.json'), 'utf8')).result as { name: string; pred: string; truth: null }[];
+    const examples = JSON.parse(readFileSync(join(out, 'stages', 'examples.json'), 'utf8')).result as {
+      name: string;
+      pred: string;
+      truth: null;
+    }[];
     assert.equal(examples.length, 4);
     for (const e of examples) {
       assert.ok(existsSync(e.pred), e.pred);

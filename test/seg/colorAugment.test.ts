@@ -26,8 +26,20 @@ describe("segmentation 'color' augmentation", () => {
         const l = y.narrow(3, 0, 4);
         const r = y.narrow(3, 4, 4);
         // Each half is still flat (to float rounding): no blur across the edge, no shift.
-        assert.ok(l.sub(l.narrow(3, 0, 1).narrow(2, 0, 1)).abs().amax().item() < 1e-5);
-        assert.ok(r.sub(r.narrow(3, 0, 1).narrow(2, 0, 1)).abs().amax().item() < 1e-5);
+        assert.ok(
+          l
+            .sub(l.narrow(3, 0, 1).narrow(2, 0, 1))
+            .abs()
+            .amax()
+            .item() < 1e-5,
+        );
+        assert.ok(
+          r
+            .sub(r.narrow(3, 0, 1).narrow(2, 0, 1))
+            .abs()
+            .amax()
+            .item() < 1e-5,
+        );
         const changed = y.sub(x).abs().amax([1, 2, 3]).gt(1e-3).sum().item();
         assert.equal(changed, 8);
       }),

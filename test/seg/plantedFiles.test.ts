@@ -23,8 +23,19 @@ let synth = '';
 let model = '';
 
 const config: SegmenterConfig = {
-  format: 'ilsgan-segmenter', version: 1, arch: 'unet', width: 2, classes: 2, size: 16, protocol: '64', evalSize: 16,
-  input: 'rgb [-1,1]', weights: 'model.safetensors', bestIteration: 1, bestValIoU: 0.5, history: [{ iteration: 1, valIoU: 0.5, loss: 0.7 }],
+  format: 'ilsgan-segmenter',
+  version: 1,
+  arch: 'unet',
+  width: 2,
+  classes: 2,
+  size: 16,
+  protocol: '64',
+  evalSize: 16,
+  input: 'rgb [-1,1]',
+  weights: 'model.safetensors',
+  bestIteration: 1,
+  bestValIoU: 0.5,
+  history: [{ iteration: 1, valIoU: 0.5, loss: 0.7 }],
   training: { iterations: 1, batch: 2, lr: 1e-3, seed: 0, valEvery: 1, augment: 'color', device: 'cpu', seconds: 1, finished: true },
   data: { synthetic: 'synth', n: 4, train: 3, val: 1, imageSize: 16 },
 };
@@ -92,8 +103,14 @@ describe('synthetic-set manifest: paths stay inside the set', () => {
 
   test('a folder outside the set, an absolute file name, a symlinked folder or file leading out', async () => {
     const folder = plantedSet('folder', (m) => ({ ...m, folders: { ...m.folders, images: '../secret/images', fg: '../secret/images' } }));
-    await assert.rejects(loadSyntheticSet(folder, { size: 16 }), { code: 'ERR_NO_SYNTHETIC', message: /field folders\.images must name a file inside/ });
-    await assert.rejects(loadSyntheticLayers(folder, 16), { code: 'ERR_NO_SYNTHETIC', message: /field folders\.fg must name a file inside/ });
+    await assert.rejects(loadSyntheticSet(folder, { size: 16 }), {
+      code: 'ERR_NO_SYNTHETIC',
+      message: /field folders\.images must name a file inside/,
+    });
+    await assert.rejects(loadSyntheticLayers(folder, 16), {
+      code: 'ERR_NO_SYNTHETIC',
+      message: /field folders\.fg must name a file inside/,
+    });
 
     const abs = plantedSet('absolute', (m) => ({ ...m, files: [join(root, 'secret', 'images', 'private.png'), ...m.files.slice(1)] }));
     await bothRefuse(abs, /field files\[0\] must name a file inside/);
@@ -166,7 +183,10 @@ describe('segmenter model files', () => {
       tensors.set(key, tensors.get(key)!.mul(Number.NaN));
       t.saveSafetensors(wn, tensors, metadata);
     });
-    assert.throws(() => loadSegmenter(nan), { code: 'ERR_NON_FINITE', message: new RegExp(`^${escape(wn)}: tensor \\S+weight holds non-finite values`) });
+    assert.throws(() => loadSegmenter(nan), {
+      code: 'ERR_NON_FINITE',
+      message: new RegExp(`^${escape(wn)}: tensor \\S+weight holds non-finite values`),
+    });
   });
 
   test('weights as a symlink leading out of the model folder are refused', () => {
@@ -175,27 +195,41 @@ describe('segmenter model files', () => {
     cpSync(join(model, 'model.safetensors'), outside);
     rmSync(join(dir, 'model.safetensors'));
     symlinkSync(outside, join(dir, 'model.safetensors'));
-    assert.throws(() => loadSegmenter(dir), { code: 'ERR_MODEL', message: `${join(dir, 'model.json')}: field weights must name a file inside ${dir}` });
+    assert.throws(() => loadSegmenter(dir), {
+      code: 'ERR_MODEL',
+      message: `${join(dir, 'model.json')}: field weights must name a file inside ${dir}`,
+    });
   });
 
   const cases: [string, (c: Json) => Json | string, RegExp][] = [
     ['U-Net width 2^30', (c) => ({ ...c, width: 2 ** 30 }), /field width must be an integer from 1 to 4096, got 1073741824$/],
     ['size not a multiple of 16', (c) => ({ ...c, size: 20 }), /field size must be a multiple of 16, got 20$/],
     ['weights outside the folder', (c) => ({ ...c, weights: '../secret/model.safetensors' }), /field weights must be "model\.safetensors"/],
-    ['batch 0', (c) => ({ ...c, training: { ...c.training, batch: 0 } }), /field training\.batch must be an integer from 1 to 65536, got 0$/],
-    ['a history record out of range', (c) => ({ ...c, history: [{ iteration: 1, valIoU: 7, loss: 0 }] }), /field history\[0\]\.valIoU must be a number from 0 to 1, got 7$/],
+    [
+      'batch 0',
+      (c) => ({ ...c, training: { ...c.training, batch: 0 } }),
+      /field training\.batch must be an integer from 1 to 65536, got 0$/,
+    ],
+    [
+      'a history record out of range',
+      (c) => ({ ...c, history: [{ iteration: 1, valIoU: 7, loss: 0 }] }),
+      /field history\[0\]\.valIoU must be a number from 0 to 1, got 7$/,
+    ],
     ['a duplicate key', (c) => JSON.stringify(c).replace('"width":', '"width": 2, "width":'), /not valid JSON \(duplicate key "width"\)$/],
   ];
   for (const [label, edit, message] of cases) {
     test(`model.json: ${label}`, () => {
       const dir = plantedModel(label, edit);
-      assert.throws(() => loadSegmenter(dir), (e: unknown) => {
-        assert.ok(e instanceof t.InputError, String(e));
-        assert.equal(e.code, 'ERR_MODEL');
-        assert.ok(e.message.startsWith(`${join(dir, 'model.json')}: `), e.message);
-        assert.match(e.message, message);
-        return true;
-      });
+      assert.throws(
+        () => loadSegmenter(dir),
+        (e: unknown) => {
+          assert.ok(e instanceof t.InputError, String(e));
+          assert.equal(e.code, 'ERR_MODEL');
+          assert.ok(e.message.startsWith(`${join(dir, 'model.json')}: `), e.message);
+          assert.match(e.message, message);
+          return true;
+        },
+      );
     });
   }
 });

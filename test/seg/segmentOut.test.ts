@@ -32,8 +32,19 @@ before(async () => {
   mkdirSync(model);
   const net = new UNet({ width: 4 });
   const config: SegmenterConfig = {
-    format: 'ilsgan-segmenter', version: 1, arch: 'unet', width: 4, classes: 2, size: 32, protocol: '64', evalSize: 32,
-    input: 'rgb [-1,1]', weights: 'model.safetensors', bestIteration: 0, bestValIoU: null, history: [],
+    format: 'ilsgan-segmenter',
+    version: 1,
+    arch: 'unet',
+    width: 4,
+    classes: 2,
+    size: 32,
+    protocol: '64',
+    evalSize: 32,
+    input: 'rgb [-1,1]',
+    weights: 'model.safetensors',
+    bestIteration: 0,
+    bestValIoU: null,
+    history: [],
     training: { iterations: 0, batch: 1, lr: 0, seed: 0, valEvery: 1, augment: 'color', device: 'cpu', seconds: 0, finished: true },
     data: { synthetic: 'none', n: 0, train: 0, val: 0, imageSize: 32 },
   };
@@ -44,8 +55,7 @@ after(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-const count = (dir: string): number =>
-  readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).length;
+const count = (dir: string): number => readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).length;
 
 test('--out equal to --input: a rerun segments the 3 photos again, not its own output', async () => {
   const input = await photos(join(root, 'same'));

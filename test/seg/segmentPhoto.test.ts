@@ -44,8 +44,19 @@ before(async () => {
   manualSeed(7);
   const net = new UNet({ width: 4 });
   const config: SegmenterConfig = {
-    format: 'ilsgan-segmenter', version: 1, arch: 'unet', width: 4, classes: 2, size: 32, protocol: '64', evalSize: 32,
-    input: 'rgb [-1,1]', weights: 'model.safetensors', bestIteration: 0, bestValIoU: null, history: [],
+    format: 'ilsgan-segmenter',
+    version: 1,
+    arch: 'unet',
+    width: 4,
+    classes: 2,
+    size: 32,
+    protocol: '64',
+    evalSize: 32,
+    input: 'rgb [-1,1]',
+    weights: 'model.safetensors',
+    bestIteration: 0,
+    bestValIoU: null,
+    history: [],
     training: { iterations: 0, batch: 1, lr: 0, seed: 0, valEvery: 1, augment: 'color', device: 'cpu', seconds: 0, finished: true },
     data: { synthetic: 'none', n: 0, train: 0, val: 0, imageSize: 32 },
   };
@@ -63,7 +74,9 @@ before(async () => {
     }
   }
   photo = join(root, 'photo.png');
-  await sharp(px, { raw: { width: W, height: H, channels: 3 } }).png().toFile(photo);
+  await sharp(px, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toFile(photo);
 });
 after(() => {
   if (root) rmSync(root, { recursive: true, force: true });
@@ -77,7 +90,7 @@ describe('compositing', () => {
     for (const bad of ['red', '#fff', 'ff8000', '#ff80001', '#gg0000', '']) assert.equal(parseBackground(bad), null, bad);
   });
 
-  test('composeCutout: alpha × the photo\'s alpha on transparency; straight-alpha blend over a colour', () => {
+  test("composeCutout: alpha × the photo's alpha on transparency; straight-alpha blend over a colour", () => {
     const rgba = new Uint8Array([200, 100, 0, 255, 200, 100, 0, 255, 200, 100, 0, 128, 10, 20, 30, 0]);
     const p = { rgba, width: 4, height: 1 };
     const alpha = new Uint8Array([255, 0, 255, 255]);
@@ -92,7 +105,7 @@ describe('compositing', () => {
 });
 
 describe('masks', () => {
-  test('soft alpha at the photo\'s size: ≥ 128 exactly where the binary mask is 255, with values in between', async () => {
+  test("soft alpha at the photo's size: ≥ 128 exactly where the binary mask is 255, with values in between", async () => {
     const seg = loadSegmenter(model);
     try {
       const p = await decodePhoto(photo);
@@ -105,7 +118,10 @@ describe('masks', () => {
         assert.ok(binary![i] === 0 || binary![i] === 255);
         assert.equal(soft![i]! >= 128, binary![i] === 255, `pixel ${i}: soft ${soft![i]}, binary ${binary![i]}`);
       }
-      assert.ok(soft!.some((v) => v !== 0 && v !== 255), 'soft alpha has values between 0 and 255');
+      assert.ok(
+        soft!.some((v) => v !== 0 && v !== 255),
+        'soft alpha has values between 0 and 255',
+      );
     } finally {
       seg.dispose();
     }
@@ -122,13 +138,16 @@ describe('masks', () => {
     const cut = await raw(join(out, 'cutouts', 'a.png'));
     assert.deepEqual([mask.width, mask.height, mask.channels], [W, H, 1]);
     assert.deepEqual([cut.width, cut.height, cut.channels], [W, H, 3]);
-    assert.ok([...mask.data].some((v) => v !== 0 && v !== 255), 'soft mask');
+    assert.ok(
+      [...mask.data].some((v) => v !== 0 && v !== 255),
+      'soft mask',
+    );
     assert.ok(Math.abs(r.meanForeground - mask.data.reduce((s, v) => s + v, 0) / (255 * W * H)) < 1e-9);
   });
 });
 
 describe('CLI', () => {
-  test('segment in.png out.png: an RGBA cut-out at the photo\'s size whose alpha is the --mask-only mask', async () => {
+  test("segment in.png out.png: an RGBA cut-out at the photo's size whose alpha is the --mask-only mask", async () => {
     const r = ilsgan(['segment', '--model', model, 'photo.png', 'cut.png']);
     assert.equal(r.status, 0, r.stderr);
     const line = JSON.parse(r.stdout) as { out: string; written: number; width: number; height: number };
@@ -144,7 +163,10 @@ describe('CLI', () => {
       assert.equal(cut.data[4 * i + 3], mask.data[i]);
       for (let k = 0; k < 3; k++) assert.equal(cut.data[4 * i + k], src.data[3 * i + k]);
     }
-    assert.ok(mask.data.every((v) => v === 0 || v === 255), 'binary by default');
+    assert.ok(
+      mask.data.every((v) => v === 0 || v === 255),
+      'binary by default',
+    );
   });
 
   test('- - with --alpha soft --background: stdin to stdout, the photo blended over the colour by the soft mask', async () => {
@@ -157,7 +179,10 @@ describe('CLI', () => {
     const mask = await raw(m.out);
     const src = await raw(photo);
     assert.deepEqual([cut.width, cut.height, cut.channels, mask.channels], [W, H, 3, 1]);
-    assert.ok([...mask.data].some((v) => v !== 0 && v !== 255), 'soft mask');
+    assert.ok(
+      [...mask.data].some((v) => v !== 0 && v !== 255),
+      'soft mask',
+    );
     const red = [255, 0, 0];
     for (let i = 0; i < W * H; i++) {
       const a = mask.data[i]! / 255;

@@ -58,7 +58,8 @@ function easySample(w: number, h: number, seed: number, cell = 2): { rgb: Uint8A
   return { rgb, mask };
 }
 
-const png = (data: Uint8Array, w: number, h: number, ch: 1 | 3 | 4) => sharp(Buffer.from(data), { raw: { width: w, height: h, channels: ch } });
+const png = (data: Uint8Array, w: number, h: number, ch: 1 | 3 | 4) =>
+  sharp(Buffer.from(data), { raw: { width: w, height: h, channels: ch } });
 
 /** A synthetic folder as `ilsgan generate` writes it (images/, masks/, manifest.json). */
 async function writeSynthetic(dir: string, n: number, size: number, seed: number): Promise<void> {
@@ -69,14 +70,34 @@ async function writeSynthetic(dir: string, n: number, size: number, seed: number
     const f = `${String(i).padStart(6, '0')}.png`;
     files.push(f);
     const s = easySample(size, size, seed + i);
-    await png(s.rgb, size, size, 3).png().toFile(join(dir, 'images', f));
-    await png(s.mask, size, size, 1).toColourspace('b-w').png().toFile(join(dir, 'masks', f));
+    await png(s.rgb, size, size, 3)
+      .png()
+      .toFile(join(dir, 'images', f));
+    await png(s.mask, size, size, 1)
+      .toColourspace('b-w')
+      .png()
+      .toFile(join(dir, 'masks', f));
   }
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({
-    format: 'ilsgan-synthetic', version: 1, run: 'test', checkpoint: 'none', kimg: 0, seed, n, size, psi: 1, noise: 'const',
-    latents: '-', folders: { images: 'images', masks: 'masks', masks_soft: 'masks_soft', fg: 'fg', bg: 'bg' },
-    pattern: '%06d.png', first: 1, files,
-  }));
+  writeFileSync(
+    join(dir, 'manifest.json'),
+    JSON.stringify({
+      format: 'ilsgan-synthetic',
+      version: 1,
+      run: 'test',
+      checkpoint: 'none',
+      kimg: 0,
+      seed,
+      n,
+      size,
+      psi: 1,
+      noise: 'const',
+      latents: '-',
+      folders: { images: 'images', masks: 'masks', masks_soft: 'masks_soft', fg: 'fg', bg: 'bg' },
+      pattern: '%06d.png',
+      first: 1,
+      files,
+    }),
+  );
 }
 
 let threads = 0;
@@ -90,8 +111,13 @@ before(async () => {
   mkdirSync(join(root, 'test/masks'), { recursive: true });
   for (let i = 0; i < 12; i++) {
     const s = easySample(64, 64, 5000 + i, 4);
-    await png(s.rgb, 64, 64, 3).jpeg({ quality: 95 }).toFile(join(root, 'test/images', `t${i}.jpg`));
-    await png(s.mask, 64, 64, 1).toColourspace('b-w').png().toFile(join(root, 'test/masks', `t${i}.png`));
+    await png(s.rgb, 64, 64, 3)
+      .jpeg({ quality: 95 })
+      .toFile(join(root, 'test/images', `t${i}.jpg`));
+    await png(s.mask, 64, 64, 1)
+      .toColourspace('b-w')
+      .png()
+      .toFile(join(root, 'test/masks', `t${i}.png`));
   }
 });
 
@@ -112,18 +138,32 @@ describe('segmentation stage', () => {
     assert.ok(set.masks.every((v) => v === 0 || v === 1));
     // The validation masks at 32 are the files themselves.
     const file = await sharp(join(root, 'synth/masks/000109.png')).greyscale().raw().toBuffer();
-    assert.deepEqual([...set.valMasks.subarray(0, 32 * 32)], [...file].map((v) => (v >= 128 ? 1 : 0)));
+    assert.deepEqual(
+      [...set.valMasks.subarray(0, 32 * 32)],
+      [...file].map((v) => (v >= 128 ? 1 : 0)),
+    );
   });
 
   test('training learns, keeps the best validation IoU, writes model files and leaks nothing', async (ctx) => {
     const before = t.memory().liveTensors;
     const r = await trainSegmenter({
-      synthetic: join(root, 'synth'), out: join(root, 'model'), iterations: 60, batch: 16, width: 8, size: 32, valEvery: 20,
-      seed: 0, progress: false, log: () => {},
+      synthetic: join(root, 'synth'),
+      out: join(root, 'model'),
+      iterations: 60,
+      batch: 16,
+      width: 8,
+      size: 32,
+      valEvery: 20,
+      seed: 0,
+      progress: false,
+      log: () => {},
     });
     assert.equal(t.memory().liveTensors, before, 'live tensors after training');
     model = join(root, 'model');
-    assert.deepEqual(r.history.map((h) => h.iteration), [20, 40, 60]);
+    assert.deepEqual(
+      r.history.map((h) => h.iteration),
+      [20, 40, 60],
+    );
     const best = Math.max(...r.history.map((h) => h.valIoU ?? -1));
     assert.equal(r.bestValIoU, best);
     assert.equal(r.history.find((h) => h.valIoU === best)!.iteration, r.bestIteration);
@@ -136,7 +176,9 @@ describe('segmentation stage', () => {
     const set = await loadSyntheticSet(join(root, 'synth'), { size: 32 });
     allForegroundIoU = set.valMasks.reduce((a, v) => a + v, 0) / set.valMasks.length;
     trainedIoU = r.bestValIoU!;
-    ctx.diagnostic(`validation IoU ${r.history.map((h) => h.valIoU?.toFixed(3)).join(' → ')}; all-foreground ${allForegroundIoU.toFixed(3)}; ${(r.secondsPerIteration * 1000).toFixed(0)} ms/iteration`);
+    ctx.diagnostic(
+      `validation IoU ${r.history.map((h) => h.valIoU?.toFixed(3)).join(' → ')}; all-foreground ${allForegroundIoU.toFixed(3)}; ${(r.secondsPerIteration * 1000).toFixed(0)} ms/iteration`,
+    );
     assert.ok(trainedIoU > allForegroundIoU + 0.15, `validation IoU ${trainedIoU} vs all-foreground ${allForegroundIoU}`);
     // The saved weights are the best ones and use PyTorch names.
     const { tensors, metadata } = t.loadSafetensors(join(model, 'model.safetensors'));
@@ -155,9 +197,16 @@ describe('segmentation stage', () => {
     for (let i = 0; i < 50 * 30; i++) rgba.set([s.rgb[3 * i]!, s.rgb[3 * i + 1]!, s.rgb[3 * i + 2]!, i % 50 < 5 ? 0 : 255], 4 * i);
     await png(rgba, 50, 30, 4).png().toFile(join(inDir, 'rgba.png'));
     await png(s.rgb, 50, 30, 3).toColourspace('rgb16').png().toFile(join(inDir, 'deep16.png'));
-    await png(s.rgb, 50, 30, 3).jpeg().withMetadata({ orientation: 6 }).toFile(join(inDir, 'sub', 'rotated.jpg')); // shows as 30×50
-    await png(s.rgb, 50, 30, 3).webp().toFile(join(inDir, 'sub', 'photo.webp'));
-    await png(s.rgb.subarray(0, 50 * 3), 50, 1, 3).png().toFile(join(inDir, 'thin.png')); // 50×1
+    await png(s.rgb, 50, 30, 3)
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toFile(join(inDir, 'sub', 'rotated.jpg')); // shows as 30×50
+    await png(s.rgb, 50, 30, 3)
+      .webp()
+      .toFile(join(inDir, 'sub', 'photo.webp'));
+    await png(s.rgb.subarray(0, 50 * 3), 50, 1, 3)
+      .png()
+      .toFile(join(inDir, 'thin.png')); // 50×1
     writeFileSync(join(inDir, 'broken.jpg'), 'not an image');
     const seg = loadSegmenter(model);
     const live = t.memory().liveTensors;
@@ -169,16 +218,29 @@ describe('segmentation stage', () => {
     assert.equal(r.skipped.length, 1);
     assert.match(warnings[0]!, /broken\.jpg/);
     const expect: [string, number, number][] = [
-      ['grey.png', 50, 30], ['rgba.png', 50, 30], ['deep16.png', 50, 30], ['sub/rotated.png', 30, 50], ['sub/photo.png', 50, 30], ['thin.png', 50, 1],
+      ['grey.png', 50, 30],
+      ['rgba.png', 50, 30],
+      ['deep16.png', 50, 30],
+      ['sub/rotated.png', 30, 50],
+      ['sub/photo.png', 50, 30],
+      ['thin.png', 50, 1],
     ];
     let fgMean = 0;
     for (const [name, w, h] of expect) {
       const meta = await sharp(join(root, 'segout/masks', name)).metadata();
       assert.deepEqual([meta.width, meta.height, meta.channels], [w, h, 1], `${name}: a ${w}×${h} greyscale PNG`);
-      const m = await sharp(join(root, 'segout/masks', name)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-      assert.ok([...m.data].every((v) => v === 0 || v === 255), `${name} is 0/255`);
+      const m = await sharp(join(root, 'segout/masks', name))
+        .extractChannel(0)
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      assert.ok(
+        [...m.data].every((v) => v === 0 || v === 255),
+        `${name} is 0/255`,
+      );
       fgMean += [...m.data].filter((v) => v === 255).length / m.data.length / expect.length;
-      const c = await sharp(join(root, 'segout/cutouts', name)).raw().toBuffer({ resolveWithObject: true });
+      const c = await sharp(join(root, 'segout/cutouts', name))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       assert.deepEqual([c.info.width, c.info.height, c.info.channels], [w, h, 4], `${name} cutout`);
       if (name !== 'rgba.png') for (let i = 0; i < w * h; i++) assert.equal(c.data[4 * i + 3], m.data[i], `${name} alpha = mask`);
     }
@@ -214,7 +276,18 @@ describe('segmentation stage', () => {
 
   test('eval --model scores a test folder; the library gives the same numbers', async (ctx) => {
     const out = join(root, 'eval.json');
-    const r = ilsgan(['eval', '--model', model, '--images', join(root, 'test/images'), '--masks', join(root, 'test/masks'), '--json', '--out', out]);
+    const r = ilsgan([
+      'eval',
+      '--model',
+      model,
+      '--images',
+      join(root, 'test/images'),
+      '--masks',
+      join(root, 'test/masks'),
+      '--json',
+      '--out',
+      out,
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), j);
@@ -228,10 +301,24 @@ describe('segmentation stage', () => {
     assert.equal(lib.IoU, j.IoU);
     // Per-image IoU (for the report's ranking): one per test image by stem, and DRC_IoU is their mean.
     assert.ok(!('perImage' in j), 'not asked for: not in the eval JSON');
-    assert.deepEqual(lib.perImage!.map((p) => p.name), Array.from({ length: 12 }, (_, i) => `t${i}`).sort());
+    assert.deepEqual(
+      lib.perImage!.map((p) => p.name),
+      Array.from({ length: 12 }, (_, i) => `t${i}`).sort(),
+    );
     const scored = lib.perImage!.map((p) => p.iou).filter((v): v is number => v !== null);
     assert.ok(Math.abs(scored.reduce((a, b) => a + b, 0) / scored.length - j.DRC_IoU) < 1e-12);
-    const at40 = ilsgan(['eval', '--model', model, '--images', join(root, 'test/images'), '--masks', join(root, 'test/masks'), '--size', '40', '--json']);
+    const at40 = ilsgan([
+      'eval',
+      '--model',
+      model,
+      '--images',
+      join(root, 'test/images'),
+      '--masks',
+      join(root, 'test/masks'),
+      '--size',
+      '40',
+      '--json',
+    ]);
     assert.equal(JSON.parse(at40.stdout).pixels, 12 * 40 * 40);
   });
 
@@ -256,8 +343,13 @@ describe('segmentation stage', () => {
         rgb.set(inner.rgb.subarray(y * 96 * 3, (y + 1) * 96 * 3), ((27 + y) * 200 + 52) * 3);
         mask.set(inner.mask.subarray(y * 96, (y + 1) * 96), (27 + y) * 200 + 52);
       }
-      await png(rgb, 200, 150, 3).jpeg({ quality: 95 }).toFile(join(cub, `images/001.Bird/${n}.jpg`));
-      await png(mask, 200, 150, 1).toColourspace('b-w').png().toFile(join(cub, `segmentations/001.Bird/${n}.png`));
+      await png(rgb, 200, 150, 3)
+        .jpeg({ quality: 95 })
+        .toFile(join(cub, `images/001.Bird/${n}.jpg`));
+      await png(mask, 200, 150, 1)
+        .toColourspace('b-w')
+        .png()
+        .toFile(join(cub, `segmentations/001.Bird/${n}.png`));
     }
     const r = await evaluateSegmenter({ model, images: cub });
     ctx.diagnostic(`CUB layout: IoU ${r.IoU?.toFixed(3)}`);
@@ -282,15 +374,24 @@ describe('segmentation stage', () => {
     const npy = (tokens: string[]) => {
       let header = `{'descr': '|S8', 'fortran_order': False, 'shape': (${tokens.length},), }`;
       header = header.padEnd(64 - 10 - 1, ' ') + '\n';
-      const head = Buffer.concat([Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.from([header.length, 0]), Buffer.from(header, 'latin1')]);
+      const head = Buffer.concat([
+        Buffer.from('\x93NUMPY\x01\x00', 'latin1'),
+        Buffer.from([header.length, 0]),
+        Buffer.from(header, 'latin1'),
+      ]);
       return Buffer.concat([head, ...tokens.map((tok) => Buffer.from(tok.padEnd(8, '\0'), 'latin1'))]);
     };
     writeFileSync(join(dogs, 'data_tr_sel.npy'), npy(['x']));
     writeFileSync(join(dogs, 'data_te_sel.npy'), npy(['d1', 'd2', 'd3']));
     for (const [i, tok] of ['d1', 'd2', 'd3'].entries()) {
       const smp = easySample(64, 64, 9000 + i, 4);
-      await png(smp.rgb, 64, 64, 3).png().toFile(join(dir, `${tok}_resized.png`));
-      await png(smp.mask, 64, 64, 1).toColourspace('b-w').png().toFile(join(dir, `${tok}_maskresized.png`));
+      await png(smp.rgb, 64, 64, 3)
+        .png()
+        .toFile(join(dir, `${tok}_resized.png`));
+      await png(smp.mask, 64, 64, 1)
+        .toColourspace('b-w')
+        .png()
+        .toFile(join(dir, `${tok}_maskresized.png`));
     }
     const r = await evaluateSegmenter({ model, images: dogs });
     assert.equal(r.source, 'dogs');
@@ -303,10 +404,14 @@ describe('segmentation stage', () => {
   test('eval --model: missing masks are listed; exactly one of --model and --pred', () => {
     const masks = join(root, 'partial');
     mkdirSync(masks, { recursive: true });
-    for (const f of ['t0.png', 't1.png', 'extra.png']) writeFileSync(join(masks, f), readFileSync(join(root, 'test/masks', f === 'extra.png' ? 't2.png' : f)));
+    for (const f of ['t0.png', 't1.png', 'extra.png'])
+      writeFileSync(join(masks, f), readFileSync(join(root, 'test/masks', f === 'extra.png' ? 't2.png' : f)));
     const r = ilsgan(['eval', '--model', model, '--images', join(root, 'test/images'), '--masks', masks]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /^error: images and masks do not match: 10 images have no mask in .*partial \(t10\.jpg, t11\.jpg, t2\.jpg, .*\); 1 mask has no image in .*\(extra\.png\)$/m);
+    assert.match(
+      r.stderr,
+      /^error: images and masks do not match: 10 images have no mask in .*partial \(t10\.jpg, t11\.jpg, t2\.jpg, .*\); 1 mask has no image in .*\(extra\.png\)$/m,
+    );
     assert.doesNotMatch(r.stderr, /^\s+at /m);
     const both = ilsgan(['eval', '--model', model, '--pred', masks, '--masks', masks]);
     assert.equal(both.status, 2);
@@ -317,14 +422,36 @@ describe('segmentation stage', () => {
   });
 
   test('seg-train CLI writes a model and one JSON line; bad input is exit 2', () => {
-    const r = ilsgan(['seg-train', '--synthetic', join(root, 'synth'), '--out', join(root, 'm2'), '--iters', '2', '--batch', '4', '--width', '4', '--size', '16', '--protocol', '128', '--val-every', '1', '--no-progress']);
+    const r = ilsgan([
+      'seg-train',
+      '--synthetic',
+      join(root, 'synth'),
+      '--out',
+      join(root, 'm2'),
+      '--iters',
+      '2',
+      '--batch',
+      '4',
+      '--width',
+      '4',
+      '--size',
+      '16',
+      '--protocol',
+      '128',
+      '--val-every',
+      '1',
+      '--no-progress',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.equal(j.iterations, 2);
     const cfg = JSON.parse(readFileSync(join(root, 'm2/model.json'), 'utf8'));
     assert.equal(cfg.evalSize, 32);
     assert.equal(cfg.protocol, '128');
-    assert.deepEqual(cfg.history.map((h: { iteration: number }) => h.iteration), [1, 2]);
+    assert.deepEqual(
+      cfg.history.map((h: { iteration: number }) => h.iteration),
+      [1, 2],
+    );
     const missing = ilsgan(['seg-train', '--synthetic', join(root, 'nope'), '--out', join(root, 'm3')]);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /^error: synthetic folder not found/m);

@@ -8,7 +8,13 @@ import * as t from '../../src/index.js';
 import { assertClose } from '../helpers/assertClose.js';
 import { gradcheck, gradgradcheck } from '../helpers/gradcheck.js';
 
-interface Geo { stride: number; padding: number; outputPadding: number; dilation: number; groups: number }
+interface Geo {
+  stride: number;
+  padding: number;
+  outputPadding: number;
+  dilation: number;
+  groups: number;
+}
 
 /** out[n, g·Og + o, y·s − p + ky·d, x·s − p + kx·d] += x[n, g·Ig + i, y, x] · w[g·Ig + i, o, ky, kx]. */
 function reference(x: t.Tensor, w: t.Tensor, b: t.Tensor | null, g: Geo): { data: number[]; shape: number[] } {
@@ -22,21 +28,28 @@ function reference(x: t.Tensor, w: t.Tensor, b: t.Tensor | null, g: Geo): { data
   const ws = w.toArray();
   const bs = b?.toArray();
   const out = new Array(n * cout * ho * wo).fill(0);
-  for (let bn = 0; bn < n; bn++) for (let c = 0; c < cout; c++) for (let yy = 0; yy < ho; yy++) for (let xx = 0; xx < wo; xx++) {
-    out[((bn * cout + c) * ho + yy) * wo + xx] = bs ? bs[c] : 0;
-  }
-  for (let bn = 0; bn < n; bn++) for (let ci = 0; ci < cin; ci++) {
-    const grp = Math.floor(ci / ig);
-    for (let y = 0; y < h; y++) for (let xq = 0; xq < wd; xq++) {
-      const v = xs[((bn * cin + ci) * h + y) * wd + xq];
-      for (let o = 0; o < og; o++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
-        const oy = y * g.stride - g.padding + ky * g.dilation;
-        const ox = xq * g.stride - g.padding + kx * g.dilation;
-        if (oy < 0 || oy >= ho || ox < 0 || ox >= wo) continue;
-        out[((bn * cout + grp * og + o) * ho + oy) * wo + ox] += v * ws[((ci * og + o) * k + ky) * k + kx];
-      }
+  for (let bn = 0; bn < n; bn++)
+    for (let c = 0; c < cout; c++)
+      for (let yy = 0; yy < ho; yy++)
+        for (let xx = 0; xx < wo; xx++) {
+          out[((bn * cout + c) * ho + yy) * wo + xx] = bs ? bs[c] : 0;
+        }
+  for (let bn = 0; bn < n; bn++)
+    for (let ci = 0; ci < cin; ci++) {
+      const grp = Math.floor(ci / ig);
+      for (let y = 0; y < h; y++)
+        for (let xq = 0; xq < wd; xq++) {
+          const v = xs[((bn * cin + ci) * h + y) * wd + xq];
+          for (let o = 0; o < og; o++)
+            for (let ky = 0; ky < k; ky++)
+              for (let kx = 0; kx < k; kx++) {
+                const oy = y * g.stride - g.padding + ky * g.dilation;
+                const ox = xq * g.stride - g.padding + kx * g.dilation;
+                if (oy < 0 || oy >= ho || ox < 0 || ox >= wo) continue;
+                out[((bn * cout + grp * og + o) * ho + oy) * wo + ox] += v * ws[((ci * og + o) * k + ky) * k + kx];
+              }
+        }
     }
-  }
   return { data: out, shape: [n, cout, ho, wo] };
 }
 
@@ -69,7 +82,8 @@ test('first- and second-order gradients against finite differences', () => {
     const x = t.randn([1, 2, 3, 3], { dtype: 'float64', requiresGrad: true });
     const w = t.randn([2, 2, 3, 3], { dtype: 'float64', requiresGrad: true });
     const b = t.randn([2], { dtype: 'float64', requiresGrad: true });
-    const f = (a: t.Tensor, c: t.Tensor, d: t.Tensor) => t.nn.convTranspose2d(a, c, d, { stride: 2, padding: 1, outputPadding: 1 }).square();
+    const f = (a: t.Tensor, c: t.Tensor, d: t.Tensor) =>
+      t.nn.convTranspose2d(a, c, d, { stride: 2, padding: 1, outputPadding: 1 }).square();
     gradcheck(f, [x, w, b]);
     gradgradcheck(f, [x, w, b]);
   });

@@ -9,14 +9,23 @@ import { assertClose } from '../helpers/assertClose.js';
 describe('tensor() from nested arrays', () => {
   test('numbers default to float32 with the inferred shape', () => {
     t.scope(() => {
-      const x = t.tensor([[1, 2, 3], [4, 5, 6]]);
+      const x = t.tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
       assert.equal(x.dtype, 'float32');
       assert.deepEqual([...x.shape], [2, 3]);
-      assert.deepEqual(x.tolist(), [[1, 2, 3], [4, 5, 6]]);
+      assert.deepEqual(x.tolist(), [
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
       const f = t.tensor([0.1, -2.5]);
       assert.equal(f.dtype, 'float32');
       assert.deepEqual(f.toArray(), [Math.fround(0.1), -2.5]);
-      const deep = t.tensor([[[1], [2]], [[3], [4]]]);
+      const deep = t.tensor([
+        [[1], [2]],
+        [[3], [4]],
+      ]);
       assert.deepEqual([...deep.shape], [2, 2, 1]);
     });
   });
@@ -38,9 +47,15 @@ describe('tensor() from nested arrays', () => {
 
   test('booleans are detected as bool', () => {
     t.scope(() => {
-      const b = t.tensor([[true, false], [false, true]]);
+      const b = t.tensor([
+        [true, false],
+        [false, true],
+      ]);
       assert.equal(b.dtype, 'bool');
-      assert.deepEqual(b.tolist(), [[1, 0], [0, 1]]);
+      assert.deepEqual(b.tolist(), [
+        [1, 0],
+        [0, 1],
+      ]);
       assert.ok(b.data() instanceof Uint8Array);
       // Explicit dtype wins over detection.
       assert.equal(t.tensor([true, false], { dtype: 'float32' }).dtype, 'float32');
@@ -51,16 +66,29 @@ describe('tensor() from nested arrays', () => {
   });
 
   test('ragged arrays and non-numbers throw ArgumentError', () => {
-    assert.throws(() => t.tensor([[1, 2], [3]]), (e: unknown) => e instanceof t.ArgumentError && /ragged/.test(e.message));
+    assert.throws(
+      () => t.tensor([[1, 2], [3]]),
+      (e: unknown) => e instanceof t.ArgumentError && /ragged/.test(e.message),
+    );
     assert.throws(() => t.tensor([[1], [2, 3]]), t.ArgumentError);
     assert.throws(() => t.tensor([[1, 2], 3] as unknown as number[][]), t.ArgumentError);
-    assert.throws(() => t.tensor([1, 'a'] as unknown as number[]), (e: unknown) => e instanceof t.ArgumentError && /expected numbers/.test(e.message));
+    assert.throws(
+      () => t.tensor([1, 'a'] as unknown as number[]),
+      (e: unknown) => e instanceof t.ArgumentError && /expected numbers/.test(e.message),
+    );
   });
 
   test('an explicit shape reshapes the flat data; a wrong one fails in the addon', () => {
     t.scope(() => {
-      assert.deepEqual(t.tensor([1, 2, 3, 4, 5, 6], { shape: [3, 2] }).tolist(), [[1, 2], [3, 4], [5, 6]]);
-      assert.throws(() => t.tensor([1, 2, 3], { shape: [2, 2] }), (e: unknown) => e instanceof t.TensorError && (e as t.TensorError).code === 'ERR_INVALID_ARG_VALUE');
+      assert.deepEqual(t.tensor([1, 2, 3, 4, 5, 6], { shape: [3, 2] }).tolist(), [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]);
+      assert.throws(
+        () => t.tensor([1, 2, 3], { shape: [2, 2] }),
+        (e: unknown) => e instanceof t.TensorError && (e as t.TensorError).code === 'ERR_INVALID_ARG_VALUE',
+      );
     });
   });
 
@@ -104,7 +132,10 @@ describe('tensor() from typed arrays', () => {
     t.scope(() => {
       const x = t.tensor(new Int32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] });
       assert.equal(x.dtype, 'int32');
-      assert.deepEqual(x.tolist(), [[1, 2, 3], [4, 5, 6]]);
+      assert.deepEqual(x.tolist(), [
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
       const f = t.tensor(new Float32Array([1.5, -2.5]), { dtype: 'int16' });
       assert.equal(f.dtype, 'int16');
       assert.deepEqual(f.toArray(), [1, -2]);
@@ -119,13 +150,19 @@ describe('tensor() from typed arrays', () => {
   });
 
   test('a byte count that does not match the shape, and unsupported array types', () => {
-    assert.throws(() => t.tensor(new Float32Array(5), { shape: [2, 3] }), (e: unknown) => {
-      assert.ok(e instanceof t.TensorError);
-      assert.equal(e.code, 'ERR_INVALID_ARG_VALUE');
-      assert.match(e.message, /20 bytes do not hold 6 elements/);
-      return true;
-    });
-    assert.throws(() => t.tensor(new Uint16Array(2)), (e: unknown) => e instanceof t.ArgumentError && /unsupported typed array/.test(e.message));
+    assert.throws(
+      () => t.tensor(new Float32Array(5), { shape: [2, 3] }),
+      (e: unknown) => {
+        assert.ok(e instanceof t.TensorError);
+        assert.equal(e.code, 'ERR_INVALID_ARG_VALUE');
+        assert.match(e.message, /20 bytes do not hold 6 elements/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => t.tensor(new Uint16Array(2)),
+      (e: unknown) => e instanceof t.ArgumentError && /unsupported typed array/.test(e.message),
+    );
     assert.throws(() => t.tensor(new Float32Array(2), { shape: [-2] }), t.ArgumentError);
   });
 });
@@ -140,7 +177,10 @@ describe('constants and ranges', () => {
       assert.equal(o.dtype, 'int64');
       assert.deepEqual(o.toArray(), [1, 1, 1]);
       const f = t.full([2, 2], -1.5, { dtype: 'float64' });
-      assert.deepEqual(f.tolist(), [[-1.5, -1.5], [-1.5, -1.5]]);
+      assert.deepEqual(f.tolist(), [
+        [-1.5, -1.5],
+        [-1.5, -1.5],
+      ]);
       assert.deepEqual(t.full([2], 7, { dtype: 'uint8' }).toArray(), [7, 7]);
       assert.deepEqual(t.full([2], 1, { dtype: 'bool' }).toArray(), [1, 1]);
       const e = t.empty([4, 0, 2], { dtype: 'int8' });
@@ -152,7 +192,10 @@ describe('constants and ranges', () => {
       assert.equal(t.scalar(2.5, { dtype: 'float64' }).item(), 2.5);
       assert.deepEqual(t.fullLike(o, 4).toArray(), [4, 4, 4]);
       assert.equal(t.zerosLike(f).dtype, 'float64');
-      assert.deepEqual(t.onesLike(z).tolist(), [[1, 1, 1], [1, 1, 1]]);
+      assert.deepEqual(t.onesLike(z).tolist(), [
+        [1, 1, 1],
+        [1, 1, 1],
+      ]);
       assert.equal(t.ones([1], { requiresGrad: true }).requiresGrad, true);
     });
   });
@@ -187,8 +230,15 @@ describe('constants and ranges', () => {
       assert.equal(t.linspace(0, 1, 0).numel, 0);
       const i = t.eye(3);
       assert.equal(i.dtype, 'float32');
-      assert.deepEqual(i.tolist(), [[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
-      assert.deepEqual(t.eye(2, 3, { dtype: 'int32' }).tolist(), [[1, 0, 0], [0, 1, 0]]);
+      assert.deepEqual(i.tolist(), [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ]);
+      assert.deepEqual(t.eye(2, 3, { dtype: 'int32' }).tolist(), [
+        [1, 0, 0],
+        [0, 1, 0],
+      ]);
       assert.equal(t.eye(2, 3, { dtype: 'int32' }).dtype, 'int32');
     });
   });
@@ -196,16 +246,17 @@ describe('constants and ranges', () => {
 
 describe('random tensors', () => {
   test('randn/rand/randint/randperm: same seed, same values; different seeds differ', () => {
-    const draw = (seed: number) => t.scope(() => {
-      t.manualSeed(seed);
-      return {
-        randn: t.randn([64]).toArray(),
-        rand: t.rand([2, 32]).toArray(),
-        randint: t.randint(-5, 5, [64]).toArray(),
-        randperm: t.randperm(50).toArray(),
-        randn64: t.randn([8], { dtype: 'float64' }).toArray(),
-      };
-    });
+    const draw = (seed: number) =>
+      t.scope(() => {
+        t.manualSeed(seed);
+        return {
+          randn: t.randn([64]).toArray(),
+          rand: t.rand([2, 32]).toArray(),
+          randint: t.randint(-5, 5, [64]).toArray(),
+          randperm: t.randperm(50).toArray(),
+          randn64: t.randn([8], { dtype: 'float64' }).toArray(),
+        };
+      });
     const a = draw(1234);
     const b = draw(1234);
     const c = draw(1235);
@@ -231,7 +282,10 @@ describe('random tensors', () => {
       assert.equal(t.randint(0, 4, [5], { dtype: 'int32' }).dtype, 'int32');
       const p = t.randperm(100);
       assert.equal(p.dtype, 'int64');
-      assert.deepEqual([...p.toArray()].sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));
+      assert.deepEqual(
+        [...p.toArray()].sort((x, y) => x - y),
+        Array.from({ length: 100 }, (_, i) => i),
+      );
       assert.equal(t.randn([2, 3], { requiresGrad: true }).requiresGrad, true);
     });
   });
@@ -285,8 +339,16 @@ describe('conversion and host data', () => {
   test('.data() array type per dtype', () => {
     t.scope(() => {
       const expected: Record<t.DType, new (n: number) => ArrayBufferView> = {
-        float32: Float32Array, float64: Float64Array, float16: Float32Array, bfloat16: Float32Array,
-        int64: BigInt64Array, int32: Int32Array, int16: Int16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array,
+        float32: Float32Array,
+        float64: Float64Array,
+        float16: Float32Array,
+        bfloat16: Float32Array,
+        int64: BigInt64Array,
+        int32: Int32Array,
+        int16: Int16Array,
+        int8: Int8Array,
+        uint8: Uint8Array,
+        bool: Uint8Array,
       };
       for (const dtype of t.dtypeNames) {
         const x = t.tensor([1, 0, 1], { dtype });
@@ -311,7 +373,14 @@ describe('conversion and host data', () => {
       assert.equal(l[1][2][3], 23);
       assert.deepEqual(t.zeros([2, 0]).tolist(), [[], []]);
       assert.deepEqual(t.zeros([0, 3]).tolist(), []);
-      assert.deepEqual(t.tensor([[1, 2]]).t().tolist(), [[1], [2]], 'a non-contiguous view lists in its own order');
+      assert.deepEqual(
+        t
+          .tensor([[1, 2]])
+          .t()
+          .tolist(),
+        [[1], [2]],
+        'a non-contiguous view lists in its own order',
+      );
     });
   });
 
@@ -353,19 +422,26 @@ describe("'cuda' without a GPU", () => {
       assert.throws(() => t.ones([2]).to('cuda'), isTorchError);
       assert.throws(() => t.ones([2]).cuda(), isTorchError);
       assert.throws(() => t.tensor([1, 2], { device: 'cuda' }), isTorchError);
-      assert.throws(() => t.cuda.synchronize(), (e: unknown) => e instanceof t.TensorError && (e as t.TensorError).code === 'ERR_NO_CUDA');
+      assert.throws(
+        () => t.cuda.synchronize(),
+        (e: unknown) => e instanceof t.TensorError && (e as t.TensorError).code === 'ERR_NO_CUDA',
+      );
       assert.equal(t.cuda.deviceCount(), 0);
       // Still alive.
       assert.deepEqual(t.ones([2]).add(1).toArray(), [2, 2]);
     });
   });
 
-  test('a failed device move inside tensor() does not leak the host tensor', {
-    skip,
-  }, () => {
-    const before = t.memory().liveTensors;
-    assert.throws(() => t.tensor([1, 2], { device: 'cuda' }), t.TensorError);
-    assert.throws(() => t.tensor(new Float32Array(2), { device: 'cuda' }), t.TensorError);
-    assert.equal(t.memory().liveTensors, before);
-  });
+  test(
+    'a failed device move inside tensor() does not leak the host tensor',
+    {
+      skip,
+    },
+    () => {
+      const before = t.memory().liveTensors;
+      assert.throws(() => t.tensor([1, 2], { device: 'cuda' }), t.TensorError);
+      assert.throws(() => t.tensor(new Float32Array(2), { device: 'cuda' }), t.TensorError);
+      assert.equal(t.memory().liveTensors, before);
+    },
+  );
 });

@@ -154,7 +154,11 @@ test('R1 on a conv net: gradient of Σ(∂D/∂x)² w.r.t. every weight matches 
     const analytic = Object.fromEntries(names.map((n) => [n, gradOf(params[n])]));
     assert.equal(params.bl.grad, null, 'R1 does not depend on the last bias');
     // The same through grad() instead of .backward().
-    const viaGrad = t.grad([r1()], names.map((n) => params[n]), { allowUnused: true });
+    const viaGrad = t.grad(
+      [r1()],
+      names.map((n) => params[n]),
+      { allowUnused: true },
+    );
     names.forEach((n, k) => {
       const g = viaGrad[k]?.toArray() ?? new Array<number>(params[n].numel).fill(0);
       g.forEach((v, i) => assert.ok(Math.abs(v - analytic[n][i]) <= 1e-12 * (1 + Math.abs(v)), `${n}[${i}]: grad() vs backward()`));
@@ -183,7 +187,11 @@ test('R1 on a conv net: gradient of Σ(∂D/∂x)² w.r.t. every weight matches 
     }
     assert.equal(checked, 54 + 3 + 54 + 2 + 8 + 1);
     // R1 is not trivially zero w.r.t. any weight (the biases only move the leakyRelu kinks: zero a.e.).
-    for (const n of ['w1', 'w2', 'wl'] as const) assert.ok(analytic[n].some((v) => Math.abs(v) > 1e-8), `R1 grad of ${n} is all zero`);
+    for (const n of ['w1', 'w2', 'wl'] as const)
+      assert.ok(
+        analytic[n].some((v) => Math.abs(v) > 1e-8),
+        `R1 grad of ${n} is all zero`,
+      );
     for (const n of names) params[n].grad = null;
   });
 });
@@ -196,7 +204,8 @@ test('R1 on the conv net: gradgradcheck through input and weights together', () 
     const w2 = leaf([2, 2, 3, 3], (v) => 0.5 * v);
     const wl = leaf([1, 8], (v) => 0.5 * v);
     gradgradcheck(
-      (xx, a, b, c) => t.nn.linear(lrelu(t.nn.conv2d(lrelu(t.nn.conv2d(xx, a, null, { padding: 1 })), b, null, { stride: 2, padding: 1 })).flatten(1), c),
+      (xx, a, b, c) =>
+        t.nn.linear(lrelu(t.nn.conv2d(lrelu(t.nn.conv2d(xx, a, null, { padding: 1 })), b, null, { stride: 2, padding: 1 })).flatten(1), c),
       [x, w1, w2, wl],
     );
   });
@@ -225,39 +234,39 @@ test('gridSample: a second-order gradient through the grid-gradient path throws 
 
 // The R1-style second derivative w.r.t. the grid (through the input-gradient) is not implemented: it must throw
 // rather than silently drop the term.
-test(
-  'gridSample: ∂/∂grid of Σ(∂L/∂x)² is correct or throws ERR_TORCH_NOT_IMPLEMENTED',
-  () => {
-    t.scope(() => {
-      t.manualSeed(4301);
-      const x = leaf([1, 1, 3, 3]);
-      const grid = uniform([1, 2, 2, 2], -0.8, 0.8);
-      const r1 = (g: t.Tensor) => {
-        const [gx] = t.grad([t.nn.gridSample(x, g).square().sum()], [x], { createGraph: true });
-        return gx!.square().sum();
-      };
-      let analytic: number[];
-      try {
-        analytic = t.grad([r1(grid)], [x, grid])[1]!.toArray();
-      } catch (e) {
-        assert.ok(e instanceof t.TensorError && e.code === 'ERR_TORCH_NOT_IMPLEMENTED', `unexpected error: ${String(e)}`);
-        return;
-      }
-      const values = grid.toArray();
-      const eps = 1e-6;
-      values.forEach((v, i) => {
-        const at = (d: number) =>
-          t.scope(() => {
-            const moved = values.slice();
-            moved[i] = v + d;
-            return r1(t.tensor(moved, { dtype: 'float64', shape: grid.shape })).item();
-          });
-        const numeric = (at(eps) - at(-eps)) / (2 * eps);
-        assert.ok(Math.abs(analytic[i] - numeric) <= 1e-5 + 1e-3 * Math.abs(numeric), `grid[${i}]: analytic ${analytic[i]} vs numeric ${numeric}`);
-      });
+test('gridSample: ∂/∂grid of Σ(∂L/∂x)² is correct or throws ERR_TORCH_NOT_IMPLEMENTED', () => {
+  t.scope(() => {
+    t.manualSeed(4301);
+    const x = leaf([1, 1, 3, 3]);
+    const grid = uniform([1, 2, 2, 2], -0.8, 0.8);
+    const r1 = (g: t.Tensor) => {
+      const [gx] = t.grad([t.nn.gridSample(x, g).square().sum()], [x], { createGraph: true });
+      return gx!.square().sum();
+    };
+    let analytic: number[];
+    try {
+      analytic = t.grad([r1(grid)], [x, grid])[1]!.toArray();
+    } catch (e) {
+      assert.ok(e instanceof t.TensorError && e.code === 'ERR_TORCH_NOT_IMPLEMENTED', `unexpected error: ${String(e)}`);
+      return;
+    }
+    const values = grid.toArray();
+    const eps = 1e-6;
+    values.forEach((v, i) => {
+      const at = (d: number) =>
+        t.scope(() => {
+          const moved = values.slice();
+          moved[i] = v + d;
+          return r1(t.tensor(moved, { dtype: 'float64', shape: grid.shape })).item();
+        });
+      const numeric = (at(eps) - at(-eps)) / (2 * eps);
+      assert.ok(
+        Math.abs(analytic[i] - numeric) <= 1e-5 + 1e-3 * Math.abs(numeric),
+        `grid[${i}]: analytic ${analytic[i]} vs numeric ${numeric}`,
+      );
     });
-  },
-);
+  });
+});
 
 test('every test released its tensors', () => {
   assert.equal(t.memory().liveTensors, liveAtStart);

@@ -25,8 +25,12 @@ function throwsCoded(fn: () => unknown, cls: abstract new (...a: never[]) => Err
 describe('libtorch shape errors → TensorError ERR_TORCH', () => {
   test('add of [2] and [3]', () => {
     t.scope(() => {
-      const e = throwsCoded(() => t.tensor([1, 2]).add(t.tensor([1, 2, 3])), t.TensorError, 'ERR_TORCH',
-        /size of tensor a \(2\) must match the size of tensor b \(3\) at non-singleton dimension 0/);
+      const e = throwsCoded(
+        () => t.tensor([1, 2]).add(t.tensor([1, 2, 3])),
+        t.TensorError,
+        'ERR_TORCH',
+        /size of tensor a \(2\) must match the size of tensor b \(3\) at non-singleton dimension 0/,
+      );
       assert.equal(e.name, 'TensorError');
       assert.ok(e instanceof Error);
       // Only libtorch's message, without the C++ backtrace.
@@ -36,16 +40,24 @@ describe('libtorch shape errors → TensorError ERR_TORCH', () => {
 
   test('matmul [2, 3] x [2, 3]', () => {
     t.scope(() => {
-      throwsCoded(() => t.zeros([2, 3]).matmul(t.zeros([2, 3])), t.TensorError, 'ERR_TORCH',
-        /mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)/);
+      throwsCoded(
+        () => t.zeros([2, 3]).matmul(t.zeros([2, 3])),
+        t.TensorError,
+        'ERR_TORCH',
+        /mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)/,
+      );
       throwsCoded(() => t.nn.matmul(t.zeros([2, 3]), t.zeros([2, 3])), t.TensorError, 'ERR_TORCH', /cannot be multiplied/);
     });
   });
 
   test('conv2d with the wrong input channel count', () => {
     t.scope(() => {
-      throwsCoded(() => t.nn.conv2d(t.zeros([1, 3, 5, 5]), t.zeros([4, 2, 3, 3])), t.TensorError, 'ERR_TORCH',
-        /weight of size \[4, 2, 3, 3\], expected input\[1, 3, 5, 5\] to have 2 channels, but got 3 channels instead/);
+      throwsCoded(
+        () => t.nn.conv2d(t.zeros([1, 3, 5, 5]), t.zeros([4, 2, 3, 3])),
+        t.TensorError,
+        'ERR_TORCH',
+        /weight of size \[4, 2, 3, 3\], expected input\[1, 3, 5, 5\] to have 2 channels, but got 3 channels instead/,
+      );
     });
   });
 
@@ -71,7 +83,12 @@ describe('index errors', () => {
   test('select past the end → ERR_TORCH_INDEX', () => {
     // libtorch raises c10::IndexError (TORCH_CHECK_INDEX) for select(), which the addon maps to ERR_TORCH_INDEX.
     t.scope(() => {
-      throwsCoded(() => t.zeros([3]).select(0, 5), t.TensorError, 'ERR_TORCH_INDEX', /index 5 out of range for tensor of size \[3\] at dimension 0/);
+      throwsCoded(
+        () => t.zeros([3]).select(0, 5),
+        t.TensorError,
+        'ERR_TORCH_INDEX',
+        /index 5 out of range for tensor of size \[3\] at dimension 0/,
+      );
       throwsCoded(() => t.zeros([3]).select(0, -4), t.TensorError, 'ERR_TORCH_INDEX', /out of range/);
     });
   });
@@ -86,16 +103,30 @@ describe('index errors', () => {
   test('indexSelect with an index past the end → ERR_TORCH_INDEX', () => {
     // index_select checks its indices with TORCH_CHECK_INDEX ("index out of range in self"): an IndexError.
     t.scope(() => {
-      throwsCoded(() => t.zeros([3]).indexSelect(0, t.tensor([1, 7], { dtype: 'int64' })), t.TensorError, 'ERR_TORCH_INDEX', /index out of range/);
-      throwsCoded(() => t.zeros([3]).indexSelect(0, t.tensor([-1], { dtype: 'int64' })), t.TensorError, 'ERR_TORCH_INDEX', /index out of range/);
+      throwsCoded(
+        () => t.zeros([3]).indexSelect(0, t.tensor([1, 7], { dtype: 'int64' })),
+        t.TensorError,
+        'ERR_TORCH_INDEX',
+        /index out of range/,
+      );
+      throwsCoded(
+        () => t.zeros([3]).indexSelect(0, t.tensor([-1], { dtype: 'int64' })),
+        t.TensorError,
+        'ERR_TORCH_INDEX',
+        /index out of range/,
+      );
     });
   });
 
   test('gather with an index past the end → plain ERR_TORCH', () => {
     // gather's bounds check is a plain TORCH_CHECK in libtorch (c10::Error), hence ERR_TORCH, not ERR_TORCH_INDEX.
     t.scope(() => {
-      throwsCoded(() => t.zeros([3]).gather(0, t.tensor([9], { dtype: 'int64' })), t.TensorError, 'ERR_TORCH',
-        /index 9 is out of bounds for dimension 0 with size 3/);
+      throwsCoded(
+        () => t.zeros([3]).gather(0, t.tensor([9], { dtype: 'int64' })),
+        t.TensorError,
+        'ERR_TORCH',
+        /index 9 is out of bounds for dimension 0 with size 3/,
+      );
     });
   });
 });
@@ -112,8 +143,12 @@ describe('dtype errors → TensorError', () => {
 
   test('conv2d with float32 input and float64 weight', () => {
     t.scope(() => {
-      throwsCoded(() => t.nn.conv2d(t.zeros([1, 3, 5, 5]), t.zeros([4, 3, 3, 3], { dtype: 'float64' })), t.TensorError, 'ERR_TORCH',
-        /expected scalar type Float but found Double|Input type \(.*\) and weight type \(.*\) should be the same/);
+      throwsCoded(
+        () => t.nn.conv2d(t.zeros([1, 3, 5, 5]), t.zeros([4, 3, 3, 3], { dtype: 'float64' })),
+        t.TensorError,
+        'ERR_TORCH',
+        /expected scalar type Float but found Double|Input type \(.*\) and weight type \(.*\) should be the same/,
+      );
     });
   });
 
@@ -181,19 +216,36 @@ describe('use after dispose → ERR_DISPOSED', () => {
 describe('argument validation in TS → ArgumentError ERR_INVALID_ARG_VALUE', () => {
   test('conv2d stride -1', () => {
     t.scope(() => {
-      const e = throwsCoded(() => t.nn.conv2d(t.zeros([1, 3, 5, 5]), t.zeros([4, 3, 3, 3]), null, { stride: -1 }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE');
+      const e = throwsCoded(
+        () => t.nn.conv2d(t.zeros([1, 3, 5, 5]), t.zeros([4, 3, 3, 3]), null, { stride: -1 }),
+        t.ArgumentError,
+        'ERR_INVALID_ARG_VALUE',
+      );
       assert.equal(e.message, 'conv2d: expected positive integer or [h, w] for stride, got -1 (number)');
       assert.ok(e instanceof TypeError, 'ArgumentError is a TypeError');
       assert.equal(e.name, 'ArgumentError');
-      throwsCoded(() => t.nn.conv2d(t.zeros([1, 3, 5, 5]), t.zeros([4, 3, 3, 3]), null, { padding: [1, -1] }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE',
-        /^conv2d: expected non-negative integer or \[h, w\] for padding, got \[1,-1\] \(array\)$/);
-      throwsCoded(() => t.nn.conv2d(t.zeros([1, 3, 5, 5]), t.zeros([4, 3, 3, 3]), null, { groups: 0 }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE',
-        /^conv2d: expected positive integer for groups, got 0 \(number\)$/);
+      throwsCoded(
+        () => t.nn.conv2d(t.zeros([1, 3, 5, 5]), t.zeros([4, 3, 3, 3]), null, { padding: [1, -1] }),
+        t.ArgumentError,
+        'ERR_INVALID_ARG_VALUE',
+        /^conv2d: expected non-negative integer or \[h, w\] for padding, got \[1,-1\] \(array\)$/,
+      );
+      throwsCoded(
+        () => t.nn.conv2d(t.zeros([1, 3, 5, 5]), t.zeros([4, 3, 3, 3]), null, { groups: 0 }),
+        t.ArgumentError,
+        'ERR_INVALID_ARG_VALUE',
+        /^conv2d: expected positive integer for groups, got 0 \(number\)$/,
+      );
     });
   });
 
   test('bad dtype names', () => {
-    throwsCoded(() => t.zeros([2], { dtype: 'float128' as t.DType }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE', /expected a dtype .* got float128/);
+    throwsCoded(
+      () => t.zeros([2], { dtype: 'float128' as t.DType }),
+      t.ArgumentError,
+      'ERR_INVALID_ARG_VALUE',
+      /expected a dtype .* got float128/,
+    );
     throwsCoded(() => t.tensor([1], { dtype: 'int' as t.DType }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE', /expected a dtype/);
     t.scope(() => {
       throwsCoded(() => t.ones([1]).to('half' as t.DType), t.ArgumentError, 'ERR_INVALID_ARG_VALUE', /expected a dtype/);
@@ -202,7 +254,12 @@ describe('argument validation in TS → ArgumentError ERR_INVALID_ARG_VALUE', ()
   });
 
   test('bad device names', () => {
-    throwsCoded(() => t.zeros([2], { device: 'gpu' as t.Device }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE', /expected a device .* got "gpu"/);
+    throwsCoded(
+      () => t.zeros([2], { device: 'gpu' as t.Device }),
+      t.ArgumentError,
+      'ERR_INVALID_ARG_VALUE',
+      /expected a device .* got "gpu"/,
+    );
     throwsCoded(() => t.zeros([2], { device: 'cuda:x' as t.Device }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE');
     throwsCoded(() => t.zeros([2], { device: 'cuda:-1' as t.Device }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE');
     throwsCoded(() => t.randn([2], { device: 'CPU' as t.Device }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE');
@@ -214,8 +271,12 @@ describe('argument validation in TS → ArgumentError ERR_INVALID_ARG_VALUE', ()
   test('interpolate with a bad mode (and other interpolate checks)', () => {
     t.scope(() => {
       const x = t.zeros([1, 1, 4, 4]);
-      throwsCoded(() => t.nn.interpolate(x, { size: 2, mode: 'linear' as 'bilinear' }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE',
-        /^interpolate: expected one of 'nearest', 'bilinear', 'bicubic', 'area' for mode, got linear \(string\)$/);
+      throwsCoded(
+        () => t.nn.interpolate(x, { size: 2, mode: 'linear' as 'bilinear' }),
+        t.ArgumentError,
+        'ERR_INVALID_ARG_VALUE',
+        /^interpolate: expected one of 'nearest', 'bilinear', 'bicubic', 'area' for mode, got linear \(string\)$/,
+      );
       throwsCoded(() => t.nn.interpolate(x, {}), t.ArgumentError, 'ERR_INVALID_ARG_VALUE', /give size or scaleFactor/);
       throwsCoded(() => t.nn.interpolate(x, { scaleFactor: -2 }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE', /positive scaleFactor/);
       throwsCoded(() => t.nn.interpolate(x, { size: 2, alignCorners: true }), t.ArgumentError, 'ERR_INVALID_ARG_VALUE', /alignCorners/);
@@ -250,8 +311,14 @@ describe('the process keeps working', () => {
       assert.throws(() => t.scope(() => t.zeros([2]).add(t.zeros([3]))), t.TensorError);
     }
     const r = t.scope(() => {
-      const a = t.tensor([[1, 2], [3, 4]]);
-      const b = t.tensor([[5, 6], [7, 8]]);
+      const a = t.tensor([
+        [1, 2],
+        [3, 4],
+      ]);
+      const b = t.tensor([
+        [5, 6],
+        [7, 8],
+      ]);
       return a.matmul(b).add(1).sum().item();
     });
     assert.equal(r, 19 + 22 + 43 + 50 + 4);
@@ -266,33 +333,50 @@ describe('the process keeps working', () => {
 describe('no leaks on error paths', () => {
   test('liveTensors is unchanged by a scope that throws', () => {
     const before = t.memory().liveTensors;
-    assert.throws(() => t.scope(() => {
-      const a = t.ones([3]);
-      const b = a.mul(2).add(1);
-      t.scope(() => b.exp()); // a nested scope that returns normally
-      t.zeros([2]).add(b); // throws inside libtorch
-    }), t.TensorError);
+    assert.throws(
+      () =>
+        t.scope(() => {
+          const a = t.ones([3]);
+          const b = a.mul(2).add(1);
+          t.scope(() => b.exp()); // a nested scope that returns normally
+          t.zeros([2]).add(b); // throws inside libtorch
+        }),
+      t.TensorError,
+    );
     assert.equal(t.memory().liveTensors, before);
     // A JS error (not a TensorError) thrown by fn itself, from a nested scope.
-    assert.throws(() => t.scope(() => {
-      t.ones([4]);
-      t.scope(() => {
-        t.ones([5]);
-        throw new Error('boom');
-      });
-    }), /boom/);
+    assert.throws(
+      () =>
+        t.scope(() => {
+          t.ones([4]);
+          t.scope(() => {
+            t.ones([5]);
+            throw new Error('boom');
+          });
+        }),
+      /boom/,
+    );
     assert.equal(t.memory().liveTensors, before);
     // An ArgumentError from TS validation after some tensors were created.
-    assert.throws(() => t.scope(() => {
-      const x = t.zeros([1, 3, 5, 5]);
-      return t.nn.conv2d(x, t.zeros([4, 3, 3, 3]), null, { stride: -1 });
-    }), t.ArgumentError);
+    assert.throws(
+      () =>
+        t.scope(() => {
+          const x = t.zeros([1, 3, 5, 5]);
+          return t.nn.conv2d(x, t.zeros([4, 3, 3, 3]), null, { stride: -1 });
+        }),
+      t.ArgumentError,
+    );
     assert.equal(t.memory().liveTensors, before);
   });
 
   test('a scope whose fn returns a Promise throws, and frees what fn created', () => {
     const before = t.memory().liveTensors;
-    throwsCoded(() => t.scope(() => Promise.resolve(t.ones([2]))), t.ArgumentError, 'ERR_INVALID_ARG_VALUE', /scope: fn returned a Promise/);
+    throwsCoded(
+      () => t.scope(() => Promise.resolve(t.ones([2]))),
+      t.ArgumentError,
+      'ERR_INVALID_ARG_VALUE',
+      /scope: fn returned a Promise/,
+    );
     assert.equal(t.memory().liveTensors, before);
     // An async function: its synchronous part runs (creating a tensor) before scope() sees the Promise.
     throwsCoded(() => t.scope(async () => t.ones([3]).sum()), t.ArgumentError, 'ERR_INVALID_ARG_VALUE');

@@ -21,7 +21,15 @@ interface FuzzConfig {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the fuzzer calls the library and the binding with anything
 function fuzzMain(t: any, native: any, cfg: FuzzConfig): void {
   const write = (s: string) => process.stdout.write(`${s}\n`);
-  const F32 = 6, F64 = 7, I64 = 4, I32 = 3, BOOL = 11, U8 = 0, F16 = 5, BF16 = 15, CPU = -1;
+  const F32 = 6,
+    F64 = 7,
+    I64 = 4,
+    I32 = 3,
+    BOOL = 11,
+    U8 = 0,
+    F16 = 5,
+    BF16 = 15,
+    CPU = -1;
 
   // ---- fixtures: created once, before anything else, so their handles stay small numbers (generation 1).
   // A handle that lands in a size position (randperm(n), zeros([n])) then costs at most ~2^24 elements.
@@ -87,24 +95,112 @@ function fuzzMain(t: any, native: any, cfg: FuzzConfig): void {
   const H = (name: string) => ({ h: name });
   const handleNames = Object.keys(fx);
   const validish: unknown[] = [
-    ...handleNames.map(H), ...handleNames.map(H), // handles are the most common argument
-    -1, 0, 1, 2, 3, 4, 5, 6, 7, 11, 15, 64, 0.5, -2.5, 1e-20,
-    true, false, null,
-    [], [0], [1], [2], [3], [-1], [2, 3], [3, 2], [1, 1], [2, 2], [0, 0], [4, 4], [0, 1], [1, 0], [1, 2, 4, 4], [1, 1, 1, 1],
-    [H('f23')], [H('f23'), H('f23b')], [H('f3'), H('i2')], [H('rg')], [H('y')], [null, H('i2')], [H('ibad')],
-    [H('y'), H('ys')], [H('rg'), H('imgRg')], [H('b23')], [H('e03'), H('f3')],
-    'trunc', 'floor',
+    ...handleNames.map(H),
+    ...handleNames.map(H), // handles are the most common argument
+    -1,
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    11,
+    15,
+    64,
+    0.5,
+    -2.5,
+    1e-20,
+    true,
+    false,
+    null,
+    [],
+    [0],
+    [1],
+    [2],
+    [3],
+    [-1],
+    [2, 3],
+    [3, 2],
+    [1, 1],
+    [2, 2],
+    [0, 0],
+    [4, 4],
+    [0, 1],
+    [1, 0],
+    [1, 2, 4, 4],
+    [1, 1, 1, 1],
+    [H('f23')],
+    [H('f23'), H('f23b')],
+    [H('f3'), H('i2')],
+    [H('rg')],
+    [H('y')],
+    [null, H('i2')],
+    [H('ibad')],
+    [H('y'), H('ys')],
+    [H('rg'), H('imgRg')],
+    [H('b23')],
+    [H('e03'), H('f3')],
+    'trunc',
+    'floor',
   ];
   const bad: unknown[] = [
-    undefined, 'x', '', {}, ['a', 'b'], NaN, Infinity, -Infinity, 1e300, -1e300, 2 ** 53, -(2 ** 53), 2 ** 53 - 1, 1e15,
-    1.5, -0, 2 ** 31, -(2 ** 31) - 1, [1e12, 1e12], [2 ** 32, 2 ** 32], [-1, -2], [2 ** 53], [NaN], [1.5], [1e300], ['1'],
-    [[1, 2]], [H('stale')], [H('f23'), 'x'], [H('f23'), NaN],
-    H('stale'), { forged: true }, -2, 10n, Symbol('s'), () => 1, new Uint8Array(3), new ArrayBuffer(4),
-    new Float64Array(1), new Float32Array(1), { length: 2, 0: 1, 1: 2 }, new Array(100).fill(1), new Array(70).fill(2),
+    undefined,
+    'x',
+    '',
+    {},
+    ['a', 'b'],
+    NaN,
+    Infinity,
+    -Infinity,
+    1e300,
+    -1e300,
+    2 ** 53,
+    -(2 ** 53),
+    2 ** 53 - 1,
+    1e15,
+    1.5,
+    -0,
+    2 ** 31,
+    -(2 ** 31) - 1,
+    [1e12, 1e12],
+    [2 ** 32, 2 ** 32],
+    [-1, -2],
+    [2 ** 53],
+    [NaN],
+    [1.5],
+    [1e300],
+    ['1'],
+    [[1, 2]],
+    [H('stale')],
+    [H('f23'), 'x'],
+    [H('f23'), NaN],
+    H('stale'),
+    { forged: true },
+    -2,
+    10n,
+    Symbol('s'),
+    () => 1,
+    new Uint8Array(3),
+    new ArrayBuffer(4),
+    new Float64Array(1),
+    new Float32Array(1),
+    { length: 2, 0: 1, 1: 2 },
+    new Array(100).fill(1),
+    new Array(70).fill(2),
     // eslint-disable-next-line no-sparse-arrays -- on purpose: a hole reads as undefined
     [1, , 2],
-    Object.defineProperty([1, 2], 0, { get() { throw new Error('getter trap'); } }),
-    new Proxy([1, 2], { get() { throw new Error('proxy trap'); } }),
+    Object.defineProperty([1, 2], 0, {
+      get() {
+        throw new Error('getter trap');
+      },
+    }),
+    new Proxy([1, 2], {
+      get() {
+        throw new Error('proxy trap');
+      },
+    }),
   ];
 
   // ---- deterministic PRNG (mulberry32), seeded per export so lists do not depend on what ran before.
@@ -525,7 +621,21 @@ function fuzzMain(t: any, native: any, cfg: FuzzConfig): void {
 
   // ---- still alive and still correct: a computation through the library.
   native.setErrorClass(t.TensorError);
-  const check = t.scope(() => t.tensor([[1, 2], [3, 4]]).matmul(t.tensor([[5, 6], [7, 8]])).sum().item());
+  const check = t.scope(() =>
+    t
+      .tensor([
+        [1, 2],
+        [3, 4],
+      ])
+      .matmul(
+        t.tensor([
+          [5, 6],
+          [7, 8],
+        ]),
+      )
+      .sum()
+      .item(),
+  );
   if (check !== 19 + 22 + 43 + 50) problems.push(`library computation after the fuzz gave ${check}`);
   let disposedCode = '';
   try {
@@ -565,9 +675,17 @@ describe('native binding fuzz', () => {
     const done = lines.find((l) => l.startsWith('DONE '));
     if (r.status !== 0 || r.signal !== null || !done) {
       // Replay the identical run with per-call logging for the export that was running, to name the call.
-      const lastFn = [...lines].reverse().find((l) => l.startsWith('FN '))?.slice(3) ?? '(none)';
+      const lastFn =
+        [...lines]
+          .reverse()
+          .find((l) => l.startsWith('FN '))
+          ?.slice(3) ?? '(none)';
       const replay = runChild(programFor({ ...config, verboseFn: lastFn }), 180_000);
-      const lastCall = [...replay.stdout.split('\n')].reverse().find((l) => l.startsWith('CALL '))?.slice(5) ?? '(no call logged)';
+      const lastCall =
+        [...replay.stdout.split('\n')]
+          .reverse()
+          .find((l) => l.startsWith('CALL '))
+          ?.slice(5) ?? '(no call logged)';
       assert.fail(
         `fuzz child died (status ${r.status}, signal ${r.signal}) in export ${lastFn}; ` +
           `replay: status ${replay.status}, signal ${replay.signal}, last call: ${lastCall}\n` +
@@ -588,16 +706,18 @@ describe('native binding fuzz', () => {
 });
 
 describe('former engine crashes, now guarded', () => {
-  test('retainGrad on a view whose base was changed in place under noGrad', {
-  }, () => {
-    const r = runChild([
-      'const base = t.randn([2, 3]);',
-      'const view = base.t();',
-      'base.lerp_(t.rand([2, 3], { requiresGrad: true }), 0.5); // base gets a grad_fn',
-      'view.prod(); // the view regenerates its grad_fn',
-      't.noGrad(() => base.copy_(t.zeros([2, 3]))); // in place on the base without recording',
-      "try { view.retainGrad(); console.log('ok'); } catch (e) { console.log('threw', e.code); }",
-    ].join('\n'), 30_000);
+  test('retainGrad on a view whose base was changed in place under noGrad', {}, () => {
+    const r = runChild(
+      [
+        'const base = t.randn([2, 3]);',
+        'const view = base.t();',
+        'base.lerp_(t.rand([2, 3], { requiresGrad: true }), 0.5); // base gets a grad_fn',
+        'view.prod(); // the view regenerates its grad_fn',
+        't.noGrad(() => base.copy_(t.zeros([2, 3]))); // in place on the base without recording',
+        "try { view.retainGrad(); console.log('ok'); } catch (e) { console.log('threw', e.code); }",
+      ].join('\n'),
+      30_000,
+    );
     assert.equal(r.signal, null, `killed by ${r.signal}`);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^(ok|threw ERR_\w+)$/m);
@@ -612,11 +732,13 @@ describe('former engine crashes, now guarded', () => {
     ['int32 div trunc by a number', "t.tensor(new Int32Array([-(2 ** 31)])).div(-1, 'trunc')"],
     ['int32 remainder', 't.tensor(new Int32Array([-(2 ** 31)])).remainder(t.tensor(new Int32Array([-1])))'],
     ['int64 remainder by a number', 't.tensor(new BigInt64Array([-(2n ** 63n)])).remainder(-1)'],
-    ['raw divMode', "native.divMode(native.fromBuffer(new BigInt64Array([-(2n ** 63n)]), 4, [1], -1), native.fromBuffer(new BigInt64Array([-1n]), 4, [1], -1), 'trunc')"],
+    [
+      'raw divMode',
+      "native.divMode(native.fromBuffer(new BigInt64Array([-(2n ** 63n)]), 4, [1], -1), native.fromBuffer(new BigInt64Array([-1n]), 4, [1], -1), 'trunc')",
+    ],
   ];
   for (const [name, expr] of cases) {
-    test(`${name}: INT_MIN / -1 throws or wraps instead of killing the process`, {
-    }, () => {
+    test(`${name}: INT_MIN / -1 throws or wraps instead of killing the process`, {}, () => {
       const r = runChild(`try { const r = ${expr}; console.log('ok'); } catch (e) { console.log('threw', e.code); }`, 30_000);
       assert.equal(r.signal, null, `killed by ${r.signal}`);
       assert.equal(r.status, 0, r.stderr);

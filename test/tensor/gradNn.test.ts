@@ -118,13 +118,10 @@ check('gridSample: border padding, w.r.t. input and grid', () => ({
   fn: (x, grid) => t.nn.gridSample(x, grid, { paddingMode: 'border' }),
   inputs: [leaf([1, 2, 3, 3]), uniform([1, 2, 3, 2], -0.9, 0.9)],
 }));
-check(
-  'gridSample: w.r.t. grid only (input without grad)',
-  () => {
-    const x = t.scope(() => t.randn([1, 2, 4, 4], { dtype: 'float64' }));
-    return { fn: (grid) => t.nn.gridSample(x, grid), inputs: [uniform([1, 3, 3, 2], -1.1, 1.1)] };
-  },
-);
+check('gridSample: w.r.t. grid only (input without grad)', () => {
+  const x = t.scope(() => t.randn([1, 2, 4, 4], { dtype: 'float64' }));
+  return { fn: (grid) => t.nn.gridSample(x, grid), inputs: [uniform([1, 3, 3, 2], -1.1, 1.1)] };
+});
 check('affineGrid: w.r.t. theta, alignCorners false', () => ({
   fn: (theta) => t.nn.affineGrid(theta, [2, 1, 3, 4]).sin(),
   inputs: [leaf([2, 2, 3])],
@@ -135,7 +132,18 @@ check('affineGrid: w.r.t. theta, alignCorners true', () => ({
 }));
 check('affineGrid → gridSample: w.r.t. input and theta', () => ({
   fn: (x, theta) => t.nn.gridSample(x, t.nn.affineGrid(theta, [1, 2, 3, 3])),
-  inputs: [leaf([1, 2, 4, 4]), t.tensor([[[0.9, 0.2, 0.1], [-0.15, 0.8, -0.05]]], { dtype: 'float64', requiresGrad: true })],
+  inputs: [
+    leaf([1, 2, 4, 4]),
+    t.tensor(
+      [
+        [
+          [0.9, 0.2, 0.1],
+          [-0.15, 0.8, -0.05],
+        ],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    ),
+  ],
 }));
 
 // ---- normalisation / losses ---------------------------------------------------------------------------------------------
@@ -173,7 +181,19 @@ check('crossEntropy: none, labelSmoothing 0.1, ignoreIndex', () => {
   };
 });
 check('crossEntropy: spatial [N, C, H, W]', () => {
-  const target = t.tensor([[[0, 2], [1, 1]], [[2, 2], [0, 1]]], { dtype: 'int64' });
+  const target = t.tensor(
+    [
+      [
+        [0, 2],
+        [1, 1],
+      ],
+      [
+        [2, 2],
+        [0, 1],
+      ],
+    ],
+    { dtype: 'int64' },
+  );
   return { fn: (logits) => t.nn.crossEntropy(logits, target), inputs: [leaf([2, 3, 2, 2])] };
 });
 check('binaryCrossEntropyWithLogits: mean, w.r.t. logits', () => {
@@ -181,7 +201,13 @@ check('binaryCrossEntropyWithLogits: mean, w.r.t. logits', () => {
   return { fn: (x) => t.nn.binaryCrossEntropyWithLogits(x, target), inputs: [leaf([2, 3], (v) => 2 * v)] };
 });
 check('binaryCrossEntropyWithLogits: weight and posWeight, none', () => {
-  const target = t.tensor([[1, 0, 1], [0, 1, 0.5]], { dtype: 'float64' });
+  const target = t.tensor(
+    [
+      [1, 0, 1],
+      [0, 1, 0.5],
+    ],
+    { dtype: 'float64' },
+  );
   const weight = t.tensor([0.5, 1, 2], { dtype: 'float64' });
   const posWeight = t.tensor([3, 1, 0.5], { dtype: 'float64' });
   return {
@@ -281,7 +307,11 @@ test('pooling and gridSample: forward values', () => {
     // (0, 0) in a 4-wide, 3-high image is pixel (x 1.5, y 1): halfway between columns 1 and 2 of row 1.
     const g = f64([0, 0], [1, 1, 1, 2]);
     const v = img.toArray();
-    assertClose(t.nn.gridSample(img, g), [0, 1].map((c) => (v[c * 12 + 4 + 1] + v[c * 12 + 4 + 2]) / 2), { atol: 1e-12 });
+    assertClose(
+      t.nn.gridSample(img, g),
+      [0, 1].map((c) => (v[c * 12 + 4 + 1] + v[c * 12 + 4 + 2]) / 2),
+      { atol: 1e-12 },
+    );
   });
 });
 

@@ -104,11 +104,17 @@ check('addcmul: value 0.7, broadcast', () => ({
   inputs: [leaf([2, 3]), leaf([3]), leaf([2, 1])],
 }));
 check('where: tensor / tensor with broadcasting', () => {
-  const cond = t.tensor([[true, false, true], [false, false, true]]);
+  const cond = t.tensor([
+    [true, false, true],
+    [false, false, true],
+  ]);
   return { fn: (a, b) => t.where(cond, a, b), inputs: [leaf([2, 3]), leaf([3])] };
 });
 check('where: tensor / scalar, and scalar / tensor', () => {
-  const cond = t.tensor([[true, false, true], [false, true, true]]);
+  const cond = t.tensor([
+    [true, false, true],
+    [false, true, true],
+  ]);
   return { fn: (a) => t.where(cond, a, 0.5).mul(t.where(cond, -1, a)), inputs: [leaf([2, 3])] };
 });
 

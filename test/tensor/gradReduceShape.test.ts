@@ -68,7 +68,14 @@ check('reshape', () => ({ fn: (x) => x.reshape([3, 4]).matmul(x.reshape([4, 3]))
 check('reshape with -1', () => ({ fn: (x) => x.reshape([-1, 2]).square(), inputs: [leaf([2, 3, 2])] }));
 check('view', () => ({ fn: (x) => x.view([6, 2]).square(), inputs: [leaf([2, 3, 2])] }));
 check('permute', () => ({ fn: (x) => x.permute([2, 0, 1]).cumsum(0), inputs: [leaf([2, 3, 4])] }));
-check('transpose (and .t())', () => ({ fn: (x) => x.transpose(0, 2).reshape([4, 6]).add(x.select(0, 0).t().repeat([1, 2])), inputs: [leaf([2, 3, 4])] }));
+check('transpose (and .t())', () => ({
+  fn: (x) =>
+    x
+      .transpose(0, 2)
+      .reshape([4, 6])
+      .add(x.select(0, 0).t().repeat([1, 2])),
+  inputs: [leaf([2, 3, 4])],
+}));
 check('expand', () => ({ fn: (x) => x.expand([2, 3, 4]).cumsum(2), inputs: [leaf([3, 1])] }));
 check('repeat', () => ({ fn: (x) => x.repeat([2, 1, 2]).cumsum(2), inputs: [leaf([2, 3])] }));
 check('flatten', () => ({ fn: (x) => x.flatten(1).cumsum(1).add(x.flatten().sum()), inputs: [leaf([2, 2, 3])] }));
@@ -82,7 +89,11 @@ check('cat: three inputs along dim 1', () => ({
 }));
 check('cat: along dim 0 (same tensor twice)', () => ({ fn: (a, b) => t.cat([a, b, a]).square(), inputs: [leaf([1, 3]), leaf([2, 3])] }));
 check('stack: dim 0 and dim 1', () => ({
-  fn: (a, b) => t.stack([a, b], 1).cumsum(1).add(t.stack([b, a]).square().transpose(0, 1)),
+  fn: (a, b) =>
+    t
+      .stack([a, b], 1)
+      .cumsum(1)
+      .add(t.stack([b, a]).square().transpose(0, 1)),
   inputs: [leaf([2, 3]), leaf([2, 3])],
 }));
 check('split: size 2 and explicit sizes', () => ({
@@ -108,7 +119,11 @@ check('unbind', () => ({
   inputs: [leaf([2, 3])],
 }));
 check('slice with step and negative start', () => ({
-  fn: (x) => x.slice(1, 1, null, 2).square().add(x.slice(0, -2).slice(1, 0, 3, 2).sum()),
+  fn: (x) =>
+    x
+      .slice(1, 1, null, 2)
+      .square()
+      .add(x.slice(0, -2).slice(1, 0, 3, 2).sum()),
   inputs: [leaf([3, 6])],
 }));
 check('select', () => ({ fn: (x) => x.select(1, 2).mul(x.select(-1, 0).select(1, 0)), inputs: [leaf([2, 3, 2])] }));
@@ -118,7 +133,10 @@ check('indexSelect with repeated indices', () => {
   return { fn: (x) => x.indexSelect(1, idx).square(), inputs: [leaf([2, 3])] };
 });
 check('gather with repeated indices', () => {
-  const idx = int64([[0, 2, 2, 1], [1, 1, 0, 0]]);
+  const idx = int64([
+    [0, 2, 2, 1],
+    [1, 1, 0, 0],
+  ]);
   return { fn: (x) => x.gather(1, idx).square(), inputs: [leaf([2, 3])] };
 });
 check('index: one int64 index tensor (repeats)', () => {
@@ -135,7 +153,10 @@ check('index: two index tensors (point gather)', () => {
   return { fn: (x) => x.index([i0, i1]).square(), inputs: [leaf([2, 3])] };
 });
 check('maskedFill', () => {
-  const mask = t.tensor([[true, false, false], [false, true, false]]);
+  const mask = t.tensor([
+    [true, false, false],
+    [false, true, false],
+  ]);
   return { fn: (x) => x.maskedFill(mask, 0.5).square(), inputs: [leaf([2, 3])] };
 });
 check('maskedFill with a broadcast mask', () => {
@@ -179,7 +200,10 @@ test('shape ops: forward values on a known tensor', () => {
     assert.deepEqual(t.nn.pad(row, [1, 1], { value: 9 }).toArray(), [9, 1, 2, 3, 9]);
     assertClose(x.var(1, false, { unbiased: false }), [1.25, 1.25, 1.25]);
     assertClose(x.var(1), [5 / 3, 5 / 3, 5 / 3]);
-    assertClose(x.logsumexp(1), [0, 1, 2].map((r) => Math.log([0, 1, 2, 3].reduce((s, c) => s + Math.exp(4 * r + c), 0))));
+    assertClose(
+      x.logsumexp(1),
+      [0, 1, 2].map((r) => Math.log([0, 1, 2, 3].reduce((s, c) => s + Math.exp(4 * r + c), 0))),
+    );
   });
 });
 

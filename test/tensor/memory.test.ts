@@ -36,12 +36,14 @@ test('nested scopes move returned tensors one level up only', () => {
 
 test('a scope that throws frees everything it created', () => {
   noLeak(() => {
-    assert.throws(() =>
-      t.scope(() => {
-        t.randn([3]);
-        throw new Error('boom');
-      }),
-    /boom/);
+    assert.throws(
+      () =>
+        t.scope(() => {
+          t.randn([3]);
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
   });
 });
 

@@ -13,19 +13,49 @@ import { describe, test } from 'node:test';
 import { repoRoot, runChild } from '../helpers/childProcess.js';
 
 type Kind =
-  | 'tensor' | 'optTensor' | 'tensors' | 'optTensors' | 'int' | 'num' | 'optNum' | 'optInt' | 'ints' | 'bool' | 'optBool'
-  | 'dtype' | 'optDtype' | 'device' | 'optDevice' | 'string' | 'f64array' | 'buffer' | 'ctor';
+  | 'tensor'
+  | 'optTensor'
+  | 'tensors'
+  | 'optTensors'
+  | 'int'
+  | 'num'
+  | 'optNum'
+  | 'optInt'
+  | 'ints'
+  | 'bool'
+  | 'optBool'
+  | 'dtype'
+  | 'optDtype'
+  | 'device'
+  | 'optDevice'
+  | 'string'
+  | 'f64array'
+  | 'buffer'
+  | 'ctor';
 
 /** Each export's parameters as `kind:name`, from its declaration in the NativeBinding interface. */
 function signatures(source: string): Record<string, string[]> {
-  const body = source.slice(source.indexOf('export interface NativeBinding'), source.indexOf('\n}\n', source.indexOf('export interface NativeBinding')));
-  const decls = body.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, ' ').split(';');
+  const body = source.slice(
+    source.indexOf('export interface NativeBinding'),
+    source.indexOf('\n}\n', source.indexOf('export interface NativeBinding')),
+  );
+  const decls = body
+    .replace(/\/\/[^\n]*/g, '')
+    .replace(/\s+/g, ' ')
+    .split(';');
   const out: Record<string, string[]> = {};
-  const intNames = /^(dim|d0|d1|start|end|length|index|k|chunks|groups|n|m|steps|numClasses|low|high|seed|diagonal|reduction|ignoreIndex|mode|padding|device)$/;
+  const intNames =
+    /^(dim|d0|d1|start|end|length|index|k|chunks|groups|n|m|steps|numClasses|low|high|seed|diagonal|reduction|ignoreIndex|mode|padding|device)$/;
   for (const d of decls) {
     const m = /^\s*(\w+)\((.*)\):/.exec(d);
     if (!m) continue;
-    const params = m[2].trim() === '' ? [] : m[2].split(/,(?![^(]*\))/).map((p) => p.trim()).filter(Boolean);
+    const params =
+      m[2].trim() === ''
+        ? []
+        : m[2]
+            .split(/,(?![^(]*\))/)
+            .map((p) => p.trim())
+            .filter(Boolean);
     out[m[1]] = params.map((p) => {
       const [name, type] = p.split(/:\s*/) as [string, string];
       return `${kindOf(name, type)}:${name}`;
@@ -34,25 +64,25 @@ function signatures(source: string): Record<string, string[]> {
   return out;
 
   function kindOf(name: string, type: string): Kind {
-      const t = type.replace(/\s/g, '');
-      if (t === 'H' || t === 'Handle') return 'tensor';
-      if (t === 'Opt' || t === 'H|null') return 'optTensor';
-      if (t === 'H[]') return 'tensors';
-      if (t === 'Opt[]' || t === '(H|null)[]') return 'optTensors';
-      if (t === 'number[]') return 'ints';
-      if (t === 'boolean') return 'bool';
-      if (t === 'boolean|null') return 'optBool';
-      if (t === 'DtypeCode') return 'dtype';
-      if (t === 'DtypeCode|null') return 'optDtype';
-      if (t === 'DeviceCode') return 'device';
-      if (t === 'DeviceCode|null') return 'optDevice';
-      if (t === 'Float64Array') return 'f64array';
-      if (t.includes('ArrayBuffer')) return 'buffer';
-      if (t.startsWith('new')) return 'ctor';
-      if (t.includes("'") || t === 'string') return 'string';
-      if (t === 'number|null') return intNames.test(name) ? 'optInt' : 'optNum';
-      if (t === 'number') return intNames.test(name) ? 'int' : 'num';
-      return 'num';
+    const t = type.replace(/\s/g, '');
+    if (t === 'H' || t === 'Handle') return 'tensor';
+    if (t === 'Opt' || t === 'H|null') return 'optTensor';
+    if (t === 'H[]') return 'tensors';
+    if (t === 'Opt[]' || t === '(H|null)[]') return 'optTensors';
+    if (t === 'number[]') return 'ints';
+    if (t === 'boolean') return 'bool';
+    if (t === 'boolean|null') return 'optBool';
+    if (t === 'DtypeCode') return 'dtype';
+    if (t === 'DtypeCode|null') return 'optDtype';
+    if (t === 'DeviceCode') return 'device';
+    if (t === 'DeviceCode|null') return 'optDevice';
+    if (t === 'Float64Array') return 'f64array';
+    if (t.includes('ArrayBuffer')) return 'buffer';
+    if (t.startsWith('new')) return 'ctor';
+    if (t.includes("'") || t === 'string') return 'string';
+    if (t === 'number|null') return intNames.test(name) ? 'optInt' : 'optNum';
+    if (t === 'number') return intNames.test(name) ? 'int' : 'num';
+    return 'num';
   }
 }
 
@@ -68,7 +98,13 @@ function fuzzChild(t: any, native: any, cfg: FuzzConfig, limit: (headroom: numbe
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const { writeSync } = (globalThis as any).__fs;
   const say = (s: string) => writeSync(1, `${s}\n`);
-  const F32 = 6, F64 = 7, I64 = 4, BOOL = 11, U8 = 0, F16 = 5, CPU = -1;
+  const F32 = 6,
+    F64 = 7,
+    I64 = 4,
+    BOOL = 11,
+    U8 = 0,
+    F16 = 5,
+    CPU = -1;
   native.manualSeed(1);
   const fx: Record<string, number> = {
     s0: native.scalarTensor(1.5, F32, CPU),
@@ -111,15 +147,59 @@ function fuzzChild(t: any, native: any, cfg: FuzzConfig, limit: (headroom: numbe
       return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
     };
   }
-  const B31 = 2 ** 31, B32 = 2 ** 32, MAXS = 2 ** 53 - 1;
+  const B31 = 2 ** 31,
+    B32 = 2 ** 32,
+    MAXS = 2 ** 53 - 1;
   const ints = [-3, -2, -1, 0, 0, 1, 1, 1, 2, 2, 3, 4, 7, 64, B31 - 1, B31, B32 + 2, MAXS, -MAXS, 1e15];
   const nums = [0, -0, 1, -1, 0.5, 2, 3, 1 / 3, 1e-7, 1e-20, 1e300, -1e300, NaN, Infinity, -Infinity, 0.1];
   // Size lists: small ones, and ones whose product or bytes cannot exist (never 0.5–8 GB: those would be real).
   const lists: number[][] = [
-    [], [0], [1], [2], [3], [4], [-1], [1, 1], [2, 2], [3, 3], [0, 0], [2, 3], [3, 2], [-1, 2], [1, 2, 4, 4], [2, 2, 2, 2],
-    [1, 1, 1, 1, 1, 1], [4, 4, 4, 4], [B31, B31], [B32 + 2, 2], [1e15], [MAXS, 1], [B31 - 1, B31 - 1], [-B31, 1], [0, 1],
+    [],
+    [0],
+    [1],
+    [2],
+    [3],
+    [4],
+    [-1],
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [0, 0],
+    [2, 3],
+    [3, 2],
+    [-1, 2],
+    [1, 2, 4, 4],
+    [2, 2, 2, 2],
+    [1, 1, 1, 1, 1, 1],
+    [4, 4, 4, 4],
+    [B31, B31],
+    [B32 + 2, 2],
+    [1e15],
+    [MAXS, 1],
+    [B31 - 1, B31 - 1],
+    [-B31, 1],
+    [0, 1],
   ];
-  const wrong: unknown[] = [undefined, 'x', {}, [], [NaN], [1.5], NaN, 1.5, -0, true, null, 10n, Symbol('s'), () => 1, new Uint8Array(2), [[1]], gone, 2 ** 24 * 4000 + 3];
+  const wrong: unknown[] = [
+    undefined,
+    'x',
+    {},
+    [],
+    [NaN],
+    [1.5],
+    NaN,
+    1.5,
+    -0,
+    true,
+    null,
+    10n,
+    Symbol('s'),
+    () => 1,
+    new Uint8Array(2),
+    [[1]],
+    gone,
+    2 ** 24 * 4000 + 3,
+  ];
 
   // Window parameters and sizes of nn ops: pairs, at the edges of int and of what the kernels index.
   const windowInts = [0, 1, 1, 2, 2, 3, 4, 5, 9, -1, B31 - 1, B31, B32 + 2, MAXS];
@@ -135,29 +215,48 @@ function fuzzChild(t: any, native: any, cfg: FuzzConfig, limit: (headroom: numbe
     if (kind === 'ints' && pairNames.test(name) && rng() < 0.7) return [pick(windowInts), pick(windowInts)];
     if (kind === 'optNum' && name.startsWith('scale')) return pick(scales);
     switch (kind) {
-      case 'tensor': return rng() < 0.05 ? gone : fx[rng() < 0.4 ? pick(images) : pick(names)];
-      case 'optTensor': return rng() < 0.3 ? null : fx[pick(names)];
-      case 'tensors': return Array.from({ length: Math.floor(rng() * 4) }, () => fx[pick(names)]);
-      case 'optTensors': return Array.from({ length: Math.floor(rng() * 4) }, () => (rng() < 0.3 ? null : fx[pick(names)]));
-      case 'int': return pick(ints);
-      case 'optInt': return rng() < 0.3 ? null : pick(ints);
-      case 'num': return rng() < 0.3 ? pick(ints) : pick(nums);
-      case 'optNum': return rng() < 0.3 ? null : pick(nums);
+      case 'tensor':
+        return rng() < 0.05 ? gone : fx[rng() < 0.4 ? pick(images) : pick(names)];
+      case 'optTensor':
+        return rng() < 0.3 ? null : fx[pick(names)];
+      case 'tensors':
+        return Array.from({ length: Math.floor(rng() * 4) }, () => fx[pick(names)]);
+      case 'optTensors':
+        return Array.from({ length: Math.floor(rng() * 4) }, () => (rng() < 0.3 ? null : fx[pick(names)]));
+      case 'int':
+        return pick(ints);
+      case 'optInt':
+        return rng() < 0.3 ? null : pick(ints);
+      case 'num':
+        return rng() < 0.3 ? pick(ints) : pick(nums);
+      case 'optNum':
+        return rng() < 0.3 ? null : pick(nums);
       case 'ints': {
         if (rng() < 0.6) return pick(lists);
         return Array.from({ length: Math.floor(rng() * 5) }, () => pick(ints));
       }
-      case 'bool': return rng() < 0.5;
-      case 'optBool': return rng() < 0.3 ? null : rng() < 0.5;
-      case 'dtype': return pick([0, 3, 4, 5, 6, 6, 6, 7, 11, 15, 2, 99, -1]);
-      case 'optDtype': return pick([null, null, 6, 7, 4, 99]);
-      case 'device': return pick([CPU, CPU, CPU, CPU, 0, 63, 64]);
-      case 'optDevice': return pick([null, CPU, CPU, 0]);
-      case 'string': return pick(['trunc', 'floor', 'x']);
-      case 'f64array': return new Float64Array(Math.floor(rng() * 3));
-      case 'buffer': return pick([new Float32Array(6), new Uint8Array(4), new ArrayBuffer(8), new BigInt64Array(2), new Uint8Array(0)]);
-      case 'ctor': return pick([t.TensorError, Error, class Odd {}]);
-      default: return pick(nums);
+      case 'bool':
+        return rng() < 0.5;
+      case 'optBool':
+        return rng() < 0.3 ? null : rng() < 0.5;
+      case 'dtype':
+        return pick([0, 3, 4, 5, 6, 6, 6, 7, 11, 15, 2, 99, -1]);
+      case 'optDtype':
+        return pick([null, null, 6, 7, 4, 99]);
+      case 'device':
+        return pick([CPU, CPU, CPU, CPU, 0, 63, 64]);
+      case 'optDevice':
+        return pick([null, CPU, CPU, 0]);
+      case 'string':
+        return pick(['trunc', 'floor', 'x']);
+      case 'f64array':
+        return new Float64Array(Math.floor(rng() * 3));
+      case 'buffer':
+        return pick([new Float32Array(6), new Uint8Array(4), new ArrayBuffer(8), new BigInt64Array(2), new Uint8Array(0)]);
+      case 'ctor':
+        return pick([t.TensorError, Error, class Odd {}]);
+      default:
+        return pick(nums);
     }
   }
   function describe(v: unknown): string {
@@ -226,7 +325,8 @@ function fuzzChild(t: any, native: any, cfg: FuzzConfig, limit: (headroom: numbe
         stats.threw++;
         const code = (e as { code?: unknown }).code;
         if (!(e instanceof Error)) problems.push(`${desc} threw a non-Error`);
-        else if (name !== 'setErrorClass' && typeof code !== 'string') problems.push(`${desc} threw without a code: ${e.message.slice(0, 160)}`);
+        else if (name !== 'setErrorClass' && typeof code !== 'string')
+          problems.push(`${desc} threw without a code: ${e.message.slice(0, 160)}`);
       }
       const ms = Date.now() - t0;
       if (ms > 100) slow.push([ms, desc]);
@@ -255,21 +355,39 @@ function program(cfg: FuzzConfig): string {
 const seed = Number(process.env.ILSGAN_FUZZ_SEED ?? 14);
 
 describe('raw native entry points, signature-aware fuzz', () => {
-  test('random edge-valued arguments for every export: every call returns or throws a coded Error; the child exits 0', { timeout: 120_000 }, () => {
-    const sigs = signatures(readFileSync(join(repoRoot, 'src', 'tensor', 'native.ts'), 'utf8'));
-    assert.ok(Object.keys(sigs).length >= 200, `parsed only ${Object.keys(sigs).length} export signatures`);
-    assert.deepEqual(sigs.interpolate, ['tensor:x', 'ints:size', 'int:mode', 'bool:alignCorners', 'optNum:scaleH', 'optNum:scaleW']);
-    assert.deepEqual(sigs.convTranspose2d.map((p) => p.split(':')[0]), ['tensor', 'tensor', 'optTensor', 'ints', 'ints', 'ints', 'int', 'ints']);
-    const r = runChild(program({ seed, callsPerExport: 24, signatures: sigs }), 90_000);
-    const lines = r.stdout.trim().split('\n');
-    const done = lines.find((l) => l.startsWith('DONE '));
-    const last = [...lines].reverse().find((l) => l.startsWith('CALL '));
-    assert.ok(r.signal === null && r.status === 0 && done, `child died (status ${r.status}, signal ${r.signal}) at ${last}\n${r.stderr.slice(-1500)}`);
-    const stats = JSON.parse(done.slice(5)) as { calls: number; threw: number; exports: number; ms: number; problems: string[]; slow: [number, string][] };
-    console.log(`native args fuzz (seed ${seed}): ${stats.calls} calls over ${stats.exports} exports, ${stats.threw} threw, ${stats.ms} ms`);
-    if (stats.slow.length) console.log(`slowest: ${stats.slow.map(([ms, d]) => `${d} ${ms} ms`).join('; ')}`);
-    assert.ok(stats.calls >= 3000, `only ${stats.calls} calls`);
-    assert.deepEqual(stats.problems, []);
-  });
-
+  test(
+    'random edge-valued arguments for every export: every call returns or throws a coded Error; the child exits 0',
+    { timeout: 120_000 },
+    () => {
+      const sigs = signatures(readFileSync(join(repoRoot, 'src', 'tensor', 'native.ts'), 'utf8'));
+      assert.ok(Object.keys(sigs).length >= 200, `parsed only ${Object.keys(sigs).length} export signatures`);
+      assert.deepEqual(sigs.interpolate, ['tensor:x', 'ints:size', 'int:mode', 'bool:alignCorners', 'optNum:scaleH', 'optNum:scaleW']);
+      assert.deepEqual(
+        sigs.convTranspose2d.map((p) => p.split(':')[0]),
+        ['tensor', 'tensor', 'optTensor', 'ints', 'ints', 'ints', 'int', 'ints'],
+      );
+      const r = runChild(program({ seed, callsPerExport: 24, signatures: sigs }), 90_000);
+      const lines = r.stdout.trim().split('\n');
+      const done = lines.find((l) => l.startsWith('DONE '));
+      const last = [...lines].reverse().find((l) => l.startsWith('CALL '));
+      assert.ok(
+        r.signal === null && r.status === 0 && done,
+        `child died (status ${r.status}, signal ${r.signal}) at ${last}\n${r.stderr.slice(-1500)}`,
+      );
+      const stats = JSON.parse(done.slice(5)) as {
+        calls: number;
+        threw: number;
+        exports: number;
+        ms: number;
+        problems: string[];
+        slow: [number, string][];
+      };
+      console.log(
+        `native args fuzz (seed ${seed}): ${stats.calls} calls over ${stats.exports} exports, ${stats.threw} threw, ${stats.ms} ms`,
+      );
+      if (stats.slow.length) console.log(`slowest: ${stats.slow.map(([ms, d]) => `${d} ${ms} ms`).join('; ')}`);
+      assert.ok(stats.calls >= 3000, `only ${stats.calls} calls`);
+      assert.deepEqual(stats.problems, []);
+    },
+  );
 });

@@ -83,7 +83,11 @@ describe('window parameters beyond int (item 9)', () => {
   test('a pooling kernel of 2^32 + 2 is refused (libtorch pooled with a kernel of 2)', () => {
     t.scope(() => {
       const x = t.rand([1, 2, 8, 8]);
-      assertCode(() => native.avgPool2d(x.handle, [P + 2, P + 2], [1, 1], [0, 0], false, true), 'ERR_OUT_OF_RANGE', /avgPool2d: kernel must be 2 integers from 1 to 2147483647/);
+      assertCode(
+        () => native.avgPool2d(x.handle, [P + 2, P + 2], [1, 1], [0, 0], false, true),
+        'ERR_OUT_OF_RANGE',
+        /avgPool2d: kernel must be 2 integers from 1 to 2147483647/,
+      );
       assertCode(() => t.nn.avgPool2d(x, P + 2, { stride: 1 }), 'ERR_OUT_OF_RANGE');
       assertCode(() => native.avgPool2d(x.handle, [2, 2], [P + 1, 1], [0, 0], false, true), 'ERR_OUT_OF_RANGE', /stride/);
       assertCode(() => native.maxPool2d(x.handle, [2, 2], [1, 1], [0, 0], [2 ** 31, 1], false), 'ERR_OUT_OF_RANGE', /dilation/);
@@ -111,10 +115,18 @@ describe('window parameters beyond int (item 9)', () => {
       // A 1-element tensor expanded to a height of 2^40 (a view: no memory), then stride 2^30: (2^40 − 1)·2^30 > 2^63.
       const x = t.ones([1, 1, 1, 1]).expand([1, 1, 2 ** 40, 1]);
       const w = t.rand([1, 1, 1, 1]);
-      assertCode(() => native.convTranspose2d(x.handle, w.handle, null, [2 ** 30, 1], [0, 0], [0, 0], 1, [1, 1]), 'ERR_OUT_OF_RANGE', /overflows int64/);
+      assertCode(
+        () => native.convTranspose2d(x.handle, w.handle, null, [2 ** 30, 1], [0, 0], [0, 0], 1, [1, 1]),
+        'ERR_OUT_OF_RANGE',
+        /overflows int64/,
+      );
       // Within int64 but far beyond memory: refused before anything is allocated.
       assertCode(() => native.convTranspose2d(x.handle, w.handle, null, [2 ** 20, 1], [0, 0], [0, 0], 1, [1, 1]), 'ERR_OUT_OF_MEMORY');
-      assertCode(() => native.convTranspose2d(x.handle, w.handle, null, [1, 1], [0, 0], [0, 0], 2 ** 31, [1, 1]), 'ERR_OUT_OF_RANGE', /groups/);
+      assertCode(
+        () => native.convTranspose2d(x.handle, w.handle, null, [1, 1], [0, 0], [0, 0], 2 ** 31, [1, 1]),
+        'ERR_OUT_OF_RANGE',
+        /groups/,
+      );
     });
   });
 });
@@ -157,22 +169,33 @@ describe('allocation failures are ERR_OUT_OF_MEMORY (items 6, 7, 9)', () => {
     // 2^53 is not an exact JS integer: the API names the op and the value (the addon answered "argument 0").
     assertCode(() => t.zeros([2 ** 53]), 'ERR_INVALID_ARG_VALUE', /zeros: expected a shape .* below 2\^53/);
     assertCode(() => native.dropout(native.ones([2], F32, CPU), NaN, true), 'ERR_OUT_OF_RANGE', /dropout: p/);
-    assertCode(() => native.batchNorm(native.ones([2, 3], F32, CPU), null, null, null, null, true, Infinity, 1e-5), 'ERR_OUT_OF_RANGE', /momentum/);
+    assertCode(
+      () => native.batchNorm(native.ones([2, 3], F32, CPU), null, null, null, null, true, Infinity, 1e-5),
+      'ERR_OUT_OF_RANGE',
+      /momentum/,
+    );
   });
 
-  test('an allocation the allocator itself refuses is ERR_OUT_OF_MEMORY (was ERR_TORCH)', { skip: !hasPrlimit && 'prlimit is not installed' }, () => {
-    const lines = childLines(`${limitHelpers}
+  test(
+    'an allocation the allocator itself refuses is ERR_OUT_OF_MEMORY (was ERR_TORCH)',
+    { skip: !hasPrlimit && 'prlimit is not installed' },
+    () => {
+      const lines = childLines(`${limitHelpers}
       limit(128 * 2 ** 20);
       console.log(codeOf(() => native.zeros([64e6], ${F32}, ${CPU})));    // 256 MB under a 128 MB headroom
       console.log(codeOf(() => t.ones([64e6])));
       unlimit();
       console.log(codeOf(() => native.dispose(native.zeros([1000], ${F32}, ${CPU}))));
     `);
-    assert.deepEqual(lines, ['ERR_OUT_OF_MEMORY TensorError', 'ERR_OUT_OF_MEMORY TensorError', 'returned']);
-  });
+      assert.deepEqual(lines, ['ERR_OUT_OF_MEMORY TensorError', 'ERR_OUT_OF_MEMORY TensorError', 'returned']);
+    },
+  );
 
-  test('bytes() and data() of a tensor whose host copy cannot be allocated throw ERR_OUT_OF_MEMORY (was a V8 abort, exit 134)', { skip: !hasPrlimit && 'prlimit is not installed' }, () => {
-    const lines = childLines(`${limitHelpers}
+  test(
+    'bytes() and data() of a tensor whose host copy cannot be allocated throw ERR_OUT_OF_MEMORY (was a V8 abort, exit 134)',
+    { skip: !hasPrlimit && 'prlimit is not installed' },
+    () => {
+      const lines = childLines(`${limitHelpers}
       const x = t.zeros([64e6]);                  // 256 MB, allocated before the limit
       limit(128 * 2 ** 20);
       console.log(codeOf(() => x.bytes()));
@@ -182,13 +205,14 @@ describe('allocation failures are ERR_OUT_OF_MEMORY (items 6, 7, 9)', () => {
       const small = t.arange(4);
       console.log(Array.from(small.data()).join(','), x.bytes().length);
     `);
-    assert.deepEqual(lines, [
-      'ERR_OUT_OF_MEMORY TensorError',
-      'ERR_OUT_OF_MEMORY TensorError',
-      'ERR_OUT_OF_MEMORY TensorError',
-      `0,1,2,3 ${64e6 * 4}`,
-    ]);
-  });
+      assert.deepEqual(lines, [
+        'ERR_OUT_OF_MEMORY TensorError',
+        'ERR_OUT_OF_MEMORY TensorError',
+        'ERR_OUT_OF_MEMORY TensorError',
+        `0,1,2,3 ${64e6 * 4}`,
+      ]);
+    },
+  );
 
   test('a batch beyond any buffer is refused before its index list grows (train --batch 1e12 was a V8 fatal error)', () => {
     const loaderUrl = new URL('../../src/data/loader.js', import.meta.url).href;

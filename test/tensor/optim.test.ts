@@ -14,11 +14,22 @@ function run(foreach: boolean, steps: number, weightDecay: number): number[][] {
   opt.foreach = foreach;
   for (let s = 0; s < steps; s++) {
     opt.zeroGrad();
-    t.scope(() => ps[0].mul(s + 1).sin().sum().add(ps[2].square().mul(ps[2]).sum()).backward());
+    t.scope(() =>
+      ps[0]
+        .mul(s + 1)
+        .sin()
+        .sum()
+        .add(ps[2].square().mul(ps[2]).sum())
+        .backward(),
+    );
     opt.step();
   }
   opt.zeroGrad();
-  const out = t.scope(() => [...ps.map((p) => p.detach().toArray()), ...opt.groups[0].expAvgSq.map((v) => v.toArray()), [...opt.groups[0].steps]]);
+  const out = t.scope(() => [
+    ...ps.map((p) => p.detach().toArray()),
+    ...opt.groups[0].expAvgSq.map((v) => v.toArray()),
+    [...opt.groups[0].steps],
+  ]);
   t.dispose([...ps, ...opt.groups[0].expAvg, ...opt.groups[0].expAvgSq]);
   return out;
 }
@@ -51,7 +62,9 @@ describe('Adam', () => {
           }
           // Two steps of the formula in float64 (the gradient is constant, so both steps see g + wd·p).
           const want = p0.map((x0, i) => {
-            let x = x0, m = 0, v = 0;
+            let x = x0,
+              m = 0,
+              v = 0;
             for (let step = 1; step <= 2; step++) {
               const gi = g[i] + 0.2 * x;
               m = 0.9 * m + 0.1 * gi;
@@ -74,26 +87,29 @@ describe('sanitizeGrads', () => {
   test('NaN → 0 and ±inf → ±1e5 in every gradient, shapes kept, missing gradients left missing', () => {
     for (const flat of [false, true]) {
       noLeak(() =>
-      t.scope(() => {
-        const a = t.zeros([2, 3]).requiresGrad_(true);
-        const b = t.zeros([4]).requiresGrad_(true);
-        const c = t.zeros([5]).requiresGrad_(true); // gets no gradient
-        const bad = t.tensor([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1, 2, 3]).reshape([2, 3]);
-        a.mul(bad).sum().add(b.mul(t.tensor([1, Number.NaN, 5, -1])).sum()).backward();
-        t.sanitizeGrads([a, b, c], 0, 1e5, -1e5, flat);
-        assert.deepEqual(a.grad!.shape, [2, 3]);
-        assert.deepEqual(a.grad!.flatten().toArray(), [0, 1e5, -1e5, 1, 2, 3]);
-        assert.deepEqual(b.grad!.toArray(), [1, 0, 5, -1]);
-        assert.equal(c.grad, null);
-        // Each gradient can still be updated on its own (views of one buffer, not aliases of each other).
-        const opt = new t.Adam([a, b, c], { lr: 0.1 });
-        opt.step();
-        assert.ok(a.detach().flatten().toArray().every(Number.isFinite));
-        assert.deepEqual(c.detach().toArray(), [0, 0, 0, 0, 0]);
-        opt.zeroGrad();
-        t.dispose([...opt.groups[0].expAvg, ...opt.groups[0].expAvgSq]);
-      }),
-    );
+        t.scope(() => {
+          const a = t.zeros([2, 3]).requiresGrad_(true);
+          const b = t.zeros([4]).requiresGrad_(true);
+          const c = t.zeros([5]).requiresGrad_(true); // gets no gradient
+          const bad = t.tensor([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1, 2, 3]).reshape([2, 3]);
+          a.mul(bad)
+            .sum()
+            .add(b.mul(t.tensor([1, Number.NaN, 5, -1])).sum())
+            .backward();
+          t.sanitizeGrads([a, b, c], 0, 1e5, -1e5, flat);
+          assert.deepEqual(a.grad!.shape, [2, 3]);
+          assert.deepEqual(a.grad!.flatten().toArray(), [0, 1e5, -1e5, 1, 2, 3]);
+          assert.deepEqual(b.grad!.toArray(), [1, 0, 5, -1]);
+          assert.equal(c.grad, null);
+          // Each gradient can still be updated on its own (views of one buffer, not aliases of each other).
+          const opt = new t.Adam([a, b, c], { lr: 0.1 });
+          opt.step();
+          assert.ok(a.detach().flatten().toArray().every(Number.isFinite));
+          assert.deepEqual(c.detach().toArray(), [0, 0, 0, 0, 0]);
+          opt.zeroGrad();
+          t.dispose([...opt.groups[0].expAvg, ...opt.groups[0].expAvgSq]);
+        }),
+      );
     }
   });
 });
@@ -104,7 +120,10 @@ describe('Ema', () => {
       t.scope(() => {
         const src = [t.randn([7]), t.randn([3, 2])];
         const results = [false, true].map((foreach) => {
-          const ema = new t.Ema(src, [t.zeros([7]), t.ones([3, 2])].map((x) => x.mul(0.5)));
+          const ema = new t.Ema(
+            src,
+            [t.zeros([7]), t.ones([3, 2])].map((x) => x.mul(0.5)),
+          );
           ema.foreach = foreach;
           ema.update(0.9);
           return ema.shadow.map((s) => s.toArray());

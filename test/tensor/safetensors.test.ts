@@ -40,10 +40,22 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 /** One tensor per dtype, with values that exercise the dtype's range (and exact bit patterns). */
 function sampleTensors(): Record<string, t.Tensor> {
   return {
-    f32: t.tensor([[1.5, -2.25, 3.0e-5], [Number.MAX_VALUE, -0, 7]], { dtype: 'float32' }),
+    f32: t.tensor(
+      [
+        [1.5, -2.25, 3.0e-5],
+        [Number.MAX_VALUE, -0, 7],
+      ],
+      { dtype: 'float32' },
+    ),
     f64: t.tensor([Math.PI, -1e300, 5e-324, 0.1], { dtype: 'float64' }),
     f16: t.tensor([1, -2, 0.5, 65504, 6.1e-5, -0.000123], { dtype: 'float16' }),
-    bf16: t.tensor([[1, 3], [-1.5e30, 0.0078125]], { dtype: 'bfloat16' }),
+    bf16: t.tensor(
+      [
+        [1, 3],
+        [-1.5e30, 0.0078125],
+      ],
+      { dtype: 'bfloat16' },
+    ),
     i64: t.tensor(new BigInt64Array([-(2n ** 62n), 2n ** 53n + 1n, 0n, -1n]), { shape: [2, 2] }),
     i32: t.tensor(new Int32Array([-(2 ** 31), 2 ** 31 - 1, 5])),
     i16: t.tensor(new Int16Array([-32768, 32767, -1, 0])),
@@ -92,7 +104,10 @@ describe('safetensors round trip', () => {
       const base = t.arange(12, undefined, 1, { dtype: 'float32' }).reshape([3, 4]);
       const transposed = base.t(); // non-contiguous view: written in row-major order of the view
       assert.equal(transposed.isContiguous(), false);
-      const m = new Map<string, t.Tensor>([['zeta', base], ['αλφα', transposed]]);
+      const m = new Map<string, t.Tensor>([
+        ['zeta', base],
+        ['αλφα', transposed],
+      ]);
       const path = join(dir, 'map.safetensors');
       t.saveSafetensors(path, m);
       const loaded = t.loadSafetensors(path);
@@ -153,7 +168,10 @@ describe('files from a reference writer', () => {
     const a = loaded.tensors.get('a')!;
     assert.equal(a.dtype, 'float32');
     assert.deepEqual([...a.shape], [2, 2]);
-    assert.deepEqual(a.tolist(), [[1, -2.5], [0.375, 1024]]);
+    assert.deepEqual(a.tolist(), [
+      [1, -2.5],
+      [0.375, 1024],
+    ]);
     const b = loaded.tensors.get('b')!;
     assert.equal(b.dtype, 'float16');
     assert.deepEqual([...b.shape], [3]);
@@ -239,7 +257,7 @@ describe('encoder layout', () => {
       const names = Object.keys(header).filter((k) => k !== '__metadata__');
       const sortedNames = [...tensors.keys()].sort();
       assert.deepEqual(names, sortedNames, 'entries are written in sorted-name order');
-      const formats: Record<string, string> = { w: 'F64', b: 'BOOL', 'é': 'I16', a: 'F32', m: 'BF16' };
+      const formats: Record<string, string> = { w: 'F64', b: 'BOOL', é: 'I16', a: 'F32', m: 'BF16' };
       let offset = 0;
       for (const name of sortedNames) {
         const spec = header[name];
@@ -257,7 +275,13 @@ describe('encoder layout', () => {
 
   test('no __metadata__ key without metadata; output decodes to itself', () => {
     t.scope(() => {
-      const x = t.tensor([[1, 2], [3, 4]], { dtype: 'int32' });
+      const x = t.tensor(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { dtype: 'int32' },
+      );
       const file = concat(t.encodeSafetensors({ x }));
       const n = Number(new DataView(file.buffer, file.byteOffset).getBigUint64(0, true));
       const header = JSON.parse(Buffer.from(file.subarray(8, 8 + n)).toString('utf8'));
@@ -295,12 +319,25 @@ describe('read from Python', () => {
       ].join('\n');
       const r = python(script, path);
       assert.equal(r.status, 0, r.stderr);
-      const out = JSON.parse(r.stdout) as { n: number; size: number; meta: Record<string, string>; tensors: Record<string, [string, number[], [number, number]]> };
+      const out = JSON.parse(r.stdout) as {
+        n: number;
+        size: number;
+        meta: Record<string, string>;
+        tensors: Record<string, [string, number[], [number, number]]>;
+      };
       assert.equal(out.n % 8, 0);
       assert.deepEqual(out.meta, { format: 'pt' });
       const formats: Record<t.DType, string> = {
-        float64: 'F64', float32: 'F32', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', int16: 'I16',
-        int8: 'I8', uint8: 'U8', bool: 'BOOL',
+        float64: 'F64',
+        float32: 'F32',
+        float16: 'F16',
+        bfloat16: 'BF16',
+        int64: 'I64',
+        int32: 'I32',
+        int16: 'I16',
+        int8: 'I8',
+        uint8: 'U8',
+        bool: 'BOOL',
       };
       let offset = 0;
       for (const name of Object.keys(tensors).sort()) {
@@ -402,21 +439,27 @@ describe('malformed files', () => {
     test(name, () => {
       const before = t.memory().liveTensors;
       const file = make();
-      assert.throws(() => t.decodeSafetensors(file), (e: unknown) => {
-        assert.ok(e instanceof t.InputError, `expected InputError, got ${String(e)}`);
-        assert.equal(e.code, 'ERR_SAFETENSORS');
-        assert.match(e.message, message);
-        return true;
-      });
+      assert.throws(
+        () => t.decodeSafetensors(file),
+        (e: unknown) => {
+          assert.ok(e instanceof t.InputError, `expected InputError, got ${String(e)}`);
+          assert.equal(e.code, 'ERR_SAFETENSORS');
+          assert.match(e.message, message);
+          return true;
+        },
+      );
       // The same bytes through loadSafetensors name the file.
       const path = join(dir, `bad-${name.replace(/\W+/g, '_')}.safetensors`);
       writeFileSync(path, file);
-      assert.throws(() => t.loadSafetensors(path), (e: unknown) => {
-        assert.ok(e instanceof t.InputError);
-        assert.equal(e.code, 'ERR_SAFETENSORS');
-        assert.ok(e.message.includes(path), e.message);
-        return true;
-      });
+      assert.throws(
+        () => t.loadSafetensors(path),
+        (e: unknown) => {
+          assert.ok(e instanceof t.InputError);
+          assert.equal(e.code, 'ERR_SAFETENSORS');
+          assert.ok(e.message.includes(path), e.message);
+          return true;
+        },
+      );
       assert.equal(t.memory().liveTensors, before, 'no tensors are created for a rejected file');
     });
   }
@@ -428,13 +471,29 @@ describe('malformed files', () => {
   rejects('header length near 2^64', () => buildFile(good, goodData, { headerLength: 0xffffffffffffff00n }), /exceeds/);
   rejects('non-JSON header', () => buildFile('{"a": {dtype: F32', goodData), /not JSON/);
   rejects('JSON header that is not an object', () => buildFile([1, 2], []), /not an object/);
-  rejects('unknown dtype', () => buildFile({ a: { dtype: 'F8_E4M3', shape: [8], data_offsets: [0, 8] } }, new Uint8Array(8)), /unsupported dtype F8_E4M3/);
-  rejects('negative shape entry', () => buildFile({ a: { dtype: 'U8', shape: [-8], data_offsets: [0, 8] } }, new Uint8Array(8)), /bad shape/);
+  rejects(
+    'unknown dtype',
+    () => buildFile({ a: { dtype: 'F8_E4M3', shape: [8], data_offsets: [0, 8] } }, new Uint8Array(8)),
+    /unsupported dtype F8_E4M3/,
+  );
+  rejects(
+    'negative shape entry',
+    () => buildFile({ a: { dtype: 'U8', shape: [-8], data_offsets: [0, 8] } }, new Uint8Array(8)),
+    /bad shape/,
+  );
   rejects('missing data_offsets', () => buildFile({ a: { dtype: 'U8', shape: [8] } }, new Uint8Array(8)), /bad data_offsets/);
-  rejects('reversed data_offsets', () => buildFile({ a: { dtype: 'U8', shape: [0], data_offsets: [8, 0] } }, new Uint8Array(8)), /bad data_offsets/);
+  rejects(
+    'reversed data_offsets',
+    () => buildFile({ a: { dtype: 'U8', shape: [0], data_offsets: [8, 0] } }, new Uint8Array(8)),
+    /bad data_offsets/,
+  );
   rejects(
     'offsets with a hole',
-    () => buildFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, new Uint8Array(12)),
+    () =>
+      buildFile(
+        { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } },
+        new Uint8Array(12),
+      ),
     /overlap or leave a hole/,
   );
   rejects(
@@ -444,27 +503,55 @@ describe('malformed files', () => {
   );
   rejects(
     'overlapping offsets',
-    () => buildFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, new Uint8Array(12)),
+    () =>
+      buildFile(
+        { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } },
+        new Uint8Array(12),
+      ),
     /overlap or leave a hole/,
   );
-  rejects('byte count not matching the shape', () => buildFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, goodData), /8 bytes for shape \[3\] float32/);
-  rejects('byte count not matching the dtype', () => buildFile({ a: { dtype: 'F64', shape: [2], data_offsets: [0, 8] } }, goodData), /8 bytes for shape \[2\] float64/);
-  rejects('offsets past the end of the data', () => buildFile({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, goodData), /beyond the end/);
+  rejects(
+    'byte count not matching the shape',
+    () => buildFile({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, goodData),
+    /8 bytes for shape \[3\] float32/,
+  );
+  rejects(
+    'byte count not matching the dtype',
+    () => buildFile({ a: { dtype: 'F64', shape: [2], data_offsets: [0, 8] } }, goodData),
+    /8 bytes for shape \[2\] float64/,
+  );
+  rejects(
+    'offsets past the end of the data',
+    () => buildFile({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, goodData),
+    /beyond the end/,
+  );
   rejects('trailing bytes after the last tensor', () => buildFile(good, [...goodData, 0, 0, 0, 0]), /trailing bytes/);
 
   rejects('a header entry that is null', () => buildFile({ a: null }, []), /entry is not an object/);
-  rejects('__metadata__ that is not an object', () => buildFile({ __metadata__: 'pt', ...good }, goodData), /__metadata__ is not an object/);
+  rejects(
+    '__metadata__ that is not an object',
+    () => buildFile({ __metadata__: 'pt', ...good }, goodData),
+    /__metadata__ is not an object/,
+  );
   rejects('a non-string __metadata__ value', () => buildFile({ __metadata__: { n: 1 }, ...good }, goodData), /not a string/);
 
   // Issue 14, item 13: hostile headers and data.
   rejects(
     'a duplicate tensor key (JSON.parse would keep the last)',
-    () => buildFile('{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}', [7]),
+    () =>
+      buildFile(
+        '{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}',
+        [7],
+      ),
     /duplicate key "a"/,
   );
   rejects(
     'a duplicate key spelled with an escape',
-    () => buildFile('{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "\\u0061": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}', [7]),
+    () =>
+      buildFile(
+        '{"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "\\u0061": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}',
+        [7],
+      ),
     /duplicate key "a"/,
   );
   rejects(
@@ -477,20 +564,42 @@ describe('malformed files', () => {
     () => buildFile('{"__metadata__": {"k": "1", "k": "2"}, "a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}}', [7]),
     /duplicate key "__metadata__.k"/,
   );
-  rejects('BOOL bytes other than 0 and 1', () => buildFile({ b: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, [1, 7, 255]), /tensor b: BOOL data holds bytes other than 0 and 1/);
-  rejects('a shape size that is not a safe integer', () => buildFile({ a: { dtype: 'U8', shape: [0, 1e300], data_offsets: [0, 0] } }, []), /bad shape/);
-  rejects('a shape product past 2^53', () => buildFile({ a: { dtype: 'U8', shape: [2 ** 30, 2 ** 30, 2 ** 30], data_offsets: [0, 8] } }, new Uint8Array(8)), /8 bytes for shape/);
-  rejects('more than 32 dimensions', () => buildFile({ a: { dtype: 'U8', shape: new Array(33).fill(1), data_offsets: [0, 1] } }, [1]), /bad shape/);
+  rejects(
+    'BOOL bytes other than 0 and 1',
+    () => buildFile({ b: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, [1, 7, 255]),
+    /tensor b: BOOL data holds bytes other than 0 and 1/,
+  );
+  rejects(
+    'a shape size that is not a safe integer',
+    () => buildFile({ a: { dtype: 'U8', shape: [0, 1e300], data_offsets: [0, 0] } }, []),
+    /bad shape/,
+  );
+  rejects(
+    'a shape product past 2^53',
+    () => buildFile({ a: { dtype: 'U8', shape: [2 ** 30, 2 ** 30, 2 ** 30], data_offsets: [0, 8] } }, new Uint8Array(8)),
+    /8 bytes for shape/,
+  );
+  rejects(
+    'more than 32 dimensions',
+    () => buildFile({ a: { dtype: 'U8', shape: new Array(33).fill(1), data_offsets: [0, 1] } }, [1]),
+    /bad shape/,
+  );
   test('a header over 100 MB is refused before it is parsed', () => {
     const file = new Uint8Array(8 + 100_000_008); // zero pages: cheap to allocate, never read
     new DataView(file.buffer).setBigUint64(0, 100_000_001n, true);
-    assert.throws(() => t.decodeSafetensors(file), { code: 'ERR_SAFETENSORS', message: /header length 100000001 is over the limit of 100000000 bytes/ });
+    assert.throws(() => t.decodeSafetensors(file), {
+      code: 'ERR_SAFETENSORS',
+      message: /header length 100000001 is over the limit of 100000000 bytes/,
+    });
   });
 
   test('a tensor and a metadata key named __proto__ are ordinary names (round trip, null-prototype metadata)', () => {
     t.scope(() => {
       const path = join(dir, 'proto.safetensors');
-      const tensors = new Map([['__proto__', t.tensor([1, 2], { dtype: 'float32' })], ['x', t.tensor([3], { dtype: 'int32' })]]);
+      const tensors = new Map([
+        ['__proto__', t.tensor([1, 2], { dtype: 'float32' })],
+        ['x', t.tensor([3], { dtype: 'int32' })],
+      ]);
       t.saveSafetensors(path, tensors, JSON.parse('{"__proto__": "meta", "constructor": "c"}') as Record<string, string>);
       const loaded = t.loadSafetensors(path);
       assert.deepEqual([...loaded.tensors.keys()].sort(), ['__proto__', 'x']);
@@ -513,39 +622,53 @@ describe('malformed files', () => {
       bytes[bytes.length - 1] ^= 0x01;
       writeFileSync(path, bytes);
       assert.deepEqual(t.loadSafetensors(path).tensors.get('w')!.shape, [2], 'without a checksum it loads');
-      assert.throws(() => t.loadSafetensors(path, { sha256: sha }), (e: unknown) => {
-        assert.ok(e instanceof t.InputError);
-        assert.equal(e.code, 'ERR_CHECKSUM');
-        assert.ok(e.message.startsWith(`${path}: checksum mismatch`), e.message);
-        return true;
-      });
+      assert.throws(
+        () => t.loadSafetensors(path, { sha256: sha }),
+        (e: unknown) => {
+          assert.ok(e instanceof t.InputError);
+          assert.equal(e.code, 'ERR_CHECKSUM');
+          assert.ok(e.message.startsWith(`${path}: checksum mismatch`), e.message);
+          return true;
+        },
+      );
     });
   });
 
-  for (const [dtype, bad] of [['float32', Number.NaN], ['float64', Number.POSITIVE_INFINITY], ['float16', Number.NEGATIVE_INFINITY], ['bfloat16', Number.NaN]] as const) {
+  for (const [dtype, bad] of [
+    ['float32', Number.NaN],
+    ['float64', Number.POSITIVE_INFINITY],
+    ['float16', Number.NEGATIVE_INFINITY],
+    ['bfloat16', Number.NaN],
+  ] as const) {
     test(`requireFinite refuses ${bad} in a ${dtype} tensor, naming the file and tensor`, () => {
       t.scope(() => {
         const path = join(dir, `nonfinite-${dtype}.safetensors`);
         t.saveSafetensors(path, { ok: t.tensor([1, 2], { dtype }), 'G_ema.w': t.tensor([0, 1, bad, 3], { dtype }) });
         assert.equal(t.loadSafetensors(path).tensors.size, 2, 'loads without the option');
         const before = t.memory().liveTensors;
-        assert.throws(() => t.loadSafetensors(path, { requireFinite: true }), (e: unknown) => {
-          assert.ok(e instanceof t.InputError);
-          assert.equal(e.code, 'ERR_NON_FINITE');
-          assert.equal(e.message, `${path}: tensor G_ema.w holds non-finite values (NaN or ±Inf)`);
-          return true;
-        });
+        assert.throws(
+          () => t.loadSafetensors(path, { requireFinite: true }),
+          (e: unknown) => {
+            assert.ok(e instanceof t.InputError);
+            assert.equal(e.code, 'ERR_NON_FINITE');
+            assert.equal(e.message, `${path}: tensor G_ema.w holds non-finite values (NaN or ±Inf)`);
+            return true;
+          },
+        );
         assert.equal(t.memory().liveTensors, before);
       });
     });
   }
 
   test('a missing file is InputError ERR_FILE', () => {
-    assert.throws(() => t.loadSafetensors(join(dir, 'does-not-exist.safetensors')), (e: unknown) => {
-      assert.ok(e instanceof t.InputError);
-      assert.equal(e.code, 'ERR_FILE');
-      return true;
-    });
+    assert.throws(
+      () => t.loadSafetensors(join(dir, 'does-not-exist.safetensors')),
+      (e: unknown) => {
+        assert.ok(e instanceof t.InputError);
+        assert.equal(e.code, 'ERR_FILE');
+        return true;
+      },
+    );
   });
 
   test('valid after all the rejections: the good file still decodes', () => {

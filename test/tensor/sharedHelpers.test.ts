@@ -30,7 +30,10 @@ test('leaf and uniform: float64 leaves requiring grad, drawn from the seeded gen
     t.manualSeed(5);
     const a = leaf([2, 3], (v) => v + 10);
     t.manualSeed(5);
-    assert.deepEqual(a.toArray(), normals(6).map((v) => v + 10));
+    assert.deepEqual(
+      a.toArray(),
+      normals(6).map((v) => v + 10),
+    );
     assert.ok(a.isLeaf && a.requiresGrad && a.dtype === 'float64');
     const u = uniform([4], -1, 1, false);
     assert.ok(!u.requiresGrad && u.toArray().every((v) => v >= -1 && v < 1));

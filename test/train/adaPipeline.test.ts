@@ -11,8 +11,19 @@ import { HostRandom } from '../../src/util/hostRandom.js';
 import { noLeak } from '../helpers/noLeak.js';
 
 const none: AdaSettings = {
-  ...bgc, xflip: 0, rotate90: 0, xint: 0, scale: 0, rotate: 0, aniso: 0, xfrac: 0,
-  brightness: 0, contrast: 0, lumaflip: 0, hue: 0, saturation: 0,
+  ...bgc,
+  xflip: 0,
+  rotate90: 0,
+  xint: 0,
+  scale: 0,
+  rotate: 0,
+  aniso: 0,
+  xfrac: 0,
+  brightness: 0,
+  contrast: 0,
+  lumaflip: 0,
+  hue: 0,
+  saturation: 0,
 };
 
 /** A smooth, asymmetric test image batch [n, 3, s, s] in about [−1, 1]. */
@@ -30,15 +41,25 @@ describe('HostRandom', () => {
     const a = new HostRandom(7);
     const b = new HostRandom(7);
     const first = Array.from({ length: 5 }, () => a.uniform());
-    assert.deepEqual(first, Array.from({ length: 5 }, () => b.uniform()));
-    assert.notDeepEqual(first, Array.from({ length: 5 }, () => new HostRandom(8).uniform()));
+    assert.deepEqual(
+      first,
+      Array.from({ length: 5 }, () => b.uniform()),
+    );
+    assert.notDeepEqual(
+      first,
+      Array.from({ length: 5 }, () => new HostRandom(8).uniform()),
+    );
     const saved = a.state;
     const next = [a.uniform(), a.normal()];
     const c = new HostRandom(123);
     c.state = saved;
     assert.deepEqual([c.uniform(), c.normal()], next);
     assert.throws(() => (c.state = [0, 0, 0, 0]), RangeError);
-    let s = 0, s2 = 0, u = 0, lo = 1, hi = 0;
+    let s = 0,
+      s2 = 0,
+      u = 0,
+      lo = 1,
+      hi = 0;
     const n = 20000;
     for (let i = 0; i < n; i++) {
       const z = a.normal();
@@ -65,7 +86,10 @@ describe('ADA transforms (host side)', () => {
     const flips = drawAdaTransforms({ ...none, xflip: 1 }, 1, 400, 32, 32, 3, rng).geometric!;
     let neg = 0;
     for (const g of flips) {
-      assert.deepEqual([...g].map((v, i) => (i === 0 ? Math.abs(v) : v)), [...identity(3)]);
+      assert.deepEqual(
+        [...g].map((v, i) => (i === 0 ? Math.abs(v) : v)),
+        [...identity(3)],
+      );
       if (g[0] < 0) neg++;
     }
     assert.ok(neg > 150 && neg < 250, `${neg} of 400 flipped`);

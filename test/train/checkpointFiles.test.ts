@@ -17,11 +17,26 @@ import { fakeCheckpointState } from '../helpers/checkpointState.js';
 
 /** The smallest network the generator accepts: builds and saves in well under a second. */
 const net: NetworkConfig = {
-  resolution: 32, zDim: 16, wDim: 16, mappingLayers: 1, mappingLrMultiplier: 0.01, channelBase: 256, channelMax: 16,
-  convClamp: 256, mbstdGroupSize: 2, mbstdChannels: 1,
+  resolution: 32,
+  zDim: 16,
+  wDim: 16,
+  mappingLayers: 1,
+  mappingLrMultiplier: 0.01,
+  channelBase: 256,
+  channelMax: 16,
+  convClamp: 256,
+  mbstdGroupSize: 2,
+  mbstdChannels: 1,
 };
 const options = { ...defaultTrainOptions, batch: 2 };
-const extra = { configName: 'custom', data: 'demo', sampler: { epoch: 0, pos: 0 }, trainSeconds: 0, adaSigns: { sum: 0, count: 0 }, targetKimg: 1 };
+const extra = {
+  configName: 'custom',
+  data: 'demo',
+  sampler: { epoch: 0, pos: 0 },
+  trainSeconds: 0,
+  adaSigns: { sum: 0, count: 0 },
+  targetKimg: 1,
+};
 
 let root = '';
 let run = '';
@@ -101,7 +116,10 @@ describe('checkpoint integrity', () => {
       tensors.set(key, tensors.get(key)!.mul(Number.NaN));
       t.saveSafetensors(w, tensors, metadata);
     });
-    assert.throws(() => loadGeneratorEma(dir), { code: 'ERR_NON_FINITE', message: new RegExp(`^${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: tensor G_ema\\.\\S+ holds non-finite values`) });
+    assert.throws(() => loadGeneratorEma(dir), {
+      code: 'ERR_NON_FINITE',
+      message: new RegExp(`^${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: tensor G_ema\\.\\S+ holds non-finite values`),
+    });
     const fresh = new IlsTrainer(net, options);
     try {
       assert.throws(() => restoreTrainer(dir, name, readCheckpointState(dir).state, fresh), { code: 'ERR_NON_FINITE' });
@@ -119,7 +137,10 @@ describe('checkpoint integrity', () => {
       const before = readdirSync(checkpointDir(dir)).sort();
       t.noGrad(() => nan.Gema.stateDict().values().next().value!.fill_(Number.POSITIVE_INFINITY));
       nan.curNimg = 192;
-      assert.throws(() => saveCheckpoint(dir, nan, extra), { code: 'ERR_NON_FINITE', message: /G_ema holds non-finite values \(G_ema\.\S+\); no checkpoint written/ });
+      assert.throws(() => saveCheckpoint(dir, nan, extra), {
+        code: 'ERR_NON_FINITE',
+        message: /G_ema holds non-finite values \(G_ema\.\S+\); no checkpoint written/,
+      });
       assert.deepEqual(readdirSync(checkpointDir(dir)).sort(), before, 'no new or temp file');
     } finally {
       nan.dispose();
@@ -141,7 +162,11 @@ describe('checkpoint weights path stays inside the checkpoint folder', () => {
 
   test('../ to an existing file and ../ to a missing one give the same message', () => {
     outside();
-    const a = plantedRun('dotdot-existing', (s) => ({ ...s, weights: '../../other-run/checkpoints/x.safetensors', weightsSha256: undefined }));
+    const a = plantedRun('dotdot-existing', (s) => ({
+      ...s,
+      weights: '../../other-run/checkpoints/x.safetensors',
+      weightsSha256: undefined,
+    }));
     const b = plantedRun('dotdot-missing', (s) => ({ ...s, weights: '../../other-run/checkpoints/none.safetensors' }));
     assert.throws(() => loadGeneratorEma(a), reject(a));
     assert.throws(() => loadGeneratorEma(b), reject(b));
@@ -163,20 +188,51 @@ describe('checkpoint weights path stays inside the checkpoint folder', () => {
 
 describe('checkpoint JSON fields are validated (one message naming the file and field)', () => {
   const cases: [string, (s: CheckpointState) => string | CheckpointState, RegExp][] = [
-    ['channelBase 2^40', (s) => ({ ...s, net: { ...s.net, channelBase: 2 ** 40 } }), /field net\.channelBase must be an integer from 1 to 65536, got 1099511627776$/],
+    [
+      'channelBase 2^40',
+      (s) => ({ ...s, net: { ...s.net, channelBase: 2 ** 40 } }),
+      /field net\.channelBase must be an integer from 1 to 65536, got 1099511627776$/,
+    ],
     ['batch 0', (s) => ({ ...s, options: { ...s.options, batch: 0 } }), /field options\.batch must be an integer from 1 to 65536, got 0$/],
     ['batch 1e12', (s) => ({ ...s, options: { ...s.options, batch: 1e12 } }), /field options\.batch must be an integer/],
-    ['sampler.epoch 1e12', (s) => ({ ...s, sampler: { epoch: 1e12, pos: 0 } }), /field sampler\.epoch must be an integer from 0 to 1000000000/],
+    [
+      'sampler.epoch 1e12',
+      (s) => ({ ...s, sampler: { epoch: 1e12, pos: 0 } }),
+      /field sampler\.epoch must be an integer from 0 to 1000000000/,
+    ],
     ['curNimg -5', (s) => ({ ...s, curNimg: -5 }), /field curNimg must be an integer from 0 to/],
     ['curNimg 1.5', (s) => ({ ...s, curNimg: 1.5 }), /field curNimg must be an integer/],
-    ['resolution 100', (s) => ({ ...s, net: { ...s.net, resolution: 100 } }), /field net\.resolution must be a power of two from 32 to 256, got 100$/],
-    ['a string for a number', (s) => ({ ...s, options: { ...s.options, gLr: '0.002' as unknown as number } }), /field options\.gLr must be a number from 0 to 10, got "0\.002"$/],
-    ['an unknown ILS schedule', (s) => ({ ...s, options: { ...s.options, ilsSchedule: 'x' as 'cos' } }), /field options\.ilsSchedule must be "allTime" or "cos" or "coolDown" or "constant", got "x"$/],
+    [
+      'resolution 100',
+      (s) => ({ ...s, net: { ...s.net, resolution: 100 } }),
+      /field net\.resolution must be a power of two from 32 to 256, got 100$/,
+    ],
+    [
+      'a string for a number',
+      (s) => ({ ...s, options: { ...s.options, gLr: '0.002' as unknown as number } }),
+      /field options\.gLr must be a number from 0 to 10, got "0\.002"$/,
+    ],
+    [
+      'an unknown ILS schedule',
+      (s) => ({ ...s, options: { ...s.options, ilsSchedule: 'x' as 'cos' } }),
+      /field options\.ilsSchedule must be "allTime" or "cos" or "coolDown" or "constant", got "x"$/,
+    ],
     ['a missing field', (s) => ({ ...s, optG: undefined as unknown as CheckpointState['optG'] }), /field optG is missing$/],
-    ['an Adam step that is not an integer', (s) => ({ ...s, optD: { groups: [{ lr: 0.002, betas: [0, 0.99], eps: 1e-8, weightDecay: 0, steps: [1, 'x' as unknown as number] }] } }), /field optD\.groups\[0\]\.steps\[1\] must be an integer/],
+    [
+      'an Adam step that is not an integer',
+      (s) => ({
+        ...s,
+        optD: { groups: [{ lr: 0.002, betas: [0, 0.99], eps: 1e-8, weightDecay: 0, steps: [1, 'x' as unknown as number] }] },
+      }),
+      /field optD\.groups\[0\]\.steps\[1\] must be an integer/,
+    ],
     ['a foreign format', (s) => ({ ...s, format: 'x' as 'ilsgan-checkpoint' }), /field format must be "ilsgan-checkpoint", got "x"$/],
     ['a malformed checksum', (s) => ({ ...s, weightsSha256: 'abc' }), /field weightsSha256 must be a SHA-256 digest/],
-    ['a duplicate key', (s) => JSON.stringify(s).replace('"curNimg":', '"curNimg": 0, "curNimg":'), /not valid JSON \(duplicate key "curNimg"\)$/],
+    [
+      'a duplicate key',
+      (s) => JSON.stringify(s).replace('"curNimg":', '"curNimg": 0, "curNimg":'),
+      /not valid JSON \(duplicate key "curNimg"\)$/,
+    ],
     ['not JSON', () => '{"format": ', /not valid JSON/],
   ];
   for (const [label, edit, message] of cases) {
@@ -197,7 +253,10 @@ describe('checkpoint JSON fields are validated (one message naming the file and 
   }
 
   test('the test helper state is valid, and extra fields from newer versions are left alone', () => {
-    const dir = plantedRun('valid', () => ({ ...fakeCheckpointState(64), weights: `${name}.safetensors`, futureField: 1 } as CheckpointState));
+    const dir = plantedRun(
+      'valid',
+      () => ({ ...fakeCheckpointState(64), weights: `${name}.safetensors`, futureField: 1 }) as CheckpointState,
+    );
     assert.equal(readCheckpointState(dir).state.curNimg, 64);
     assert.ok(existsSync(dir));
   });

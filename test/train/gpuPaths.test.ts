@@ -48,9 +48,18 @@ describe('mixed precision', () => {
       const tr = new IlsTrainer(net, { ...defaultTrainOptions, batch: 8, adaInitialP: 0.2, adaFixed: true, precision });
       try {
         const low = precision === 'bfloat16' ? 'bfloat16' : null;
-        assert.deepEqual(tr.G.bg.synthesis.blocks.map((b) => b.lowDtype), [null, low, low, low]); // b4 … b32
-        assert.deepEqual(tr.D.blocks.map((b) => b.lowDtype), [low, low, low]); // b32, b16, b8
-        assert.ok(tr.Gema.bg.synthesis.blocks.every((b) => b.lowDtype === null), 'G_ema stays float32');
+        assert.deepEqual(
+          tr.G.bg.synthesis.blocks.map((b) => b.lowDtype),
+          [null, low, low, low],
+        ); // b4 … b32
+        assert.deepEqual(
+          tr.D.blocks.map((b) => b.lowDtype),
+          [low, low, low],
+        ); // b32, b16, b8
+        assert.ok(
+          tr.Gema.bg.synthesis.blocks.every((b) => b.lowDtype === null),
+          'G_ema stays float32',
+        );
         t.scope(() => {
           const layers = tr.G.forward(t.randn([8, net.zDim]));
           for (const k of ['bg', 'fg', 'mask', 'img'] as const) assert.equal(layers[k].dtype, 'float32', k);

@@ -23,16 +23,34 @@ import { IlsTrainer } from '../../src/train/trainer.js';
 import { assertUserError, runCli } from '../helpers/cli.js';
 
 const net: NetworkConfig = {
-  resolution: 32, zDim: 16, wDim: 16, mappingLayers: 1, mappingLrMultiplier: 0.01, channelBase: 256, channelMax: 16,
-  convClamp: 256, mbstdGroupSize: 4, mbstdChannels: 1,
+  resolution: 32,
+  zDim: 16,
+  wDim: 16,
+  mappingLayers: 1,
+  mappingLrMultiplier: 0.01,
+  channelBase: 256,
+  channelMax: 16,
+  convClamp: 256,
+  mbstdGroupSize: 4,
+  mbstdChannels: 1,
 };
 let root = '';
 let source = '';
 
 function run(out: string, extra: Partial<TrainRun> = {}): TrainRun {
   return {
-    data: 'demo', out, config: net, kimg: 0.004, options: { batch: 4, seed: 1 }, demoCount: 16, tickKimg: 0.004,
-    snapshotKimg: 0.004, gridSize: 2, progress: false, threads: 1, ...extra,
+    data: 'demo',
+    out,
+    config: net,
+    kimg: 0.004,
+    options: { batch: 4, seed: 1 },
+    demoCount: 16,
+    tickKimg: 0.004,
+    snapshotKimg: 0.004,
+    gridSize: 2,
+    progress: false,
+    threads: 1,
+    ...extra,
   };
 }
 
@@ -49,7 +67,8 @@ function stateArrays(m: Map<string, Tensor>): Map<string, number[]> {
   return new Map([...m].map(([k, v]) => [k, Array.from(v.float().cpu().data() as Float32Array)]));
 }
 
-const isCode = (code: string, pattern?: RegExp) => (e: Error) => e instanceof InputError && e.code === code && (!pattern || pattern.test(e.message));
+const isCode = (code: string, pattern?: RegExp) => (e: Error) =>
+  e instanceof InputError && e.code === code && (!pattern || pattern.test(e.message));
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'ilsgan-init-from-'));
@@ -68,7 +87,11 @@ describe('--init-from', () => {
     const trainer = new IlsTrainer(net, { ...defaultTrainOptions, batch: 4 }, 'cpu');
     try {
       initTrainerWeights(src, trainer);
-      for (const [prefix, module] of [['G.', trainer.G], ['G_ema.', trainer.Gema], ['D.', trainer.D]] as const) {
+      for (const [prefix, module] of [
+        ['G.', trainer.G],
+        ['G_ema.', trainer.Gema],
+        ['D.', trainer.D],
+      ] as const) {
         const want = weights(src.weightsPath, prefix);
         const got = stateArrays(module.stateDict());
         assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), prefix);
@@ -81,14 +104,16 @@ describe('--init-from', () => {
     }
   });
 
-  test('train({ initFrom }) starts a new run at 0 kimg from the source\'s weights, with its network by default', async () => {
+  test("train({ initFrom }) starts a new run at 0 kimg from the source's weights, with its network by default", async () => {
     const out = join(root, 'transfer');
     const r = await train(run(out, { config: undefined, initFrom: source }));
     assert.equal(r.kimg, 0.004);
     const { state } = readCheckpointState(out);
-    assert.equal(state.curNimg, 4, 'counted from 0, not from the source\'s 8');
+    assert.equal(state.curNimg, 4, "counted from 0, not from the source's 8");
     assert.deepEqual(state.net, readCheckpointState(source).state.net);
-    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { initFrom: { run: string; checkpoint: string; kimg: number } };
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as {
+      initFrom: { run: string; checkpoint: string; kimg: number };
+    };
     assert.deepEqual(config.initFrom, { run: source, checkpoint: 'ckpt-000000008', kimg: 0.008 });
     // One step away from the source's D, far from a fresh run's (same seed) D.
     const fresh = join(root, 'fresh');
@@ -97,21 +122,36 @@ describe('--init-from', () => {
       [...a].reduce((s, [k, v]) => s + v.reduce((t, x, i) => t + (x - b.get(k)![i]!) ** 2, 0), 0);
     const d = (dir: string) => weights(resolveCheckpoint(dir).weightsPath, 'D.');
     const src = d(source);
-    assert.ok(dist(d(out), src) < 0.1 * dist(d(fresh), src), 'the transferred D is the source\'s, one step on');
+    assert.ok(dist(d(out), src) < 0.1 * dist(d(fresh), src), "the transferred D is the source's, one step on");
   });
 
   test('a network that cannot take the weights: one error naming every mismatching field, nothing decoded', async () => {
-    assert.deepEqual(weightConfigMismatches({ ...net, channelMax: 8, zDim: 32, convClamp: null }, net), ['zDim 32 (source: 16)', 'channelMax 8 (source: 16)']);
+    assert.deepEqual(weightConfigMismatches({ ...net, channelMax: 8, zDim: 32, convClamp: null }, net), [
+      'zDim 32 (source: 16)',
+      'channelMax 8 (source: 16)',
+    ]);
     const out = join(root, 'mismatch');
-    await assert.rejects(train(run(out, { config: { ...net, channelMax: 8 }, initFrom: source })), isCode('ERR_CONFIG_MISMATCH', /channelMax 8 \(source: 16\)/));
+    await assert.rejects(
+      train(run(out, { config: { ...net, channelMax: 8 }, initFrom: source })),
+      isCode('ERR_CONFIG_MISMATCH', /channelMax 8 \(source: 16\)/),
+    );
     assert.ok(!existsSync(join(out, 'config.json')));
-    await assert.rejects(train(run(join(root, 'nothing'), { initFrom: join(root, 'missing') })), isCode('ERR_NO_CHECKPOINT', /--init-from .*missing: no such run folder/));
+    await assert.rejects(
+      train(run(join(root, 'nothing'), { initFrom: join(root, 'missing') })),
+      isCode('ERR_NO_CHECKPOINT', /--init-from .*missing: no such run folder/),
+    );
     await assert.rejects(train(run(source, { resume: true, initFrom: source })), isCode('ERR_ARG'));
   });
 
   test('CLI: --init-from with a preset of another shape exits 2 naming the fields', () => {
-    const r = runCli(['train', '--data', 'demo', '--out', join(root, 'cli-run'), '--init-from', source, '--config', 'tiny32', '--kimg', '0.004'], root);
-    assertUserError(r, /^error: --init-from .* its network differs from this run's in zDim 512 \(source: 16\), wDim 512 \(source: 16\), mappingLayers 2 \(source: 1\), channelBase 2048 \(source: 256\), channelMax 128 \(source: 16\)\nhint: /);
+    const r = runCli(
+      ['train', '--data', 'demo', '--out', join(root, 'cli-run'), '--init-from', source, '--config', 'tiny32', '--kimg', '0.004'],
+      root,
+    );
+    assertUserError(
+      r,
+      /^error: --init-from .* its network differs from this run's in zDim 512 \(source: 16\), wDim 512 \(source: 16\), mappingLayers 2 \(source: 1\), channelBase 2048 \(source: 256\), channelMax 128 \(source: 16\)\nhint: /,
+    );
   });
 });
 
@@ -138,12 +178,36 @@ describe('export', () => {
     const pipe = join(root, 'pipe');
     cpSync(source, join(pipe, 'gan'), { recursive: true });
     mkdirSync(join(pipe, 'stages'), { recursive: true });
-    writeFileSync(join(pipe, 'stages', 'select.json'), JSON.stringify({ stage: 'select', result: { name: 'ckpt-000000004', reason: 'lowest FID 123.4' } }));
-    writeFileSync(join(pipe, 'eval.json'), JSON.stringify({ DRC_IoU: 0.8123, DRC_DICE: 0.88, mIoU: 0.8, pACC: 0.9, images: 12, baselines: { all_foreground: { DRC_IoU: 0.31 }, centred_ellipse: { DRC_IoU: 0.52 } } }));
+    writeFileSync(
+      join(pipe, 'stages', 'select.json'),
+      JSON.stringify({ stage: 'select', result: { name: 'ckpt-000000004', reason: 'lowest FID 123.4' } }),
+    );
+    writeFileSync(
+      join(pipe, 'eval.json'),
+      JSON.stringify({
+        DRC_IoU: 0.8123,
+        DRC_DICE: 0.88,
+        mIoU: 0.8,
+        pACC: 0.9,
+        images: 12,
+        baselines: { all_foreground: { DRC_IoU: 0.31 }, centred_ellipse: { DRC_IoU: 0.52 } },
+      }),
+    );
     const u = new UNet({ width: 4 });
     const segConfig: SegmenterConfig = {
-      format: 'ilsgan-segmenter', version: 1, arch: 'unet', width: 4, classes: 2, size: 32, protocol: '64', evalSize: 32,
-      input: 'rgb [-1,1]', weights: 'model.safetensors', bestIteration: 10, bestValIoU: 0.75, history: [],
+      format: 'ilsgan-segmenter',
+      version: 1,
+      arch: 'unet',
+      width: 4,
+      classes: 2,
+      size: 32,
+      protocol: '64',
+      evalSize: 32,
+      input: 'rgb [-1,1]',
+      weights: 'model.safetensors',
+      bestIteration: 10,
+      bestValIoU: 0.75,
+      history: [],
       training: { iterations: 10, batch: 2, lr: 1e-3, seed: 0, valEvery: 5, augment: 'color', device: 'cpu', seconds: 1, finished: true },
       data: { synthetic: 'pipe/synthetic', n: 40, train: 36, val: 4, imageSize: 32 },
     };
@@ -154,8 +218,14 @@ describe('export', () => {
     u.dispose();
     const r = exportBundle({ run: pipe });
     assert.equal(r.out, join(pipe, 'export'));
-    assert.equal(r.checkpoint, 'ckpt-000000004', 'the pipeline\'s selection, not the latest');
-    assert.deepEqual(r.files, ['generator.safetensors', 'generator.json', 'segmenter/model.safetensors', 'segmenter/model.json', 'README.md']);
+    assert.equal(r.checkpoint, 'ckpt-000000004', "the pipeline's selection, not the latest");
+    assert.deepEqual(r.files, [
+      'generator.safetensors',
+      'generator.json',
+      'segmenter/model.safetensors',
+      'segmenter/model.json',
+      'README.md',
+    ]);
     const seg = loadSegmenter(join(r.out, 'segmenter'));
     assert.equal(seg.config.bestValIoU, 0.77, 'the adapted U-Net');
     seg.dispose();

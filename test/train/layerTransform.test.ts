@@ -58,115 +58,154 @@ describe('shiftLayers (Tx)', () => {
   const S = 64;
 
   test('ε = (1, 0) at S = 64: content moves 8 px right, columns 0–7 become zero', () => {
-    noLeak(() => t.scope(() => {
-      const shape = [1, 4, S, S];
-      const x = ramp(shape);
-      const out = shiftLayers(x, t.tensor([[1, 0]])).toArray();
-      const xin = x.toArray();
-      for (let c = 0; c < 4; c++) {
-        for (let y = 0; y < S; y++) {
-          for (let col = 0; col < S; col++) {
-            const want = col < 8 ? 0 : at(xin, shape, 0, c, y, col - 8);
-            assert.equal(at(out, shape, 0, c, y, col), want, `c ${c} y ${y} x ${col}`);
-          }
-        }
-      }
-    }));
-  });
-
-  test('ε = (0, 1) moves 8 px down (rows 0–7 zero); ε = (0, −1) moves 8 px up (rows 56–63 zero)', () => {
-    noLeak(() => t.scope(() => {
-      const shape = [2, 1, S, S];
-      const x = ramp(shape);
-      const out = shiftLayers(x, t.tensor([[0, 1], [0, -1]])).toArray();
-      const xin = x.toArray();
-      for (let y = 0; y < S; y++) {
-        for (let col = 0; col < S; col++) {
-          assert.equal(at(out, shape, 0, 0, y, col), y < 8 ? 0 : at(xin, shape, 0, 0, y - 8, col));
-          assert.equal(at(out, shape, 1, 0, y, col), y >= S - 8 ? 0 : at(xin, shape, 1, 0, y + 8, col));
-        }
-      }
-    }));
-  });
-
-  test('negative and fractional ε, one shift per sample, round half to even, zero ε is the identity', () => {
-    noLeak(() => t.scope(() => {
-      const shape = [6, 2, S, S];
-      // 8ε: (−8, 3), (−4, −2.5→−2), (2.5→2, 1.5→2), (0.4→0, −0.6→−1), (0, 0), (−1 → −8, 0.0625·8 = 0.5 → 0)
-      const eps = [[-1, 0.375], [-0.5, -0.3125], [0.3125, 0.1875], [0.05, -0.075], [0, 0], [-1, 0.0625]];
-      const x = ramp(shape);
-      const out = shiftLayers(x, t.tensor(eps));
-      assertClose(out, referenceShift(x.toArray(), shape, eps), { rtol: 0, atol: 0 });
-      // Spot checks of the rounding itself: sample 1 (tx −4, ty −2), sample 2 (tx 2, ty 2).
-      const o = out.toArray();
-      const xin = x.toArray();
-      assert.equal(at(o, shape, 1, 0, 10, 10), at(xin, shape, 1, 0, 12, 14));
-      assert.equal(at(o, shape, 2, 1, 10, 10), at(xin, shape, 2, 1, 8, 8));
-      assert.equal(at(o, shape, 2, 1, 1, 10), 0);
-      assertClose(out.select(0, 4), x.select(0, 4), { rtol: 0, atol: 0 });
-    }));
-  });
-
-  test('random ε from drawShiftEps: within [−1, 1], shifts within ±8 px, equal to the reference', () => {
-    noLeak(() => t.scope(() => {
-      t.manualSeed(3);
-      const shape = [16, 4, S, S];
-      const eps = drawShiftEps(16, 'cpu');
-      assert.deepEqual(eps.shape, [16, 2]);
-      const e = eps.toArray();
-      assert.ok(e.every((v) => v >= -1 && v <= 1));
-      const x = t.randn(shape);
-      const epsRows = Array.from({ length: 16 }, (_, i) => [e[2 * i], e[2 * i + 1]]);
-      assertClose(shiftLayers(x, eps), referenceShift(x.toArray(), shape, epsRows), { rtol: 0, atol: 0 });
-    }));
-  });
-
-  test('at S = 128 the range is ±16 px', () => {
-    noLeak(() => t.scope(() => {
-      const shape = [2, 1, 128, 128];
-      const x = ramp(shape);
-      const out = shiftLayers(x, t.tensor([[1, -1], [-1, 1]])).toArray();
-      const xin = x.toArray();
-      assert.equal(at(out, shape, 0, 0, 50, 15), 0);
-      assert.equal(at(out, shape, 0, 0, 50, 16), at(xin, shape, 0, 0, 66, 0));
-      assert.equal(at(out, shape, 0, 0, 111, 20), at(xin, shape, 0, 0, 127, 4));
-      assert.equal(at(out, shape, 0, 0, 112, 20), 0);
-      assert.equal(at(out, shape, 1, 0, 16, 111), at(xin, shape, 1, 0, 0, 127));
-      assert.equal(at(out, shape, 1, 0, 15, 50), 0);
-    }));
-  });
-
-  test('gradients flow back to the input, only at the positions that stay in frame', () => {
-    noLeak(() => t.scope(() => {
-      const shape = [3, 2, S, S];
-      const eps = [[1, 0], [-0.5, 0.25], [0.3, -0.9]];
-      const x = t.randn(shape, { dtype: 'float64', requiresGrad: true });
-      const wts = t.randn(shape, { dtype: 'float64' });
-      shiftLayers(x, t.tensor(eps, { dtype: 'float64' })).mul(wts).sum().backward();
-      const g = (x.grad as t.Tensor).toArray();
-      const wv = wts.toArray();
-      // ∂/∂in(y, x) = w(y + ty, x + tx) when (y + ty, x + tx) is in frame, else 0.
-      const [n, c, h, w] = shape;
-      let zeros = 0;
-      for (let b = 0; b < n; b++) {
-        const tx = roundHalfEven(0.125 * eps[b][0] * w);
-        const ty = roundHalfEven(0.125 * eps[b][1] * w);
-        for (let k = 0; k < c; k++) {
-          for (let y = 0; y < h; y++) {
-            for (let xx = 0; xx < w; xx++) {
-              const dy = y + ty;
-              const dx = xx + tx;
-              const inFrame = dy >= 0 && dy < h && dx >= 0 && dx < w;
-              const want = inFrame ? wv[((b * c + k) * h + dy) * w + dx] : 0;
-              if (!inFrame) zeros++;
-              const got = g[((b * c + k) * h + y) * w + xx];
-              if (Math.abs(got - want) > 1e-12) assert.fail(`grad at b ${b} c ${k} y ${y} x ${xx}: ${got} vs ${want}`);
+    noLeak(() =>
+      t.scope(() => {
+        const shape = [1, 4, S, S];
+        const x = ramp(shape);
+        const out = shiftLayers(x, t.tensor([[1, 0]])).toArray();
+        const xin = x.toArray();
+        for (let c = 0; c < 4; c++) {
+          for (let y = 0; y < S; y++) {
+            for (let col = 0; col < S; col++) {
+              const want = col < 8 ? 0 : at(xin, shape, 0, c, y, col - 8);
+              assert.equal(at(out, shape, 0, c, y, col), want, `c ${c} y ${y} x ${col}`);
             }
           }
         }
-      }
-      assert.ok(zeros > 0);
-    }));
+      }),
+    );
+  });
+
+  test('ε = (0, 1) moves 8 px down (rows 0–7 zero); ε = (0, −1) moves 8 px up (rows 56–63 zero)', () => {
+    noLeak(() =>
+      t.scope(() => {
+        const shape = [2, 1, S, S];
+        const x = ramp(shape);
+        const out = shiftLayers(
+          x,
+          t.tensor([
+            [0, 1],
+            [0, -1],
+          ]),
+        ).toArray();
+        const xin = x.toArray();
+        for (let y = 0; y < S; y++) {
+          for (let col = 0; col < S; col++) {
+            assert.equal(at(out, shape, 0, 0, y, col), y < 8 ? 0 : at(xin, shape, 0, 0, y - 8, col));
+            assert.equal(at(out, shape, 1, 0, y, col), y >= S - 8 ? 0 : at(xin, shape, 1, 0, y + 8, col));
+          }
+        }
+      }),
+    );
+  });
+
+  test('negative and fractional ε, one shift per sample, round half to even, zero ε is the identity', () => {
+    noLeak(() =>
+      t.scope(() => {
+        const shape = [6, 2, S, S];
+        // 8ε: (−8, 3), (−4, −2.5→−2), (2.5→2, 1.5→2), (0.4→0, −0.6→−1), (0, 0),
+        // (−1 → −8, 0.0625·8 = 0.5 → 0)
+        const eps = [
+          [-1, 0.375],
+          [-0.5, -0.3125],
+          [0.3125, 0.1875],
+          [0.05, -0.075],
+          [0, 0],
+          [-1, 0.0625],
+        ];
+        const x = ramp(shape);
+        const out = shiftLayers(x, t.tensor(eps));
+        assertClose(out, referenceShift(x.toArray(), shape, eps), { rtol: 0, atol: 0 });
+        // Spot checks of the rounding itself: sample 1 (tx −4, ty −2), sample 2 (tx 2, ty 2).
+        const o = out.toArray();
+        const xin = x.toArray();
+        assert.equal(at(o, shape, 1, 0, 10, 10), at(xin, shape, 1, 0, 12, 14));
+        assert.equal(at(o, shape, 2, 1, 10, 10), at(xin, shape, 2, 1, 8, 8));
+        assert.equal(at(o, shape, 2, 1, 1, 10), 0);
+        assertClose(out.select(0, 4), x.select(0, 4), { rtol: 0, atol: 0 });
+      }),
+    );
+  });
+
+  test('random ε from drawShiftEps: within [−1, 1], shifts within ±8 px, equal to the reference', () => {
+    noLeak(() =>
+      t.scope(() => {
+        t.manualSeed(3);
+        const shape = [16, 4, S, S];
+        const eps = drawShiftEps(16, 'cpu');
+        assert.deepEqual(eps.shape, [16, 2]);
+        const e = eps.toArray();
+        assert.ok(e.every((v) => v >= -1 && v <= 1));
+        const x = t.randn(shape);
+        const epsRows = Array.from({ length: 16 }, (_, i) => [e[2 * i], e[2 * i + 1]]);
+        assertClose(shiftLayers(x, eps), referenceShift(x.toArray(), shape, epsRows), { rtol: 0, atol: 0 });
+      }),
+    );
+  });
+
+  test('at S = 128 the range is ±16 px', () => {
+    noLeak(() =>
+      t.scope(() => {
+        const shape = [2, 1, 128, 128];
+        const x = ramp(shape);
+        const out = shiftLayers(
+          x,
+          t.tensor([
+            [1, -1],
+            [-1, 1],
+          ]),
+        ).toArray();
+        const xin = x.toArray();
+        assert.equal(at(out, shape, 0, 0, 50, 15), 0);
+        assert.equal(at(out, shape, 0, 0, 50, 16), at(xin, shape, 0, 0, 66, 0));
+        assert.equal(at(out, shape, 0, 0, 111, 20), at(xin, shape, 0, 0, 127, 4));
+        assert.equal(at(out, shape, 0, 0, 112, 20), 0);
+        assert.equal(at(out, shape, 1, 0, 16, 111), at(xin, shape, 1, 0, 0, 127));
+        assert.equal(at(out, shape, 1, 0, 15, 50), 0);
+      }),
+    );
+  });
+
+  test('gradients flow back to the input, only at the positions that stay in frame', () => {
+    noLeak(() =>
+      t.scope(() => {
+        const shape = [3, 2, S, S];
+        const eps = [
+          [1, 0],
+          [-0.5, 0.25],
+          [0.3, -0.9],
+        ];
+        const x = t.randn(shape, { dtype: 'float64', requiresGrad: true });
+        const wts = t.randn(shape, { dtype: 'float64' });
+        shiftLayers(x, t.tensor(eps, { dtype: 'float64' }))
+          .mul(wts)
+          .sum()
+          .backward();
+        const g = (x.grad as t.Tensor).toArray();
+        const wv = wts.toArray();
+        // ∂/∂in(y, x) = w(y + ty, x + tx) when (y + ty, x + tx) is in frame, else 0.
+        const [n, c, h, w] = shape;
+        let zeros = 0;
+        for (let b = 0; b < n; b++) {
+          const tx = roundHalfEven(0.125 * eps[b][0] * w);
+          const ty = roundHalfEven(0.125 * eps[b][1] * w);
+          for (let k = 0; k < c; k++) {
+            for (let y = 0; y < h; y++) {
+              for (let xx = 0; xx < w; xx++) {
+                const dy = y + ty;
+                const dx = xx + tx;
+                const inFrame = dy >= 0 && dy < h && dx >= 0 && dx < w;
+                const want = inFrame ? wv[((b * c + k) * h + dy) * w + dx] : 0;
+                if (!inFrame) zeros++;
+                const got = g[((b * c + k) * h + y) * w + xx];
+                if (Math.abs(got - want) > 1e-12) assert.fail(`grad at b ${b} c ${k} y ${y} x ${xx}: ${got} vs ${want}`);
+              }
+            }
+          }
+        }
+        assert.ok(zeros > 0);
+      }),
+    );
   });
 });
 

@@ -22,7 +22,12 @@ test('mask-diversity hinge (not in the paper): target for equal pairs, 0 once th
     const b = t.ones([1, 1, S, S]);
     const quarter = t.cat([t.ones([1, 1, S / 4, S]), t.zeros([1, 1, (3 * S) / 4, S])], 2); // differs from a on 25 %
     // Pairs (0, 2) and (1, 3): equal, then completely different.
-    assert.deepEqual(maskDiversity(t.cat([a, a, a, b], 0), 0.15).toArray().map((v) => Number(v.toFixed(6))), [0.15, 0]);
+    assert.deepEqual(
+      maskDiversity(t.cat([a, a, a, b], 0), 0.15)
+        .toArray()
+        .map((v) => Number(v.toFixed(6))),
+      [0.15, 0],
+    );
     assert.ok(Math.abs(maskDiversity(t.cat([a, quarter], 0), 0.3).item() - 0.05) < 1e-6);
   });
 });

@@ -109,7 +109,16 @@ describe('IlsTrainer uses them', () => {
         // G_ema starts equal to G and is frozen.
         t.scope(() => {
           const ge = new Map(trainer.Gema.stateDict());
-          for (const [k, v] of trainer.G.stateDict()) assert.equal(v.sub(ge.get(k) as t.Tensor).abs().sum().item(), 0, k);
+          for (const [k, v] of trainer.G.stateDict())
+            assert.equal(
+              v
+                .sub(ge.get(k) as t.Tensor)
+                .abs()
+                .sum()
+                .item(),
+              0,
+              k,
+            );
         });
         assert.ok(trainer.Gema.parameters().every((p) => !p.requiresGrad));
         assert.equal(trainer.Gema.training, false);
@@ -124,22 +133,23 @@ describe('IlsTrainer uses them', () => {
       t.manualSeed(40);
       const trainer = new IlsTrainer(presets.tiny32, { ...defaultTrainOptions, batch: 4 });
       try {
-        const check = (params: t.Tensor[], lr: number, run: () => void, name: string) => t.scope(() => {
-          const before = params.map((p) => p.toArray());
-          run();
-          let moved = 0;
-          params.forEach((p, k) => {
-            const g = p.grad === null ? null : p.grad.toArray();
-            const after = p.toArray();
-            after.forEach((v, i) => {
-              const gi = g === null ? 0 : g[i];
-              const want = before[k][i] - (lr * gi) / (Math.abs(gi) + 1e-8);
-              if (Math.abs(v - want) > 2e-7 + 1e-6 * Math.abs(want)) assert.fail(`${name} param ${k}[${i}]: ${v} vs ${want}`);
-              if (Math.abs(v - before[k][i]) > lr / 2) moved++;
+        const check = (params: t.Tensor[], lr: number, run: () => void, name: string) =>
+          t.scope(() => {
+            const before = params.map((p) => p.toArray());
+            run();
+            let moved = 0;
+            params.forEach((p, k) => {
+              const g = p.grad === null ? null : p.grad.toArray();
+              const after = p.toArray();
+              after.forEach((v, i) => {
+                const gi = g === null ? 0 : g[i];
+                const want = before[k][i] - (lr * gi) / (Math.abs(gi) + 1e-8);
+                if (Math.abs(v - want) > 2e-7 + 1e-6 * Math.abs(want)) assert.fail(`${name} param ${k}[${i}]: ${v} vs ${want}`);
+                if (Math.abs(v - before[k][i]) > lr / 2) moved++;
+              });
             });
+            assert.ok(moved > 1000, `${name}: ${moved} elements moved by about lr`);
           });
-          assert.ok(moved > 1000, `${name}: ${moved} elements moved by about lr`);
-        });
         check(trainer.G.parameters(), 0.002, () => trainer.gMain(4), 'G');
         t.scope(() => {
           const reals = t.rand([4, 3, 32, 32]).mul(2).sub(1);
@@ -153,7 +163,14 @@ describe('IlsTrainer uses them', () => {
 
   test('other base values are corrected the same way; an explicit γ is used', () => {
     noLeak(() => {
-      const trainer = new IlsTrainer(presets.tiny32, { ...defaultTrainOptions, batch: 8, gLr: 0.01, dLr: 0.02, gRegInterval: 1, r1Gamma: 0.3 });
+      const trainer = new IlsTrainer(presets.tiny32, {
+        ...defaultTrainOptions,
+        batch: 8,
+        gLr: 0.01,
+        dLr: 0.02,
+        gRegInterval: 1,
+        r1Gamma: 0.3,
+      });
       try {
         assertClose(trainer.optG.groups[0].lr, 0.005, { rtol: 1e-12, atol: 0 });
         assertClose(trainer.optG.groups[0].betas[1], Math.sqrt(0.99), { rtol: 1e-12, atol: 0 });

@@ -13,8 +13,16 @@ import { noLeak } from '../helpers/noLeak.js';
 
 /** A very small D (channels 2–4) at the smallest allowed resolution; mbstd groups of 2 couple the samples. */
 const tinyD: NetworkConfig = {
-  resolution: 32, zDim: 8, wDim: 8, mappingLayers: 1, mappingLrMultiplier: 0.01, channelBase: 64, channelMax: 4,
-  convClamp: 256, mbstdGroupSize: 2, mbstdChannels: 1,
+  resolution: 32,
+  zDim: 8,
+  wDim: 8,
+  mappingLayers: 1,
+  mappingLrMultiplier: 0.01,
+  channelBase: 64,
+  channelMax: 4,
+  convClamp: 256,
+  mbstdGroupSize: 2,
+  mbstdChannels: 1,
 };
 const N = 2;
 const C = 1; // one input channel keeps the full finite-difference sweep small
@@ -29,9 +37,11 @@ function makeD(): Discriminator {
 }
 
 function toFloat64(d: Discriminator): void {
-  t.noGrad(() => t.scope(() => {
-    for (const [, v] of d.stateDict()) v.setData_(v.detach().to('float64'));
-  }));
+  t.noGrad(() =>
+    t.scope(() => {
+      for (const [, v] of d.stateDict()) v.setData_(v.detach().to('float64'));
+    }),
+  );
 }
 
 /**
@@ -42,7 +52,10 @@ function toFloat64(d: Discriminator): void {
 function sumLogitsOfCopies(d: Discriminator, copies: t.Tensor): t.Tensor {
   const m = copies.shape[0];
   return t.noGrad(() => {
-    const big = copies.reshape([m, N, C, S, S]).transpose(0, 1).reshape([N * m, C, S, S]);
+    const big = copies
+      .reshape([m, N, C, S, S])
+      .transpose(0, 1)
+      .reshape([N * m, C, S, S]);
     return d.forward(big).reshape([N, m]).sum(0);
   });
 }
@@ -117,11 +130,15 @@ describe('r1Penalty', () => {
           for (let i = 0; i < total; i++) {
             if (Math.abs(fdGrad[i] - analytic[i]) <= 1e-7 + 1e-4 * Math.abs(analytic[i])) continue;
             rechecked++;
-            fdGrad[i] = centralDifference((dh) => t.scope(() => {
-              const row = flat.clone();
-              row.narrow(0, i, 1).add_(dh);
-              return sumLogitsOfCopies(d, row.unsqueeze(0)).item();
-            }), h);
+            fdGrad[i] = centralDifference(
+              (dh) =>
+                t.scope(() => {
+                  const row = flat.clone();
+                  row.narrow(0, i, 1).add_(dh);
+                  return sumLogitsOfCopies(d, row.unsqueeze(0)).item();
+                }),
+              h,
+            );
           }
           assert.ok(rechecked < total / 100, `${rechecked} elements needed a re-check`);
           assertClose(analytic, fdGrad, { rtol: 1e-4, atol: 1e-7, message: 'gradient' });
@@ -151,10 +168,22 @@ describe('r1Penalty', () => {
             const loss = () =>
               t.scope(() => {
                 const xr = x.detach().requiresGrad_(true);
-                return r1Penalty(xr, d.forward(xr)).mul(t.tensor(wn, { dtype: 'float64' })).sum();
+                return r1Penalty(xr, d.forward(xr))
+                  .mul(t.tensor(wn, { dtype: 'float64' }))
+                  .sum();
               });
             const named = new Map(d.namedParameters());
-            const picks = ['b32.fromrgb.weight', 'b32.fromrgb.bias', 'b32.conv0.weight', 'b32.conv1.bias', 'b16.skip.weight', 'b4.conv.weight', 'b4.fc.weight', 'b4.out.weight', 'b4.out.bias'];
+            const picks = [
+              'b32.fromrgb.weight',
+              'b32.fromrgb.bias',
+              'b32.conv0.weight',
+              'b32.conv1.bias',
+              'b16.skip.weight',
+              'b4.conv.weight',
+              'b4.fc.weight',
+              'b4.out.weight',
+              'b4.out.bias',
+            ];
             const params = picks.map((p) => {
               const v = named.get(p);
               assert.ok(v, `parameter ${p}`);
@@ -177,7 +206,10 @@ describe('r1Penalty', () => {
                 t.noGrad(() => t.scope(() => p.copy_(t.tensor(values, { dtype: 'float64', shape: p.shape }))));
                 const a = analytic[k]?.[i] ?? 0;
                 if (Math.abs(fd) > 1e-3 * scale) nonZero++;
-                assert.ok(Math.abs(a - fd) <= 1e-6 * scale + 1e-4 * Math.abs(fd), `${picks[k]}[${i}]: analytic ${a} vs finite differences ${fd}`);
+                assert.ok(
+                  Math.abs(a - fd) <= 1e-6 * scale + 1e-4 * Math.abs(fd),
+                  `${picks[k]}[${i}]: analytic ${a} vs finite differences ${fd}`,
+                );
               }
             });
             // The output bias cannot change ∂D/∂x (its R1 gradient is 0); most of the others do.

@@ -27,13 +27,28 @@ after(() => {
 /** tiny32 on 16 demo images, batch 4 (0.004 kimg per iteration); metrics every iteration, checkpoints every 2. */
 function run(out: string, extra: Partial<TrainRun> = {}): TrainRun {
   return {
-    data: 'demo', out, config: 'tiny32', kimg: 0.016, options: { batch: BATCH }, demoCount: 16, tickKimg: 0.004,
-    snapshotKimg: 0.008, checkpointKimg: 0.008, keepCheckpoints: 10, gridSize: 2, progress: false, threads: 1, ...extra,
+    data: 'demo',
+    out,
+    config: 'tiny32',
+    kimg: 0.016,
+    options: { batch: BATCH },
+    demoCount: 16,
+    tickKimg: 0.004,
+    snapshotKimg: 0.008,
+    checkpointKimg: 0.008,
+    keepCheckpoints: 10,
+    gridSize: 2,
+    progress: false,
+    threads: 1,
+    ...extra,
   };
 }
 
 function metricLines(dir: string): Record<string, number>[] {
-  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number>);
 }
 
 const isCode = (code: string) => (e: Error) => e instanceof InputError && e.code === code;
@@ -63,14 +78,28 @@ describe('run folder', () => {
     const before = readdirSync(checkpointDir(dir())).sort();
     const metricsBefore = readFileSync(join(dir(), 'metrics.jsonl'), 'utf8');
     await assert.rejects(
-      train(run(dir(), { resume: true, kimg: 0, config: 'small64', data: '/somewhere/else', options: { batch: 8, gLr: 0.001, ils: false, seed: 0 } })),
+      train(
+        run(dir(), {
+          resume: true,
+          kimg: 0,
+          config: 'small64',
+          data: '/somewhere/else',
+          options: { batch: 8, gLr: 0.001, ils: false, seed: 0 },
+        }),
+      ),
       (e: Error) => {
         assert.ok(isCode('ERR_RESUME_CONFLICT')(e), String(e));
         assert.ok(!e.message.includes('\n'));
-        for (const part of ['--config small64 (the run has tiny32)', '--batch 8 (the run has 4)', '--glr 0.001 (the run has 0.0025)', '--ils off (the run has on)', '--data /somewhere/else (the run has demo)']) {
+        for (const part of [
+          '--config small64 (the run has tiny32)',
+          '--batch 8 (the run has 4)',
+          '--glr 0.001 (the run has 0.0025)',
+          '--ils off (the run has on)',
+          '--data /somewhere/else (the run has demo)',
+        ]) {
           assert.ok(e.message.includes(part), `${part} in: ${e.message}`);
         }
-        assert.ok(!e.message.includes('--seed'), 'a setting equal to the run\'s is no conflict');
+        assert.ok(!e.message.includes('--seed'), "a setting equal to the run's is no conflict");
         return true;
       },
     );
@@ -78,7 +107,7 @@ describe('run folder', () => {
     assert.equal(readFileSync(join(dir(), 'metrics.jsonl'), 'utf8'), metricsBefore);
   });
 
-  test('after a kill: leftovers removed, metrics cut back, the run\'s intervals kept; equal settings accepted', async () => {
+  test("after a kill: leftovers removed, metrics cut back, the run's intervals kept; equal settings accepted", async () => {
     const ckpts = checkpointDir(dir());
     // What kills leave: a temp file of a checkpoint being written, weights whose JSON was never written, and ticks
     // logged after the last checkpoint (the last one half-written).
@@ -91,23 +120,52 @@ describe('run folder', () => {
     assert.deepEqual(listCheckpoints(dir()), ['ckpt-000000004'], 'orphan weights are no checkpoint');
 
     // No intervals given: the stored ones apply (a checkpoint at 12 = 4 + 8 and at the end, not at 8; keep 10).
-    const r = await train({ data: 'demo', out: dir(), config: 'tiny32', kimg: 0, options: { batch: BATCH }, demoCount: 16, resume: true, progress: false, threads: 1 });
+    const r = await train({
+      data: 'demo',
+      out: dir(),
+      config: 'tiny32',
+      kimg: 0,
+      options: { batch: BATCH },
+      demoCount: 16,
+      resume: true,
+      progress: false,
+      threads: 1,
+    });
     assert.equal(r.stoppedBy, 'done');
     assert.equal(r.iterations, 3);
     assert.deepEqual(listCheckpoints(dir()), ['ckpt-000000004', 'ckpt-000000012', 'ckpt-000000016']);
     assert.ok(!existsSync(temp), 'temp file removed');
-    assert.deepEqual(readdirSync(ckpts).filter((f) => f.startsWith('.')), []);
+    assert.deepEqual(
+      readdirSync(ckpts).filter((f) => f.startsWith('.')),
+      [],
+    );
     const m = metricLines(dir());
-    assert.deepEqual(m.map((l) => l.iteration), [1, 2, 3, 4]);
-    assert.deepEqual(m.map((l) => l.kimg), [0.004, 0.008, 0.012, 0.016]);
-    assert.deepEqual(readCheckpointState(dir()).state.intervals, { tickKimg: 0.004, snapshotKimg: 0.008, checkpointKimg: 0.008, keepCheckpoints: 10 });
+    assert.deepEqual(
+      m.map((l) => l.iteration),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      m.map((l) => l.kimg),
+      [0.004, 0.008, 0.012, 0.016],
+    );
+    assert.deepEqual(readCheckpointState(dir()).state.intervals, {
+      tickKimg: 0.004,
+      snapshotKimg: 0.008,
+      checkpointKimg: 0.008,
+      keepCheckpoints: 10,
+    });
   });
 
   test('intervals given on resume replace the stored ones', async () => {
     const r = await train({ data: '', out: dir(), kimg: 0.02, resume: true, progress: false, checkpointKimg: 0.004, keepCheckpoints: 2 });
     assert.equal(r.checkpoint, 'ckpt-000000020');
     assert.deepEqual(listCheckpoints(dir()), ['ckpt-000000016', 'ckpt-000000020']);
-    assert.deepEqual(readCheckpointState(dir()).state.intervals, { tickKimg: 0.004, snapshotKimg: 0.008, checkpointKimg: 0.004, keepCheckpoints: 2 });
+    assert.deepEqual(readCheckpointState(dir()).state.intervals, {
+      tickKimg: 0.004,
+      snapshotKimg: 0.008,
+      checkpointKimg: 0.004,
+      keepCheckpoints: 2,
+    });
   });
 
   test('a new run in a folder an interrupted start left without a complete checkpoint starts clean', async () => {
@@ -117,7 +175,10 @@ describe('run folder', () => {
     writeFileSync(join(d, 'metrics.jsonl'), '{"kimg":0.004,"iteration":1}\n{"kimg":0.008,"iteration":2}\n');
     const r = await train(run(d, { maxIterations: 1 }));
     assert.equal(r.checkpoint, 'ckpt-000000004');
-    assert.deepEqual(metricLines(d).map((l) => l.iteration), [1]);
+    assert.deepEqual(
+      metricLines(d).map((l) => l.iteration),
+      [1],
+    );
     assert.deepEqual(readdirSync(join(d, 'checkpoints')).sort(), ['ckpt-000000004.json', 'ckpt-000000004.safetensors']);
   });
 
@@ -134,7 +195,13 @@ describe('truncateMetrics', () => {
     const l = (it: number) => JSON.stringify({ iteration: it, kimg: it / 250 });
     writeFileSync(p, [l(1), l(2), l(3), l(2), l(3), '{"iter', l(4), l(5), ''].join('\n'));
     assert.equal(truncateMetrics(p, 4), 4);
-    assert.deepEqual(readFileSync(p, 'utf8').trim().split('\n').map((x) => (JSON.parse(x) as { iteration: number }).iteration), [1, 2, 3, 4]);
+    assert.deepEqual(
+      readFileSync(p, 'utf8')
+        .trim()
+        .split('\n')
+        .map((x) => (JSON.parse(x) as { iteration: number }).iteration),
+      [1, 2, 3, 4],
+    );
     assert.equal(truncateMetrics(p, 4), 0);
     assert.equal(truncateMetrics(join(root, 'none.jsonl'), 4), 0);
   });

@@ -31,13 +31,25 @@ after(() => {
 /** 4 iterations of batch 4 (0.016 kimg) on 16 demo images; a metrics line every iteration. */
 function run(out: string, extra: Partial<TrainRun> = {}): TrainRun {
   return {
-    data: 'demo', out, config: 'tiny32', kimg: 0.016, options: { batch: BATCH }, demoCount: 16, tickKimg: BATCH / 1000,
-    snapshotKimg: 0.008, gridSize: 4, progress: false, ...extra,
+    data: 'demo',
+    out,
+    config: 'tiny32',
+    kimg: 0.016,
+    options: { batch: BATCH },
+    demoCount: 16,
+    tickKimg: BATCH / 1000,
+    snapshotKimg: 0.008,
+    gridSize: 4,
+    progress: false,
+    ...extra,
   };
 }
 
 function metrics(dir: string): Record<string, number>[] {
-  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  return readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number>);
 }
 
 /** Every tensor of a checkpoint's safetensors file (kept; the caller disposes them). */
@@ -76,7 +88,16 @@ describe('train() on demo data', () => {
     m.forEach((line, i) => {
       assert.equal(line.iteration, i + 1);
       assert.equal(line.kimg, ((i + 1) * BATCH) / 1000);
-      for (const k of ['Loss/G/total', 'Loss/G/adv', 'Loss/G/bin', 'Loss/G/msize', 'Loss/G/ils', 'Loss/D/real', 'Loss/D/fake', 'Mask/mean']) {
+      for (const k of [
+        'Loss/G/total',
+        'Loss/G/adv',
+        'Loss/G/bin',
+        'Loss/G/msize',
+        'Loss/G/ils',
+        'Loss/D/real',
+        'Loss/D/fake',
+        'Mask/mean',
+      ]) {
         assert.ok(k in line, `${k} logged`);
       }
       for (const [k, v] of Object.entries(line)) assert.ok(Number.isFinite(v), `${k} = ${v} is finite`);
@@ -115,14 +136,23 @@ describe('train() on demo data', () => {
     assert.equal(r.iterations, 2);
     assert.equal(r.checkpoint, 'ckpt-000000016');
     const m = metrics(stopped);
-    assert.deepEqual(m.map((l) => l.iteration), [1, 2, 3, 4]);
-    assert.deepEqual(m.map((l) => l.kimg), [0.004, 0.008, 0.012, 0.016]);
+    assert.deepEqual(
+      m.map((l) => l.iteration),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      m.map((l) => l.kimg),
+      [0.004, 0.008, 0.012, 0.016],
+    );
     const { state } = readCheckpointState(stopped);
     assert.equal(state.curNimg, 16);
     assert.equal(state.iteration, 4);
     assert.deepEqual(state.sampler, { epoch: 0, pos: 16 });
     // Every G parameter took 4 Adam steps; D took 4 main steps plus the R1 step of iteration 0.
-    assert.ok(state.optG.groups[0].steps.every((s) => s === 4), 'G Adam steps continue');
+    assert.ok(
+      state.optG.groups[0].steps.every((s) => s === 4),
+      'G Adam steps continue',
+    );
     assert.equal(Math.max(...state.optD.groups[0].steps), 5);
 
     const through = join(root, 'through');
@@ -131,7 +161,8 @@ describe('train() on demo data', () => {
     assert.equal(r2.checkpoint, 'ckpt-000000016');
     // Same losses at every tick …
     const m2 = metrics(through);
-    const strip = (l: Record<string, number>) => Object.fromEntries(Object.entries(l).filter(([k]) => k !== 'seconds' && k !== 'img_per_s'));
+    const strip = (l: Record<string, number>) =>
+      Object.fromEntries(Object.entries(l).filter(([k]) => k !== 'seconds' && k !== 'img_per_s'));
     assert.deepEqual(m.map(strip), m2.map(strip));
     // … and the same final weights, G_ema, optimiser moments and RNG state, bit for bit.
     const a = checkpointTensors(stopped, 'ckpt-000000016');
@@ -150,7 +181,15 @@ describe('train() on demo data', () => {
     const trainer = new IlsTrainer(state.net, state.options);
     try {
       const [firstName, first] = trainer.G.namedParameters()[0];
-      assert.ok(t.scope(() => first.ne(saved.get(`G.${firstName}`) as t.Tensor).sum().item()) > 0, 'a fresh trainer differs before the restore');
+      assert.ok(
+        t.scope(() =>
+          first
+            .ne(saved.get(`G.${firstName}`) as t.Tensor)
+            .sum()
+            .item(),
+        ) > 0,
+        'a fresh trainer differs before the restore',
+      );
       restoreTrainer(stopped, name, state, trainer);
       const live = new Map<string, t.Tensor>();
       for (const [k, v] of trainer.G.stateDict('G.')) live.set(k, v);
@@ -188,7 +227,11 @@ describe('IlsTrainer checkpoint round trip', () => {
     /** Copies of every weight, buffer and Adam moment. */
     const state = (tr: IlsTrainer) => {
       const out = new Map<string, t.Tensor>();
-      for (const m of [['G.', tr.G], ['G_ema.', tr.Gema], ['D.', tr.D]] as const) {
+      for (const m of [
+        ['G.', tr.G],
+        ['G_ema.', tr.Gema],
+        ['D.', tr.D],
+      ] as const) {
         for (const [k, v] of m[1].stateDict(m[0])) out.set(k, t.keep(v.detach().clone()));
       }
       for (const [k, v] of tr.optG.stateDict('optG.').tensors) out.set(k, t.keep(v.clone()));
@@ -203,7 +246,12 @@ describe('IlsTrainer checkpoint round trip', () => {
     try {
       for (let i = 0; i < 3; i++) a.step(reals[i]);
       const name = saveCheckpoint(dir, a, {
-        configName: 'tiny32', data: 'demo', sampler: { epoch: 0, pos: 12 }, trainSeconds: 0, adaSigns: a.adaSigns(), targetKimg: 1,
+        configName: 'tiny32',
+        data: 'demo',
+        sampler: { epoch: 0, pos: 12 },
+        trainSeconds: 0,
+        adaSigns: a.adaSigns(),
+        targetKimg: 1,
       });
       a.step(reals[3]); // iteration 4: also the first ADA p update, from signs gathered before the checkpoint
       want = state(a);

@@ -44,7 +44,7 @@ test('gitCommit: loose ref, packed ref, detached HEAD, worktree .git file; null 
   }
 });
 
-test('packageRoot and packageVersion find ilsgan\'s package.json from the compiled file', () => {
+test("packageRoot and packageVersion find ilsgan's package.json from the compiled file", () => {
   const root = packageRoot();
   assert.ok(root, 'found');
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string };

@@ -52,7 +52,14 @@ function startHolder(d: string, then: string) {
 }
 
 function writeLock(d: string, owner: Partial<LockOwner>): void {
-  const full: LockOwner = { pid: 1, hostname: hostname(), processStart: null, started: '2026-01-01T00:00:00.000Z', command: 'train', ...owner };
+  const full: LockOwner = {
+    pid: 1,
+    hostname: hostname(),
+    processStart: null,
+    started: '2026-01-01T00:00:00.000Z',
+    command: 'train',
+    ...owner,
+  };
   writeFileSync(join(d, lockFileName), `${JSON.stringify(full)}\n`);
 }
 
@@ -63,7 +70,7 @@ function deadPid(): number {
 }
 
 describe('run lock', () => {
-  test('a second holder is refused with the first one\'s pid; after release the lock can be taken again', async () => {
+  test("a second holder is refused with the first one's pid; after release the lock can be taken again", async () => {
     const d = dir('busy');
     const h = startHolder(d, 'setTimeout(() => {}, 60000);');
     await h.locked;
@@ -73,8 +80,12 @@ describe('run lock', () => {
     assert.equal(owner.command, 'test holder');
     assert.throws(
       () => acquireRunLock(d, 'train'),
-      (e: Error) => e instanceof InputError && e.code === 'ERR_RUN_LOCKED' && e.message.includes(`in use by process ${h.child.pid} `) &&
-        !e.message.includes('\n') && /kill \d+/.test(e.hint ?? ''),
+      (e: Error) =>
+        e instanceof InputError &&
+        e.code === 'ERR_RUN_LOCKED' &&
+        e.message.includes(`in use by process ${h.child.pid} `) &&
+        !e.message.includes('\n') &&
+        /kill \d+/.test(e.hint ?? ''),
     );
     h.child.kill('SIGTERM');
     const { signal } = await h.exited;
@@ -92,7 +103,10 @@ describe('run lock', () => {
     const d = dir('twice');
     const lock = acquireRunLock(d, 'pipeline');
     try {
-      assert.throws(() => acquireRunLock(d, 'train'), (e: Error) => e instanceof InputError && e.code === 'ERR_RUN_LOCKED' && /this process/.test(e.message));
+      assert.throws(
+        () => acquireRunLock(d, 'train'),
+        (e: Error) => e instanceof InputError && e.code === 'ERR_RUN_LOCKED' && /this process/.test(e.message),
+      );
     } finally {
       lock.release();
     }
@@ -130,7 +144,10 @@ describe('run lock', () => {
     const lock = acquireRunLock(d, 'train');
     lock.release();
     writeLock(d, { pid: process.ppid, processStart: processStartTime(process.ppid) });
-    assert.throws(() => acquireRunLock(d, 'train'), (e: Error) => e instanceof InputError && e.code === 'ERR_RUN_LOCKED');
+    assert.throws(
+      () => acquireRunLock(d, 'train'),
+      (e: Error) => e instanceof InputError && e.code === 'ERR_RUN_LOCKED',
+    );
   });
 
   test('a lock from another host is respected, with a hint to remove it by hand', () => {
@@ -138,7 +155,11 @@ describe('run lock', () => {
     writeLock(d, { pid: deadPid(), hostname: `not-${hostname()}` });
     assert.throws(
       () => acquireRunLock(d, 'train'),
-      (e: Error) => e instanceof InputError && e.code === 'ERR_RUN_LOCKED' && e.message.includes(`on not-${hostname()}`) && (e.hint ?? '').includes(lockFileName),
+      (e: Error) =>
+        e instanceof InputError &&
+        e.code === 'ERR_RUN_LOCKED' &&
+        e.message.includes(`on not-${hostname()}`) &&
+        (e.hint ?? '').includes(lockFileName),
     );
   });
 

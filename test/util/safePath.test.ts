@@ -34,18 +34,35 @@ describe('resolveInside', () => {
     assert.equal(resolveInside(dir, './sub/a.png', src), join(dir, 'sub', 'a.png'));
     assert.equal(resolveInside(dir, 'sub/missing/deeper.png', src), join(dir, 'sub', 'missing', 'deeper.png'));
     assert.equal(resolveInside(dir, 'in-link/a.png', src), join(dir, 'in-link', 'a.png'));
-    assert.equal(resolveInside(join(dir, 'in-link'), 'a.png', src), join(dir, 'in-link', 'a.png'), 'a symlinked base folder is its real path');
+    assert.equal(
+      resolveInside(join(dir, 'in-link'), 'a.png', src),
+      join(dir, 'in-link', 'a.png'),
+      'a symlinked base folder is its real path',
+    );
   });
 
   const bad: [string, unknown][] = [
-    ['.. to an existing file', '../outside/b.png'], ['.. to a missing file', '../outside/none.png'], ['.. in the middle', 'sub/../../outside/b.png'],
-    ['an absolute path', join(root, 'outside', 'b.png')], ['a Windows drive path', 'C:\\x\\b.png'], ['a backslash ..', 'sub\\..\\..\\b.png'],
-    ['a symlinked folder leading out', 'out-link/b.png'], ['a missing file under a symlink leading out', 'out-link/none/c.png'],
-    ['a dangling symlink', 'dangling'], ['an empty string', ''], ['a NUL byte', 'sub/a.png\0'], ['a number', 7], ['null', null],
+    ['.. to an existing file', '../outside/b.png'],
+    ['.. to a missing file', '../outside/none.png'],
+    ['.. in the middle', 'sub/../../outside/b.png'],
+    ['an absolute path', join(root, 'outside', 'b.png')],
+    ['a Windows drive path', 'C:\\x\\b.png'],
+    ['a backslash ..', 'sub\\..\\..\\b.png'],
+    ['a symlinked folder leading out', 'out-link/b.png'],
+    ['a missing file under a symlink leading out', 'out-link/none/c.png'],
+    ['a dangling symlink', 'dangling'],
+    ['an empty string', ''],
+    ['a NUL byte', 'sub/a.png\0'],
+    ['a number', 7],
+    ['null', null],
   ];
   for (const [label, rel] of bad) {
     test(`refuses ${label} with the one message`, () => {
-      assert.throws(() => resolveInside(dir, rel, src), { name: 'InputError', code: 'ERR_TEST', message: `x.json: field weights must name a file inside ${dir}` });
+      assert.throws(() => resolveInside(dir, rel, src), {
+        name: 'InputError',
+        code: 'ERR_TEST',
+        message: `x.json: field weights must name a file inside ${dir}`,
+      });
     });
   }
 
@@ -69,10 +86,19 @@ describe('strict JSON and the schema checker', () => {
     const schema = object({ n: int(1, 10), list: array(object({ s: str({ maxLength: 3 }) }), { max: 2 }), o: optional(int(0, 1)) });
     const at = { file: 'f.json', code: 'ERR_X' };
     assert.deepEqual(validate({ n: 2, list: [{ s: 'ab' }], extra: true }, schema, at), { n: 2, list: [{ s: 'ab' }], extra: true });
-    assert.throws(() => validate({ n: 11, list: [] }, schema, at), { code: 'ERR_X', message: 'f.json: field n must be an integer from 1 to 10, got 11' });
-    assert.throws(() => validate({ n: 1, list: [{ s: 'abcd' }] }, schema, at), { message: 'f.json: field list[0].s must be at most 3 characters, got 4' });
-    assert.throws(() => validate({ n: 1, list: [{}, {}, {}] }, schema, at), { message: 'f.json: field list must have from 0 to 2 items, got 3' });
-    assert.throws(() => validate({ n: 1, list: [], o: 2 }, schema, at), { message: 'f.json: field o must be an integer from 0 to 1, got 2' });
+    assert.throws(() => validate({ n: 11, list: [] }, schema, at), {
+      code: 'ERR_X',
+      message: 'f.json: field n must be an integer from 1 to 10, got 11',
+    });
+    assert.throws(() => validate({ n: 1, list: [{ s: 'abcd' }] }, schema, at), {
+      message: 'f.json: field list[0].s must be at most 3 characters, got 4',
+    });
+    assert.throws(() => validate({ n: 1, list: [{}, {}, {}] }, schema, at), {
+      message: 'f.json: field list must have from 0 to 2 items, got 3',
+    });
+    assert.throws(() => validate({ n: 1, list: [], o: 2 }, schema, at), {
+      message: 'f.json: field o must be an integer from 0 to 1, got 2',
+    });
     assert.throws(() => validate([], schema, at), { message: 'f.json: the top level must be an object, got an array of 0' });
     assert.throws(() => validate({ list: [] }, schema, at), { message: 'f.json: field n is missing' });
   });

@@ -16,7 +16,11 @@ export function makeCompositeCommand() {
     .option('--split', 'split by instance: 80 % of the stamps and backgrounds for training, 20 % for test', false)
     .option('--seed <n>', 'seed (the output is the same for the same seed and sources)', num('seed'), 0)
     .option('--json', 'stdout: only the result as one JSON line (as by default)')
-    .option('--min-stamp-px <px>', 'skip stamps whose alpha box is shorter on its long side (default 64 for --size ≤ 64, else 112)', num('side'))
+    .option(
+      '--min-stamp-px <px>',
+      'skip stamps whose alpha box is shorter on its long side (default 64 for --size ≤ 64, else 112)',
+      num('side'),
+    )
     .action(async (o) => {
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { minStampPxFor, writeCompositeDataset } = await import('../../data/composite/dataset.js');
@@ -24,8 +28,15 @@ export function makeCompositeCommand() {
       let phase = '';
       const warnings: string[] = [];
       const m = await writeCompositeDataset({
-        objects: o.objects, backgrounds: o.backgrounds, out: o.out, n: o.n, testN: o.testN, size: o.size,
-        split: o.split, seed: o.seed, minStampPx: o.minStampPx ?? minStampPxFor(o.size),
+        objects: o.objects,
+        backgrounds: o.backgrounds,
+        out: o.out,
+        n: o.n,
+        testN: o.testN,
+        size: o.size,
+        split: o.split,
+        seed: o.seed,
+        minStampPx: o.minStampPx ?? minStampPxFor(o.size),
         onProgress: (done, total, p) => {
           if (p !== phase) {
             phase = p;
@@ -43,7 +54,12 @@ export function makeCompositeCommand() {
         Object.fromEntries(['no-alpha', 'too-small', 'unreadable'].map((r) => [r, list.filter((s) => s.reason === r).length]));
       process.stdout.write(
         `${JSON.stringify({
-          out: o.out, size: m.size, train: m.counts.train, test: m.counts.test, split: m.split, seed: m.seed,
+          out: o.out,
+          size: m.size,
+          train: m.counts.train,
+          test: m.counts.test,
+          split: m.split,
+          seed: m.seed,
           objects: { train: m.objects.train.length, test: m.objects.test.length, skipped: skipped(m.skipped.objects) },
           backgrounds: { train: m.backgrounds.train.length, test: m.backgrounds.test.length, skipped: m.skipped.backgrounds.length },
           seconds: { decode: Number(m.seconds.decode.toFixed(1)), write: Number(m.seconds.write.toFixed(1)) },

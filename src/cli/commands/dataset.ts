@@ -22,10 +22,19 @@ export function makeDatasetCommand() {
       bar.start(o.n + o.testN);
       for (const split of ['train', 'test'] as const) {
         const count = split === 'train' ? o.n : o.testN;
-        await writeProceduralSplit(join(o.out, split), split, { count, size: o.size, seed: o.seed, masks: split === 'test', onImage: () => bar.increment() });
+        await writeProceduralSplit(join(o.out, split), split, {
+          count,
+          size: o.size,
+          seed: o.seed,
+          masks: split === 'test',
+          onImage: () => bar.increment(),
+        });
       }
       bar.stop();
-      writeFileSync(join(o.out, 'README.txt'), `ilsgan procedural dataset: ${o.n} training images, ${o.testN} test images with masks, ${o.size}x${o.size}, seed ${o.seed}.\n`);
+      writeFileSync(
+        join(o.out, 'README.txt'),
+        `ilsgan procedural dataset: ${o.n} training images, ${o.testN} test images with masks, ${o.size}x${o.size}, seed ${o.seed}.\n`,
+      );
       process.stdout.write(`${JSON.stringify({ out: o.out, train: o.n, test: o.testN, size: o.size })}\n`);
     });
   return new Command('dataset').description('make datasets').addCommand(demo);

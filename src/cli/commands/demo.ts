@@ -11,7 +11,11 @@ export function makeDemoCommand() {
     .description('run the whole method on built-in procedural data (about 8 minutes on 2 CPU cores) and write a report')
     .option('--out <dir>', 'output folder (resumable: finished stages are skipped)', 'demo-out')
     .option('--quick', 'a smoke run of the same path, about 10 s (its numbers mean nothing)')
-    .option('--recipe <name>', `run a measured recipe (${Object.keys(recipes).join(', ')}) on the procedural data instead`, choice(Object.keys(recipes)))
+    .option(
+      '--recipe <name>',
+      `run a measured recipe (${Object.keys(recipes).join(', ')}) on the procedural data instead`,
+      choice(Object.keys(recipes)),
+    )
     .option('--no-progress', 'plain log lines instead of progress bars')
     .option('--json', 'stdout: only the result as one JSON line (progress and logs go to stderr and log.txt)')
     .action(async (o) => {
@@ -20,7 +24,13 @@ export function makeDemoCommand() {
       if (o.recipe && o.quick) throw new InputError('--quick and --recipe do not go together', 'ERR_ARG', 'see `ilsgan demo --help`');
       const live = pipelineLive(o.out, 'demo');
       const r = await live.run(() =>
-        runDemo({ out: o.out, quick: Boolean(o.quick), recipe: o.recipe ? getRecipe(o.recipe) : undefined, progress: o.progress && Boolean(process.stderr.isTTY), live: live.hooks }),
+        runDemo({
+          out: o.out,
+          quick: Boolean(o.quick),
+          recipe: o.recipe ? getRecipe(o.recipe) : undefined,
+          progress: o.progress && Boolean(process.stderr.isTTY),
+          live: live.hooks,
+        }),
       );
       printOutcome(r, Boolean(o.json));
     });

@@ -30,13 +30,23 @@ function formatTable(r: SegMetricsResult, source: string, size: number | undefin
 
 export function makeEvalCommand() {
   return new Command('eval')
-    .description('score segmentations against ground-truth masks (DRC_IoU, DRC_DICE, IoU, mIoU, pACC): predicted masks (--pred) or a model run on test images (--model)')
+    .description(
+      'score segmentations against ground-truth masks (DRC_IoU, DRC_DICE, IoU, mIoU, pACC): predicted masks (--pred) or a model run on test images (--model)',
+    )
     .option('--pred <dir>', 'folder of predicted masks (any image format; grey ≥ 128 = foreground)')
     .option('--model <dir>', 'segmentation model (the --out of ilsgan seg-train) to run on --images')
     .option('--images <dir>', 'with --model: folder of test images, or a DRC CUB/Dogs/Cars folder (its test split; no --masks)')
     .option('--masks <dir>', 'folder of ground-truth masks, paired by file name without extension')
-    .option('--size <s>', 'compare at S×S (--pred: needed when sizes differ; --model: default the model\'s protocol size)', num('compareSide'))
-    .option('--gt-resize <m>', 'how masks are resized: nearest (binarise, then sample) or bilinear (CUB soft masks)', choice(['nearest', 'bilinear'] as const))
+    .option(
+      '--size <s>',
+      "compare at S×S (--pred: needed when sizes differ; --model: default the model's protocol size)",
+      num('compareSide'),
+    )
+    .option(
+      '--gt-resize <m>',
+      'how masks are resized: nearest (binarise, then sample) or bilinear (CUB soft masks)',
+      choice(['nearest', 'bilinear'] as const),
+    )
     .option('--batch <n>', 'with --model: images per forward pass', num('batch'), 32)
     .option('--device <d>', 'with --model: auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--json', 'one JSON line on stdout instead of the table')
@@ -63,15 +73,28 @@ export function makeEvalCommand() {
         source = `predictions ${o.pred}, masks ${o.masks}`;
         size = o.size;
       } else {
-        if (o.images === undefined) throw new InputError('eval --model needs --images <dir> (and --masks <dir> unless it is a DRC folder)', 'ERR_ARG');
+        if (o.images === undefined)
+          throw new InputError('eval --model needs --images <dir> (and --masks <dir> unless it is a DRC folder)', 'ERR_ARG');
         const e = await evaluateSegmenter({
-          model: o.model as string, images: o.images, masks: o.masks, size: o.size, gtResize: o.gtResize, batch: o.batch, device,
+          model: o.model as string,
+          images: o.images,
+          masks: o.masks,
+          size: o.size,
+          gtResize: o.gtResize,
+          batch: o.batch,
+          device,
         });
         const { netSize, source: from, size: at, ...metrics } = e;
         r = metrics;
         report = {
-          model: resolve(o.model as string), input: resolve(o.images), masks: o.masks === undefined ? null : resolve(o.masks),
-          source: from, size: at, net_size: netSize, gt_resize: o.gtResize ?? null, ...metrics,
+          model: resolve(o.model as string),
+          input: resolve(o.images),
+          masks: o.masks === undefined ? null : resolve(o.masks),
+          source: from,
+          size: at,
+          net_size: netSize,
+          gt_resize: o.gtResize ?? null,
+          ...metrics,
         };
         source = `model ${o.model} on ${o.images}${o.masks === undefined ? ` (${e.source} test split)` : `, masks ${o.masks}`}`;
         size = e.size;

@@ -8,7 +8,7 @@ import { ProgressBar } from '../../util/progress.js';
 
 export function makeFidCommand() {
   return new Command('fid')
-    .description('FID and KID of a trained run\'s G_ema composites (ψ = 1, random noise) against its training images')
+    .description("FID and KID of a trained run's G_ema composites (ψ = 1, random noise) against its training images")
     .requiredOption('--run <dir>', 'training run directory (the --out of ilsgan train)')
     .option('--checkpoint <name>', 'checkpoint name (ckpt-000004560) or path; default: the latest')
     .option('--inception <file>', 'FID Inception-v3 weights as safetensors (docs/fid.md); required unless --select')
@@ -40,7 +40,10 @@ export function makeFidCommand() {
       try {
         if (o.select) {
           const r = await selectCheckpoint(o.run, {
-            inception: o.inception, maxKimg: o.maxKimg, device, fid: common,
+            inception: o.inception,
+            maxKimg: o.maxKimg,
+            device,
+            fid: common,
             onCheckpoint: (name, i, total) => {
               phase = '';
               bar.stop();
@@ -52,7 +55,11 @@ export function makeFidCommand() {
           return;
         }
         if (o.inception === undefined) {
-          throw new InputError('--inception <file> is required (see docs/fid.md), unless --select is given', 'ERR_ARG', 'see `ilsgan fid --help`');
+          throw new InputError(
+            '--inception <file> is required (see docs/fid.md), unless --select is given',
+            'ERR_ARG',
+            'see `ilsgan fid --help`',
+          );
         }
         const r = await fid({ run: o.run, checkpoint: o.checkpoint, inception: o.inception, device, ...common });
         bar.stop();

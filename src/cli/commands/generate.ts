@@ -24,11 +24,19 @@ export function makeGenerateCommand() {
       bar.start(o.n);
       try {
         const m = await synthesize({
-          run: o.run, checkpoint: o.checkpoint, n: o.n, out: o.out, seed: o.seed, batch: o.batch, device,
+          run: o.run,
+          checkpoint: o.checkpoint,
+          n: o.n,
+          out: o.out,
+          seed: o.seed,
+          batch: o.batch,
+          device,
           onProgress: (done) => bar.update(done),
         });
         bar.stop();
-        process.stdout.write(`${JSON.stringify({ out: o.out, n: m.n, size: m.size, checkpoint: m.checkpoint, kimg: m.kimg, seed: m.seed })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ out: o.out, n: m.n, size: m.size, checkpoint: m.checkpoint, kimg: m.kimg, seed: m.seed })}\n`,
+        );
       } finally {
         bar.stop();
       }

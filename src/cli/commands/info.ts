@@ -19,11 +19,17 @@ export function makeInfoCommand() {
       const d = new Discriminator(net);
       const engine = await versionInfo();
       const info = {
-        config: o.config, resolution: net.resolution, g_params: g.numParameters(), d_params: d.numParameters(),
-        g_mapping_params: g.bg.mapping.numParameters(), g_bg_synthesis_params: g.bg.synthesis.numParameters(),
-        g_fg_synthesis_params: g.fg.synthesis.numParameters(), num_ws: g.bg.synthesis.numWs,
+        config: o.config,
+        resolution: net.resolution,
+        g_params: g.numParameters(),
+        d_params: d.numParameters(),
+        g_mapping_params: g.bg.mapping.numParameters(),
+        g_bg_synthesis_params: g.bg.synthesis.numParameters(),
+        g_fg_synthesis_params: g.fg.synthesis.numParameters(),
+        num_ws: g.bg.synthesis.numWs,
         channels: Object.fromEntries(blockResolutions(net).map((r) => [r, channelsAt(net, r)])),
-        ...engine, torch: engine.libtorch,
+        ...engine,
+        torch: engine.libtorch,
       };
       g.dispose();
       d.dispose();
@@ -37,7 +43,9 @@ export function makeInfoCommand() {
           `config ${info.config}: ${info.resolution}×${info.resolution}, num_ws ${info.num_ws} per branch`,
           `  G  ${fmt(info.g_params)} parameters (mapping ${fmt(info.g_mapping_params)} ×2, bg synthesis ${fmt(info.g_bg_synthesis_params)}, fg synthesis ${fmt(info.g_fg_synthesis_params)})`,
           `  D  ${fmt(info.d_params)} parameters`,
-          `  channels ${Object.entries(info.channels).map(([r, c]) => `${r}:${c}`).join(' ')}`,
+          `  channels ${Object.entries(info.channels)
+            .map(([r, c]) => `${r}:${c}`)
+            .join(' ')}`,
           formatVersionInfo(engine),
           '',
         ].join('\n'),

@@ -10,9 +10,14 @@ export function makeMiCommand() {
   return new Command('mi')
     .description('estimate the mutual information between visible and invisible layer regions with MINE (nats)')
     .requiredOption('--synthetic <dir>', 'an `ilsgan generate` output folder (fg/, bg/, masks_soft/, manifest.json)')
-    .option('--schedule <name>', 'fast (32², hidden 128, 2000 iterations, eval every 50) or paper (64², hidden 3000, 100 000 iterations, eval every 400)', choice(['fast', 'paper'] as const), 'fast' as const)
-    .option('--iterations <n>', 'override the schedule\'s training iterations', num('iterations'))
-    .option('--hidden <n>', 'override the statistics network\'s hidden width', num('width'))
+    .option(
+      '--schedule <name>',
+      'fast (32², hidden 128, 2000 iterations, eval every 50) or paper (64², hidden 3000, 100 000 iterations, eval every 400)',
+      choice(['fast', 'paper'] as const),
+      'fast' as const,
+    )
+    .option('--iterations <n>', "override the schedule's training iterations", num('iterations'))
+    .option('--hidden <n>', "override the statistics network's hidden width", num('width'))
     .option('--size <s>', 'override the image size the layers are resized to', num('side'))
     .option('--eval-every <n>', 'override the evaluation interval (iterations)', num('iterations'))
     .option('--batch <n>', 'override the training batch', num('batch'))
@@ -43,7 +48,11 @@ export function makeMiCommand() {
       bar.start(2 * s.iterations);
       try {
         const r = await estimateMi({
-          synthetic: o.synthetic, schedule: s, maxSamples: o.maxSamples, seed: o.seed, device,
+          synthetic: o.synthetic,
+          schedule: s,
+          maxSamples: o.maxSamples,
+          seed: o.seed,
+          device,
           onProgress: (done) => bar.update(done),
         });
         bar.stop();

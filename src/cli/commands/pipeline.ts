@@ -26,7 +26,11 @@ export function pipelineLive(out: string, command: string) {
     },
     onSnapshot: async (s: { kimg: number; targetKimg: number; etaSeconds: number | null }) => {
       const { trainingProgress } = await import('../../report/live.js');
-      await live.update(page, { state: 'running', text: `stage train: training the layered GAN, ${trainingProgress(s.kimg, s.targetKimg)} (ETA of this stage; the segmenter stages follow).`, etaSeconds: s.etaSeconds });
+      await live.update(page, {
+        state: 'running',
+        text: `stage train: training the layered GAN, ${trainingProgress(s.kimg, s.targetKimg)} (ETA of this stage; the segmenter stages follow).`,
+        etaSeconds: s.etaSeconds,
+      });
     },
   };
   const run = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -71,9 +75,15 @@ export function printOutcome(r: PipelineResult, json = false): void {
     ['centred ellipse', r.baselines.centred_ellipse],
   ];
   const line = JSON.stringify({
-    DRC_IoU: r.eval.DRC_IoU, DRC_DICE: r.eval.DRC_DICE, IoU: r.eval.IoU, mIoU: r.eval.mIoU, pACC: r.eval.pACC,
+    DRC_IoU: r.eval.DRC_IoU,
+    DRC_DICE: r.eval.DRC_DICE,
+    IoU: r.eval.IoU,
+    mIoU: r.eval.mIoU,
+    pACC: r.eval.pACC,
     baselines: { all_foreground: r.baselines.all_foreground.DRC_IoU, centred_ellipse: r.baselines.centred_ellipse.DRC_IoU },
-    checkpoint: r.checkpoint.name, report: r.report, seconds,
+    checkpoint: r.checkpoint.name,
+    report: r.report,
+    seconds,
   });
   if (json) {
     process.stdout.write(`${line}\n`);
@@ -95,10 +105,21 @@ export function makePipelineCommand() {
     .description('train → select checkpoint → generate → seg-train → (adapt) → eval → report, resumable stage by stage')
     .requiredOption('--data <path>', 'training images: folder, DRC CUB/Dogs/Cars folder, or "demo"')
     .requiredOption('--out <dir>', 'output folder (run it again to resume at the first unfinished stage)')
-    .option('--test-images <dir>', 'real test images (or a DRC folder with its test split); without: 12 training photos are held out and shown')
+    .option(
+      '--test-images <dir>',
+      'real test images (or a DRC folder with its test split); without: 12 training photos are held out and shown',
+    )
     .option('--test-masks <dir>', 'their ground-truth masks, paired by file name')
-    .option('--recipe <name>', `a measured whole-pipeline setting (${Object.keys(recipes).join(', ')}: about an hour on 2 CPU cores); flags given win`, choice(Object.keys(recipes)))
-    .option('--config <name>', `GAN preset: ${Object.keys(presets).join(', ')} (ils64 without --recipe)`, choice(Object.keys(presets) as PresetName[]))
+    .option(
+      '--recipe <name>',
+      `a measured whole-pipeline setting (${Object.keys(recipes).join(', ')}: about an hour on 2 CPU cores); flags given win`,
+      choice(Object.keys(recipes)),
+    )
+    .option(
+      '--config <name>',
+      `GAN preset: ${Object.keys(presets).join(', ')} (ils64 without --recipe)`,
+      choice(Object.keys(presets) as PresetName[]),
+    )
     .option('--kimg <k>', 'GAN training length in kimg (required without --recipe)', num('kimg'))
     .option('--inception <file>', 'Inception weights (safetensors) for FID-based checkpoint selection')
     .option('--n-synthetic <n>', 'synthetic pairs to generate (10000; 50000 for ils128)', num('count'))
@@ -116,7 +137,8 @@ export function makePipelineCommand() {
     .action(async (o) => {
       const recipe = o.recipe ? getRecipe(o.recipe) : null;
       const kimg = o.kimg ?? recipe?.kimg;
-      if (kimg === undefined) throw new InputError('pipeline needs --kimg (or --recipe cpu)', 'ERR_ARG', 'e.g. --recipe cpu, or --config ils64 --kimg 8000');
+      if (kimg === undefined)
+        throw new InputError('pipeline needs --kimg (or --recipe cpu)', 'ERR_ARG', 'e.g. --recipe cpu, or --config ils64 --kimg 8000');
       if (o.testMasks && !o.testImages) throw new InputError('--test-masks needs --test-images', 'ERR_ARG');
       // The GAN training flags given: the same table as train's (cli/trainFlags.ts).
       const flags = trainOptionsFromFlags(o);
@@ -124,18 +146,32 @@ export function makePipelineCommand() {
       const device = await resolveDevice(o.device);
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { runPipeline } = await import('../../pipeline/pipeline.js');
-      const seg = { ...recipe?.seg, ...definedOnly({ iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol, geometric: o.segGeometric }) };
+      const seg = {
+        ...recipe?.seg,
+        ...definedOnly({ iterations: o.segIters, width: o.segWidth, size: o.segSize, protocol: o.protocol, geometric: o.segGeometric }),
+      };
       const adaptBase = adaptSetting(recipe, o.adapt);
       const adapt = adaptBase && { ...adaptBase, ...definedOnly({ rounds: o.adaptRounds, iterations: o.adaptIters }) };
       const live = pipelineLive(o.out, 'pipeline');
-      const r = await live.run(() => runPipeline({
-        data: o.data, out: o.out, config: o.config ?? recipe?.network ?? 'ils64', kimg,
-        train: newRunOptions(flags, { preset: o.config, recipe: recipe?.train }),
-        test: o.testImages ? { images: o.testImages, masks: o.testMasks } : undefined,
-        inception: o.inception, synthetic: o.nSynthetic ?? recipe?.synthetic, seg, adapt,
-        facts: recipe ? recipeFacts(recipe) : undefined, route: recipe ? `trained from scratch with --recipe ${recipe.name}` : undefined,
-        device, progress: o.progress && Boolean(process.stderr.isTTY), ...live.hooks,
-      }));
+      const r = await live.run(() =>
+        runPipeline({
+          data: o.data,
+          out: o.out,
+          config: o.config ?? recipe?.network ?? 'ils64',
+          kimg,
+          train: newRunOptions(flags, { preset: o.config, recipe: recipe?.train }),
+          test: o.testImages ? { images: o.testImages, masks: o.testMasks } : undefined,
+          inception: o.inception,
+          synthetic: o.nSynthetic ?? recipe?.synthetic,
+          seg,
+          adapt,
+          facts: recipe ? recipeFacts(recipe) : undefined,
+          route: recipe ? `trained from scratch with --recipe ${recipe.name}` : undefined,
+          device,
+          progress: o.progress && Boolean(process.stderr.isTTY),
+          ...live.hooks,
+        }),
+      );
       printOutcome(r, Boolean(o.json));
     });
   return addTrainFlags(command, 'GAN training options (shared with train):');

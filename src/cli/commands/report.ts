@@ -22,7 +22,13 @@ export function makeReportCommand() {
         throw new InputError(`--run ${o.run} is not a directory`, 'ERR_RUN_DIR', 'pass the --out folder of an ilsgan train run');
       }
       const out = o.out ?? join(o.run, 'report.html');
-      const summary = await writeReport(out, { runDir: o.run, evaluation: o.eval, baselines: o.baselines, segmenter: o.segmenter, title: o.title });
+      const summary = await writeReport(out, {
+        runDir: o.run,
+        evaluation: o.eval,
+        baselines: o.baselines,
+        segmenter: o.segmenter,
+        title: o.title,
+      });
       for (const m of summary.missing) process.stderr.write(`not in the report: ${m}\n`);
       process.stdout.write(`${summary.path}\n`);
     });

@@ -11,9 +11,14 @@ export function makeSegTrainCommand() {
     .option('--iters <n>', 'training iterations', num('iterations'), 6000)
     .option('--batch <n>', 'minibatch size', num('batch'), 64)
     .option('--lr <lr>', 'Adam learning rate (constant)', num('lr'), 1e-3)
-    .option('--width <w>', 'U-Net width: 64 is the paper\'s network; 16 trains ~16× faster on a CPU (a deviation)', num('width'), 64)
+    .option('--width <w>', "U-Net width: 64 is the paper's network; 16 trains ~16× faster on a CPU (a deviation)", num('width'), 64)
     .option('--size <s>', 'network input side (a multiple of 16)', num('netSide'), 64)
-    .option('--protocol <p>', '64: score at the network size; 128: at 2× with logits upsampled (spec §10.4)', choice(['64', '128'] as const), '64' as const)
+    .option(
+      '--protocol <p>',
+      '64: score at the network size; 128: at 2× with logits upsampled (spec §10.4)',
+      choice(['64', '128'] as const),
+      '64' as const,
+    )
     .option('--seed <n>', 'seed of sampler, initialisation and augmentation', num('seed'), 0)
     .option('--val-every <n>', 'validation interval in iterations', num('iterations'), 1000)
     .option('--aug-p <p>', 'probability of each colour augmentation (0 = off)', num('probability'), 0.5)
@@ -26,13 +31,32 @@ export function makeSegTrainCommand() {
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { trainSegmenter } = await import('../../seg/train.js');
       const r = await trainSegmenter({
-        synthetic: o.synthetic, out: o.out, iterations: o.iters, batch: o.batch, lr: o.lr, width: o.width, size: o.size,
-        protocol: o.protocol, seed: o.seed, valEvery: o.valEvery, augP: o.augP, device, threads: o.threads,
+        synthetic: o.synthetic,
+        out: o.out,
+        iterations: o.iters,
+        batch: o.batch,
+        lr: o.lr,
+        width: o.width,
+        size: o.size,
+        protocol: o.protocol,
+        seed: o.seed,
+        valEvery: o.valEvery,
+        augP: o.augP,
+        device,
+        threads: o.threads,
         progress: o.progress && Boolean(process.stderr.isTTY),
       });
-      process.stdout.write(`${JSON.stringify({
-        out: r.out, best_val_iou: r.bestValIoU, best_iteration: r.bestIteration, iterations: o.iters,
-        s_per_iter: Number(r.secondsPerIteration.toFixed(4)), width: o.width, size: o.size, protocol: o.protocol,
-      })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({
+          out: r.out,
+          best_val_iou: r.bestValIoU,
+          best_iteration: r.bestIteration,
+          iterations: o.iters,
+          s_per_iter: Number(r.secondsPerIteration.toFixed(4)),
+          width: o.width,
+          size: o.size,
+          protocol: o.protocol,
+        })}\n`,
+      );
     });
 }

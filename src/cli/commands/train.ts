@@ -16,11 +16,25 @@ export function makeTrainCommand() {
     .description('train a layered GAN (ILSGAN) whose layers separate foreground and background')
     .option('--data <path>', 'image folder (recursive), DRC CUB/Dogs/Cars folder, or "demo"')
     .option('--out <dir>', 'run directory (checkpoints, sample grids, metrics.jsonl)')
-    .option('--recipe <name>', `the GAN part of a measured recipe (${Object.keys(recipes).join(', ')}); flags given win`, choice(Object.keys(recipes)))
-    .option('--config <name>', `network preset: ${Object.keys(presets).join(', ')} (small64 without --recipe)`, choice(Object.keys(presets) as PresetName[]))
+    .option(
+      '--recipe <name>',
+      `the GAN part of a measured recipe (${Object.keys(recipes).join(', ')}); flags given win`,
+      choice(Object.keys(recipes)),
+    )
+    .option(
+      '--config <name>',
+      `network preset: ${Object.keys(presets).join(', ')} (small64 without --recipe)`,
+      choice(Object.keys(presets) as PresetName[]),
+    )
     .option('--kimg <k>', 'total thousands of real images to show D (fractions allowed)', num('kimg'))
-    .option('--resume <dir>', 'continue the run in <dir> with its own settings: --kimg extends it, --tick/--snap/--checkpoint-every/--keep/--threads/--device may change, other flags must match the run')
-    .option('--init-from <dir>', 'start a new run from the G, G_ema and D weights of another run (its folder, a pipeline output or a checkpoint file), not its optimiser state or kimg; its network unless --config/--recipe say otherwise (they must match)')
+    .option(
+      '--resume <dir>',
+      'continue the run in <dir> with its own settings: --kimg extends it, --tick/--snap/--checkpoint-every/--keep/--threads/--device may change, other flags must match the run',
+    )
+    .option(
+      '--init-from <dir>',
+      'start a new run from the G, G_ema and D weights of another run (its folder, a pipeline output or a checkpoint file), not its optimiser state or kimg; its network unless --config/--recipe say otherwise (they must match)',
+    )
     .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--resolution <s>', 'override the preset resolution (power of two, 32–256)', num('resolution'))
     .option('--cbase <n>', 'override channel base (channels at r = min(cbase/r, cmax))', num('channelBase'))
@@ -38,7 +52,11 @@ export function makeTrainCommand() {
     .action(async (o) => {
       const resume = o.resume !== undefined;
       const usage = 'see `ilsgan train --help`';
-      if (resume && o.initFrom !== undefined) throw new InputError('--init-from starts a new run from another run\'s weights; --resume continues a run: give one of them', 'ERR_ARG');
+      if (resume && o.initFrom !== undefined)
+        throw new InputError(
+          "--init-from starts a new run from another run's weights; --resume continues a run: give one of them",
+          'ERR_ARG',
+        );
       if (!resume && (!o.data || !o.out)) throw new InputError('train needs --data and --out (or --resume <run dir>)', 'ERR_ARG', usage);
       // Checked before anything is created or decoded: a mistyped --resume must not leave an empty folder behind.
       if (resume && !(existsSync(o.resume!) && statSync(o.resume!).isDirectory())) {
@@ -58,8 +76,15 @@ export function makeTrainCommand() {
       const overrides = Boolean(o.resolution || o.cbase || o.cmax || o.map);
       const { readCheckpointState } = await import('../../run/checkpoint.js');
       const base: NetworkConfig = {
-        ...(configName ? presets[configName] : recipe ? recipe.network : overrides && resume ? readCheckpointState(o.resume!).state.net
-          : o.initFrom ? (await import('../../train/initFrom.js')).resolveRunCheckpoint(o.initFrom).state.net : presets.small64),
+        ...(configName
+          ? presets[configName]
+          : recipe
+            ? recipe.network
+            : overrides && resume
+              ? readCheckpointState(o.resume!).state.net
+              : o.initFrom
+                ? (await import('../../train/initFrom.js')).resolveRunCheckpoint(o.initFrom).state.net
+                : presets.small64),
       };
       if (o.resolution) base.resolution = o.resolution;
       if (o.cbase) base.channelBase = o.cbase;
@@ -71,19 +96,37 @@ export function makeTrainCommand() {
       const runDir = (resume ? o.resume : o.out) as string;
       // The run's log.txt gets everything printed from here on; report.html follows the run (cli/liveRun.ts).
       const continueWith = `continue with: ilsgan train --resume ${runDir}`;
-      const live = startLiveRun(join(runDir, 'report.html'), () => `stopped before training began; ${resume ? continueWith : 'run the same command again'}`);
+      const live = startLiveRun(
+        join(runDir, 'report.html'),
+        () => `stopped before training began; ${resume ? continueWith : 'run the same command again'}`,
+      );
       const page = { runDir, title: `ilsgan train: ${basename(resolve(runDir))}` };
       let result: Awaited<ReturnType<typeof train>>;
       try {
         result = await train({
-          data: o.data ?? '', out: runDir,
+          data: o.data ?? '',
+          out: runDir,
           config: (resume || o.initFrom) && !configName && !recipe && !overrides ? undefined : custom ? base : configName!,
-          kimg: kimg ?? Number.NaN, device, options, tickKimg: o.tick, snapshotKimg: o.snap,
-          checkpointKimg: o.checkpointEvery, keepCheckpoints: o.keep, resume, demoCount: o.demoN, initFrom: o.initFrom,
-          progress: o.progress && Boolean(process.stderr.isTTY), maxIterations: o.maxIterations, threads: o.threads,
+          kimg: kimg ?? Number.NaN,
+          device,
+          options,
+          tickKimg: o.tick,
+          snapshotKimg: o.snap,
+          checkpointKimg: o.checkpointEvery,
+          keepCheckpoints: o.keep,
+          resume,
+          demoCount: o.demoN,
+          initFrom: o.initFrom,
+          progress: o.progress && Boolean(process.stderr.isTTY),
+          maxIterations: o.maxIterations,
+          threads: o.threads,
           onSnapshot: async (s) => {
             const { trainingProgress } = await import('../../report/live.js');
-            await live.update(page, { state: 'running', text: `training the layered GAN, ${trainingProgress(s.kimg, s.targetKimg)}.`, etaSeconds: s.etaSeconds });
+            await live.update(page, {
+              state: 'running',
+              text: `training the layered GAN, ${trainingProgress(s.kimg, s.targetKimg)}.`,
+              etaSeconds: s.etaSeconds,
+            });
           },
         });
       } catch (e) {
@@ -96,13 +139,20 @@ export function makeTrainCommand() {
       // Checkpoints are named by the images shown (ckpt-000004560 = 4.56 kimg).
       const savedAt = /(\d+)$/.exec(result.checkpoint);
       const at = trainingProgress(savedAt ? Number(savedAt[1]) / 1000 : (result.lastMetrics.kimg ?? 0), result.kimg);
-      await live.update(page, result.stoppedBy === 'done' ? undefined : {
-        state: 'stopped',
-        text: `${signal ? `stopped by ${signal}` : 'stopped by --max-iterations'} at ${at}; checkpoint ${result.checkpoint} saved; ${continueWith}.`,
-      });
+      await live.update(
+        page,
+        result.stoppedBy === 'done'
+          ? undefined
+          : {
+              state: 'stopped',
+              text: `${signal ? `stopped by ${signal}` : 'stopped by --max-iterations'} at ${at}; checkpoint ${result.checkpoint} saved; ${continueWith}.`,
+            },
+      );
       live.end();
       const report = join(runDir, 'report.html');
-      process.stdout.write(`${JSON.stringify({ run: result.runDir, kimg: result.kimg, checkpoint: result.checkpoint, stopped_by: result.stoppedBy, report })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ run: result.runDir, kimg: result.kimg, checkpoint: result.checkpoint, stopped_by: result.stoppedBy, report })}\n`,
+      );
       if (!o.json) process.stderr.write(`report: ${report}\n`);
       // Ctrl-C: the checkpoint is saved; exit as an interrupted command does (130).
       if (signal) process.exitCode = exitCodeFor(signal);

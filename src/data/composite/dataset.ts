@@ -9,9 +9,7 @@ import { InputError } from '../../util/errors.js';
 import { listImages } from '../imageFolder.js';
 import { mulberry32 } from '../procedural.js';
 import { CompositeBuffers, type CompositeRecipe, composeSample, defaultRecipe, workingFactor } from './sample.js';
-import {
-  type Background, type Skipped, type Stamp, decodeConcurrency, loadBackground, loadStamp,
-} from './sources.js';
+import { type Background, type Skipped, type Stamp, decodeConcurrency, loadBackground, loadStamp } from './sources.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { mapLimit } from '../../util/mapLimit.js';
 import { writePng } from '../decode.js';
@@ -101,15 +99,28 @@ function resolveSources(src: string | SourceFile[], what: string, flag: string):
   }
   const files = listImages(src);
   if (files.length === 0) {
-    throw new InputError(`no images in the ${what} folder ${src}`, 'ERR_NO_IMAGES', `${flag} is searched recursively for PNG, JPEG, WebP, …`);
+    throw new InputError(
+      `no images in the ${what} folder ${src}`,
+      'ERR_NO_IMAGES',
+      `${flag} is searched recursively for PNG, JPEG, WebP, …`,
+    );
   }
   return files.map((path) => ({ path, name: relative(src, path) }));
 }
 
 /** Splits instances by a seeded shuffle: round(fraction·n) for training (at least 1, leaving at least 1). */
-function splitInstances<T extends { name: string }>(items: T[], fraction: number, rand: () => number, what: string): { train: T[]; test: T[] } {
+function splitInstances<T extends { name: string }>(
+  items: T[],
+  fraction: number,
+  rand: () => number,
+  what: string,
+): { train: T[]; test: T[] } {
   if (items.length < 2) {
-    throw new InputError(`--split needs at least 2 usable ${what}, got ${items.length}`, 'ERR_TOO_FEW', 'add more files or leave out --split');
+    throw new InputError(
+      `--split needs at least 2 usable ${what}, got ${items.length}`,
+      'ERR_TOO_FEW',
+      'add more files or leave out --split',
+    );
   }
   const order = shuffled(items, rand);
   const k = Math.min(items.length - 1, Math.max(1, Math.round(fraction * items.length)));
@@ -127,7 +138,11 @@ function prepareOut(out: string): void {
       ours = false;
     }
     if (!ours) {
-      throw new InputError(`output folder ${out} is not empty`, 'ERR_OUT_NOT_EMPTY', 'give a new folder (an earlier composite set there is replaced)');
+      throw new InputError(
+        `output folder ${out} is not empty`,
+        'ERR_OUT_NOT_EMPTY',
+        'give a new folder (an earlier composite set there is replaced)',
+      );
     }
     for (const d of ['train', 'test', 'manifest.json']) rmSync(join(out, d), { recursive: true, force: true });
   }
@@ -178,11 +193,16 @@ export async function writeCompositeDataset(o: CompositeOptions): Promise<Compos
     throw new InputError(
       `none of the ${objectFiles.length} object files is a usable stamp (${countBy('no-alpha')} without alpha, ` +
         `${countBy('too-small')} smaller than ${minStampPx} px, ${countBy('unreadable')} unreadable)`,
-      'ERR_NO_IMAGES', 'objects must be RGBA cut-outs (transparent background); --min-stamp-px lowers the size limit',
+      'ERR_NO_IMAGES',
+      'objects must be RGBA cut-outs (transparent background); --min-stamp-px lowers the size limit',
     );
   }
   if (backgrounds.length === 0) {
-    throw new InputError(`none of the ${backgroundFiles.length} background files could be decoded`, 'ERR_NO_IMAGES', skippedBackgrounds[0]?.detail);
+    throw new InputError(
+      `none of the ${backgroundFiles.length} background files could be decoded`,
+      'ERR_NO_IMAGES',
+      skippedBackgrounds[0]?.detail,
+    );
   }
   const decodeSeconds = (performance.now() - t0) / 1000;
 

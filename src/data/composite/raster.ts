@@ -23,7 +23,14 @@ export interface Rect {
  * size·size, values 0–1) with a bilinear filter, clamping at the image border.
  */
 export function sampleCrop(
-  rgb: Uint8Array, width: number, height: number, left: number, top: number, side: number, size: number, out: Float32Array[],
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  left: number,
+  top: number,
+  side: number,
+  size: number,
+  out: Float32Array[],
 ): void {
   const step = side / size;
   const [r, g, b] = out;
@@ -69,7 +76,14 @@ export interface Affine {
  * source. alpha and rgb (3 planes) are size·size; pixels outside rect are left as they are.
  */
 export function warpRgba(
-  rgba: Uint8Array, width: number, height: number, m: Affine, rect: Rect, size: number, alpha: Float32Array, rgb: Float32Array[],
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+  m: Affine,
+  rect: Rect,
+  size: number,
+  alpha: Float32Array,
+  rgb: Float32Array[],
 ): void {
   const [pr, pg, pb] = rgb;
   const k = 1 / (255 * 255);
@@ -97,7 +111,7 @@ export function warpRgba(
         const xx = x0 + (j & 1);
         const yy = y0 + (j >> 1);
         if (xx < 0 || yy < 0 || xx >= width || yy >= height) continue;
-        const w = ((j & 1) ? tx : 1 - tx) * ((j >> 1) ? ty : 1 - ty);
+        const w = (j & 1 ? tx : 1 - tx) * (j >> 1 ? ty : 1 - ty);
         const i = (yy * width + xx) * 4;
         const wa = w * rgba[i + 3];
         sa += wa;

@@ -87,7 +87,10 @@ export class CompositeBuffers {
   readonly fg: Float32Array[];
   readonly bg: Float32Array[];
   readonly tmp: Float32Array;
-  constructor(readonly size: number, readonly factor: number) {
+  constructor(
+    readonly size: number,
+    readonly factor: number,
+  ) {
     this.work = size * factor;
     const w2 = this.work * this.work;
     const s2 = size * size;
@@ -113,7 +116,11 @@ export function gaussian(rand: () => number): number {
 
 /** Composes one image from a stamp and a background with the random draws of `rand`. */
 export function composeSample(
-  stamp: Stamp, bgPhoto: Background, rand: () => number, buf: CompositeBuffers, recipe: CompositeRecipe = defaultRecipe,
+  stamp: Stamp,
+  bgPhoto: Background,
+  rand: () => number,
+  buf: CompositeBuffers,
+  recipe: CompositeRecipe = defaultRecipe,
 ): CompositeSample {
   const { size, factor, work } = buf;
 
@@ -169,8 +176,8 @@ export function composeSample(
 
   // The object's box in the frame, with a margin for the erosion and blur windows.
   const margin = Math.ceil((recipe.erodePx[1] + 3 * recipe.alphaBlurPx) * factor) + 2;
-  const halfX = Math.max(spanX, 1) * Math.min(cap, 1) / 2;
-  const halfY = Math.max(spanY, 1) * Math.min(cap, 1) / 2;
+  const halfX = (Math.max(spanX, 1) * Math.min(cap, 1)) / 2;
+  const halfY = (Math.max(spanY, 1) * Math.min(cap, 1)) / 2;
   const rect: Rect = {
     x0: Math.max(0, Math.floor(cx - halfX) - margin),
     y0: Math.max(0, Math.floor(cy - halfY) - margin),

@@ -32,10 +32,17 @@ export function modulatedConv2d(x: Tensor, weight: Tensor, styles: Tensor, o: Mo
     s = s.div(s.abs().amax(1, true)); // max_I
   }
   let y = conv2dResample(x.mul(cast(s, x).reshape([n, -1, 1, 1])), cast(w, x), {
-    filter: o.filter ?? null, up: o.up ?? 1, padding: o.padding, flipWeight: (o.up ?? 1) === 1,
+    filter: o.filter ?? null,
+    up: o.up ?? 1,
+    padding: o.padding,
+    flipWeight: (o.up ?? 1) === 1,
   });
   if (o.demodulate) {
-    const dcoefs = s.square().matmul(w.square().sum([2, 3]).t()).add(1e-8).rsqrt(); // [N, O]
+    const dcoefs = s
+      .square()
+      .matmul(w.square().sum([2, 3]).t())
+      .add(1e-8)
+      .rsqrt(); // [N, O]
     y = y.mul(cast(dcoefs, x).reshape([n, -1, 1, 1]));
   }
   return y;

@@ -14,7 +14,10 @@ export function setupFilter(taps: readonly number[] = [1, 3, 3, 1]): Tensor {
   const n = taps.length;
   if (n >= 8) {
     const total = taps.reduce((a, b) => a + b, 0);
-    return tensor(taps.map((v) => v / total), { shape: [n] });
+    return tensor(
+      taps.map((v) => v / total),
+      { shape: [n] },
+    );
   }
   const out: number[] = [];
   let total = 0;

@@ -20,7 +20,10 @@ export class BatchNorm2d extends Module {
   readonly runningVar: Tensor; // [C]
   readonly numBatchesTracked: Tensor; // [] int64
 
-  constructor(readonly channels: number, readonly opts: Readonly<{ eps?: number; momentum?: number }> = {}) {
+  constructor(
+    readonly channels: number,
+    readonly opts: Readonly<{ eps?: number; momentum?: number }> = {},
+  ) {
     super();
     this.weight = this.addParameter('weight', ones([channels]));
     this.bias = this.addParameter('bias', zeros([channels]));
@@ -36,8 +39,13 @@ export class BatchNorm2d extends Module {
     }
     if (this.training) noGrad(() => this.numBatchesTracked.add_(1));
     return batchNorm(x, {
-      weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
-      training: this.training, momentum: this.opts.momentum ?? 0.1, eps: this.opts.eps ?? 1e-5,
+      weight: this.weight,
+      bias: this.bias,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      training: this.training,
+      momentum: this.opts.momentum ?? 0.1,
+      eps: this.opts.eps ?? 1e-5,
     });
   }
 }

@@ -22,7 +22,12 @@ export class Conv2d extends Module {
   readonly bias: Tensor | null; // [O]
   readonly padding: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernel: number, o: Conv2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    o: Conv2dOptions = {},
+  ) {
     super();
     const bound = 1 / Math.sqrt(inChannels * kernel * kernel);
     this.weight = this.addParameter('weight', empty([outChannels, inChannels, kernel, kernel]).uniform_(-bound, bound));

@@ -26,7 +26,11 @@ export class Conv2dLayer extends Module {
   readonly resampleFilter: Tensor | null;
   readonly weightGain: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly opts: Readonly<Conv2dLayerOptions>) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly opts: Readonly<Conv2dLayerOptions>,
+  ) {
     super();
     const k = opts.kernel;
     this.weight = this.addParameter('weight', randn([outChannels, inChannels, k, k]));
@@ -45,7 +49,10 @@ export class Conv2dLayer extends Module {
     }
     const act = this.opts.activation ?? 'linear';
     const y = conv2dResample(x, cast(this.weight.mul(this.weightGain), x), {
-      filter: this.resampleFilter, up: this.opts.up, down: this.opts.down, padding: this.opts.kernel >> 1,
+      filter: this.resampleFilter,
+      up: this.opts.up,
+      down: this.opts.down,
+      padding: this.opts.kernel >> 1,
       flipWeight: (this.opts.up ?? 1) === 1,
     });
     const clamp = this.opts.convClamp == null ? null : this.opts.convClamp * gain;

@@ -25,7 +25,11 @@ export class FullyConnected extends Module {
   readonly biasGain: number;
   readonly activation: Activation;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, o: FullyConnectedOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    o: FullyConnectedOptions = {},
+  ) {
     super();
     const lr = o.lrMultiplier ?? 1;
     this.activation = o.activation ?? 'linear';

@@ -6,7 +6,10 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 
 export class MinibatchStd extends Module {
-  constructor(readonly groupSize: number, readonly numChannels = 1) {
+  constructor(
+    readonly groupSize: number,
+    readonly numChannels = 1,
+  ) {
     super();
   }
 

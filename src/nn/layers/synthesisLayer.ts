@@ -48,7 +48,10 @@ export class SynthesisLayer extends Module {
     }
     const styles = this.affine.forward(w);
     let y = modulatedConv2d(x, this.weight, styles, {
-      up: this.opts.up, padding: (this.opts.kernel ?? 3) >> 1, filter: this.resampleFilter, demodulate: true,
+      up: this.opts.up,
+      padding: (this.opts.kernel ?? 3) >> 1,
+      filter: this.resampleFilter,
+      demodulate: true,
     });
     if (noiseMode === 'random') {
       y = y.add(cast(randn([n, 1, this.resolution, this.resolution], { device: x.device }).mul(this.noiseStrength), y));

@@ -15,7 +15,12 @@ export class ToRgb extends Module {
   readonly bias: Tensor; //   [C_img]
   readonly weightGain: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, wDim: number, readonly convClamp: number | null = null) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    wDim: number,
+    readonly convClamp: number | null = null,
+  ) {
     super();
     this.affine = this.addModule('affine', new FullyConnected(wDim, inChannels, { biasInit: 1 }));
     this.weight = this.addParameter('weight', randn([outChannels, inChannels, 1, 1]));

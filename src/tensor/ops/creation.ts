@@ -48,15 +48,24 @@ function flatten(data: Nested, shape: number[], out: number[], depth: number): v
 /** Host buffer for `values` in the given dtype. */
 function encode(values: ArrayLike<number>, dtype: DType): ArrayBufferView {
   switch (dtype) {
-    case 'float32': return Float32Array.from(values);
-    case 'float64': return Float64Array.from(values);
-    case 'int32': return Int32Array.from(values);
-    case 'int16': return Int16Array.from(values);
-    case 'int8': return Int8Array.from(values);
-    case 'uint8': return Uint8Array.from(values);
-    case 'bool': return Uint8Array.from(values, (v) => (v ? 1 : 0));
-    case 'int64': return BigInt64Array.from(Array.from(values), (v) => BigInt(Math.trunc(v)));
-    default: return Float32Array.from(values); // float16/bfloat16: converted from float32 by libtorch
+    case 'float32':
+      return Float32Array.from(values);
+    case 'float64':
+      return Float64Array.from(values);
+    case 'int32':
+      return Int32Array.from(values);
+    case 'int16':
+      return Int16Array.from(values);
+    case 'int8':
+      return Int8Array.from(values);
+    case 'uint8':
+      return Uint8Array.from(values);
+    case 'bool':
+      return Uint8Array.from(values, (v) => (v ? 1 : 0));
+    case 'int64':
+      return BigInt64Array.from(Array.from(values), (v) => BigInt(Math.trunc(v)));
+    default:
+      return Float32Array.from(values); // float16/bfloat16: converted from float32 by libtorch
   }
 }
 
@@ -82,7 +91,14 @@ export function tensor(data: Nested | ArrayBufferView, o: CreateOptions & { shap
   const dtype = o.dtype ?? (isBoolData(data as Nested) ? 'bool' : 'float32');
   const hostType = dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype;
   const sameType = hostType === dtype;
-  const t = wrap(native.fromBuffer(encode(flat, hostType), dtypeCode(hostType), o.shape ? shapeArg([...o.shape], 'tensor') : shape, sameType ? device : -1));
+  const t = wrap(
+    native.fromBuffer(
+      encode(flat, hostType),
+      dtypeCode(hostType),
+      o.shape ? shapeArg([...o.shape], 'tensor') : shape,
+      sameType ? device : -1,
+    ),
+  );
   return finish(sameType ? t : moveAndDispose(t, o), o);
 }
 
@@ -115,10 +131,7 @@ export function empty(shape: readonly number[], o: CreateOptions = {}): Tensor {
   return finish(wrap(native.empty(shapeArg([...shape], 'empty'), dtypeCode(o.dtype ?? 'float32'), deviceCode(o.device ?? 'cpu'))), o);
 }
 export function full(shape: readonly number[], value: number, o: CreateOptions = {}): Tensor {
-  return finish(
-    wrap(native.full(shapeArg([...shape], 'full'), value, dtypeCode(o.dtype ?? 'float32'), deviceCode(o.device ?? 'cpu'))),
-    o,
-  );
+  return finish(wrap(native.full(shapeArg([...shape], 'full'), value, dtypeCode(o.dtype ?? 'float32'), deviceCode(o.device ?? 'cpu'))), o);
 }
 /** A 0-d tensor. */
 export function scalar(value: number, o: CreateOptions = {}): Tensor {
@@ -150,10 +163,20 @@ export function eye(n: number, m = n, o: CreateOptions = {}): Tensor {
 // Multi-tensor ops that have no natural receiver.
 
 export function cat(xs: readonly Tensor[], dim = 0): Tensor {
-  return wrap(native.cat(xs.map((x) => x.handle), dim));
+  return wrap(
+    native.cat(
+      xs.map((x) => x.handle),
+      dim,
+    ),
+  );
 }
 export function stack(xs: readonly Tensor[], dim = 0): Tensor {
-  return wrap(native.stack(xs.map((x) => x.handle), dim));
+  return wrap(
+    native.stack(
+      xs.map((x) => x.handle),
+      dim,
+    ),
+  );
 }
 /** cond ? a : b elementwise; numbers become 0-d tensors of the other operand's dtype. */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {

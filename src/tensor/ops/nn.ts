@@ -97,7 +97,9 @@ export function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
 }
 
 export function avgPool2d(
-  x: Tensor, kernel: IntOrPair, o: { stride?: IntOrPair; padding?: IntOrPair; ceilMode?: boolean; countIncludePad?: boolean } = {},
+  x: Tensor,
+  kernel: IntOrPair,
+  o: { stride?: IntOrPair; padding?: IntOrPair; ceilMode?: boolean; countIncludePad?: boolean } = {},
 ): Tensor {
   const k = pair(kernel, 'avgPool2d', 'kernel', { min: 1 });
   const stride = pair(o.stride ?? k, 'avgPool2d', 'stride', { min: 1 });
@@ -106,7 +108,9 @@ export function avgPool2d(
 }
 
 export function maxPool2d(
-  x: Tensor, kernel: IntOrPair, o: { stride?: IntOrPair; padding?: IntOrPair; dilation?: IntOrPair; ceilMode?: boolean } = {},
+  x: Tensor,
+  kernel: IntOrPair,
+  o: { stride?: IntOrPair; padding?: IntOrPair; dilation?: IntOrPair; ceilMode?: boolean } = {},
 ): Tensor {
   const k = pair(kernel, 'maxPool2d', 'kernel', { min: 1 });
   const stride = pair(o.stride ?? k, 'maxPool2d', 'stride', { min: 1 });
@@ -136,7 +140,8 @@ const gridPadding = ['zeros', 'border', 'reflection'] as const;
  * differentiable (double backward w.r.t. x works; w.r.t. the grid it is first-order only).
  */
 export function gridSample(
-  x: Tensor, grid: Tensor,
+  x: Tensor,
+  grid: Tensor,
   o: { mode?: (typeof gridModes)[number]; paddingMode?: (typeof gridPadding)[number]; alignCorners?: boolean } = {},
 ): Tensor {
   const mode = choice(o.mode ?? 'bilinear', gridModes, 'gridSample', 'mode');
@@ -161,10 +166,18 @@ export interface BatchNormOptions {
 }
 
 export function batchNorm(x: Tensor, o: BatchNormOptions): Tensor {
-  return wrap(native.batchNorm(
-    x.handle, o.weight?.handle ?? null, o.bias?.handle ?? null, o.runningMean?.handle ?? null,
-    o.runningVar?.handle ?? null, o.training, o.momentum ?? 0.1, o.eps ?? 1e-5,
-  ));
+  return wrap(
+    native.batchNorm(
+      x.handle,
+      o.weight?.handle ?? null,
+      o.bias?.handle ?? null,
+      o.runningMean?.handle ?? null,
+      o.runningVar?.handle ?? null,
+      o.training,
+      o.momentum ?? 0.1,
+      o.eps ?? 1e-5,
+    ),
+  );
 }
 
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
@@ -177,23 +190,38 @@ type Reduction = (typeof reductions)[number];
 
 /** Cross-entropy of logits [N, C, …] against class indices [N, …] (int64). */
 export function crossEntropy(
-  logits: Tensor, target: Tensor,
+  logits: Tensor,
+  target: Tensor,
   o: { weight?: Tensor | null; reduction?: Reduction; ignoreIndex?: number; labelSmoothing?: number } = {},
 ): Tensor {
   const reduction = choice(o.reduction ?? 'mean', reductions, 'crossEntropy', 'reduction');
-  return wrap(native.crossEntropy(
-    logits.handle, target.handle, o.weight?.handle ?? null, reductions.indexOf(reduction), o.ignoreIndex ?? -100,
-    o.labelSmoothing ?? 0,
-  ));
+  return wrap(
+    native.crossEntropy(
+      logits.handle,
+      target.handle,
+      o.weight?.handle ?? null,
+      reductions.indexOf(reduction),
+      o.ignoreIndex ?? -100,
+      o.labelSmoothing ?? 0,
+    ),
+  );
 }
 
 export function binaryCrossEntropyWithLogits(
-  x: Tensor, target: Tensor, o: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
+  x: Tensor,
+  target: Tensor,
+  o: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
   const reduction = choice(o.reduction ?? 'mean', reductions, 'binaryCrossEntropyWithLogits', 'reduction');
-  return wrap(native.binaryCrossEntropyWithLogits(
-    x.handle, target.handle, o.weight?.handle ?? null, o.posWeight?.handle ?? null, reductions.indexOf(reduction),
-  ));
+  return wrap(
+    native.binaryCrossEntropyWithLogits(
+      x.handle,
+      target.handle,
+      o.weight?.handle ?? null,
+      o.posWeight?.handle ?? null,
+      reductions.indexOf(reduction),
+    ),
+  );
 }
 
 /** One-hot encoding of int64 class indices: [..] → [.., numClasses] (int64). */

@@ -48,7 +48,10 @@ export class Adam {
   foreach: boolean;
 
   constructor(params: readonly Tensor[] | readonly ({ params: readonly Tensor[] } & Partial<AdamOptions>)[], defaults: AdamOptions) {
-    const groups = params.length > 0 && 'params' in (params[0] as object) ? (params as { params: readonly Tensor[] }[]) : [{ params: params as readonly Tensor[] }];
+    const groups =
+      params.length > 0 && 'params' in (params[0] as object)
+        ? (params as { params: readonly Tensor[] }[])
+        : [{ params: params as readonly Tensor[] }];
     for (const g of groups) this.addParamGroup({ ...defaults, ...g });
     this.foreach = this.groups.some((g) => onGpu(g.params));
   }
@@ -64,8 +67,16 @@ export class Adam {
   step(): void {
     for (const g of this.groups) {
       native.adamStep(
-        g.params.map((p) => p.handle), g.expAvg.map((t) => t.handle), g.expAvgSq.map((t) => t.handle), g.steps,
-        g.lr, g.betas[0], g.betas[1], g.eps, g.weightDecay, this.foreach,
+        g.params.map((p) => p.handle),
+        g.expAvg.map((t) => t.handle),
+        g.expAvgSq.map((t) => t.handle),
+        g.steps,
+        g.lr,
+        g.betas[0],
+        g.betas[1],
+        g.eps,
+        g.weightDecay,
+        this.foreach,
       );
     }
   }
@@ -76,7 +87,10 @@ export class Adam {
   }
 
   /** State for checkpoints: moments as named tensors, steps and hyper-parameters as JSON. */
-  stateDict(prefix = ''): { tensors: Map<string, Tensor>; json: { groups: { lr: number; betas: number[]; eps: number; weightDecay: number; steps: number[] }[] } } {
+  stateDict(prefix = ''): {
+    tensors: Map<string, Tensor>;
+    json: { groups: { lr: number; betas: number[]; eps: number; weightDecay: number; steps: number[] }[] };
+  } {
     const tensors = new Map<string, Tensor>();
     this.groups.forEach((g, gi) => {
       g.expAvg.forEach((t, i) => tensors.set(`${prefix}${gi}.${i}.exp_avg`, t));
@@ -84,7 +98,15 @@ export class Adam {
     });
     return {
       tensors,
-      json: { groups: this.groups.map((g) => ({ lr: g.lr, betas: [...g.betas], eps: g.eps, weightDecay: g.weightDecay, steps: Array.from(g.steps) })) },
+      json: {
+        groups: this.groups.map((g) => ({
+          lr: g.lr,
+          betas: [...g.betas],
+          eps: g.eps,
+          weightDecay: g.weightDecay,
+          steps: Array.from(g.steps),
+        })),
+      },
     };
   }
 
@@ -100,7 +122,10 @@ export class Adam {
           throw new ArgumentError(`Adam.loadStateDict: group ${gi} has ${saved.steps.length} parameters saved, ${g.params.length} here`);
         }
         for (let i = 0; i < g.params.length; i++) {
-          for (const [name, dst] of [['exp_avg', g.expAvg[i]], ['exp_avg_sq', g.expAvgSq[i]]] as const) {
+          for (const [name, dst] of [
+            ['exp_avg', g.expAvg[i]],
+            ['exp_avg_sq', g.expAvgSq[i]],
+          ] as const) {
             const src = state.tensors.get(`${prefix}${gi}.${i}.${name}`);
             if (!src) throw new ArgumentError(`Adam.loadStateDict: missing ${prefix}${gi}.${i}.${name}`);
             dst.copy_(src);
@@ -124,7 +149,13 @@ export class Adam {
  * upstream: two kernels instead of one per parameter. The values are the same either way.
  */
 export function sanitizeGrads(params: readonly Tensor[], nan = 0, posinf = 1e5, neginf = -1e5, flat?: boolean): void {
-  native.sanitizeGrads(params.map((p) => p.handle), nan, posinf, neginf, flat ?? onGpu(params));
+  native.sanitizeGrads(
+    params.map((p) => p.handle),
+    nan,
+    posinf,
+    neginf,
+    flat ?? onGpu(params),
+  );
 }
 
 /** Whether a parameter list lives on a GPU (its list-wise updates then take the multi-tensor paths). */

@@ -15,17 +15,33 @@ export type { AdaSettings } from './adaTransforms.js';
 
 /** Low-pass taps of the sym6 wavelet (spec §6), used to up/downsample around the geometric resampling. */
 export const sym6 = [
-  0.015404109327027373, 0.0034907120842174702, -0.11799011114819057, -0.048311742585633, 0.4910559419267466,
-  0.787641141030194, 0.3379294217276218, -0.07263752278646252, -0.021060292512300564, 0.04472490177066578,
-  0.0017677118642428036, -0.007800708325034148,
+  0.015404109327027373, 0.0034907120842174702, -0.11799011114819057, -0.048311742585633, 0.4910559419267466, 0.787641141030194,
+  0.3379294217276218, -0.07263752278646252, -0.021060292512300564, 0.04472490177066578, 0.0017677118642428036, -0.007800708325034148,
 ];
 
 /** The 'bgc' defaults of StyleGAN2-ADA. */
 export const bgc: AdaSettings = {
-  xflip: 1, rotate90: 1, xint: 1, xintMax: 0.125,
-  scale: 1, rotate: 1, aniso: 1, xfrac: 1, scaleStd: 0.2, rotateMax: 1, anisoStd: 0.2, xfracStd: 0.125,
-  brightness: 1, contrast: 1, lumaflip: 1, hue: 1, saturation: 1,
-  brightnessStd: 0.2, contrastStd: 0.5, hueMax: 1, saturationStd: 1,
+  xflip: 1,
+  rotate90: 1,
+  xint: 1,
+  xintMax: 0.125,
+  scale: 1,
+  rotate: 1,
+  aniso: 1,
+  xfrac: 1,
+  scaleStd: 0.2,
+  rotateMax: 1,
+  anisoStd: 0.2,
+  xfracStd: 0.125,
+  brightness: 1,
+  contrast: 1,
+  lumaflip: 1,
+  hue: 1,
+  saturation: 1,
+  brightnessStd: 0.2,
+  contrastStd: 0.5,
+  hueMax: 1,
+  saturationStd: 1,
 };
 
 /**
@@ -33,7 +49,14 @@ export const bgc: AdaSettings = {
  * and saturation only, each with probability p (0.5) per sample.
  */
 export const colorOnly: AdaSettings = {
-  ...bgc, xflip: 0, rotate90: 0, xint: 0, scale: 0, rotate: 0, aniso: 0, xfrac: 0,
+  ...bgc,
+  xflip: 0,
+  rotate90: 0,
+  xint: 0,
+  scale: 0,
+  rotate: 0,
+  aniso: 0,
+  xfrac: 0,
 };
 
 /**
@@ -47,7 +70,11 @@ export class AdaPipeline {
   private readonly hz: Tensor;
   private readonly rng: HostRandom;
 
-  constructor(readonly s: AdaSettings = bgc, device: Device = 'cpu', seed = 0) {
+  constructor(
+    readonly s: AdaSettings = bgc,
+    device: Device = 'cpu',
+    seed = 0,
+  ) {
     this.hz = keep(scope(() => setupFilter(sym6).to(device))); // scope frees the pre-.to() copy
     this.rng = new HostRandom(seed ^ 0xada);
   }

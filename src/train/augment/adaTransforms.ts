@@ -8,11 +8,27 @@ import type { HostRandom } from '../../util/hostRandom.js';
 
 /** Probability multipliers and ranges (the 'bgc' pipeline's fields; see adaPipeline.ts). */
 export interface AdaSettings {
-  xflip: number; rotate90: number; xint: number; xintMax: number;
-  scale: number; rotate: number; aniso: number; xfrac: number;
-  scaleStd: number; rotateMax: number; anisoStd: number; xfracStd: number;
-  brightness: number; contrast: number; lumaflip: number; hue: number; saturation: number;
-  brightnessStd: number; contrastStd: number; hueMax: number; saturationStd: number;
+  xflip: number;
+  rotate90: number;
+  xint: number;
+  xintMax: number;
+  scale: number;
+  rotate: number;
+  aniso: number;
+  xfrac: number;
+  scaleStd: number;
+  rotateMax: number;
+  anisoStd: number;
+  xfracStd: number;
+  brightness: number;
+  contrast: number;
+  lumaflip: number;
+  hue: number;
+  saturation: number;
+  brightnessStd: number;
+  contrastStd: number;
+  hueMax: number;
+  saturationStd: number;
 }
 
 /** Row-major 3×3 (geometric, homogeneous 2-D) or 4×4 (colour, homogeneous RGB) matrix. */
@@ -41,10 +57,8 @@ export const rotate2d = (theta: number): Mat => {
   const s = Math.sin(theta);
   return Float64Array.of(c, -s, 0, s, c, 0, 0, 0, 1);
 };
-export const translate3d = (tx: number, ty: number, tz: number): Mat =>
-  Float64Array.of(1, 0, 0, tx, 0, 1, 0, ty, 0, 0, 1, tz, 0, 0, 0, 1);
-export const scale3d = (sx: number, sy: number, sz: number): Mat =>
-  Float64Array.of(sx, 0, 0, 0, 0, sy, 0, 0, 0, 0, sz, 0, 0, 0, 0, 1);
+export const translate3d = (tx: number, ty: number, tz: number): Mat => Float64Array.of(1, 0, 0, tx, 0, 1, 0, ty, 0, 0, 1, tz, 0, 0, 0, 1);
+export const scale3d = (sx: number, sy: number, sz: number): Mat => Float64Array.of(sx, 0, 0, 0, 0, sy, 0, 0, 0, 0, sz, 0, 0, 0, 0, 1);
 /** Rotation by theta about the unit axis v (Rodrigues), homogeneous 4×4. */
 export function rotate3d(v: readonly [number, number, number], theta: number): Mat {
   const [x, y, z] = v;
@@ -52,10 +66,22 @@ export function rotate3d(v: readonly [number, number, number], theta: number): M
   const c = Math.cos(theta);
   const cc = 1 - c;
   return Float64Array.of(
-    cc * x * x + c, cc * x * y - s * z, cc * x * z + s * y, 0,
-    cc * x * y + s * z, cc * y * y + c, cc * y * z - s * x, 0,
-    cc * x * z - s * y, cc * y * z + s * x, cc * z * z + c, 0,
-    0, 0, 0, 1,
+    cc * x * x + c,
+    cc * x * y - s * z,
+    cc * x * z + s * y,
+    0,
+    cc * x * y + s * z,
+    cc * y * y + c,
+    cc * y * z - s * x,
+    0,
+    cc * x * z - s * y,
+    cc * y * z + s * x,
+    cc * z * z + c,
+    0,
+    0,
+    0,
+    0,
+    1,
   );
 }
 
@@ -80,7 +106,13 @@ export interface AdaTransforms {
  * contrast, luma flip, hue, saturation). Hue and saturation need colour images (channels > 1).
  */
 export function drawAdaTransforms(
-  s: AdaSettings, p: number, batch: number, width: number, height: number, channels: number, rng: HostRandom,
+  s: AdaSettings,
+  p: number,
+  batch: number,
+  width: number,
+  height: number,
+  channels: number,
+  rng: HostRandom,
 ): AdaTransforms {
   const on = (prob: number) => rng.uniform() < prob;
   const hasGeometric = s.xflip > 0 || s.rotate90 > 0 || s.xint > 0 || s.scale > 0 || s.rotate > 0 || s.aniso > 0 || s.xfrac > 0;
@@ -167,7 +199,12 @@ export function paddingMargins(gInv: readonly Mat[], width: number, height: numb
   const cy = (height - 1) / 2;
   const m = [-Infinity, -Infinity, -Infinity, -Infinity];
   for (const g of gInv) {
-    for (const [x, y] of [[-cx, -cy], [cx, -cy], [cx, cy], [-cx, cy]]) {
+    for (const [x, y] of [
+      [-cx, -cy],
+      [cx, -cy],
+      [cx, cy],
+      [-cx, cy],
+    ]) {
       const px = g[0] * x + g[1] * y + g[2];
       const py = g[3] * x + g[4] * y + g[5];
       m[0] = Math.max(m[0], -px);

@@ -25,7 +25,10 @@ export function clubBound(x: Tensor, y: Tensor, perm: Tensor, o: { distribution?
   };
   const pos = dist(x, y);
   const neg = dist(x.indexSelect(0, perm), y);
-  return pos.mean().neg().add(neg.mean().mul(o.negWeight ?? 1));
+  return pos
+    .mean()
+    .neg()
+    .add(neg.mean().mul(o.negWeight ?? 1));
 }
 
 export interface IlsTerms {

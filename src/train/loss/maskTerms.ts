@@ -20,6 +20,11 @@ export function maskSize(mask: Tensor, minSize = 0.25, maxSize: number | null = 
  */
 export function maskDiversity(mask: Tensor, target: number): Tensor {
   const h = Math.floor(mask.shape[0] / 2);
-  const diff = mask.narrow(0, 0, h).sub(mask.narrow(0, h, h)).abs().flatten(1).mean(1); // [h]
+  const diff = mask
+    .narrow(0, 0, h)
+    .sub(mask.narrow(0, h, h))
+    .abs()
+    .flatten(1)
+    .mean(1); // [h]
   return diff.rsub(target).relu();
 }
