@@ -21,13 +21,8 @@ export function footer(opts: { commandLine?: string; generatedAt?: Date; version
   const version = opts.version ?? packageVersion();
   const commit = opts.commit !== undefined ? opts.commit : gitCommit();
   const command = opts.commandLine ?? commandLineOf();
-  return html`<footer>
-    <p>
-      Written by ilsgan <span id="version">${version}</span>${
-        commit ? html`, commit <code id="commit" title="${commit}">${commit.slice(0, 12)}</code>` : ''
-      },
-      on ${(opts.generatedAt ?? new Date()).toISOString()}.
-    </p>
-    <p>Command: <code id="command-line">${command}</code></p>
-  </footer>`;
+  return html`<footer><p>Written by ilsgan <span id="version">${version}</span>${
+    commit ? html`, commit <code id="commit" title="${commit}">${commit.slice(0, 12)}</code>` : ''
+  }, on ${(opts.generatedAt ?? new Date()).toISOString()}.</p>
+<p>Command: <code id="command-line">${command}</code></p></footer>`;
 }

@@ -79,19 +79,9 @@ export function lineChart(series: readonly Series[], opts: LineChartOptions): Sa
   const drawn = series
     .map((s, i) => ({ ...s, colour: palette[i % palette.length]!, runs: segments(s.points), hover: hoverPoints(s) }))
     .filter((s) => s.runs.length);
-  const openTag = (hover: string | null) =>
-    html`<svg
-      class="chart"
-      xmlns="http://www.w3.org/2000/svg"
-      width="${width}"
-      height="${height}"
-      viewBox="0 0 ${width} ${height}"
-      role="img"
-      aria-label="${opts.title}"
-      ${hover !== null && html` data-hover="${hover}"`}
-    >
-      <text class="chart-title" x="${width / 2}" y="16" text-anchor="middle">${opts.title}</text>
-    </svg>`;
+  const openTag = (hover: string | null) => html`<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"
+ viewBox="0 0 ${width} ${height}" role="img" aria-label="${opts.title}"${hover !== null && html` data-hover="${hover}"`}>
+<text class="chart-title" x="${width / 2}" y="16" text-anchor="middle">${opts.title}</text>`;
   if (drawn.length === 0) {
     const open = openTag(null);
     const [x, y, w, h] = [40, 28, width - 52, height - 64];
@@ -116,38 +106,27 @@ export function lineChart(series: readonly Series[], opts: LineChartOptions): Sa
   const py = (y: number) => c(bottom - ((y - ys.min) / (ys.max - ys.min)) * plotH);
 
   const xTicks = xs.ticks.map(
-    (t) =>
-      html`<line class="tick" x1="${px(t)}" x2="${px(t)}" y1="${bottom}" y2="${bottom + 4}" />
-        <text class="tick-label" x="${px(t)}" y="${bottom + 15}" text-anchor="middle">${t.toFixed(xs.decimals)}</text>`,
+    (t) => html`<line class="tick" x1="${px(t)}" x2="${px(t)}" y1="${bottom}" y2="${bottom + 4}"/>
+<text class="tick-label" x="${px(t)}" y="${bottom + 15}" text-anchor="middle">${t.toFixed(xs.decimals)}</text>`,
   );
   const yTicks = ys.ticks.map(
-    (t, i) =>
-      html`<line class="grid" x1="${c(left)}" x2="${c(left + plotW)}" y1="${py(t)}" y2="${py(t)}" />
-        <text class="tick-label" x="${c(left - 6)}" y="${py(t)}" text-anchor="end" dominant-baseline="middle">${yTickText[i]}</text>`,
+    (t, i) => html`<line class="grid" x1="${c(left)}" x2="${c(left + plotW)}" y1="${py(t)}" y2="${py(t)}"/>
+<text class="tick-label" x="${c(left - 6)}" y="${py(t)}" text-anchor="end" dominant-baseline="middle">${yTickText[i]}</text>`,
   );
   const lines = drawn.map((s) => {
     const d = s.runs.map((run) => run.map(([x, y], i) => `${i ? 'L' : 'M'}${px(x)} ${py(y)}`).join('')).join('');
     // A run of one point has no length: mark it with a dot so an isolated value stays visible.
     const dots = s.runs
       .filter((run) => run.length === 1)
-      .map(([[x, y]]) => html`<circle cx="${px(x!)}" cy="${py(y!)}" r="2.5" fill="${s.colour}" />`);
-    return html`<path
-        class="series"
-        d="${d}"
-        fill="none"
-        stroke="${s.colour}"
-        stroke-width="1.8"
-        stroke-linejoin="round"
-        data-label="${s.label}"
-        data-points="${s.runs.flat().length}"
-        ><title>${s.label}</title></path
-      >${dots}`;
+      .map(([[x, y]]) => html`<circle cx="${px(x!)}" cy="${py(y!)}" r="2.5" fill="${s.colour}"/>`);
+    return html`<path class="series" d="${d}" fill="none" stroke="${s.colour}" stroke-width="1.8" stroke-linejoin="round"
+ data-label="${s.label}" data-points="${s.runs.flat().length}"><title>${s.label}</title></path>${dots}`;
   });
   // Legend: one row under the title, at the estimated width of each label.
   let lx = left;
   const legend = drawn.map((s) => {
-    const item = html`<line x1="${c(lx)}" x2="${c(lx + 16)}" y1="30" y2="30" stroke="${s.colour}" stroke-width="2.5" />
-      <text class="legend" x="${c(lx + 20)}" y="30" dominant-baseline="middle">${s.label}</text>`;
+    const item = html`<line x1="${c(lx)}" x2="${c(lx + 16)}" y1="30" y2="30" stroke="${s.colour}" stroke-width="2.5"/>
+<text class="legend" x="${c(lx + 20)}" y="30" dominant-baseline="middle">${s.label}</text>`;
     lx += 32 + s.label.length * 6.2;
     return item;
   });
@@ -160,14 +139,14 @@ export function lineChart(series: readonly Series[], opts: LineChartOptions): Sa
     xLabel: opts.xLabel,
     series: drawn.map((s) => ({ label: s.label, points: s.hover })),
   });
-  const dots = drawn.map((s) => html`<circle r="3.5" fill="${s.colour}" stroke="#fff" stroke-width="1.5" cx="0" cy="0" />`);
-  const hoverLayer = html`<g class="hover" visibility="hidden"
-      ><line class="guide" x1="0" x2="0" y1="${top}" y2="${bottom}" />${dots} <text class="readout" x="0" y="${top + 14}"></text
-    ></g>
-    <rect class="hit" x="${c(left - 6)}" y="${top}" width="${c(plotW + 12)}" height="${plotH}" fill="transparent" />`;
+  const dots = drawn.map((s) => html`<circle r="3.5" fill="${s.colour}" stroke="#fff" stroke-width="1.5" cx="0" cy="0"/>`);
+  const hoverLayer = html`<g class="hover" visibility="hidden"><line class="guide" x1="0" x2="0" y1="${top}" y2="${bottom}"/>${dots}
+<text class="readout" x="0" y="${top + 14}"></text></g>
+<rect class="hit" x="${c(left - 6)}" y="${top}" width="${c(plotW + 12)}" height="${plotH}" fill="transparent"/>`;
   const yLabel =
     opts.yLabel &&
-    html`<text class="axis-label" transform="translate(12 ${c(top + plotH / 2)}) rotate(-90)" text-anchor="middle">${opts.yLabel}</text>`;
+    html`<text class="axis-label" transform="translate(12 ${c(top + plotH / 2)}) rotate(-90)"
+ text-anchor="middle">${opts.yLabel}</text>`;
   return html`${openTag(hover)}
 ${legend}
 ${yTicks}

@@ -40,7 +40,7 @@ export function trainingProgress(kimg: number, targetKimg: number): string {
 /** The `<head>` part: a meta refresh while running. */
 export function liveHead(s: LiveStatus | undefined): SafeHtml {
   const refresh =
-    s?.state === 'running' ? html`<meta http-equiv="refresh" content="${Math.max(1, Math.round(s.refreshSeconds ?? 30))}" />` : '';
+    s?.state === 'running' ? html`<meta http-equiv="refresh" content="${Math.max(1, Math.round(s.refreshSeconds ?? 30))}">` : '';
   return html`${trusted(headStart)}${refresh}${trusted(headEnd)}`;
 }
 
@@ -57,9 +57,7 @@ export function liveBanner(s: LiveStatus | undefined, now: Date = new Date()): S
       ? ` Updated at ${clock(now)}; this page reloads itself every ${Math.max(1, Math.round(s.refreshSeconds ?? 30))} s (or press reload).`
       : '';
   const label = s.state === 'running' ? 'In progress' : 'Stopped';
-  return html`${trusted(bannerStart)}
-    <p class="live ${s.state}" role="status" data-state="${s.state}"><strong>${label}:</strong> ${s.text}${etaText}${reload}</p>
-    ${trusted(bannerEnd)}`;
+  return html`${trusted(bannerStart)}<p class="live ${s.state}" role="status" data-state="${s.state}"><strong>${label}:</strong> ${s.text}${etaText}${reload}</p>${trusted(bannerEnd)}`;
 }
 
 /**

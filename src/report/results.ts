@@ -68,53 +68,32 @@ export function headline(scores: Scores, photos: readonly LoadedPhoto[], data: R
       verdict =
         beaten.length === known.length
           ? html`<strong>It worked:</strong> better than ${known.length === 2 ? 'both baselines' : 'the baseline'} (${margins.join(', ')}).`
-          : html`<strong>Not yet:</strong> no better than
-              ${known
-                .filter((r) => ours <= r[2])
-                .map((r) => r[1].slice(10))
-                .join(' and ')}
-              (${margins.join(', ')}); masks this good need no training.`;
+          : html`<strong>Not yet:</strong> no better than ${known
+              .filter((r) => ours <= r[2])
+              .map((r) => r[1].slice(10))
+              .join(' and ')}
+(${margins.join(', ')}); masks this good need no training.`;
     }
     const bars = rows.map(
-      ([id, label, v]) =>
-        html`<div class="bar-row" data-row="${id}">
-          <span class="bar-label">${label}</span>
-          <span class="bar"
-            ><span class="fill" style="width: ${isFiniteNumber(v) ? (100 * Math.max(0, Math.min(1, v))).toFixed(1) : 0}%"></span
-          ></span>
-          <span class="bar-value">${formatMetric(v)}</span>
-        </div>`,
+      ([id, label, v]) => html`<div class="bar-row" data-row="${id}"><span class="bar-label">${label}</span>
+<span class="bar"><span class="fill" style="width: ${isFiniteNumber(v) ? (100 * Math.max(0, Math.min(1, v))).toFixed(1) : 0}%"></span></span>
+<span class="bar-value">${formatMetric(v)}</span></div>`,
     );
-    return html`<section
-      id="headline"
-      class="headline"
-      data-verdict="${known.length && known.every((r) => ours > r[2]) ? 'better' : 'not-better'}"
-    >
-      <p class="verdict">${verdict}</p>
-      <div class="bars" aria-label="DRC_IoU, higher is better">${bars}</div>
-      <p class="note">
-        DRC_IoU: the mean over test images of the IoU of the predicted foreground with the true one (higher is better). The baselines learn
-        nothing: they call every pixel foreground, or a centred ellipse.
-      </p>
-    </section>`;
+    return html`<section id="headline" class="headline" data-verdict="${known.length && known.every((r) => ours > r[2]) ? 'better' : 'not-better'}">
+<p class="verdict">${verdict}</p>
+<div class="bars" aria-label="DRC_IoU, higher is better">${bars}</div>
+<p class="note">DRC_IoU: the mean over test images of the IoU of the predicted foreground with the true one (higher is better).
+The baselines learn nothing: they call every pixel foreground, or a centred ellipse.</p></section>`;
   }
   const cutouts = photos.filter((p) => p.thumbs && p.thumbs.truth === null).slice(0, 8);
   if (cutouts.length) {
     const figures = cutouts.map(
-      (p) =>
-        html`<figure class="cutout">
-          <img class="thumb" src="${p.thumbs!.photo}" alt="${p.image.name}: photo" />
-          <img class="thumb checker" src="${p.thumbs!.cutout}" alt="${p.image.name}: cut-out" />
-          <figcaption>${p.image.name}</figcaption>
-        </figure>`,
+      (p) => html`<figure class="cutout"><img class="thumb" src="${p.thumbs!.photo}" alt="${p.image.name}: photo">
+<img class="thumb checker" src="${p.thumbs!.cutout}" alt="${p.image.name}: cut-out"><figcaption>${p.image.name}</figcaption></figure>`,
     );
     return html`<section id="headline" class="headline" data-verdict="photos">
-      <p class="verdict">
-        No test masks, so no score: judge by eye. Your photos, each beside its cut-out (the background is removed, the checkerboard shows
-        through):
-      </p>
-      <div class="strip">${figures}</div>
-    </section>`;
+<p class="verdict">No test masks, so no score: judge by eye. Your photos, each beside its cut-out (the background is removed,
+the checkerboard shows through):</p><div class="strip">${figures}</div></section>`;
   }
   const why =
     data.live?.state === 'running'
@@ -136,10 +115,7 @@ export function segmenterCurve(data: ReportData, missing: string[]): SafeHtml {
   const title = html`<h2>Segmenter (U-Net) validation</h2>`;
   if (data.segmenter === undefined) {
     missing.push('U-Net validation: not given');
-    return html`<section id="segmenter">
-      ${title}
-      <p class="none">No segmenter given.</p>
-    </section>`;
+    return html`<section id="segmenter">${title}<p class="none">No segmenter given.</p></section>`;
   }
   const path = data.segmenter.endsWith('.json') ? data.segmenter : join(data.segmenter, 'model.json');
   const file = readJsonFile(path);
@@ -157,29 +133,21 @@ export function segmenterCurve(data: ReportData, missing: string[]): SafeHtml {
   ];
   const best =
     model && isFiniteNumber(model.bestValIoU)
-      ? html`<p class="note">
-          Best validation IoU ${formatMetric(model.bestValIoU)} at iteration ${formatValue(model.bestIteration)} (the weights kept).
-          Validation uses held-out synthetic pairs, not the test photos.
-        </p>`
+      ? html`<p class="note">Best validation IoU ${formatMetric(model.bestValIoU)} at iteration ${formatValue(model.bestIteration)}
+(the weights kept). Validation uses held-out synthetic pairs, not the test photos.</p>`
       : '';
   const rounds = model?.adapted?.rounds ?? [];
   const adapted =
     rounds.length > 0 &&
-    html`<p class="note">
-      Then adapted to the training photos in ${rounds.length} round${rounds.length === 1 ? '' : 's'} of self-training; validation IoU after
-      each: ${rounds.map((r) => formatMetric(r.valIoU)).join(', ')}.
-    </p>`;
-  return html`<section id="segmenter">
-    ${title}
-    <div class="charts">${charts}</div>
-    ${best}${adapted}
-  </section>`;
+    html`<p class="note">Then adapted to the training photos in ${rounds.length} round${rounds.length === 1 ? '' : 's'}
+of self-training; validation IoU after each: ${rounds.map((r) => formatMetric(r.valIoU)).join(', ')}.</p>`;
+  return html`<section id="segmenter">${title}<div class="charts">${charts}</div>${best}${adapted}</section>`;
 }
 
 function thumbCell(p: LoadedPhoto, src: string | null, what: string, className = 'thumb'): SafeHtml {
   if (src === null) return html`<td class="none">no ${what}</td>`;
   const { width, height } = p.thumbs!;
-  return html`<td><img class="${className}" src="${src}" width="${width}" height="${height}" alt="${p.image.name}: ${what}" /></td>`;
+  return html`<td><img class="${className}" src="${src}" width="${width}" height="${height}" alt="${p.image.name}: ${what}"></td>`;
 }
 
 function rankedTable(id: string, rows: readonly LoadedPhoto[]): SafeHtml {
@@ -192,30 +160,14 @@ function rankedTable(id: string, rows: readonly LoadedPhoto[]): SafeHtml {
       thumbCell(p, t.truth, 'true mask'),
       thumbCell(p, t.overlay, 'overlay'),
     ];
-    return html`<tr>
-      <th scope="row">${p.image.name}</th>
-      <td class="num">${formatMetric(p.iou)}</td>
-      ${cells}
-    </tr>`;
+    return html`<tr><th scope="row">${p.image.name}</th><td class="num">${formatMetric(p.iou)}</td>${cells}</tr>`;
   });
-  return html`<div class="scroll">
-    <table class="photos ranked" id="${id}">
-      <thead>
-        <tr>
-          ${head}
-        </tr>
-      </thead>
-      <tbody>
-        ${body}
-      </tbody>
-    </table>
-  </div>`;
+  return html`<div class="scroll"><table class="photos ranked" id="${id}"><thead><tr>${head}</tr></thead>
+<tbody>${body}</tbody></table></div>`;
 }
 
-const overlayKey = html`<p class="note">
-  Overlay: the predicted outline in white with a dark edge; fill <span class="key hit"></span> predicted and true foreground,
-  <span class="key fp"></span> predicted only, <span class="key fn"></span> true only.
-</p>`;
+const overlayKey = html`<p class="note">Overlay: the predicted outline in white with a dark edge; fill <span class="key hit"></span>
+predicted and true foreground, <span class="key fp"></span> predicted only, <span class="key fn"></span> true only.</p>`;
 
 /**
  * The `count` worst items by IoU (ascending) and the `count` best (descending), without repeats: with fewer than
@@ -251,10 +203,7 @@ export function perImageSection(data: ReportData, photos: readonly LoadedPhoto[]
     data.perImage ?? photos.filter((p) => p.thumbs && p.thumbs.truth !== null).map((p) => ({ name: p.image.name, iou: p.iou }));
   if (!scores.length) {
     missing.push('per-image IoU: no test photo with a true mask');
-    return html`<section id="per-image">
-      ${title}
-      <p class="none">No test photos with true masks.</p>
-    </section>`;
+    return html`<section id="per-image">${title}<p class="none">No test photos with true masks.</p></section>`;
   }
   const sorted = [...scores].sort((a, b) => (a.iou ?? 1) - (b.iou ?? 1));
   const chart = lineChart(
@@ -266,18 +215,12 @@ export function perImageSection(data: ReportData, photos: readonly LoadedPhoto[]
   const below = values.filter((v) => v < 0.5).length;
   const { worst, best } = worstAndBest(photos);
   const tables = worst.length
-    ? html`<h3>Worst ${worst.length}</h3>
-        ${rankedTable('worst', worst)}
-        <h3>Best ${best.length}</h3>
-        ${rankedTable('best', best)}${overlayKey}`
+    ? html`<h3>Worst ${worst.length}</h3>${rankedTable('worst', worst)}<h3>Best ${best.length}</h3>${rankedTable('best', best)}${overlayKey}`
     : html`<p class="none">No test photos with true masks to show.</p>`;
   const from = data.perImage || photos.every((p) => p.image.iou !== undefined) ? '' : ' (measured on the thumbnails)';
-  return html`<section id="per-image">
-    ${title}
-    <div class="charts">${chart}</div>
-    <p class="note">${scores.length} test images${from}: median IoU ${formatMetric(median)}; ${below} below 0.5.</p>
-    ${tables}
-  </section>`;
+  return html`<section id="per-image">${title}<div class="charts">${chart}</div>
+<p class="note">${scores.length} test images${from}: median IoU ${formatMetric(median)}; ${below} below 0.5.</p>
+${tables}</section>`;
 }
 
 /** Photos without a true mask (held out of training, say), each with its predicted mask, cut-out and overlay. */
@@ -285,10 +228,7 @@ export function photosSection(data: ReportData, photos: readonly LoadedPhoto[], 
   const title = html`<h2>Photos and cut-outs</h2>`;
   if (!(data.testImages ?? []).length) {
     missing.push('test photos: none given');
-    return html`<section id="photos">
-      ${title}
-      <p class="none">No test photos given.</p>
-    </section>`;
+    return html`<section id="photos">${title}<p class="none">No test photos given.</p></section>`;
   }
   const shown = photos.filter((p) => !p.thumbs || p.thumbs.truth === null);
   if (!shown.length) return null;
@@ -302,26 +242,10 @@ export function photosSection(data: ReportData, photos: readonly LoadedPhoto[], 
           thumbCell(p, t.overlay, 'overlay'),
         ]
       : html`<td colspan="4" class="none">could not read: ${p.error}</td>`;
-    return html`<tr>
-      <th scope="row">${p.image.name}</th>
-      ${cells}
-    </tr>`;
+    return html`<tr><th scope="row">${p.image.name}</th>${cells}</tr>`;
   });
   const head = ['image', 'photo', 'predicted', 'cut-out', 'overlay'].map((h) => html`<th scope="col">${h}</th>`);
-  return html`<section id="photos">
-    ${title}
-    <div class="scroll">
-      <table class="photos" id="cutouts">
-        <thead>
-          <tr>
-            ${head}
-          </tr>
-        </thead>
-        <tbody>
-          ${rows}
-        </tbody>
-      </table>
-    </div>
-    <p class="note">Overlay: the predicted outline in white with a dark edge over a <span class="key hit"></span> green fill.</p>
-  </section>`;
+  return html`<section id="photos">${title}
+<div class="scroll"><table class="photos" id="cutouts"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>
+<p class="note">Overlay: the predicted outline in white with a dark edge over a <span class="key hit"></span> green fill.</p></section>`;
 }

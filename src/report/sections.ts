@@ -83,26 +83,10 @@ export function runFacts(data: ReportData, metrics: readonly MetricsRow[], missi
   for (const s of data.stages ?? []) rows.push([`time: ${s.name}`, formatSeconds(s.seconds)]);
   for (const f of data.facts ?? []) rows.push([f.label, formatValue(f.value)]);
   const table = rows.length
-    ? html`<table class="facts">
-        ${rows.map(
-          ([k, v]) =>
-            html`<tr>
-              <th scope="row">${k}</th>
-              <td>${v}</td>
-            </tr>`,
-        )}
-      </table>`
+    ? html`<table class="facts">${rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</table>`
     : html`<p class="none">No run facts given.</p>`;
-  const full =
-    config &&
-    html`<details>
-      <summary>Full configuration</summary>
-      <pre>${JSON.stringify(config, null, 2)}</pre>
-    </details>`;
-  return html`<section id="run">
-    <h2>Run</h2>
-    ${table}${full}
-  </section>`;
+  const full = config && html`<details><summary>Full configuration</summary><pre>${JSON.stringify(config, null, 2)}</pre></details>`;
+  return html`<section id="run"><h2>Run</h2>${table}${full}</section>`;
 }
 
 /** An object given directly, or read from the JSON file a string names; null (and a note) when unavailable. */
@@ -138,32 +122,17 @@ export function metricsTable(data: ReportData, { ours, baselines }: Scores): Saf
   const head = metricNames.map((m) => html`<th scope="col">${m}</th>`);
   const body = rows.map(
     ([id, label, values]) =>
-      html`<tr data-row="${id}">
-        <th scope="row">${label}</th>
-        ${values.map((v, i) => html`<td data-metric="${metricNames[i]}">${formatMetric(v)}</td>`)}
-      </tr>`,
+      html`<tr data-row="${id}"><th scope="row">${label}</th>${values.map(
+        (v, i) => html`<td data-metric="${metricNames[i]}">${formatMetric(v)}</td>`,
+      )}</tr>`,
   );
   const images = ours?.images;
   const note = [data.testSetNote, isFiniteNumber(images) ? `${images} test images` : null].filter(Boolean).join('; ');
-  return html`<section id="metrics">
-    <h2>Segmentation metrics</h2>
-    <table class="metrics" id="metrics-table">
-      <thead>
-        <tr>
-          <th scope="col">method</th>
-          ${head}
-        </tr>
-      </thead>
-      <tbody>
-        ${body}
-      </tbody>
-    </table>
-    ${note && html`<p class="note">${note}.</p>`}
-    <p class="note">
-      Higher is better in every column; a model near the baselines has learned little. "Best of fg/bg" scores each image's prediction or its
-      inverse, whichever overlaps the true mask more.
-    </p>
-  </section>`;
+  return html`<section id="metrics"><h2>Segmentation metrics</h2>
+<table class="metrics" id="metrics-table"><thead><tr><th scope="col">method</th>${head}</tr></thead><tbody>${body}</tbody></table>
+${note && html`<p class="note">${note}.</p>`}
+<p class="note">Higher is better in every column; a model near the baselines has learned little. "Best of fg/bg" scores
+each image's prediction or its inverse, whichever overlaps the true mask more.</p></section>`;
 }
 
 /** Sample grids across training, one at a time under a snapshot slider (the last one shown first). */
@@ -176,32 +145,21 @@ export async function sampleGrids(data: ReportData, missing: string[]): Promise<
     const caption = g.kimg === null ? 'before training' : `after ${formatValue(g.kimg)} kimg`;
     const src = await imageDataUri(g.path);
     // Without the page's script every grid but the last stays hidden: the page still shows the latest one.
-    figures.push(
-      html`<figure class="samples" data-index="${i}" ${i < grids.length - 1 && html` hidden`}>
-        <figcaption>${caption}</figcaption>
-        <div class="grid-with-labels">
-          <div class="row-labels">${labels}</div>
-          <img class="grid" src="${src}" alt="sample grid ${caption} (${basename(g.path)})" />
-        </div>
-      </figure>`,
-    );
+    figures.push(html`<figure class="samples" data-index="${i}"${i < grids.length - 1 && html` hidden`}><figcaption>${caption}</figcaption>
+<div class="grid-with-labels"><div class="row-labels">${labels}</div>
+<img class="grid" src="${src}" alt="sample grid ${caption} (${basename(g.path)})"></div></figure>`);
   }
   const last = grids.length - 1;
   const slider =
     grids.length > 1 &&
-    html`<p class="slider">
-      <label for="snapshot">Snapshot</label>
-      <input type="range" id="snapshot" min="0" max="${last}" step="1" value="${last}" hidden />
-      <output id="snapshot-label" for="snapshot"></output> <span class="note">(${grids.length} snapshots; drag or use the arrow keys)</span>
-    </p>`;
-  return html`<section id="samples">
-    <h2>Generated layers</h2>
-    <p>
-      Each column is one latent, fixed across snapshots; the rows are the layered generator's outputs (masked foreground is drawn over
-      white).
-    </p>
-    ${slider} ${figures.length ? figures : html`<p class="none">No sample grids yet.</p>`}
-  </section>`;
+    html`<p class="slider"><label for="snapshot">Snapshot</label>
+<input type="range" id="snapshot" min="0" max="${last}" step="1" value="${last}" hidden>
+<output id="snapshot-label" for="snapshot"></output> <span class="note">(${grids.length} snapshots; drag or use the arrow keys)</span></p>`;
+  return html`<section id="samples"><h2>Generated layers</h2>
+<p>Each column is one latent, fixed across snapshots; the rows are the layered generator's outputs (masked foreground
+is drawn over white).</p>
+${slider}
+${figures.length ? figures : html`<p class="none">No sample grids yet.</p>`}</section>`;
 }
 
 /** Training curves from metrics.jsonl, one small chart per group of terms, against kimg. */
@@ -214,8 +172,5 @@ export function trainingCurves(metrics: readonly MetricsRow[], missing: string[]
     }));
     return lineChart(series, { title: chart.title, xLabel: 'kimg', yLabel: chart.yLabel });
   });
-  return html`<section id="curves">
-    <h2>Training curves</h2>
-    <div class="charts">${charts}</div>
-  </section>`;
+  return html`<section id="curves"><h2>Training curves</h2><div class="charts">${charts}</div></section>`;
 }

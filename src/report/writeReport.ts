@@ -102,40 +102,21 @@ export async function renderReport(data: ReportData): Promise<{ html: string; mi
     runFacts(data, metrics, missing),
   ];
   const doc = html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta
-          http-equiv="Content-Security-Policy"
-          content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src ${pageScriptHash}"
-        />
-        ${liveHead(data.live)}
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title}</title>
-        <style>
-          ${style}
-        </style>
-      </head>
-      <body>
-        <main>
-          <h1>${title}</h1>
-          ${liveBanner(data.live, data.generatedAt)} ${top}
-          <p class="intro">${data.intro ?? defaultIntro}</p>
-          ${body}
-          ${
-            missing.length > 0 &&
-            html`<h2>Not available</h2>
-              <ul class="missing">
-                ${missing.map((m) => html`<li>${m}</li>`)}
-              </ul>`
-          }
-          ${footer({ commandLine: data.commandLine, generatedAt: data.generatedAt })}
-        </main>
-        <script>
-          ${trusted(pageScript)};
-        </script>
-      </body>
-    </html> `;
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src ${pageScriptHash}">
+${liveHead(data.live)}
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title><style>${style}</style></head>
+<body><main>
+<h1>${title}</h1>
+${liveBanner(data.live, data.generatedAt)}
+${top}
+<p class="intro">${data.intro ?? defaultIntro}</p>
+${body}
+${missing.length > 0 && html`<h2>Not available</h2><ul class="missing">${missing.map((m) => html`<li>${m}</li>`)}</ul>`}
+${footer({ commandLine: data.commandLine, generatedAt: data.generatedAt })}
+</main><script>${trusted(pageScript)}</script></body></html>
+`;
   return { html: doc.value, missing };
 }
 
