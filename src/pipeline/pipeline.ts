@@ -31,6 +31,7 @@ import { attachRunLog } from '../util/runLog.js';
 import { mapLimit } from '../util/mapLimit.js';
 import { checkPipelineInputs } from './inputs.js';
 import { Stages, formatSeconds } from './stages.js';
+import { array, num, object, oneOf, str, type Schema } from '../util/schema.js';
 
 /** Stage names in order (folders and records under `<out>`). */
 export const stageNames = ['testset', 'train', 'select', 'generate', 'segtrain', 'adapt', 'eval', 'examples', 'report'] as const;
@@ -198,8 +199,11 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
     return { kimg: r.kimg, iterations: r.iterations, checkpoint: r.checkpoint };
   });
 
-  const checkpoint = await stages.run('select', 'selecting the checkpoint', async () =>
-    selectCheckpoint(paths.run, { inception: o.inception, device, log }),
+  const checkpoint = await stages.run(
+    'select',
+    'selecting the checkpoint',
+    async () => selectCheckpoint(paths.run, { inception: o.inception, device, log }),
+    selectionSchema,
   );
 
   const n = o.synthetic ?? (paper128 ? 50000 : 10000);
@@ -364,3 +368,12 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
     seconds: stages.seconds,
   };
 }
+
+/** A recorded selection is read back as a checkpoint NAME (never a path) of the run, with its numbers checked. */
+export const selectionSchema: Schema<CheckpointSelection> = object({
+  name: str({ maxLength: 64, pattern: /^ckpt-\d{1,15}$/, describe: 'a checkpoint name like ckpt-000060000' }),
+  kimg: num(0, 1e9),
+  method: oneOf(['fid', 'latest']),
+  reason: str({ maxLength: 4096 }),
+  scores: array(object({ checkpoint: str({ maxLength: 64 }), kimg: num(0, 1e9), fid: num(), kid: num() }), { max: 100000 }),
+});
