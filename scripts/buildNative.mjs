@@ -98,7 +98,8 @@ function fromFolder(dir, name) {
   return layout;
 }
 
-const aptPackages = ['libtorch-dev', 'libopenblas0-openmp'];
+// libgloo-dev: the Gloo headers that c10d's ProcessGroupGloo.hpp includes (Debian's libtorch has the symbols).
+const aptPackages = ['libtorch-dev', 'libopenblas0-openmp', 'libgloo-dev'];
 const aptCommand = `apt-get update && apt-get install -y --no-install-recommends ${aptPackages.join(' ')}`;
 
 function aptInstall(packages, why) {
@@ -274,9 +275,36 @@ async function pool(tasks, width) {
   );
 }
 
+/** The c10d header that native/src/dist.cc needs, and the Gloo header it includes in turn. */
+const distHeaders = [join('torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupGloo.hpp'), join('gloo', 'algorithm.h')];
+
+/**
+ * Whether native/src/dist.cc can be built (multi-process training over c10d's Gloo process group): the c10d
+ * headers with libtorch and the Gloo headers (Debian's libgloo-dev, installed with apt where the install may
+ * use it). Returns null when it can, else the reason; it never fails the build (dist.cc is then built without
+ * its process group, and `ilsgan --version` says "distributed: not built").
+ */
+function distSupport(layout) {
+  if (process.env.ILSGAN_NO_DIST) return 'ILSGAN_NO_DIST is set';
+  const dirs = [...layout.includes, '/usr/include', '/usr/local/include'];
+  const missing = () => distHeaders.filter((h) => !dirs.some((d) => existsSync(join(d, h))));
+  if (!missing().length) return null;
+  if (missing().includes(distHeaders[1]) && layout.route === 'system' && canApt()) {
+    try {
+      aptInstall(['libgloo-dev'], 'the Gloo headers for multi-process training are missing');
+    } catch (e) {
+      log(`warning: installing libgloo-dev failed (${e.message})`);
+    }
+  }
+  const still = missing();
+  return still.length ? `no ${still.join(' or ')} (Debian: apt-get install libgloo-dev; a pip PyTorch has no Gloo headers)` : null;
+}
+
 async function main() {
   checkPlatform();
   const layout = findLibtorch();
+  const distMissing = distSupport(layout);
+  log(distMissing ? `distributed: not built (${distMissing})` : 'distributed: gloo (c10d ProcessGroupGloo)');
   writePchForwarder();
   const version = headerVersion(layout.includes);
   const blasDir = openBlasOpenMp(layout);
@@ -328,14 +356,52 @@ async function main() {
     .sort();
   const objects = sources.map((f) => join(objDir, f.replace(/\.cc$/, '.o')));
   const tasks = [];
+  let distBuilt = false;
   sources.forEach((f, i) => {
     const src = join(srcDir, f);
     const obj = objects[i];
-    if (sameFlags && !stale(obj, src, `${obj}.d`) && statSync(obj).mtimeMs >= statSync(pchOut).mtimeMs) return;
+    // dist.cc alone gets ILSGAN_HAS_DIST (so detecting Gloo never rebuilds the rest); its stamp records the value.
+    const isDist = f === 'dist.cc';
+    const distStamp = join(objDir, 'dist.flags.txt');
+    const distWanted = distMissing ? '0' : '1';
+    const distStale = isDist && (!existsSync(distStamp) || readFileSync(distStamp, 'utf8') !== distWanted);
+    if (!distStale && sameFlags && !stale(obj, src, `${obj}.d`) && statSync(obj).mtimeMs >= statSync(pchOut).mtimeMs) {
+      if (isDist) distBuilt = readFileSync(distStamp, 'utf8') === '1';
+      return;
+    }
     tasks.push(async () => {
       log(`compiling ${f}`);
       // -include finds pch.h.gch next to the named header path first.
-      await run('g++', [...flags, '-include', join(pchDir, 'pch.h'), '-Winvalid-pch', '-c', src, '-MMD', '-MF', `${obj}.d`, '-o', obj]);
+      const compile = (extra) =>
+        run('g++', [
+          ...flags,
+          ...extra,
+          '-include',
+          join(pchDir, 'pch.h'),
+          '-Winvalid-pch',
+          '-c',
+          src,
+          '-MMD',
+          '-MF',
+          `${obj}.d`,
+          '-o',
+          obj,
+        ]);
+      if (!isDist) {
+        await compile([]);
+      } else {
+        distBuilt = !distMissing;
+        try {
+          await compile([`-DILSGAN_HAS_DIST=${distWanted}`]);
+        } catch (e) {
+          if (distMissing) throw e;
+          // Headers that are there but do not compile (another Gloo than libtorch's): build without, say why.
+          log(`warning: dist.cc did not compile with Gloo (${e.message}); building without multi-process training`);
+          distBuilt = false;
+          await compile(['-DILSGAN_HAS_DIST=0']);
+        }
+        writeFileSync(distStamp, distBuilt ? '1' : '0');
+      }
       rebuilt++;
     });
   });
@@ -368,7 +434,8 @@ async function main() {
   } else {
     log('up to date');
   }
-  const record = { ...layout, version, blas: blasDir ? `OpenBLAS (OpenMP) ${blasDir}` : null, cuda: Boolean(cudaInc) };
+  const distributed = distBuilt ? 'gloo' : 'not built';
+  const record = { ...layout, version, blas: blasDir ? `OpenBLAS (OpenMP) ${blasDir}` : null, cuda: Boolean(cudaInc), distributed };
   writeFileSync(join(outDir, 'libtorch.json'), `${JSON.stringify(record, null, 2)}\n`);
 }
 

@@ -13,6 +13,7 @@ void RegisterAutograd(Napi::Env env, Exports exports);
 void RegisterOptim(Napi::Env env, Exports exports);
 void RegisterRandom(Napi::Env env, Exports exports);
 void RegisterRuntime(Napi::Env env, Exports exports);
+void RegisterDist(Napi::Env env, Exports exports);
 }  // namespace ilsgan
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -26,6 +27,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ilsgan::RegisterOptim(env, exports);
   ilsgan::RegisterRandom(env, exports);
   ilsgan::RegisterRuntime(env, exports);
+  ilsgan::RegisterDist(env, exports);
   return exports;
 }
 

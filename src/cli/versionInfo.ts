@@ -13,6 +13,8 @@ export interface VersionInfo {
   cuda: boolean;
   blas: string;
   bfloat16_native: boolean;
+  /** Multi-process training: 'gloo' (c10d's ProcessGroupGloo) or 'not built'. */
+  distributed: string;
   /** The dtype `--precision auto` trains in on the CPU. */
   cpu_training_precision: 'fp32';
 }
@@ -21,6 +23,7 @@ export interface VersionInfo {
 export async function versionInfo(): Promise<VersionInfo> {
   const { addonBuild } = await import('../tensor/native.js');
   const { buildInfo, cuda, getNumThreads } = await import('../tensor/runtime.js');
+  const { distBackends } = await import('../tensor/dist.js');
   const { record } = addonBuild();
   const hasCuda = cuda.isAvailable();
   const devices = hasCuda ? cuda.deviceCount() : 0;
@@ -34,6 +37,7 @@ export async function versionInfo(): Promise<VersionInfo> {
     cuda: hasCuda,
     blas: record?.blas ?? (record ? 'bundled with libtorch' : 'unknown'),
     bfloat16_native: nativeBfloat16(),
+    distributed: distBackends().join(', ') || 'not built',
     cpu_training_precision: 'fp32',
   };
 }
@@ -44,6 +48,7 @@ export function formatVersionInfo(v: VersionInfo): string {
     `libtorch ${v.libtorch}${v.libtorch_route ? ` (route: ${v.libtorch_route})` : ''}`,
     `device ${v.device}, ${v.threads} CPU threads`,
     `BLAS ${v.blas}`,
+    `distributed: ${v.distributed}`,
     `bfloat16 ${v.bfloat16_native ? 'native on this CPU' : 'not native on this CPU (emulated, slower than float32)'}; CPU training precision: ${v.cpu_training_precision}`,
   ].join('\n');
 }

@@ -276,6 +276,15 @@ export interface NativeBinding {
   profileStart(byCaller: boolean): void;
   hostReads(): number;
   profileStop(): [string, number, number, number][];
+
+  // Process group over c10d (dist.cc); only distBackends exists when the addon was built without Gloo.
+  distBackends(): string[];
+  distInit?(rank: number, worldSize: number, masterAddr: string, masterPort: number, timeoutMs: number, device: string): void;
+  distAllReduce?(tensors: H[], average: boolean): void;
+  distBroadcast?(tensors: H[], root: number): void;
+  distBarrier?(): void;
+  distDestroy?(): void;
+  distState?(): { rank: number; worldSize: number; failure: string | null } | null;
 }
 
 function addonPath(): string {
@@ -297,6 +306,8 @@ export interface BuildRecord {
   version?: string | null;
   blas?: string | null;
   lib?: string;
+  /** 'gloo' when native/src/dist.cc was built with c10d's Gloo process group, else 'not built'. */
+  distributed?: string;
 }
 
 /** The loaded addon's file and the build record beside it (null when absent or unreadable). */
