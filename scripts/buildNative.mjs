@@ -286,7 +286,9 @@ const distHeaders = [join('torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupG
  */
 function distSupport(layout) {
   if (process.env.ILSGAN_NO_DIST) return 'ILSGAN_NO_DIST is set';
-  const dirs = [...layout.includes, '/usr/include', '/usr/local/include'];
+  // Only the libtorch's own include folders: Debian's Gloo headers with another libtorch (a pip wheel) could
+  // compile against symbols that libtorch does not have.
+  const dirs = layout.includes;
   const missing = () => distHeaders.filter((h) => !dirs.some((d) => existsSync(join(d, h))));
   if (!missing().length) return null;
   if (missing().includes(distHeaders[1]) && layout.route === 'system' && canApt()) {

@@ -2,10 +2,12 @@
 // One ILSGAN training iteration (spec §8): phases Gmain, (Greg: a no-op), Dmain and lazy Dreg, then G_ema and
 // the ADA strength. The loop (loop.ts) owns data, logging and checkpoints.
 import { type Layers, LayeredGenerator, composite } from '../models/layeredGenerator.js';
+import type { NoiseMode } from '../nn/layers/synthesisLayer.js';
 import { Discriminator } from '../models/discriminator.js';
 import type { NetworkConfig } from '../models/config.js';
 import type { Device } from '../tensor/device.js';
-import { cat, scalar } from '../tensor/ops/creation.js';
+import { cat, scalar, tensor } from '../tensor/ops/creation.js';
+import { allReduce_, broadcast_ } from '../tensor/dist.js';
 import { randn } from '../tensor/ops/random.js';
 import { Adam, sanitizeGrads } from '../tensor/optim/adam.js';
 import { Ema } from '../tensor/optim/ema.js';
@@ -14,7 +16,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { AdaPipeline } from './augment/adaPipeline.js';
 import { drawShiftEps, shiftLayers } from './layerTransform.js';
 import { ilsTerms } from './loss/ils.js';
-import { binarization, maskSize, maskDiversity } from './loss/maskTerms.js';
+import { binarization, maskBorder, maskSize, maskDiversity } from './loss/maskTerms.js';
 import { r1Penalty } from './loss/r1.js';
 import { type TrainOptions, ilsSigmaAt, lazyAdam, lowPrecisionDtype, r1GammaFor } from './options.js';
 import { Stats } from './stats.js';
@@ -24,6 +26,18 @@ export interface Perturbed {
   fg: Tensor;
   mask: Tensor;
   img: Tensor;
+}
+
+/**
+ * Data-parallel training over a c10d process group (tensor/dist.ts), as StyleGAN2-ADA's training_loop: each rank
+ * steps on its share of the batch, gradients are averaged over ranks before every optimiser step, the ADA sign
+ * statistic is summed over ranks, and every rank starts from rank 0's weights (syncFromRank0).
+ */
+export interface DataParallel {
+  /** This process's rank, 0 … worldSize − 1. */
+  rank: number;
+  /** How many ranks train together. */
+  worldSize: number;
 }
 
 export class IlsTrainer {
@@ -42,11 +56,19 @@ export class IlsTrainer {
   iteration = 0;
   private adaSignSum: Tensor | null = null;
   private adaSignCount = 0;
+  /**
+   * Where the latents z [n, zDim] come from (default: randn from the rank's generator). The data-parallel
+   * equivalence test sets it to draw one global batch and slice this rank's rows.
+   */
+  latentSource: ((n: number) => Tensor) | null = null;
+  /** G's per-pixel noise while training: 'random' (upstream), or 'const' where a test needs G deterministic. */
+  noiseMode: NoiseMode = 'random';
 
   constructor(
     readonly net: NetworkConfig,
     readonly opts: TrainOptions,
     readonly device: Device = 'cpu',
+    readonly parallel: DataParallel | null = null,
   ) {
     this.G = new LayeredGenerator(net);
     this.D = new Discriminator(net);
@@ -64,7 +86,8 @@ export class IlsTrainer {
     const d = lazyAdam(opts.dLr, opts.betas, opts.dRegInterval);
     this.optG = new Adam(this.G.parameters(), { lr: g.lr, betas: g.betas, eps: opts.eps });
     this.optD = new Adam(this.D.parameters(), { lr: d.lr, betas: d.betas, eps: opts.eps });
-    this.ada = new AdaPipeline(undefined, device, opts.seed);
+    // Seeds differ per rank, as upstream's `random_seed * num_gpus + rank`.
+    this.ada = new AdaPipeline(undefined, device, parallel ? opts.seed * parallel.worldSize + parallel.rank : opts.seed);
     this.ada.p = opts.ada ? opts.adaInitialP : 0;
     this.r1Gamma = r1GammaFor(opts, net.resolution);
   }
@@ -84,7 +107,32 @@ export class IlsTrainer {
   }
 
   private z(n: number): Tensor {
-    return randn([n, this.net.zDim], { device: this.device });
+    return this.latentSource ? this.latentSource(n) : randn([n, this.net.zDim], { device: this.device });
+  }
+
+  /** The images one iteration shows D over all ranks, for a local batch of n. */
+  private globalBatch(n: number): number {
+    return n * (this.parallel?.worldSize ?? 1);
+  }
+
+  /** Gradients averaged over ranks (upstream: all_reduce of the flattened grads, then / num_gpus), in place. */
+  private averageGrads(params: Tensor[]): void {
+    if (!this.parallel || this.parallel.worldSize === 1) return;
+    // Only parameters that have a gradient: the same on every rank, since every rank runs the same graph.
+    const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
+    allReduce_(grads, { average: true });
+  }
+
+  /** Makes G, D and G_ema (parameters and buffers) equal to rank 0's on every rank. */
+  syncFromRank0(): void {
+    if (!this.parallel || this.parallel.worldSize === 1) return;
+    noGrad(() => {
+      for (const m of [this.G, this.D, this.Gema]) {
+        // One flat broadcast per dtype: the buffers may hold integer tensors.
+        const all = [...m.parameters(), ...m.buffersList()];
+        for (const dtype of new Set(all.map((t) => t.dtype))) broadcast_(all.filter((t) => t.dtype === dtype));
+      }
+    });
   }
 
   /** Gmain (spec §7.6): adversarial + mask terms on the perturbed composite, ILS on the un-perturbed layers. */
@@ -92,7 +140,7 @@ export class IlsTrainer {
     scope(() => {
       const o = this.opts;
       this.D.requiresGrad_(false);
-      const layers = this.G.forward(this.z(n));
+      const layers = this.G.forward(this.z(n), this.noiseMode);
       const pert = this.perturb(layers);
       const logits = this.D.forward(this.ada.forward(pert.img));
       const adv = logits.neg().softplus().flatten(); // [N]
@@ -100,6 +148,11 @@ export class IlsTrainer {
       // Without Tx the official loss adds the upper hinge relu(min − (1 − mean m)) itself (spec §7.4): at most 1 − min.
       const msize = maskSize(pert.mask, o.minMaskSize, o.maxMaskSize ?? (o.perturb ? null : 1 - o.minMaskSize));
       let loss = adv.add(bin.mul(o.binWeight)).add(msize.mul(o.msizeWeight)).mean();
+      if ((o.maskBorderWeight ?? 0) > 0) {
+        const border = maskBorder(layers.mask, o.maskBorderMax ?? 0.2); // not in the paper, off unless asked (a recipe's)
+        this.stats.report('Loss/G/border', border);
+        loss = loss.add(border.mean().mul(o.maskBorderWeight ?? 0));
+      }
       if ((o.maskDivWeight ?? 0) > 0 && n > 1) {
         const div = maskDiversity(layers.mask, o.maskDivTarget ?? 0.15); // not in the paper, off unless asked
         this.stats.report('Loss/G/maskdiv', div);
@@ -129,6 +182,7 @@ export class IlsTrainer {
       this.stats.report('Loss/G/total', loss);
       this.optG.zeroGrad();
       loss.backward();
+      this.averageGrads(this.G.parameters());
       sanitizeGrads(this.G.parameters());
       this.optG.step();
       this.D.requiresGrad_(true);
@@ -151,7 +205,7 @@ export class IlsTrainer {
   dMain(reals: Tensor): void {
     scope(() => {
       const n = reals.shape[0];
-      const fake = noGrad(() => this.perturb(this.G.forward(this.z(n))).img);
+      const fake = noGrad(() => this.perturb(this.G.forward(this.z(n), this.noiseMode)).img);
       const fakeLogits = this.D.forward(this.ada.forward(fake));
       const realLogits = this.D.forward(this.ada.forward(reals));
       const lossFake = fakeLogits.softplus().mean();
@@ -163,6 +217,7 @@ export class IlsTrainer {
       this.stats.report('Loss/signs/real', realLogits.sign());
       this.optD.zeroGrad();
       lossFake.add(lossReal).backward();
+      this.averageGrads(this.D.parameters());
       sanitizeGrads(this.D.parameters());
       this.optD.step();
     });
@@ -183,6 +238,7 @@ export class IlsTrainer {
       this.stats.report('Loss/D/reg', loss);
       this.optD.zeroGrad();
       loss.backward();
+      this.averageGrads(this.D.parameters());
       sanitizeGrads(this.D.parameters());
       this.optD.step();
     });
@@ -200,9 +256,10 @@ export class IlsTrainer {
 
   /** ADA (spec §6): every adaInterval iterations, p += sign(r_t − target)·N·interval/(adaKimg·1000), p ≥ 0. */
   private updateAda(n: number): void {
-    if (this.adaSignSum === null || this.adaSignCount === 0) return;
-    const rt = this.adaSignSum.item() / this.adaSignCount;
-    this.adaSignSum.dispose();
+    const { sum, count } = this.adaSigns(); // summed over ranks: every rank gets the same p
+    if (count === 0) return;
+    const rt = sum / count;
+    this.adaSignSum?.dispose();
     this.adaSignSum = null;
     this.adaSignCount = 0;
     if (!this.opts.ada || this.opts.adaFixed) return;
@@ -210,30 +267,48 @@ export class IlsTrainer {
     this.ada.p = Math.max(this.ada.p + adjust, 0);
   }
 
-  /** The ADA sign statistics gathered since the last p update (host sync), for checkpoints. */
+  /**
+   * The ADA sign statistics gathered since the last p update (host sync), for checkpoints and the p update;
+   * with several ranks, summed over them (a collective: every rank calls it at the same point).
+   */
   adaSigns(): { sum: number; count: number } {
-    return { sum: this.adaSignSum === null ? 0 : this.adaSignSum.item(), count: this.adaSignCount };
+    const local = { sum: this.adaSignSum === null ? 0 : this.adaSignSum.item(), count: this.adaSignCount };
+    if (!this.parallel || this.parallel.worldSize === 1) return local;
+    const both = tensor([local.sum, local.count], { dtype: 'float64' });
+    try {
+      allReduce_([both]);
+      const [sum, count] = both.toArray() as number[];
+      return { sum, count };
+    } finally {
+      both.dispose();
+    }
   }
 
+  /** Restores adaSigns(); with several ranks, rank 0 holds the (global) sums and the others start from zero. */
   setAdaSigns(s: { sum: number; count: number }): void {
     this.adaSignSum?.dispose();
-    this.adaSignSum = s.count > 0 ? keep(scalar(s.sum, { device: this.device })) : null;
-    this.adaSignCount = s.count;
+    const own = !this.parallel || this.parallel.rank === 0 ? s : { sum: 0, count: 0 };
+    this.adaSignSum = own.count > 0 ? keep(scalar(own.sum, { device: this.device })) : null;
+    this.adaSignCount = own.count;
   }
 
-  /** One full iteration on a batch of reals [N, 3, S, S] in [−1, 1]. */
+  /**
+   * One full iteration on a batch of reals [N, 3, S, S] in [−1, 1]: this rank's share of the batch when data
+   * parallel (the counters, G_ema's β and ADA's step then use the global batch N × worldSize, as upstream).
+   */
   step(reals: Tensor): void {
     const n = reals.shape[0];
+    const global = this.globalBatch(n);
     this.G.setKimg(this.curNimg / 1000);
     this.gMain(n);
     // Greg (every gRegInterval iterations) computes nothing: path-length regularisation is off (spec §7.7).
     this.dMain(reals);
     if (this.iteration % this.opts.dRegInterval === 0) this.dReg(reals);
-    this.updateEma(n);
-    this.curNimg += n;
+    this.updateEma(global);
+    this.curNimg += global;
     this.iteration++;
     this.Gema.setKimg(this.curNimg / 1000); // the mask prior's fade as of the images G_ema now averages
-    if (this.iteration % this.opts.adaInterval === 0) this.updateAda(n);
+    if (this.iteration % this.opts.adaInterval === 0) this.updateAda(global);
   }
 
   dispose(): void {
