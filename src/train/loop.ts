@@ -18,7 +18,9 @@ import { truncateMetrics } from '../run/metrics.js';
 import { restoreTrainer, saveCheckpoint } from './checkpoint.js';
 import { type TrainOptions, defaultTrainOptions, ilsSigmaAt, trainOptionFlags } from './options.js';
 import { fixedLatents, writeSampleGrid } from './samples.js';
-import { IlsTrainer } from './trainer.js';
+import { type DataParallel, IlsTrainer } from './trainer.js';
+import { allReduce_ } from '../tensor/dist.js';
+import { tensor } from '../tensor/ops/creation.js';
 import { ProgressBar } from '../util/progress.js';
 import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
 import { acquireRunLock } from '../util/runLock.js';
@@ -68,6 +70,12 @@ export interface TrainRun {
   maxIterations?: number;
   /** libtorch intra-op threads for this call (default: as set). */
   threads?: number;
+  /**
+   * Data-parallel training: this process is one rank of a process group the caller has joined (tensor/dist.ts
+   * distInit). Each rank trains on its share of `options.batch` (which must divide by worldSize); only rank 0
+   * writes the run folder (checkpoints, grids, metrics, config, log).
+   */
+  parallel?: DataParallel;
 }
 
 /** Where a run stands at a sample grid. */
@@ -174,26 +182,32 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   if (run.resume) {
     // Never create the folder of a run to resume: a mistyped path gets "no checkpoint", not an empty run.
     if (!existsSync(run.out) || !statSync(run.out).isDirectory()) readCheckpointState(run.out);
-  } else {
+  } else if (!run.parallel || run.parallel.rank === 0) {
     mkdirSync(run.out, { recursive: true });
   }
-  const lock = acquireRunLock(run.out, run.resume ? 'train --resume' : 'train');
-  attachRunLog(run.out); // the CLI's output goes to <run>/log.txt from here on (a no-op for library calls)
+  // Ranks other than 0 only read the folder (a resume's checkpoint): rank 0 holds the lock for them all.
+  const lock = !run.parallel || run.parallel.rank === 0 ? acquireRunLock(run.out, run.resume ? 'train --resume' : 'train') : null;
+  if (lock) attachRunLog(run.out); // the CLI's output goes to <run>/log.txt from here on (a no-op for library calls)
   const previousThreads = getNumThreads();
   try {
     if (run.threads !== undefined) setNumThreads(run.threads);
     return await trainLocked(run);
   } finally {
     if (run.threads !== undefined) setNumThreads(previousThreads);
-    lock.release();
+    lock?.release();
   }
 }
 
 async function trainLocked(run: TrainRun): Promise<TrainResult> {
   const device = run.device ?? 'cpu';
   const files = runPaths(run.out);
-  const log = (m: string) => process.stderr.write(`${m}\n`);
-  const leftovers = [...removeAtomicTempFiles(run.out), ...removeOrphanWeights(run.out)];
+  const parallel = run.parallel && run.parallel.worldSize > 1 ? run.parallel : null;
+  // Rank 0 writes the run folder and the log; the other ranks train quietly.
+  const isMain = !parallel || parallel.rank === 0;
+  const log = (m: string) => {
+    if (isMain) process.stderr.write(`${m}\n`);
+  };
+  const leftovers = isMain ? [...removeAtomicTempFiles(run.out), ...removeOrphanWeights(run.out)] : [];
   if (leftovers.length) log(`removed ${leftovers.length} file${leftovers.length > 1 ? 's' : ''} an interrupted run left in ${run.out}`);
   const existing = listCheckpoints(run.out);
   let net: NetworkConfig;
@@ -240,7 +254,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   const demoCount = run.demoCount ?? resumeFrom?.state.demoCount;
   // Stored with the run (4000 is loadTrainingImages' default), so a resume decodes the same procedural set.
   const storedDemoCount = data === 'demo' ? (demoCount ?? 4000) : undefined;
-  const showBar = run.progress ?? Boolean(process.stderr.isTTY);
+  const showBar = isMain && (run.progress ?? Boolean(process.stderr.isTTY));
 
   // Data, decoded once and cached in the run directory.
   let set: ImageSet;
@@ -259,13 +273,17 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     );
   }
 
-  manualSeed(options.seed);
+  const world = parallel?.worldSize ?? 1;
+  if (options.batch % world !== 0)
+    throw new InputError(`--batch ${options.batch} does not split over ${world} processes`, 'ERR_ARG', `use a multiple of ${world}`);
+  // Seeds differ per rank, as upstream (random_seed * num_gpus + rank); the data order is shared (see below).
+  manualSeed(parallel ? options.seed * world + parallel.rank : options.seed);
   if (device !== 'cpu') {
     // As upstream: cuDNN picks the fastest algorithms for the fixed shapes; TF32 only when asked for.
     setCudnnBenchmark(true);
     setTf32(options.tf32 ?? false);
   }
-  const trainer = new IlsTrainer(net, options, device);
+  const trainer = new IlsTrainer(net, options, device, parallel);
   const sampler = new BatchSampler(set, options.seed);
   let trainSeconds = 0;
   if (resumeFrom) {
@@ -277,6 +295,8 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     initTrainerWeights(initSource, trainer);
     log(`initialised G, G_ema and D from ${initSource.runDir} (${initSource.name}, ${(initSource.state.curNimg / 1000).toFixed(3)} kimg)`);
   }
+  trainer.syncFromRank0(); // every rank starts from rank 0's weights (a no-op for one process)
+  if (parallel) log(`data parallel: ${world} processes, ${options.batch / world} images each per step`);
 
   // Intervals: as given, else the run's own (a resume), else from the length.
   const n = options.batch;
@@ -291,7 +311,9 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     keepCheckpoints: run.keepCheckpoints ?? stored?.keepCheckpoints ?? 3,
   };
   const metricsPath = files.metrics;
-  if (resumeFrom) {
+  if (!isMain) {
+    // Only rank 0 writes the run folder.
+  } else if (resumeFrom) {
     // Ticks logged after the resumed checkpoint by the interrupted run are logged again from here.
     const dropped = truncateMetrics(metricsPath, resumeFrom.state.iteration);
     if (dropped) log(`metrics.jsonl: dropped ${dropped} line${dropped > 1 ? 's' : ''} logged after ${resumeFrom.name}`);
@@ -339,8 +361,10 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   let tickImages = 0;
   let iterationsThisCall = 0;
   let stoppedBy: TrainResult['stoppedBy'] = 'done';
-  const checkpoint = () =>
-    saveCheckpoint(
+  const checkpoint = () => {
+    const adaSigns = trainer.adaSigns(); // summed over ranks: every rank takes part
+    if (!isMain) return '';
+    return saveCheckpoint(
       run.out,
       trainer,
       {
@@ -348,18 +372,30 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
         data,
         sampler: sampler.state(),
         trainSeconds,
-        adaSigns: trainer.adaSigns(),
+        adaSigns,
         targetKimg: kimg,
         intervals,
         demoCount: storedDemoCount,
       },
       intervals.keepCheckpoints,
     );
+  };
+  // A stop signal reaches the ranks at different iterations: they stop together when any has one.
+  const anyRankStops = (local: boolean): boolean => {
+    if (!parallel) return local;
+    const flag = tensor([local ? 1 : 0]);
+    try {
+      allReduce_([flag]);
+      return flag.item() > 0;
+    } finally {
+      flag.dispose();
+    }
+  };
   let lastCheckpoint = '';
   const startNimg = trainer.curNimg;
   const startWall = performance.now();
   const snapshot = async (grid: string) => {
-    if (!run.onSnapshot) return;
+    if (!run.onSnapshot || !isMain) return;
     const images = trainer.curNimg - startNimg;
     const pace = images > 0 ? images / ((performance.now() - startWall) / 1000) : 0;
     await run.onSnapshot({
@@ -370,7 +406,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
       etaSeconds: pace > 0 ? Math.max(0, target - trainer.curNimg) / pace : null,
     });
   };
-  if (!resumeFrom) {
+  if (!resumeFrom && isMain) {
     await writeSampleGrid(files.samplesInit, trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
     await snapshot(files.samplesInit);
   }
@@ -378,11 +414,15 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   try {
     while (trainer.curNimg < target) {
       const t0 = performance.now();
-      const reals: Tensor = sampler.next(n, device);
+      // Every rank draws the same global batch (one sampler, one seed) and trains on its own rows, so the data
+      // order, the sampler state in checkpoints and resume are those of one process.
+      const batch: Tensor = sampler.next(n, device);
+      const reals = parallel ? batch.narrow(0, parallel.rank * (n / world), n / world) : batch;
       try {
         trainer.step(reals);
       } finally {
-        reals.dispose();
+        if (reals !== batch) reals.dispose();
+        batch.dispose();
       }
       trainSeconds += (performance.now() - t0) / 1000;
       tickImages += n;
@@ -412,8 +452,8 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
           ils_sigma: sigma,
           ...stats,
         };
-        appendFileSync(metricsPath, `${JSON.stringify(lastMetrics)}\n`);
-        run.onTick?.(lastMetrics);
+        if (isMain) appendFileSync(metricsPath, `${JSON.stringify(lastMetrics)}\n`);
+        if (isMain) run.onTick?.(lastMetrics);
         bar.update(trainer.curNimg, {
           payload: {
             kimg: trainer.kimg.toFixed(2),
@@ -427,7 +467,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
         });
         const line = `kimg ${trainer.kimg.toFixed(2)} | ${(tickImages / seconds).toFixed(1)} img/s | G ${(stats['Loss/G/total'] ?? 0).toFixed(3)} | D ${((stats['Loss/D/fake'] ?? 0) + (stats['Loss/D/real'] ?? 0)).toFixed(3)} | mask ${(stats['Mask/mean'] ?? 0).toFixed(2)} (diversity ${(stats['Mask/diversity'] ?? 0).toFixed(2)}) | p ${trainer.ada.p.toFixed(3)}`;
         // With a bar on the terminal, the line goes to the run's log.txt only.
-        if (bar.shown) logOnly(line);
+        if (bar.shown && isMain) logOnly(line);
         else log(line);
         while (nextTick <= trainer.curNimg) nextTick += tickKimg * 1000;
         tickStart = performance.now();
@@ -435,7 +475,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
       }
       if (trainer.curNimg >= nextSnapshot || done) {
         const grid = join(run.out, sampleGridName(trainer.curNimg));
-        await writeSampleGrid(grid, trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
+        if (isMain) await writeSampleGrid(grid, trainer.Gema, gridZ, net.resolution <= 64 ? 2 : 1);
         await snapshot(grid);
         while (nextSnapshot <= trainer.curNimg) nextSnapshot += snapshotKimg * 1000;
       }
@@ -449,7 +489,8 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
       }
       // Let signals in between iterations.
       await new Promise((r) => setImmediate(r));
-      if (stopSignal) {
+      if (anyRankStops(stopSignal !== null)) {
+        stopSignal ??= 'SIGTERM';
         lastCheckpoint = checkpoint();
         log(`\n${stopSignal}: saved ${lastCheckpoint}; continue with: ilsgan train --resume ${run.out}`);
         stoppedBy = 'signal';

@@ -10,6 +10,7 @@ import { choice, deviceFlag, num, resolveDevice } from '../parse.js';
 import { addTrainFlags, checkMaskRange, newRunOptions, trainOptionsFromFlags } from '../trainFlags.js';
 import { startLiveRun } from '../liveRun.js';
 import { exitCodeFor, receivedSignal } from '../../util/interrupt.js';
+import { distributedEnv, launchWorkers } from '../launch.js';
 
 export function makeTrainCommand() {
   const command = new Command('train')
@@ -45,11 +46,24 @@ export function makeTrainCommand() {
     .option('--checkpoint-every <kimg>', 'checkpoint interval in kimg (default: --snap)', num('kimg'))
     .option('--keep <n>', 'checkpoints kept (3)', num('keep'))
     .option('--threads <n>', 'libtorch CPU threads (default: all cores; may change on --resume)', num('threads'))
+    .option(
+      '--nproc <n>',
+      'data-parallel training in n local worker processes (c10d, Gloo): --batch is split between them, --threads too; for several machines set RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT instead',
+      num('count'),
+    )
     .option('--demo-n <n>', 'procedural images for --data demo (4000)', num('count'))
     .addOption(new Option('--max-iterations <n>', 'stop after n iterations (tests)').argParser(num('iterations')).hideHelp())
     .option('--no-progress', 'plain log lines instead of a progress bar')
     .option('--json', 'stdout: only the result as one JSON line (as by default; progress and logs go to stderr and log.txt)')
     .action(async (o) => {
+      // The launcher: the same command as n workers (cli/launch.ts), unless this process is one of them.
+      const group = distributedEnv();
+      if (o.nproc !== undefined && o.nproc > 1 && !group) {
+        process.exitCode = await launchWorkers(process.argv[1], process.argv.slice(2), o.nproc, o.threads);
+        return;
+      }
+      const parallel = group && group.worldSize > 1 ? group : null;
+      const isMain = !parallel || parallel.rank === 0;
       const resume = o.resume !== undefined;
       const usage = 'see `ilsgan train --help`';
       if (resume && o.initFrom !== undefined)
@@ -96,10 +110,22 @@ export function makeTrainCommand() {
       const runDir = (resume ? o.resume : o.out) as string;
       // The run's log.txt gets everything printed from here on; report.html follows the run (cli/liveRun.ts).
       const continueWith = `continue with: ilsgan train --resume ${runDir}`;
-      const live = startLiveRun(
-        join(runDir, 'report.html'),
-        () => `stopped before training began; ${resume ? continueWith : 'run the same command again'}`,
-      );
+      const live = isMain
+        ? startLiveRun(
+            join(runDir, 'report.html'),
+            () => `stopped before training began; ${resume ? continueWith : 'run the same command again'}`,
+          )
+        : { update: async () => null, stopped: () => false, end: () => undefined };
+      if (parallel) {
+        const { distInit } = await import('../../tensor/dist.js');
+        const timeoutMs = Number(process.env.ILSGAN_DIST_TIMEOUT_MS ?? 300_000);
+        try {
+          distInit({ ...parallel, timeoutMs });
+        } catch (e) {
+          live.end();
+          throw distError(e, parallel.rank, runDir);
+        }
+      }
       const page = { runDir, title: `ilsgan train: ${basename(resolve(runDir))}` };
       let result: Awaited<ReturnType<typeof train>>;
       try {
@@ -120,6 +146,7 @@ export function makeTrainCommand() {
           progress: o.progress && Boolean(process.stderr.isTTY),
           maxIterations: o.maxIterations,
           threads: o.threads,
+          parallel: parallel ?? undefined,
           onSnapshot: async (s) => {
             const { trainingProgress } = await import('../../report/live.js');
             await live.update(page, {
@@ -132,7 +159,13 @@ export function makeTrainCommand() {
       } catch (e) {
         live.stopped(`stopped by an error: ${(e as Error).message}`);
         live.end();
-        throw e;
+        throw parallel ? distError(e, parallel.rank, runDir) : e;
+      } finally {
+        if (parallel) (await import('../../tensor/dist.js')).distDestroy();
+      }
+      if (!isMain) {
+        live.end();
+        return;
       }
       const signal = result.stoppedBy === 'signal' ? (receivedSignal() ?? 'SIGINT') : null;
       const { trainingProgress } = await import('../../report/live.js');
@@ -158,4 +191,15 @@ export function makeTrainCommand() {
       if (signal) process.exitCode = exitCodeFor(signal);
     });
   return addTrainFlags(command, 'GAN training options (shared with pipeline):');
+}
+
+/** A collective that failed (a worker died, or never came) as a user-facing error; other errors unchanged. */
+function distError(e: unknown, rank: number, runDir: string): unknown {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !code.startsWith('ERR_DIST')) return e;
+  return new InputError(
+    `worker ${rank}: ${code === 'ERR_DIST_TIMEOUT' ? 'the other workers did not answer in time' : 'another worker stopped or cannot be reached'} (${(e as Error).message})`,
+    code,
+    `the first failing worker's error is above; no checkpoint is half-written: continue with ilsgan train --resume ${runDir} (--nproc as before)`,
+  );
 }
