@@ -5,6 +5,7 @@
 //   node dist/bench/ganRun.js --data data/tux/TuxComposite-animals-64/train/images --out data/tux/runs/a-ils-s0 \
 //        --kimg 60 --every 10 [--ils on|off] [--seed 0] [--threads 2] [--config demo|tiny32|small64] [--resolution 64]
 //        [--cmax 64] [--mask-prior 0] [--mask-prior-kimg 10] [--resume on] [--xint 0.25] [--mbstd-group 8] [--mbstd-ch 4]
+//        [--border 2 --border-max 0.2]   (the frame-border hinge, not in the paper: TrainOptions.maskBorderWeight)
 //        [--div 4 --div-target 0.15]   (the mask-diversity hinge, not in the paper: TrainOptions.maskDivWeight)
 import * as t from '../src/index.js';
 import { type NetworkConfig, type PresetName, presets } from '../src/models/config.js';
@@ -37,6 +38,7 @@ const r = await train({
     ils: (flag('ils') ?? 'on') === 'on',
     seed: Number(flag('seed') ?? 0),
     ...(flag('xint') ? { xintMax: Number(flag('xint')) } : {}),
+    ...(flag('border') ? { maskBorderWeight: Number(flag('border')), maskBorderMax: Number(flag('border-max') ?? 0.2) } : {}),
     ...(flag('div') ? { maskDivWeight: Number(flag('div')), maskDivTarget: Number(flag('div-target') ?? 0.15) } : {}),
   },
   snapshotKimg: every,

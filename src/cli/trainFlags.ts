@@ -88,6 +88,12 @@ export const trainFlags: readonly TrainFlag[] = [
     help: 'maximum mask fraction hinge (off; with --perturb off, 1 − --min-mask as the official code)',
   },
   {
+    field: 'maskBorderWeight',
+    value: '<w>',
+    parse: num('weight'),
+    help: 'not in the paper: weight of a hinge keeping the mask off the frame border (object-centric photos; 0 = off, the paper)',
+  },
+  {
     field: 'precision',
     value: '<p>',
     parse: choice(['auto', 'fp32', 'float16', 'bfloat16'] as const),

@@ -78,6 +78,8 @@ export const trainOptionsSchema = object({
   xintMax: num(0, 1),
   maskDivWeight: optional(weight),
   maskDivTarget: optional(num(0, 1)),
+  maskBorderWeight: optional(weight),
+  maskBorderMax: optional(num(0, 1)),
   seed: int(0, Number.MAX_SAFE_INTEGER),
   precision: optional(oneOf(['auto', 'fp32', 'float16', 'bfloat16'])),
   tf32: optional(bool()),

@@ -61,6 +61,16 @@ export interface TrainOptions {
   maskDivWeight?: number;
   /** The hinge's target mean absolute difference between two samples' masks (0.15). */
   maskDivTarget?: number;
+  /**
+   * Not in the paper (absent or 0 = off, the paper): weight of a frame-border hinge on the un-perturbed mask,
+   * relu(mean of m over the outer ring of width S/16 − maskBorderMax), per sample. It assumes object-centric photos
+   * (the object lies inside the frame, the background reaches its borders) and rules out the two degenerate layerings
+   * seen on photos: the "ground band" (the foreground layer takes the floor along the bottom and sides) and the
+   * inverted one (the foreground layer takes the surroundings). docs/quality.md has the measurements.
+   */
+  maskBorderWeight?: number;
+  /** The hinge's free fraction of the border ring (0.2). */
+  maskBorderMax?: number;
   /** Seed of every random stream. */
   seed: number;
   /**

@@ -93,6 +93,7 @@ export const trainOptionFlags = {
   msizeWeight: '--msize-weight',
   minMaskSize: '--min-mask',
   maxMaskSize: '--max-mask',
+  maskBorderWeight: '--mask-border',
   seed: '--seed',
   precision: '--precision',
   tf32: '--tf32',

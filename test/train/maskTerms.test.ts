@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as t from '../../src/index.js';
-import { binarization, maskDiversity, maskSize } from '../../src/train/loss/maskTerms.js';
+import { binarization, maskBorder, maskDiversity, maskSize } from '../../src/train/loss/maskTerms.js';
 
 const S = 8;
 
@@ -29,5 +29,25 @@ test('mask-diversity hinge (not in the paper): target for equal pairs, 0 once th
       [0.15, 0],
     );
     assert.ok(Math.abs(maskDiversity(t.cat([a, quarter], 0), 0.3).item() - 0.05) < 1e-6);
+  });
+});
+
+test('frame-border hinge (not in the paper): a full mask and a ground band pay, an object inside the frame does not', () => {
+  t.scope(() => {
+    const n = 32; // ring width 2: 1024 − 28² = 240 pixels
+    const full = t.ones([1, 1, n, n]);
+    const centre = t.cat(
+      [
+        t.zeros([1, 1, 8, n]),
+        t.ones([1, 1, 16, n]).mul(t.cat([t.zeros([1, 1, 1, 8]), t.ones([1, 1, 1, 16]), t.zeros([1, 1, 1, 8])], 3)),
+        t.zeros([1, 1, 8, n]),
+      ],
+      2,
+    );
+    const band = t.cat([t.zeros([1, 1, n - 4, n]), t.ones([1, 1, 4, n])], 2); // ring ∩ band: 2·32 + 2·4 = 72 → 0.3
+    const got = maskBorder(t.cat([full, centre, band], 0), 0.2).toArray();
+    assert.ok(Math.abs(got[0] - 0.8) < 1e-6, `full: ${got[0]}`);
+    assert.equal(got[1], 0);
+    assert.ok(Math.abs(got[2] - 0.1) < 1e-6, `band: ${got[2]}`);
   });
 });

@@ -15,6 +15,20 @@ export function maskSize(mask: Tensor, minSize = 0.25, maxSize: number | null = 
 }
 
 /**
+ * Not in the paper (TrainOptions.maskBorderWeight, off by default): relu(mean of m over the frame's outer ring of
+ * width r − max) per sample, r = max(1, round(S/16)): [N, 1, S, S] → [N].
+ */
+export function maskBorder(mask: Tensor, max: number): Tensor {
+  const s = mask.shape[3];
+  const r = Math.max(1, Math.round(s / 16));
+  const inner = s - 2 * r;
+  const total = mask.flatten(1).sum(1);
+  const inside = mask.narrow(2, r, inner).narrow(3, r, inner).flatten(1).sum(1);
+  const ring = s * mask.shape[2] - inner * inner;
+  return total.sub(inside).div(ring).sub(max).relu();
+}
+
+/**
  * Not in the paper (TrainOptions.maskDivWeight, off by default): relu(target − mean |m_i − m_{i+h}|) for the pairs
  * (i, i + h), h = ⌊N/2⌋; zero once two samples' masks differ by `target` on average, `target` when they are equal.
  */
