@@ -37,14 +37,14 @@ import { writeFileSync } from 'node:fs';
 const rank = Number(process.env.RANK), world = Number(process.env.WORLD_SIZE);
 const global = 16, n = global / world;
 if (world > 1) t.distInit({ rank, worldSize: world, masterPort: Number(process.env.MASTER_PORT), timeoutMs: 30000 });
-function normals(seed, count) {
+function hostNormals(seed, count) {
   let a = seed >>> 0;
   const u = () => { a = (a + 0x6d2b79f5) >>> 0; let x = Math.imul(a ^ (a >>> 15), 1 | a); x ^= x + Math.imul(x ^ (x >>> 7), 61 | x); return (((x ^ (x >>> 14)) >>> 0) + 0.5) / 4294967296; };
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
   return out;
 }
-const mine = (rows, seed, shape) => t.tensor(normals(seed, global * rows), { shape: [global, ...shape] }).narrow(0, rank * n, n);
+const mine = (rows, seed, shape) => t.tensor(hostNormals(seed, global * rows), { shape: [global, ...shape] }).narrow(0, rank * n, n);
 const net = { ...presets.tiny32, mbstdGroupSize: 1 };
 const opts = { ...defaultTrainOptions, batch: global, ada: false, ils: false, perturb: false, seed: 3, eps: 1, gLr: 0.05, dLr: 0.05 };
 t.manualSeed(5);
