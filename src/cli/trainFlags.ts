@@ -91,7 +91,7 @@ export const trainFlags: readonly TrainFlag[] = [
     field: 'maskBorderWeight',
     value: '<w>',
     parse: num('weight'),
-    help: 'not in the paper: weight of a hinge keeping the mask off the frame border (object-centric photos; 0 = off, the paper)',
+    help: 'not in the paper: weight of a hinge keeping the mask off the frame border (object-centric photos; 0 = off, the paper; --recipe cpu: 2)',
   },
   {
     field: 'precision',

@@ -62,14 +62,16 @@ describe('ilsgan pipeline --recipe cpu', () => {
     assert.ok(!existsSync(join(root, 'out', 'stages', 'eval.json')));
     const html = readFileSync(join(root, 'out', 'report.html'), 'utf8');
     assert.match(html, /deviation: adaptation to real photos/);
+    assert.match(html, /deviation: frame border/);
     assert.match(html, /held out of GAN training/);
     const config = JSON.parse(readFileSync(join(root, 'out', 'gan', 'config.json'), 'utf8')) as {
       net: { channelMax: number; maskPrior: number };
-      options: { maxMaskSize: number };
+      options: { maxMaskSize: number; maskBorderWeight?: number };
     };
     assert.equal(config.net.channelMax, 32, 'the recipe network');
     assert.equal(config.net.maskPrior, 4);
     assert.equal(config.options.maxMaskSize, 0.5, 'the recipe option survives absent flags');
+    assert.equal(config.options.maskBorderWeight, 2, "the recipe's frame-border hinge");
   });
 
   test('without --kimg or --recipe: a one-line error', () => {
