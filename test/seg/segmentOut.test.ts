@@ -7,9 +7,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { UNet } from '../../src/models/unet.js';
-import { type SegmenterConfig, saveSegmenter } from '../../src/seg/model.js';
 import { segmentImages, segmentInputs } from '../../src/seg/segment.js';
+import { writeUntrainedSegmenter } from '../helpers/segmenterConfig.js';
 
 let root = '';
 let model = '';
@@ -30,26 +29,7 @@ before(async () => {
   // An untrained width-4 U-Net: which pixels it calls foreground does not matter here.
   model = join(root, 'model');
   mkdirSync(model);
-  const net = new UNet({ width: 4 });
-  const config: SegmenterConfig = {
-    format: 'ilsgan-segmenter',
-    version: 1,
-    arch: 'unet',
-    width: 4,
-    classes: 2,
-    size: 32,
-    protocol: '64',
-    evalSize: 32,
-    input: 'rgb [-1,1]',
-    weights: 'model.safetensors',
-    bestIteration: 0,
-    bestValIoU: null,
-    history: [],
-    training: { iterations: 0, batch: 1, lr: 0, seed: 0, valEvery: 1, augment: 'color', device: 'cpu', seconds: 0, finished: true },
-    data: { synthetic: 'none', n: 0, train: 0, val: 0, imageSize: 32 },
-  };
-  saveSegmenter(model, net, config);
-  net.dispose();
+  writeUntrainedSegmenter(model);
 });
 after(() => {
   if (root) rmSync(root, { recursive: true, force: true });

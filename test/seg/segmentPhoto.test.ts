@@ -9,13 +9,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { UNet } from '../../src/models/unet.js';
 import { manualSeed } from '../../src/tensor/ops/random.js';
 import { composeCutout, parseBackground } from '../../src/seg/cutout.js';
-import { type SegmenterConfig, loadSegmenter, saveSegmenter } from '../../src/seg/model.js';
+import { loadSegmenter } from '../../src/seg/model.js';
 import { decodePhoto, packChw, photoToInput } from '../../src/seg/photos.js';
 import { predictMasks, segmentImages } from '../../src/seg/segment.js';
 import { type CliResult, assertUserError, cliPath } from '../helpers/cli.js';
+import { writeUntrainedSegmenter } from '../helpers/segmenterConfig.js';
 
 let root = '';
 let model = '';
@@ -42,26 +42,7 @@ before(async () => {
   model = join(root, 'model');
   mkdirSync(model);
   manualSeed(7);
-  const net = new UNet({ width: 4 });
-  const config: SegmenterConfig = {
-    format: 'ilsgan-segmenter',
-    version: 1,
-    arch: 'unet',
-    width: 4,
-    classes: 2,
-    size: 32,
-    protocol: '64',
-    evalSize: 32,
-    input: 'rgb [-1,1]',
-    weights: 'model.safetensors',
-    bestIteration: 0,
-    bestValIoU: null,
-    history: [],
-    training: { iterations: 0, batch: 1, lr: 0, seed: 0, valEvery: 1, augment: 'color', device: 'cpu', seconds: 0, finished: true },
-    data: { synthetic: 'none', n: 0, train: 0, val: 0, imageSize: 32 },
-  };
-  saveSegmenter(model, net, config);
-  net.dispose();
+  writeUntrainedSegmenter(model);
   // A colourful gradient with a bright square, so an untrained net's logits vary across the photo.
   const px = Buffer.alloc(W * H * 3);
   for (let y = 0; y < H; y++) {

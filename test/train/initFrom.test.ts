@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { NetworkConfig } from '../../src/models/config.js';
 import { UNet } from '../../src/models/unet.js';
 import { exportBundle } from '../../src/pipeline/exportBundle.js';
-import { type SegmenterConfig, loadSegmenter, saveSegmenter } from '../../src/seg/model.js';
+import { loadSegmenter, saveSegmenter } from '../../src/seg/model.js';
 import { InputError } from '../../src/util/errors.js';
 import { loadSafetensors } from '../../src/tensor/safetensors.js';
 import { dispose } from '../../src/tensor/scope.js';
@@ -21,6 +21,7 @@ import { type TrainRun, train } from '../../src/train/loop.js';
 import { defaultTrainOptions } from '../../src/train/options.js';
 import { IlsTrainer } from '../../src/train/trainer.js';
 import { assertUserError, runCli } from '../helpers/cli.js';
+import { segmenterConfig } from '../helpers/segmenterConfig.js';
 
 const net: NetworkConfig = {
   resolution: 32,
@@ -194,23 +195,12 @@ describe('export', () => {
       }),
     );
     const u = new UNet({ width: 4 });
-    const segConfig: SegmenterConfig = {
-      format: 'ilsgan-segmenter',
-      version: 1,
-      arch: 'unet',
-      width: 4,
-      classes: 2,
-      size: 32,
-      protocol: '64',
-      evalSize: 32,
-      input: 'rgb [-1,1]',
-      weights: 'model.safetensors',
+    const segConfig = segmenterConfig(4, 32, {
       bestIteration: 10,
       bestValIoU: 0.75,
-      history: [],
       training: { iterations: 10, batch: 2, lr: 1e-3, seed: 0, valEvery: 5, augment: 'color', device: 'cpu', seconds: 1, finished: true },
       data: { synthetic: 'pipe/synthetic', n: 40, train: 36, val: 4, imageSize: 32 },
-    };
+    });
     mkdirSync(join(pipe, 'segmenter'));
     mkdirSync(join(pipe, 'segmenter-adapted'));
     saveSegmenter(join(pipe, 'segmenter'), u, segConfig);
