@@ -20,7 +20,7 @@
 //  "leftover_temp_files", "leftover_locks", "duplicated_metric_lines", "backward_metric_lines", "metric_gaps", …}
 // Exits 1 unless every restart succeeded and every count of damage is 0.
 import { spawn } from 'node:child_process';
-import { type Dirent, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,7 @@ import { listCheckpoints, resolveCheckpoint } from '../src/run/checkpoint.js';
 import { nonFiniteTensors } from '../src/train/checkpoint.js';
 import { isAtomicTempFile } from '../src/util/atomicWrite.js';
 import { lockFileName } from '../src/util/runLock.js';
+import { walkFiles } from '../src/util/walkFiles.js';
 import { flag } from './flags.js';
 
 const cliPath = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -204,20 +205,7 @@ async function killLoop(
 /** Every file under dir (not following links). */
 function walk(dir: string): string[] {
   const out: string[] = [];
-  const go = (d: string) => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) go(p);
-      else out.push(p);
-    }
-  };
-  go(dir);
+  walkFiles(dir, (p) => out.push(p));
   return out;
 }
 

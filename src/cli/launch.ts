@@ -3,24 +3,11 @@
 // torchrun environment: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT), and stops them all when one fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
-import { createServer } from 'node:net';
 import { InputError } from '../util/errors.js';
+import { freePort } from '../util/freePort.js';
 
 /** Seconds the other workers get to stop after one failed, before they are killed. */
 const graceSeconds = 10;
-
-/** A TCP port on the loopback that was free a moment ago, for the rendezvous. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `args` without `--<name> v` / `--<name>=v`. */
 function withoutFlag(args: readonly string[], name: string): string[] {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Atomic file writes: a temp file in the same folder, fsync, then rename, so a crash never leaves half a file.
-import { type Dirent, closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { walkFiles } from './walkFiles.js';
 
 /** Writes `chunks` to `path` atomically (readers see the old file or the whole new one). */
 export function writeFileAtomic(path: string, chunks: Uint8Array | readonly Uint8Array[]): void {
@@ -38,22 +39,11 @@ export function isAtomicTempFile(name: string): boolean {
  */
 export function removeAtomicTempFiles(dir: string): string[] {
   const removed: string[] = [];
-  const walk = (d: string) => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
+  walkFiles(dir, (p, e) => {
+    if (e.isFile() && isAtomicTempFile(e.name)) {
+      rmSync(p, { force: true });
+      removed.push(p);
     }
-    for (const e of entries) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && isAtomicTempFile(e.name)) {
-        rmSync(p, { force: true });
-        removed.push(p);
-      }
-    }
-  };
-  walk(dir);
+  });
   return removed;
 }

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Runs N copies of a snippet (or of the CLI) as ranks of one process group over loopback, each in a child process.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/util/freePort.js';
+
+export { freePort };
 
 const indexUrl = new URL('../../src/index.js', import.meta.url).href;
 
@@ -11,19 +13,6 @@ export interface RankResult {
   signal: string | null;
   stdout: string;
   stderr: string;
-}
-
-/** A TCP port that was free a moment ago (for MASTER_PORT). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs `node args…` with `env` added; resolves with its exit and output (killed after `timeoutMs`). */
