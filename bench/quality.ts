@@ -7,6 +7,8 @@
 //   npm run bench:quality -- --recipe cpu --seeds 0,1,2                 # the CPU recipe (src/pipeline/recipes.ts)
 //   npm run bench:quality -- --config small64 --kimg 200 --seeds 0      # a preset with the paper's segmentation
 //        [--sets animals,objects --threads 2 --out data/tux/quality --adapt on|off --seg-geometric on|off]
+//        [--ils on|off: only those runs, to run the two halves as two 1-thread processes side by side; a later call
+//         without it resumes every finished run from its stage records and prints the whole table]
 //
 // Prints one JSON line: {"recipe", "sets": {"animals": {"ils_on": {"mean", "sd", "per_seed"}, "ils_off": {…},
 // "baselines": {…}, "minutes_per_run"}, …}}.
@@ -30,6 +32,7 @@ const threads = Number(flag('threads') ?? 2);
 const outRoot = flag('out') ?? join('data/tux', `quality-${recipeName ?? `${config}-${kimg}kimg`}`);
 const onOff = (name: string): boolean | undefined => (flag(name) === undefined ? undefined : flag(name) === 'on');
 const adaptFlag = onOff('adapt');
+const ilsOnly = onOff('ils');
 const geometricFlag = onOff('seg-geometric');
 t.setNumThreads(threads);
 
@@ -53,6 +56,7 @@ for (const set of sets) {
   const minutes: number[] = [];
   for (const seed of seeds) {
     for (const ils of [true, false]) {
+      if (ilsOnly !== undefined && ils !== ilsOnly) continue;
       const name = `${ils ? 'ils-on' : 'ils-off'}`;
       const out = join(outRoot, set, `${name}-seed${seed}`);
       process.stderr.write(`--- ${set} ${name} seed ${seed} → ${out}\n`);
@@ -76,6 +80,13 @@ for (const set of sets) {
       runs[name]!.push(r);
       minutes.push(Object.values(r.seconds).reduce((a, b) => a + b, 0) / 60);
     }
+  }
+  if (ilsOnly !== undefined) {
+    const name = ilsOnly ? 'ils-on' : 'ils-off';
+    console.log(
+      JSON.stringify({ set, [name.replace('-', '_')]: runs[name]!.map((r, i) => ({ seed: seeds[i], DRC_IoU: round(r.eval!.DRC_IoU) })) }),
+    );
+    continue;
   }
   const summary = (rs: PipelineResult[]) => ({
     ...stats(rs.map((r) => r.eval!.DRC_IoU ?? 0)),
