@@ -85,8 +85,8 @@ times.sort((a, b) => a - b); console.log(times[2]); t.distDestroy();`;
   return (numel * 4) / (ms / 1000) / 1e9;
 }
 
-if (!distAvailable()) {
-  console.error('bench:dist: the addon was built without c10d/Gloo (distributed: not built)');
+if (!distAvailable('gloo')) {
+  console.error('bench:dist: the addon was built without c10d/Gloo (see distributed in ilsgan --version)');
   process.exit(1);
 }
 const root = mkdtempSync(join(tmpdir(), 'ilsgan-bench-dist-'));

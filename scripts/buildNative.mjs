@@ -238,12 +238,19 @@ function nodeApiIncludes() {
   return [dirs[0], addonApi];
 }
 
+/** The pip nvidia-* packages' include folders beside a pip PyTorch (nvidia/cuda_runtime/include, nvidia/cu13/include, …). */
+function pipNvidiaIncludes(layout) {
+  const site = join(layout.lib, '..', '..', 'nvidia');
+  return existsSync(site) ? readdirSync(site).map((d) => join(site, d, 'include')) : [];
+}
+
 function cudaIncludes(layout) {
   if (!existsSync(join(layout.lib, 'libtorch_cuda.so'))) return null;
   const candidates = [
     process.env.CUDA_HOME && join(process.env.CUDA_HOME, 'include'),
     '/usr/local/cuda/include',
     join(layout.lib, '..', '..', 'nvidia', 'cuda_runtime', 'include'),
+    ...pipNvidiaIncludes(layout),
   ].filter(Boolean);
   return candidates.find((d) => existsSync(join(d, 'cuda_runtime_api.h'))) ?? null;
 }
@@ -275,43 +282,80 @@ async function pool(tasks, width) {
   );
 }
 
-/** The c10d header that native/src/dist.cc needs, and the Gloo header it includes in turn. */
-const distHeaders = [join('torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupGloo.hpp'), join('gloo', 'algorithm.h')];
+/** The c10d header that native/src/dist.cc needs for Gloo, and the Gloo header it includes in turn. */
+const glooHeaders = [join('torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupGloo.hpp'), join('gloo', 'algorithm.h')];
+/** The c10d header for NCCL; it includes <nccl.h>, which a pip PyTorch keeps in its nvidia-nccl package. */
+const ncclHeader = join('torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupNCCL.hpp');
+
+/** Where <nccl.h> is: $NCCL_HOME or $NCCL_INCLUDE_DIR, the CUDA toolkit, the system, or a pip nvidia-* package. */
+function ncclInclude(layout, cudaInc) {
+  const candidates = [
+    process.env.NCCL_INCLUDE_DIR,
+    process.env.NCCL_HOME && join(process.env.NCCL_HOME, 'include'),
+    cudaInc,
+    ...layout.includes,
+    '/usr/include',
+    '/usr/local/include',
+    ...pipNvidiaIncludes(layout),
+  ].filter(Boolean);
+  return candidates.find((d) => existsSync(join(d, 'nccl.h'))) ?? null;
+}
 
 /**
- * Whether native/src/dist.cc can be built (multi-process training over c10d's Gloo process group): the c10d
- * headers with libtorch and the Gloo headers (Debian's libgloo-dev, installed with apt where the install may
- * use it). Returns null when it can, else the reason; it never fails the build (dist.cc is then built without
- * its process group, and `ilsgan --version` says "distributed: not built").
+ * Which process-group backends native/src/dist.cc can be built with (multi-process training over c10d):
+ * - gloo: the c10d headers with libtorch and the Gloo headers (Debian's libgloo-dev, installed with apt where
+ *   the install may use it);
+ * - nccl: ProcessGroupNCCL.hpp with a CUDA libtorch (libtorch_cuda and the CUDA headers) and <nccl.h>.
+ * Returns, per backend, null when it can be built or the reason it cannot, and the folder of <nccl.h>. It never
+ * fails the build: a backend without its headers is left out (`ilsgan --version` says which are in).
  */
-function distSupport(layout) {
-  if (process.env.ILSGAN_NO_DIST) return 'ILSGAN_NO_DIST is set';
+function distSupport(layout, cudaInc) {
+  if (process.env.ILSGAN_NO_DIST) return { gloo: 'ILSGAN_NO_DIST is set', nccl: 'ILSGAN_NO_DIST is set', ncclInc: null };
   // Only the libtorch's own include folders: Debian's Gloo headers with another libtorch (a pip wheel) could
   // compile against symbols that libtorch does not have.
   const dirs = layout.includes;
-  const missing = () => distHeaders.filter((h) => !dirs.some((d) => existsSync(join(d, h))));
-  if (!missing().length) return null;
-  if (missing().includes(distHeaders[1]) && layout.route === 'system' && canApt()) {
+  const missing = (headers) => headers.filter((h) => !dirs.some((d) => existsSync(join(d, h))));
+  if (missing(glooHeaders).includes(glooHeaders[1]) && layout.route === 'system' && canApt()) {
     try {
       aptInstall(['libgloo-dev'], 'the Gloo headers for multi-process training are missing');
     } catch (e) {
       log(`warning: installing libgloo-dev failed (${e.message})`);
     }
   }
-  const still = missing();
-  return still.length ? `no ${still.join(' or ')} (Debian: apt-get install libgloo-dev; a pip PyTorch has no Gloo headers)` : null;
+  const glooMissing = missing(glooHeaders);
+  const gloo = glooMissing.length
+    ? `no ${glooMissing.join(' or ')} (Debian: apt-get install libgloo-dev; a pip PyTorch has no Gloo headers)`
+    : null;
+  const ncclInc = ncclInclude(layout, cudaInc);
+  const nccl = process.env.ILSGAN_NO_NCCL
+    ? 'ILSGAN_NO_NCCL is set'
+    : missing([ncclHeader]).length
+      ? `no ${ncclHeader}`
+      : !existsSync(join(layout.lib, 'libtorch_cuda.so'))
+        ? 'libtorch is not a CUDA build (no libtorch_cuda.so)'
+        : !cudaInc
+          ? 'no CUDA headers (cuda_runtime_api.h; set CUDA_HOME)'
+          : !ncclInc
+            ? 'no nccl.h (set NCCL_HOME or NCCL_INCLUDE_DIR)'
+            : null;
+  return { gloo, nccl, ncclInc };
 }
+
+/** 'gloo', 'gloo, nccl', 'nccl' or 'not built': what build/libtorch.json and `ilsgan --version` say. */
+const distText = (backends) => backends.join(', ') || 'not built';
 
 async function main() {
   checkPlatform();
   const layout = findLibtorch();
-  const distMissing = distSupport(layout);
-  log(distMissing ? `distributed: not built (${distMissing})` : 'distributed: gloo (c10d ProcessGroupGloo)');
   writePchForwarder();
   const version = headerVersion(layout.includes);
   const blasDir = openBlasOpenMp(layout);
   if (blasDir) log(`BLAS: OpenBLAS (OpenMP) from ${blasDir}`);
   const cudaInc = cudaIncludes(layout);
+  const dist = distSupport(layout, cudaInc);
+  const distWanted = ['gloo', 'nccl'].filter((b) => !dist[b]);
+  for (const b of ['gloo', 'nccl'])
+    log(`distributed: ${b} ${dist[b] ? `not built (${dist[b]})` : `(c10d ProcessGroup${b === 'gloo' ? 'Gloo' : 'NCCL'})`}`);
   const abi = layout.cxx11Abi ?? 1;
   log(`libtorch ${version ?? '(version unknown)'}, route ${layout.route}: ${layout.source} (${layout.lib})${cudaInc ? ', CUDA' : ''}`);
   mkdirSync(objDir, { recursive: true });
@@ -358,17 +402,29 @@ async function main() {
     .sort();
   const objects = sources.map((f) => join(objDir, f.replace(/\.cc$/, '.o')));
   const tasks = [];
-  let distBuilt = false;
+  // dist.cc alone gets ILSGAN_WITH_GLOO/ILSGAN_WITH_NCCL (so detecting them never rebuilds the rest); its stamp
+  // records the backends wanted and those that compiled, so a backend that failed is not retried every build.
+  const distStamp = join(objDir, 'dist.json');
+  const readDistStamp = () => {
+    try {
+      return JSON.parse(readFileSync(distStamp, 'utf8'));
+    } catch {
+      return null;
+    }
+  };
+  let distBuilt = [];
+  const distNotes = {};
   sources.forEach((f, i) => {
     const src = join(srcDir, f);
     const obj = objects[i];
-    // dist.cc alone gets ILSGAN_HAS_DIST (so detecting Gloo never rebuilds the rest); its stamp records the value.
     const isDist = f === 'dist.cc';
-    const distStamp = join(objDir, 'dist.flags.txt');
-    const distWanted = distMissing ? '0' : '1';
-    const distStale = isDist && (!existsSync(distStamp) || readFileSync(distStamp, 'utf8') !== distWanted);
+    const stamp = isDist ? readDistStamp() : null;
+    const distStale = isDist && (!stamp || distText(stamp.wanted) !== distText(distWanted));
     if (!distStale && sameFlags && !stale(obj, src, `${obj}.d`) && statSync(obj).mtimeMs >= statSync(pchOut).mtimeMs) {
-      if (isDist) distBuilt = readFileSync(distStamp, 'utf8') === '1';
+      if (isDist) {
+        distBuilt = stamp.built;
+        Object.assign(distNotes, stamp.notes);
+      }
       return;
     }
     tasks.push(async () => {
@@ -392,17 +448,27 @@ async function main() {
       if (!isDist) {
         await compile([]);
       } else {
-        distBuilt = !distMissing;
-        try {
-          await compile([`-DILSGAN_HAS_DIST=${distWanted}`]);
-        } catch (e) {
-          if (distMissing) throw e;
-          // Headers that are there but do not compile (another Gloo than libtorch's): build without, say why.
-          log(`warning: dist.cc did not compile with Gloo (${e.message}); building without multi-process training`);
-          distBuilt = false;
-          await compile(['-DILSGAN_HAS_DIST=0']);
+        // Headers that are there may still not compile (another Gloo than libtorch's; NCCL code that no CPU
+        // machine could compile): then the next smaller set, NCCL first, with the reason logged and recorded.
+        const attempts = [distWanted, distWanted.filter((b) => b !== 'nccl'), []].filter(
+          (a, k, all) => k === all.findIndex((b) => distText(b) === distText(a)),
+        );
+        for (const backends of attempts) {
+          const defines = ['gloo', 'nccl'].map((b) => `-DILSGAN_WITH_${b.toUpperCase()}=${backends.includes(b) ? 1 : 0}`);
+          const ncclInc = backends.includes('nccl') && !defaults.has(realOrSelf(dist.ncclInc)) ? ['-isystem', dist.ncclInc] : [];
+          try {
+            await compile([...defines, ...ncclInc]);
+            distBuilt = backends;
+            break;
+          } catch (e) {
+            if (!backends.length) throw e;
+            for (const b of backends) distNotes[b] ??= `dist.cc did not compile with ${distText(backends)} (${e.message})`;
+            log(
+              `warning: dist.cc did not compile with ${distText(backends)} (the compiler's error is above); trying without ${backends.includes('nccl') ? 'nccl' : distText(backends)}`,
+            );
+          }
         }
-        writeFileSync(distStamp, distBuilt ? '1' : '0');
+        writeFileSync(distStamp, JSON.stringify({ wanted: distWanted, built: distBuilt, notes: distNotes }));
       }
       rebuilt++;
     });
@@ -436,8 +502,19 @@ async function main() {
   } else {
     log('up to date');
   }
-  const distributed = distBuilt ? 'gloo' : 'not built';
-  const record = { ...layout, version, blas: blasDir ? `OpenBLAS (OpenMP) ${blasDir}` : null, cuda: Boolean(cudaInc), distributed };
+  // Why each backend is not in: its headers are missing (distSupport), or dist.cc did not compile with it.
+  const distMissing = Object.fromEntries(
+    ['gloo', 'nccl'].filter((b) => !distBuilt.includes(b)).map((b) => [b, dist[b] ?? distNotes[b] ?? 'did not compile']),
+  );
+  const distributed = distText(distBuilt);
+  const record = {
+    ...layout,
+    version,
+    blas: blasDir ? `OpenBLAS (OpenMP) ${blasDir}` : null,
+    cuda: Boolean(cudaInc),
+    distributed,
+    distributed_missing: distMissing,
+  };
   writeFileSync(join(outDir, 'libtorch.json'), `${JSON.stringify(record, null, 2)}\n`);
 }
 

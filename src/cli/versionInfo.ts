@@ -13,7 +13,7 @@ export interface VersionInfo {
   cuda: boolean;
   blas: string;
   bfloat16_native: boolean;
-  /** Multi-process training: 'gloo' (c10d's ProcessGroupGloo) or 'not built'. */
+  /** Multi-process training: c10d's process groups built in, 'gloo', 'gloo, nccl' (or 'nccl'), or 'not built'. */
   distributed: string;
   /** The dtype `--precision auto` trains in on the CPU. */
   cpu_training_precision: 'fp32';

@@ -16,7 +16,7 @@ export { Adam, sanitizeGrads } from './optim/adam.js';
 export type { AdamOptions, ParamGroup } from './optim/adam.js';
 export { Ema } from './optim/ema.js';
 export { distBackends, distAvailable, distInit, distState, allReduce_, broadcast_, barrier, distDestroy } from './dist.js';
-export type { DistOptions } from './dist.js';
+export type { DistBackend, DistOptions } from './dist.js';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export type { LoadedSafetensors, TensorMap } from './safetensors.js';
 export {

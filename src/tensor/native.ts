@@ -277,14 +277,23 @@ export interface NativeBinding {
   hostReads(): number;
   profileStop(): [string, number, number, number][];
 
-  // Process group over c10d (dist.cc); only distBackends exists when the addon was built without Gloo.
+  // Process group over c10d (dist.cc); only distBackends exists when the addon was built without Gloo and NCCL.
   distBackends(): string[];
-  distInit?(rank: number, worldSize: number, masterAddr: string, masterPort: number, timeoutMs: number, device: string): void;
+  distInit?(
+    rank: number,
+    worldSize: number,
+    masterAddr: string,
+    masterPort: number,
+    timeoutMs: number,
+    glooDevice: string,
+    backend: string,
+    cudaDevice: number,
+  ): void;
   distAllReduce?(tensors: H[], average: boolean): void;
   distBroadcast?(tensors: H[], root: number): void;
   distBarrier?(): void;
   distDestroy?(): void;
-  distState?(): { rank: number; worldSize: number; failure: string | null } | null;
+  distState?(): { rank: number; worldSize: number; backend: string; device: string; failure: string | null } | null;
 }
 
 function addonPath(): string {
@@ -306,8 +315,10 @@ export interface BuildRecord {
   version?: string | null;
   blas?: string | null;
   lib?: string;
-  /** 'gloo' when native/src/dist.cc was built with c10d's Gloo process group, else 'not built'. */
+  /** The c10d process-group backends native/src/dist.cc was built with: 'gloo', 'gloo, nccl', 'nccl' or 'not built'. */
   distributed?: string;
+  /** Why a backend was left out (its headers are missing, or dist.cc did not compile with it), per backend. */
+  distributed_missing?: Record<string, string>;
 }
 
 /** The loaded addon's file and the build record beside it (null when absent or unreadable). */

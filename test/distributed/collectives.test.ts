@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { distAvailable, distInit, TensorError } from '../../src/tensor/index.js';
 import { runRanks } from '../helpers/ranks.js';
 
-const skip = distAvailable() ? false : 'the addon was built without c10d/Gloo (build/libtorch.json: "distributed": "not built")';
+const skip = distAvailable('gloo') ? false : 'the addon was built without c10d/Gloo (build/libtorch.json: "distributed")';
 
 describe('process group (Gloo)', { skip }, () => {
   test('all-reduce sums and averages a list of tensors of different shapes; broadcast copies the root', async () => {
@@ -23,7 +23,7 @@ t.distDestroy();`,
     results.forEach((r, rank) => {
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout), {
-        state: { rank, worldSize: 3 },
+        state: { rank, worldSize: 3, backend: 'gloo', device: 'cpu' },
         a: [6, 6, 6],
         b: [60, 60, 60, 60],
         c: [2, 4, 6, 8],
@@ -62,13 +62,43 @@ catch (e) { console.log(e.code); }`,
   test('bad options are argument errors; collectives before init say so', () => {
     assert.throws(() => distInit({ rank: 2, worldSize: 2 }), /rank, got 2/);
     assert.throws(() => distInit({ rank: 0, worldSize: 1, masterPort: 70000 }), /masterPort, got 70000/);
+    assert.throws(() => distInit({ rank: 0, worldSize: 1, backend: 'mpi' as 'gloo' }), /'gloo' or 'nccl' for backend, got mpi/);
+    assert.throws(() => distInit({ rank: 0, worldSize: 1, backend: 'nccl', cudaDevice: -1 }), /cudaDevice, got -1/);
+  });
+
+  test('CPU tensors reach the group through one buffer whatever their layout (a non-contiguous one too)', async () => {
+    const [a, b] = await runRanks(
+      `t.distInit({ rank, worldSize: world, masterPort: port, timeoutMs: 10000 });
+const m = t.tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3] }).mul(rank + 1).transpose(0, 1);
+t.allReduce_([m], { average: true });
+console.log(JSON.stringify(m.contiguous().toArray()));
+t.distDestroy();`,
+      2,
+    );
+    for (const r of [a, b]) {
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), [1.5, 6, 3, 7.5, 4.5, 9]);
+    }
   });
 });
 
-describe('process group without Gloo', { skip: distAvailable() ? 'the addon was built with Gloo' : false }, () => {
+describe(
+  'process group over NCCL where the addon has none',
+  { skip: distAvailable('nccl') ? 'the addon was built with NCCL' : false },
+  () => {
+    test('distInit names the missing backend and why', () => {
+      assert.throws(
+        () => distInit({ rank: 0, worldSize: 1, backend: 'nccl' }),
+        (e: unknown) => e instanceof TensorError && e.code === 'ERR_DIST_NOT_BUILT' && /without the nccl backend \(.*NCCL/.test(e.message),
+      );
+    });
+  },
+);
+
+describe('process group without Gloo', { skip: distAvailable('gloo') ? 'the addon was built with Gloo' : false }, () => {
   test('distInit says the addon was built without it', () => {
     assert.throws(
-      () => distInit({ rank: 0, worldSize: 1 }),
+      () => distInit({ rank: 0, worldSize: 1, backend: 'gloo' }),
       (e: unknown) => e instanceof TensorError && e.code === 'ERR_DIST_NOT_BUILT',
     );
   });

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { distAvailable } from '../../src/tensor/index.js';
 import { freePort, runNode } from '../helpers/ranks.js';
 
-const skip = distAvailable() ? false : 'the addon was built without c10d/Gloo (build/libtorch.json: "distributed": "not built")';
+const skip = distAvailable('gloo') ? false : 'the addon was built without c10d/Gloo (build/libtorch.json: "distributed")';
 const srcUrl = new URL('../../src/', import.meta.url).href;
 
 let root = '';
