@@ -3,6 +3,7 @@
 // torchrun environment: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT), and stops them all when one fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
+import type { DeviceName } from './parse.js';
 import { InputError } from '../util/errors.js';
 import { freePort } from '../util/freePort.js';
 
@@ -86,13 +87,27 @@ export async function launchWorkers(script: string, args: readonly string[], npr
   return first ? first.code : codes[0];
 }
 
+/** A rank's place in its group, from torchrun's environment. */
+export interface GroupEnv {
+  rank: number;
+  worldSize: number;
+  /** This process's index among those on its machine (LOCAL_RANK; 0 when unset: one process per machine). */
+  localRank: number;
+  /** How many processes of the group run on this machine (LOCAL_WORLD_SIZE; 1 when unset). */
+  localWorldSize: number;
+  masterAddr: string;
+  masterPort: number;
+}
+
 /** The process group this process was started into (torchrun's environment), or null: RANK and WORLD_SIZE unset. */
-export function distributedEnv(): { rank: number; worldSize: number; masterAddr: string; masterPort: number } | null {
-  const { RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT } = process.env;
+export function distributedEnv(): GroupEnv | null {
+  const { RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT, LOCAL_RANK, LOCAL_WORLD_SIZE } = process.env;
   if (RANK === undefined || WORLD_SIZE === undefined) return null;
   const rank = Number(RANK);
   const worldSize = Number(WORLD_SIZE);
   const masterPort = Number(MASTER_PORT ?? 29500);
+  const localRank = Number(LOCAL_RANK ?? 0);
+  const localWorldSize = Number(LOCAL_WORLD_SIZE ?? 1);
   if (!Number.isInteger(worldSize) || worldSize < 1 || !Number.isInteger(rank) || rank < 0 || rank >= worldSize)
     throw new InputError(`RANK=${RANK} and WORLD_SIZE=${WORLD_SIZE} are not a rank of a group`, 'ERR_ARG', 'set 0 <= RANK < WORLD_SIZE');
   if (!Number.isInteger(masterPort) || masterPort < 1 || masterPort > 65535)
@@ -101,5 +116,48 @@ export function distributedEnv(): { rank: number; worldSize: number; masterAddr:
       'ERR_ARG',
       'set MASTER_PORT to a free port from 1 to 65535 on the MASTER_ADDR machine',
     );
-  return { rank, worldSize, masterAddr: MASTER_ADDR ?? '127.0.0.1', masterPort };
+  if (
+    !Number.isInteger(localWorldSize) ||
+    localWorldSize < 1 ||
+    !Number.isInteger(localRank) ||
+    localRank < 0 ||
+    localRank >= localWorldSize
+  )
+    throw new InputError(
+      `LOCAL_RANK=${LOCAL_RANK} and LOCAL_WORLD_SIZE=${LOCAL_WORLD_SIZE} are not a process of this machine`,
+      'ERR_ARG',
+      'set 0 <= LOCAL_RANK < LOCAL_WORLD_SIZE (the processes on this machine), or leave both unset for one process per machine',
+    );
+  return { rank, worldSize, localRank, localWorldSize, masterAddr: MASTER_ADDR ?? '127.0.0.1', masterPort };
+}
+
+/**
+ * Where a rank trains and which c10d backend joins it to the others, as upstream's multi-GPU training: on the CPU
+ * over Gloo; on GPUs over NCCL, one GPU per process, the local rank r on cuda:r. `--device cuda:N` is kept for a
+ * process alone on its machine (a multi-machine run that picks its GPU), and refused for several on one
+ * machine, which would share one GPU (NCCL refuses that).
+ * @throws InputError ERR_DEVICE (no GPU for this local rank), ERR_ARG (cuda:N for several local processes)
+ */
+export function rankPlacement(
+  device: DeviceName,
+  group: Pick<GroupEnv, 'rank' | 'localRank' | 'localWorldSize'>,
+  cudaCount: number,
+): { device: DeviceName; backend: 'gloo' | 'nccl'; cudaIndex: number } {
+  if (device === 'cpu') return { device, backend: 'gloo', cudaIndex: 0 };
+  if (device === 'cuda') {
+    if (group.localRank >= cudaCount)
+      throw new InputError(
+        `worker ${group.rank} (LOCAL_RANK ${group.localRank}) trains on cuda:${group.localRank}, and this machine has ${cudaCount} GPU${cudaCount === 1 ? '' : 's'}`,
+        'ERR_DEVICE',
+        `run at most ${cudaCount} process${cudaCount === 1 ? '' : 'es'} per machine on --device cuda (--nproc ${Math.max(1, cudaCount)}), one per GPU`,
+      );
+    return { device: `cuda:${group.localRank}`, backend: 'nccl', cudaIndex: group.localRank };
+  }
+  if (group.localWorldSize > 1)
+    throw new InputError(
+      `--device ${device} puts all ${group.localWorldSize} processes of this machine on one GPU, which NCCL refuses`,
+      'ERR_ARG',
+      'give --device cuda: the worker with LOCAL_RANK r then trains on cuda:r',
+    );
+  return { device, backend: 'nccl', cudaIndex: Number(device.slice('cuda:'.length)) };
 }

@@ -6,11 +6,11 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { type NetworkConfig, type PresetName, presets } from '../../models/config.js';
 import { InputError } from '../../util/errors.js';
 import { getRecipe, recipes } from '../../pipeline/recipes.js';
-import { choice, deviceFlag, num, resolveDevice } from '../parse.js';
+import { type DeviceName, choice, deviceFlag, num, resolveDevice } from '../parse.js';
 import { addTrainFlags, checkMaskRange, newRunOptions, trainOptionsFromFlags } from '../trainFlags.js';
 import { startLiveRun } from '../liveRun.js';
 import { exitCodeFor, receivedSignal } from '../../util/interrupt.js';
-import { distributedEnv, launchWorkers } from '../launch.js';
+import { distributedEnv, launchWorkers, rankPlacement } from '../launch.js';
 
 export function makeTrainCommand() {
   const command = new Command('train')
@@ -48,7 +48,7 @@ export function makeTrainCommand() {
     .option('--threads <n>', 'libtorch CPU threads (default: all cores; may change on --resume)', num('threads'))
     .option(
       '--nproc <n>',
-      'data-parallel training in n local worker processes (c10d, Gloo): --batch is split between them, --threads too; for several machines set RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT instead',
+      'data-parallel training in n local worker processes (c10d: Gloo on the CPU, NCCL with --device cuda, worker r on cuda:r): --batch is split between them, --threads too; for several machines set RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT instead',
       num('count'),
     )
     .option('--demo-n <n>', 'procedural images for --data demo (4000)', num('count'))
@@ -82,7 +82,11 @@ export function makeTrainCommand() {
       // The GAN training flags given (cli/trainFlags.ts, shared with pipeline); a resume checks each against the run.
       const flags = trainOptionsFromFlags(o);
       checkMaskRange(flags, recipe?.train);
-      const device = await resolveDevice(o.device);
+      let device = await resolveDevice(o.device);
+      // With several processes: each rank's device and the c10d backend that joins them, checked before anything
+      // is written (the launcher's workers all stop on the first one's error).
+      const placement = parallel ? await placeRank(device, parallel) : null;
+      if (placement) device = placement.device;
       // Loaded here, not at the top: `--help` and flag errors never load libtorch.
       const { train } = await import('../../train/loop.js');
       // A resume takes only the flags given (each checked against the run); a new run fills in the defaults.
@@ -120,7 +124,7 @@ export function makeTrainCommand() {
         const { distInit } = await import('../../tensor/dist.js');
         const timeoutMs = Number(process.env.ILSGAN_DIST_TIMEOUT_MS ?? 300_000);
         try {
-          distInit({ ...parallel, timeoutMs });
+          distInit({ ...parallel, timeoutMs, backend: placement!.backend, cudaDevice: placement!.cudaIndex });
         } catch (e) {
           live.end();
           throw distError(e, parallel.rank, runDir);
@@ -193,10 +197,26 @@ export function makeTrainCommand() {
   return addTrainFlags(command, 'GAN training options (shared with pipeline):');
 }
 
+/** This rank's device and backend (cli/launch.ts rankPlacement), with the backend checked against the build. */
+async function placeRank(device: DeviceName, group: NonNullable<ReturnType<typeof distributedEnv>>) {
+  const cudaCount = device === 'cpu' ? 0 : (await import('../../tensor/runtime.js')).cuda.deviceCount();
+  const placement = rankPlacement(device, group, cudaCount);
+  const { distAvailable, distMissingReason } = await import('../../tensor/dist.js');
+  if (!distAvailable(placement.backend)) {
+    const name = placement.backend === 'nccl' ? 'NCCL' : 'Gloo';
+    throw new InputError(
+      `training on ${device === 'cpu' ? 'the CPU' : 'GPUs'} in several processes needs c10d's ${name} backend, and this addon was built without ${name}`,
+      'ERR_DIST_NOT_BUILT',
+      distMissingReason(placement.backend),
+    );
+  }
+  return placement;
+}
+
 /** A collective that failed (a worker died, or never came) as a user-facing error; other errors unchanged. */
 function distError(e: unknown, rank: number, runDir: string): unknown {
   const code = (e as { code?: unknown })?.code;
-  if (typeof code !== 'string' || !code.startsWith('ERR_DIST')) return e;
+  if (code !== 'ERR_DIST' && code !== 'ERR_DIST_TIMEOUT') return e;
   return new InputError(
     `worker ${rank}: ${code === 'ERR_DIST_TIMEOUT' ? 'the other workers did not answer in time' : 'another worker stopped or cannot be reached'} (${(e as Error).message})`,
     code,
