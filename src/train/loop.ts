@@ -431,7 +431,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
       const limit = run.maxIterations !== undefined && iterationsThisCall >= run.maxIterations;
       if (trainer.curNimg >= nextTick || done || limit) {
         const seconds = (performance.now() - tickStart) / 1000;
-        const stats = trainer.stats.read();
+        const stats = trainer.readStats(); // averaged over ranks: every rank takes part
         const bad = Object.entries(stats).filter(([, v]) => !Number.isFinite(v));
         if (bad.length) {
           throw new InputError(

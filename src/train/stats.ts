@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Training statistics: per-name running sums kept as device tensors and read once per report, so a step
 // never waits on the device for logging.
+import { stack } from '../tensor/ops/creation.js';
 import { noGrad } from '../tensor/scope.js';
 import { keep } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -23,15 +24,26 @@ export class Stats {
     });
   }
 
-  /** Means since the last read (one host sync for all), then reset. */
-  read(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [name, { sum, count }] of this.sums) {
-      out[name] = sum.item() / count;
-      sum.dispose();
-    }
+  /**
+   * Means since the last read, then reset: the sums packed into one tensor and read back at once (one host
+   * sync for all). `reduce`, when given, is applied to that packed tensor in place before it is read: data
+   * parallel training averages it over ranks there, one all-reduce for all the statistics. Every rank reports the
+   * same names in the same order (they run the same code), so the packed tensors line up; the counts are the
+   * same on every rank, so the average of the sums over the count is the average of the ranks' means.
+   */
+  read(reduce?: (packed: Tensor) => void): Record<string, number> {
+    const entries = [...this.sums];
     this.sums.clear();
-    return out;
+    if (!entries.length) return {};
+    const packed = noGrad(() => stack(entries.map(([, e]) => e.sum)));
+    try {
+      reduce?.(packed);
+      const values = packed.toArray() as number[];
+      return Object.fromEntries(entries.map(([name, { count }], i) => [name, values[i] / count]));
+    } finally {
+      packed.dispose();
+      for (const [, { sum }] of entries) sum.dispose();
+    }
   }
 
   dispose(): void {

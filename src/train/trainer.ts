@@ -31,7 +31,8 @@ export interface Perturbed {
 /**
  * Data-parallel training over a c10d process group (tensor/dist.ts), as StyleGAN2-ADA's training_loop: each rank
  * steps on its share of the batch, gradients are averaged over ranks before every optimiser step, the ADA sign
- * statistic is summed over ranks, and every rank starts from rank 0's weights (syncFromRank0).
+ * statistic is summed over ranks, the logged statistics are averaged over ranks (readStats), and every rank starts
+ * from rank 0's weights (syncFromRank0).
  */
 export interface DataParallel {
   /** This process's rank, 0 … worldSize − 1. */
@@ -121,6 +122,17 @@ export class IlsTrainer {
     // Only parameters that have a gradient: the same on every rank, since every rank runs the same graph.
     const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
     allReduce_(grads, { average: true });
+  }
+
+  /**
+   * The training statistics since the last read (Stats.read), averaged over ranks when data parallel, so that
+   * metrics.jsonl describes the whole batch and not rank 0's share: one all-reduce of the packed values, at the
+   * intervals the loop reads them only (a collective: every rank calls it at the same point). A NaN on any rank
+   * makes the average NaN, so every rank stops on it together.
+   */
+  readStats(): Record<string, number> {
+    if (!this.parallel || this.parallel.worldSize === 1) return this.stats.read();
+    return this.stats.read((packed) => allReduce_([packed], { average: true }));
   }
 
   /** Makes G, D and G_ema (parameters and buffers) equal to rank 0's on every rank. */
