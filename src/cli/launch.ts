@@ -31,7 +31,9 @@ export async function launchWorkers(script: string, args: readonly string[], npr
   const perWorker = Math.max(1, Math.floor((threads ?? cpus().length) / nproc));
   const workerArgs = [...withoutFlag(withoutFlag(args, 'nproc'), 'threads'), '--threads', String(perWorker)];
   const port = await freePort();
-  process.stderr.write(`launching ${nproc} workers (${perWorker} thread${perWorker > 1 ? 's' : ''} each), rendezvous 127.0.0.1:${port}\n`);
+  process.stderr.write(
+    `launching ${nproc} worker${nproc > 1 ? 's' : ''} (${perWorker} thread${perWorker > 1 ? 's' : ''} each), rendezvous 127.0.0.1:${port}\n`,
+  );
   const children: ChildProcess[] = [];
   let failed: { rank: number; code: number } | null = null;
   let killTimer: NodeJS.Timeout | null = null;

@@ -19,7 +19,7 @@ import { restoreTrainer, saveCheckpoint } from './checkpoint.js';
 import { type TrainOptions, defaultTrainOptions, ilsSigmaAt, trainOptionFlags } from './options.js';
 import { fixedLatents, writeSampleGrid } from './samples.js';
 import { type DataParallel, IlsTrainer } from './trainer.js';
-import { allReduce_ } from '../tensor/dist.js';
+import { allReduce_, distState } from '../tensor/dist.js';
 import { tensor } from '../tensor/ops/creation.js';
 import { ProgressBar } from '../util/progress.js';
 import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
@@ -201,7 +201,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
 async function trainLocked(run: TrainRun): Promise<TrainResult> {
   const device = run.device ?? 'cpu';
   const files = runPaths(run.out);
-  const parallel = run.parallel && run.parallel.worldSize > 1 ? run.parallel : null;
+  // A group of one (--nproc 1) takes the same path as several: every collective runs, over one rank.
+  const parallel = run.parallel ?? null;
   // Rank 0 writes the run folder and the log; the other ranks train quietly.
   const isMain = !parallel || parallel.rank === 0;
   const log = (m: string) => {
@@ -296,7 +297,10 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     log(`initialised G, G_ema and D from ${initSource.runDir} (${initSource.name}, ${(initSource.state.curNimg / 1000).toFixed(3)} kimg)`);
   }
   trainer.syncFromRank0(); // every rank starts from rank 0's weights (a no-op for one process)
-  if (parallel) log(`data parallel: ${world} processes, ${options.batch / world} images each per step`);
+  if (parallel)
+    log(
+      `data parallel: ${world} process${world > 1 ? 'es' : ''} over ${distState()?.backend ?? 'c10d'}, ${options.batch / world} images each per step`,
+    );
 
   // Intervals: as given, else the run's own (a resume), else from the length.
   const n = options.batch;

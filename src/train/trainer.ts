@@ -118,7 +118,7 @@ export class IlsTrainer {
 
   /** Gradients averaged over ranks (upstream: all_reduce of the flattened grads, then / num_gpus), in place. */
   private averageGrads(params: Tensor[]): void {
-    if (!this.parallel || this.parallel.worldSize === 1) return;
+    if (!this.parallel) return;
     // Only parameters that have a gradient: the same on every rank, since every rank runs the same graph.
     const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
     allReduce_(grads, { average: true });
@@ -131,13 +131,13 @@ export class IlsTrainer {
    * makes the average NaN, so every rank stops on it together.
    */
   readStats(): Record<string, number> {
-    if (!this.parallel || this.parallel.worldSize === 1) return this.stats.read();
+    if (!this.parallel) return this.stats.read();
     return this.stats.read((packed) => allReduce_([packed], { average: true }));
   }
 
   /** Makes G, D and G_ema (parameters and buffers) equal to rank 0's on every rank. */
   syncFromRank0(): void {
-    if (!this.parallel || this.parallel.worldSize === 1) return;
+    if (!this.parallel) return;
     noGrad(() => {
       for (const m of [this.G, this.D, this.Gema]) {
         // One flat broadcast per dtype: the buffers may hold integer tensors.
@@ -285,7 +285,7 @@ export class IlsTrainer {
    */
   adaSigns(): { sum: number; count: number } {
     const local = { sum: this.adaSignSum === null ? 0 : this.adaSignSum.item(), count: this.adaSignCount };
-    if (!this.parallel || this.parallel.worldSize === 1) return local;
+    if (!this.parallel) return local;
     const both = tensor([local.sum, local.count], { dtype: 'float64' });
     try {
       allReduce_([both]);

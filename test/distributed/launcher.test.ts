@@ -28,7 +28,7 @@ describe('ilsgan train --nproc', { skip }, () => {
     const first = await runNode([cliPath, 'train', '--nproc', '2', '--data', 'demo', '--out', out, '--kimg', '0.008', ...tiny], {}, 60_000);
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stderr, /^launching 2 workers \(1 thread each\)/m);
-    assert.match(first.stderr, /^data parallel: 2 processes, 2 images each per step$/m);
+    assert.match(first.stderr, /^data parallel: 2 processes over gloo, 2 images each per step$/m);
     assert.equal(JSON.parse(first.stdout).checkpoint, 'ckpt-000000008');
     const resumed = await runNode([cliPath, 'train', '--nproc', '2', '--resume', out, '--kimg', '0.012', '--no-progress'], {}, 60_000);
     assert.equal(resumed.status, 0, resumed.stderr);
@@ -40,6 +40,17 @@ describe('ilsgan train --nproc', { skip }, () => {
       readdirSync(join(out, 'checkpoints')).filter((f) => f.endsWith('.json')),
       ['ckpt-000000004.json', 'ckpt-000000008.json', 'ckpt-000000012.json'].slice(-3),
     );
+  });
+
+  test('--nproc 1 is one worker in a group of one (the path scripts/gpu/distCheck.sh takes with NCCL on one GPU)', async () => {
+    const out = join(root, 'one');
+    const r = await runNode([cliPath, 'train', '--nproc', '1', '--data', 'demo', '--out', out, '--kimg', '0.004', ...tiny], {}, 60_000);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^launching 1 worker \(/m);
+    assert.match(r.stderr, /^data parallel: 1 process over gloo, 4 images each per step$/m);
+    assert.equal(JSON.parse(r.stdout).checkpoint, 'ckpt-000000004');
+    const [line] = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    assert.ok(Number.isFinite(JSON.parse(line)['Loss/G/total']));
   });
 
   test('a killed worker stops the run with a clear error', async () => {

@@ -56,13 +56,14 @@ export function makeTrainCommand() {
     .option('--no-progress', 'plain log lines instead of a progress bar')
     .option('--json', 'stdout: only the result as one JSON line (as by default; progress and logs go to stderr and log.txt)')
     .action(async (o) => {
-      // The launcher: the same command as n workers (cli/launch.ts), unless this process is one of them.
+      // The launcher: the same command as n workers (cli/launch.ts), unless this process is one of them. As with
+      // torchrun, --nproc 1 is one worker in a group of one: the multi-process code path on a single device.
       const group = distributedEnv();
-      if (o.nproc !== undefined && o.nproc > 1 && !group) {
+      if (o.nproc !== undefined && !group) {
         process.exitCode = await launchWorkers(process.argv[1], process.argv.slice(2), o.nproc, o.threads);
         return;
       }
-      const parallel = group && group.worldSize > 1 ? group : null;
+      const parallel = group;
       const isMain = !parallel || parallel.rank === 0;
       const resume = o.resume !== undefined;
       const usage = 'see `ilsgan train --help`';
