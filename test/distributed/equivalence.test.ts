@@ -8,6 +8,9 @@
 // is 1 (with lr 0.05), which makes its step nearly linear in the gradient: with the usual 1e-8 the first steps
 // are ±lr whatever the gradient's size, so summation-order noise in near-zero gradients grows to ~lr, and a
 // wrong scale (a sum where the average belongs) would go unseen..
+//
+// ILSGAN_TEST_DIST_DEVICE=cuda runs the same comparison on GPUs over NCCL (rank r on cuda:r, float32, TF32 and
+// cuDNN autotuning off): scripts/gpu/distCheck.sh does, on a machine with 2 GPUs or more.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +19,9 @@ import { join } from 'node:path';
 import { distAvailable } from '../../src/tensor/index.js';
 import { freePort, runNode } from '../helpers/ranks.js';
 
-const skip = distAvailable('gloo') ? false : 'the addon was built without c10d/Gloo (build/libtorch.json: "distributed")';
+const onGpu = process.env.ILSGAN_TEST_DIST_DEVICE === 'cuda';
+const backend = onGpu ? 'nccl' : 'gloo';
+const skip = distAvailable(backend) ? false : `the addon was built without c10d's ${backend} (build/libtorch.json: "distributed")`;
 const srcUrl = new URL('../../src/', import.meta.url).href;
 
 let root = '';
@@ -36,7 +41,9 @@ import { defaultTrainOptions } from '${srcUrl}train/options.js';
 import { writeFileSync } from 'node:fs';
 const rank = Number(process.env.RANK), world = Number(process.env.WORLD_SIZE);
 const global = 16, n = global / world;
-if (world > 1) t.distInit({ rank, worldSize: world, masterPort: Number(process.env.MASTER_PORT), timeoutMs: 30000 });
+const dev = ${JSON.stringify(onGpu)} ? 'cuda:' + rank : 'cpu';
+if (${JSON.stringify(onGpu)}) { t.setTf32(false); t.setCudnnBenchmark(false); }
+if (world > 1) t.distInit({ rank, worldSize: world, masterPort: Number(process.env.MASTER_PORT), timeoutMs: 30000, backend: '${backend}', cudaDevice: rank });
 function hostNormals(seed, count) {
   let a = seed >>> 0;
   const u = () => { a = (a + 0x6d2b79f5) >>> 0; let x = Math.imul(a ^ (a >>> 15), 1 | a); x ^= x + Math.imul(x ^ (x >>> 7), 61 | x); return (((x ^ (x >>> 14)) >>> 0) + 0.5) / 4294967296; };
@@ -44,14 +51,14 @@ function hostNormals(seed, count) {
   for (let i = 0; i < count; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
   return out;
 }
-const mine = (rows, seed, shape) => t.tensor(hostNormals(seed, global * rows), { shape: [global, ...shape] }).narrow(0, rank * n, n);
+const mine = (rows, seed, shape) => t.tensor(hostNormals(seed, global * rows), { shape: [global, ...shape] }).narrow(0, rank * n, n).to(dev);
 const net = { ...presets.tiny32, mbstdGroupSize: 1 };
-const opts = { ...defaultTrainOptions, batch: global, ada: false, ils: false, perturb: false, seed: 3, eps: 1, gLr: 0.05, dLr: 0.05 };
+const opts = { ...defaultTrainOptions, batch: global, ada: false, ils: false, perturb: false, seed: 3, eps: 1, gLr: 0.05, dLr: 0.05, precision: 'fp32' };
 t.manualSeed(5);
-const trainer = new IlsTrainer(net, opts, 'cpu', world > 1 ? { rank, worldSize: world } : null);
+const trainer = new IlsTrainer(net, opts, dev, world > 1 ? { rank, worldSize: world } : null);
 trainer.syncFromRank0();
 trainer.noiseMode = 'const';
-const params = () => t.cat([...trainer.G.parameters(), ...trainer.D.parameters(), ...trainer.Gema.parameters()].map((p) => p.detach().flatten()));
+const params = () => t.cat([...trainer.G.parameters(), ...trainer.D.parameters(), ...trainer.Gema.parameters()].map((p) => p.detach().flatten())).to('cpu');
 if (rank === 0) writeFileSync(${JSON.stringify(out)} + '.init', params().bytes());
 let draws = 0;
 trainer.latentSource = () => mine(net.zDim, 100 + draws++, [net.zDim]);
