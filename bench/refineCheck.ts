@@ -2,9 +2,12 @@
 // How much the colour refinement (src/seg/colourRefine.ts) changes a segmenter's test masks, as a quick check of the
 // pseudo-labels it would give: DRC_IoU of the segmenter alone, flip-averaged, and refined with several settings.
 //   node dist/bench/refineCheck.js --model data/tux/seg/ils60-base/segmenter --test data/tux/TuxComposite-animals-64/test
+//   node dist/bench/refineCheck.js --ellipse 32 ...    # no segmenter: the centred ellipse (as a 0.9/0.1 probability)
+//        [--grid '[[levels, strength, rounds, smoothing, pairwise], …]']
 import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { readBinaryMask } from '../src/eval/maskFiles.js';
+import { centredEllipse } from '../src/eval/baselines.js';
 import { SegMetrics } from '../src/eval/segMetrics.js';
 import { refineByColour } from '../src/seg/colourRefine.js';
 import { pairImagesWithMasks } from '../src/seg/evaluate.js';
@@ -15,8 +18,8 @@ import { flag } from './flags.js';
 
 t.setNumThreads(Number(flag('threads') ?? 1));
 const test = flag('test') ?? 'data/tux/TuxComposite-animals-64/test';
-const seg = loadSegmenter(flag('model')!);
-const s = seg.config.size;
+const seg = flag('ellipse') ? null : loadSegmenter(flag('model')!);
+const s = seg?.config.size ?? Number(flag('ellipse'));
 const pairs = pairImagesWithMasks(join(test, 'images'), join(test, 'masks'), 'nearest').slice(0, Number(flag('n') ?? 2000));
 const loaded = await mapLimit(pairs, 8, async (p) => ({
   input: await photoToInput(await decodePhoto(p.image), s),
@@ -27,14 +30,23 @@ const pixels = packChw(
   s,
 );
 const n = loaded.length;
-const probs = t.noGrad(() =>
-  t.scope(() => {
-    const x = t.fromBytes(pixels, 'uint8', [n, 3, s, s]).float().div(127.5).sub(1);
-    const a = foregroundLogit(seg.net, x).sigmoid();
-    const b = foregroundLogit(seg.net, x.flip(3)).flip(3).sigmoid();
-    return [a.data() as Float32Array, a.add(b).mul(0.5).data() as Float32Array];
-  }),
-);
+const ellipseProbs = () => {
+  const e = centredEllipse(s, s);
+  const p = new Float32Array(n * s * s);
+  for (let i = 0; i < p.length; i++) p[i] = e[i % (s * s)] ? 0.9 : 0.1;
+  return [p, Float32Array.from(p)];
+};
+const probs =
+  seg === null
+    ? ellipseProbs()
+    : t.noGrad(() =>
+        t.scope(() => {
+          const x = t.fromBytes(pixels, 'uint8', [n, 3, s, s]).float().div(127.5).sub(1);
+          const a = foregroundLogit(seg!.net, x).sigmoid();
+          const b = foregroundLogit(seg!.net, x.flip(3)).flip(3).sigmoid();
+          return [a.data() as Float32Array, a.add(b).mul(0.5).data() as Float32Array];
+        }),
+      );
 const score = (p: Float32Array) => {
   const m = new SegMetrics();
   const plane = s * s;
@@ -46,15 +58,16 @@ const score = (p: Float32Array) => {
   return Number(m.result().DRC_IoU!.toFixed(4));
 };
 const out: Record<string, number> = { plain: score(probs[0]!), flipAveraged: score(probs[1]!) };
-for (const [levels, strength, rounds, smoothing] of (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [
+for (const [levels, strength, rounds, smoothing, pairwise = 0] of (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [
   number,
   number,
   number,
   number,
+  number?,
 ][]) {
-  out[`L${levels}_s${strength}_r${rounds}_m${smoothing}`] = score(
-    refineByColour(Float32Array.from(probs[1]!), pixels, n, s, { levels, strength, rounds, smoothing }),
+  out[`L${levels}_s${strength}_r${rounds}_m${smoothing}_p${pairwise}`] = score(
+    refineByColour(Float32Array.from(probs[1]!), pixels, n, s, { levels, strength, rounds, smoothing, pairwise }),
   );
 }
-seg.dispose();
+seg?.dispose();
 console.log(JSON.stringify(out));

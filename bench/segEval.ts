@@ -95,7 +95,7 @@ if (adapt) {
       lr: Number(flag('adapt-lr') ?? 2e-4),
       geometric: flag('geometric') === 'on',
       progress: false,
-      colour: flag('colour') === 'on' ? { strength: Number(flag('colour-strength') ?? 2) } : null,
+      colour: flag('colour') === 'on' ? { strength: Number(flag('colour-strength') ?? 2), pairwise: Number(flag('pairwise') ?? 0) } : null,
     }),
   );
   result.adapt = { colour: flag('colour') === 'on', rounds: a.rounds, ...(await score(adaptDir)) };
