@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { describeFsError } from '../util/fsErrors.js';
+import { defaultRefine, describeRefine } from '../seg/refineSetting.js';
 
 /** An accepted range: [min, max], or (min, max] with `aboveMin`; `integer` for counts. */
 export interface FlagRange {
@@ -174,6 +175,9 @@ export function onOff(v: string): boolean {
   if (['off', 'false', '0', 'no'].includes(v)) return false;
   throw new InvalidArgumentError(`expected on or off, got ${JSON.stringify(v)}`);
 }
+
+/** Help of `segment`/`eval --refine` (the model's test-time refinement, seg/refineSetting.ts). */
+export const refineFlagHelp = `test-time refinement of each photo's prediction (flip average, then its colours with a smoothness term): on uses model.json's setting, or ${describeRefine(defaultRefine)} for a model without one; off predicts without it (default: model.json's)`;
 
 export function choice<T extends string>(allowed: readonly T[]): (v: string) => T {
   return (v: string) => {

@@ -81,6 +81,7 @@ export async function runDemo(o: DemoOptions): Promise<PipelineResult> {
       synthetic: rc.synthetic,
       seg: rc.seg,
       adapt: rc.adapt,
+      refine: rc.refine,
       testCount: 300,
       route: `trained from scratch with --recipe ${rc.name}`,
       title: `ilsgan demo: procedural objects, recipe ${rc.name}`,

@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSyn
 import { join, resolve } from 'node:path';
 import type { NetworkConfig } from '../models/config.js';
 import { configFile, loadSegmenter, readSegmenterConfig, type SegmenterConfig, weightsFile } from '../seg/model.js';
+import { describeRefine, refineIsActive } from '../seg/refineSetting.js';
 import { InputError } from '../util/errors.js';
 import { saveSafetensors } from '../tensor/safetensors.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -191,6 +192,10 @@ export function modelCard(x: {
   if (segConfig)
     lines.push(
       `* U-Net: width ${segConfig.width}, input ${segConfig.size}² RGB in [-1, 1], 2 classes (foreground where logit 1 > logit 0), protocol ${segConfig.protocol}.`,
+    );
+  if (segConfig && refineIsActive(segConfig.refine))
+    lines.push(
+      `* Test-time refinement (\`refine\` in \`segmenter/model.json\`; \`ilsgan segment\` and \`eval\` apply it, \`--refine off\` skips it): ${describeRefine(segConfig.refine)}, per photo at the U-Net's input size. The PyTorch lines below give the unrefined prediction.`,
     );
   lines.push('', '## Metrics', '');
   const metrics: string[] = [];

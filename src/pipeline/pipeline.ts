@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The whole method in one call (spec §1): train the layered GAN → select a checkpoint → generate synthetic
-// (image, mask) pairs → train the U-Net on them → evaluate on real test images with ground truth (with the two
-// trivial baselines on the same set) → segment a few test photos → write an HTML report. Every stage is
-// resumable: a finished stage is recorded in `<out>/stages/` and skipped when the pipeline runs again.
+// (image, mask) pairs → train the U-Net on them → (adapt it to the photos; set its test-time refinement) → evaluate
+// on real test images with ground truth (with the two trivial baselines on the same set) → segment a few test photos
+// → write an HTML report. Every stage is resumable: a finished stage is recorded in `<out>/stages/` and skipped when
+// the pipeline runs again.
 import { mkdirSync, rmSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { writeProceduralSplit } from '../data/proceduralFiles.js';
@@ -11,7 +12,8 @@ import { selectCheckpoint, type CheckpointSelection } from '../eval/selectCheckp
 import { synthesize } from '../gen/synthesize.js';
 import type { NetworkConfig, PresetName } from '../models/config.js';
 import { drcTestPairs, evaluateSegmenter, pairImagesWithMasks, type EvaluateResult } from '../seg/evaluate.js';
-import { loadSegmenter } from '../seg/model.js';
+import { loadSegmenter, writeSegmenterRefine } from '../seg/model.js';
+import { type RefineSetting, describeRefine, refineIsActive, refineSettingSchema } from '../seg/refineSetting.js';
 import { segmentImages } from '../seg/segment.js';
 import { trainSegmenter } from '../seg/train.js';
 import { adaptSegmenter } from '../seg/adapt.js';
@@ -34,7 +36,7 @@ import { Stages, formatSeconds } from './stages.js';
 import { array, num, object, oneOf, str, type Schema } from '../util/schema.js';
 
 /** Stage names in order (folders and records under `<out>`). */
-export const stageNames = ['testset', 'train', 'select', 'generate', 'segtrain', 'adapt', 'eval', 'examples', 'report'] as const;
+export const stageNames = ['testset', 'train', 'select', 'generate', 'segtrain', 'adapt', 'refine', 'eval', 'examples', 'report'] as const;
 
 export interface PipelineOptions {
   /** Training images: a folder, a DRC CUB/Dogs/Cars folder, or 'demo' (the procedural set). */
@@ -70,6 +72,9 @@ export interface PipelineOptions {
   };
   /** Beyond the paper: self-training on the training photos after seg-train (seg/adapt.ts); absent/null = off. */
   adapt?: { rounds?: number; iterations?: number; confidence?: number; colour?: ColourRefineOptions | null } | null;
+  /** Beyond the paper: test-time refinement written into the final segmenter's model.json (seg/refineSetting.ts), so
+   *  eval, the examples and every later `segment` apply it; absent/null = none. */
+  refine?: RefineSetting | null;
   /** Photos shown in the report: with test masks the worst and best half of this by IoU (default 8 each), without
    *  them this many held out of training (12). */
   examples?: number;
@@ -272,6 +277,16 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
     model = paths.adapted;
   }
 
+  if (refineIsActive(o.refine)) {
+    const setting = o.refine;
+    await stages.run(
+      'refine',
+      `setting the segmenter's test-time refinement (${describeRefine(setting)}) in ${join(model, 'model.json')}`,
+      async () => writeSegmenterRefine(model, setting).refine!,
+      refineSettingSchema,
+    );
+  }
+
   const evaluation = test
     ? await stages.run('eval', `evaluating on ${test.images}`, async () => {
         const { baselines, perImage, ...r } = await evaluateSegmenter({
@@ -341,6 +356,7 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
       facts: [
         { label: 'checkpoint', value: `${checkpoint.name} (${checkpoint.method})` },
         { label: 'synthetic pairs', value: n },
+        ...(refineIsActive(o.refine) ? [{ label: 'test-time refinement', value: describeRefine(o.refine) }] : []),
         ...(o.facts ?? []),
       ],
       evaluation: evaluation ? metrics : undefined,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Scores a trained segmenter on real images with ground-truth masks (spec §10.3–10.5): a folder of images and a
-// folder of masks paired by name, or the test split of a DRC CUB / Dogs / Cars folder (spec §2.2).
+// folder of masks paired by name, or the test split of a DRC CUB / Dogs / Cars folder (spec §2.2). A model whose
+// model.json has `refine` is scored with its predictions refined (refinePredictions.ts), as `segment` writes them.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectLayout, readIdTable } from '../data/imageFolder.js';
@@ -12,7 +13,9 @@ import type { Device } from '../tensor/device.js';
 import { InputError } from '../util/errors.js';
 import { fromBytes } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
-import { type Segmenter, foregroundLogit, loadSegmenter, resizeLogits } from './model.js';
+import { type Segmenter, loadSegmenter, resizeLogits } from './model.js';
+import { refinedLogits } from './refinePredictions.js';
+import { type RefineSetting, chooseRefine } from './refineSetting.js';
 import { type Box, decodePhoto, packChw, photoToInput } from './photos.js';
 import { mapLimit } from '../util/mapLimit.js';
 
@@ -42,6 +45,8 @@ export interface EvaluateOptions {
   baselines?: boolean;
   /** Also return each image's IoU (the per-image term of DRC_IoU), for the report's ranking. */
   perImage?: boolean;
+  /** Test-time refinement: absent → model.json's; false → none; true → model.json's or the default (chooseRefine). */
+  refine?: boolean | RefineSetting;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -51,6 +56,8 @@ export interface EvaluateResult extends SegMetricsResult {
   size: number;
   /** The network's input side. */
   netSize: number;
+  /** The test-time refinement the predictions had (null: none). */
+  refine: RefineSetting | null;
   /** With `baselines: true`: the trivial baselines on the same masks at the same size. */
   baselines?: BaselineResults;
   /** With `perImage: true`: each test image's IoU by its name (stem), in test-set order; null when the predicted
@@ -145,6 +152,7 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
   const size = o.size ?? seg.config.evalSize;
   const s = seg.config.size;
   const batch = o.batch ?? 32;
+  const refine = chooseRefine(seg.config.refine, o.refine);
   const metrics = new SegMetrics();
   const baselines = o.baselines ? new BaselineMetrics() : null;
   const perImage: { name: string; iou: number | null }[] = [];
@@ -163,21 +171,16 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
         const gt = (await readBinaryMask(p.mask, size, o.gtResize ?? p.gtResize, box)).mask;
         return { input, gt };
       });
+      const pixels = packChw(
+        loaded.map((l) => l.input),
+        s,
+      );
       const preds = noGrad(() =>
         scope(() => {
-          const x = fromBytes(
-            packChw(
-              loaded.map((l) => l.input),
-              s,
-            ),
-            'uint8',
-            [loaded.length, 3, s, s],
-            seg.device,
-          )
-            .float()
-            .div(127.5)
-            .sub(1);
-          const m = resizeLogits(foregroundLogit(seg.net, x), size, size).gt(0).to('uint8');
+          const x = fromBytes(pixels, 'uint8', [loaded.length, 3, s, s], seg.device).float().div(127.5).sub(1);
+          const m = resizeLogits(refinedLogits(seg.net, x, pixels, refine), size, size)
+            .gt(0)
+            .to('uint8');
           return m.cpu().data() as Uint8Array;
         }),
       );
@@ -196,6 +199,7 @@ export async function evaluateSegmenter(o: EvaluateOptions): Promise<EvaluateRes
     source,
     size,
     netSize: s,
+    refine,
     ...metrics.result(),
     ...(baselines ? { baselines: baselines.result() } : {}),
     ...(o.perImage ? { perImage } : {}),

@@ -13,6 +13,7 @@ import { dispose, noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { resolveInside } from '../util/safePath.js';
+import { type RefineSetting, refineSettingSchema } from './refineSetting.js';
 import {
   type Schema,
   array,
@@ -86,9 +87,12 @@ export interface SegmenterConfig {
     batch: number;
     lr: number;
     confidence: number;
-    colour: { levels?: number; strength?: number; rounds?: number } | null;
+    colour: { levels?: number; strength?: number; rounds?: number; smoothing?: number; pairwise?: number; meanField?: number } | null;
     seconds: number;
   };
+  /** Beyond the paper: test-time refinement that `segment` and `eval` apply to every photo's prediction
+   *  (refinePredictions.ts); absent in older models and when not asked for: predictions as the network gives them. */
+  refine?: RefineSetting;
   /** The synthetic set it was trained on. */
   data: {
     synthetic: string;
@@ -138,6 +142,18 @@ export function saveSegmenterConfig(dir: string, config: SegmenterConfig): void 
   writeFileAtomic(join(dir, configFile), Buffer.from(`${JSON.stringify(config, null, 1)}\n`));
 }
 
+/**
+ * Sets model.json's test-time refinement (`refine`) in a model folder, or removes it with null; every other field
+ * stays as it was. Returns the config written.
+ * @throws InputError as readSegmenterConfig when the folder holds no valid model.json.
+ */
+export function writeSegmenterRefine(dir: string, setting: RefineSetting | null): SegmenterConfig {
+  const { refine: _previous, ...rest } = readSegmenterConfig(dir);
+  const config: SegmenterConfig = setting ? { ...rest, refine: setting } : rest;
+  saveSegmenterConfig(dir, config);
+  return config;
+}
+
 const count = int(0, 1e9);
 const fraction = num(0, 1);
 
@@ -177,10 +193,20 @@ export const segmenterConfigSchema = object({
       batch: int(1, 65536),
       lr: num(0, 1e3),
       confidence: fraction,
-      colour: nullable(object({ levels: optional(int(0, 1e6)), strength: optional(num(0, 1e3)), rounds: optional(int(0, 1e6)) })),
+      colour: nullable(
+        object({
+          levels: optional(int(0, 1e6)),
+          strength: optional(num(0, 1e3)),
+          rounds: optional(int(0, 1e6)),
+          smoothing: optional(num(0, 1e6)),
+          pairwise: optional(num(0, 1e3)),
+          meanField: optional(int(0, 1e6)),
+        }),
+      ),
       seconds: num(0, 1e12),
     }),
   ),
+  refine: optional(refineSettingSchema),
   data: object({
     synthetic: str(),
     n: count,

@@ -2,7 +2,8 @@
 // Segments real photos with a trained U-Net: each whole image stretched to S×S (as the test protocol, spec §2.2),
 // batched forward passes, logits upsampled bilinearly to the original size before the argmax (spec §10.4), or their
 // sigmoid for soft alpha; writes a grey mask and a cut-out (on transparency or a colour) per image, for a folder or
-// for one photo (file or bytes in, PNG bytes out).
+// for one photo (file or bytes in, PNG bytes out). A model whose model.json has `refine` gets its predictions refined
+// first, at the network's size (refinePredictions.ts).
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -13,7 +14,9 @@ import type { Device } from '../tensor/device.js';
 import { InputError } from '../util/errors.js';
 import { fromBytes } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
-import { type Segmenter, foregroundLogit, loadSegmenter, resizeLogits } from './model.js';
+import { type Segmenter, loadSegmenter, resizeLogits } from './model.js';
+import { refinedLogits } from './refinePredictions.js';
+import { type RefineSetting, chooseRefine } from './refineSetting.js';
 import { type Photo, decodePhoto, packChw, photoToInput } from './photos.js';
 import { type AlphaMode, type Background, composeCutout, encodePng, maskImage } from './cutout.js';
 import { mapLimit } from '../util/mapLimit.js';
@@ -36,6 +39,8 @@ export interface SegmentOptions {
   alpha?: AlphaMode;
   /** Cut-out background: 'transparent' (RGBA, default) or an sRGB colour (RGB). */
   background?: Background;
+  /** Test-time refinement: absent → model.json's; false → none; true → model.json's or the default (chooseRefine). */
+  refine?: boolean | RefineSetting;
   device?: Device;
   onProgress?: (done: number, total: number) => void;
   /** Warnings for skipped files (default: stderr). */
@@ -110,20 +115,23 @@ export function segmentInputs(input: string, out?: string): { files: string[]; n
 /**
  * Foreground masks (width·height bytes each) of decoded photos at their own sizes. The logits are upsampled
  * bilinearly to the photo's size first (spec §10.4); 'binary' is their argmax (0/255, the masks `eval` scores), 'soft'
- * their sigmoid · 255, so soft ≥ 128 exactly where binary is 255.
+ * their sigmoid · 255, so soft ≥ 128 exactly where binary is 255. With a refinement setting the logits are those of the
+ * refined probabilities (refinePredictions.ts), upsampled the same way.
  * @param inputs CHW bytes [N, 3, S, S] (packChw of photoToInput).
+ * @param refine the test-time refinement (default: model.json's `refine`, none without it); null: none.
  */
 export function predictMasks(
   seg: Segmenter,
   inputs: Uint8Array,
   sizes: readonly { width: number; height: number }[],
   alpha: AlphaMode = 'binary',
+  refine: RefineSetting | null = seg.config.refine ?? null,
 ): Uint8Array[] {
   const s = seg.config.size;
   return noGrad(() =>
     scope(() => {
       const batch = fromBytes(inputs, 'uint8', [sizes.length, 3, s, s], seg.device).float().div(127.5).sub(1);
-      const logit = foregroundLogit(seg.net, batch); // [N, 1, S, S]
+      const logit = refinedLogits(seg.net, batch, inputs, refine); // [N, 1, S, S]
       return sizes.map(({ width, height }, i) =>
         scope(() => {
           const up = resizeLogits(logit.narrow(0, i, 1), height, width); // [1, 1, h, w]
@@ -154,6 +162,8 @@ export interface SegmentPhotoOptions {
   background?: Background;
   /** Return the mask instead of the cut-out. */
   maskOnly?: boolean;
+  /** Test-time refinement: absent → model.json's; false → none; true → model.json's or the default (chooseRefine). */
+  refine?: boolean | RefineSetting;
   device?: Device;
 }
 
@@ -176,7 +186,8 @@ export async function segmentPhoto(o: SegmentPhotoOptions): Promise<{ png: Buffe
   try {
     const s = seg.config.size;
     const input = await photoToInput(photo, s);
-    const alpha = predictMasks(seg, packChw([input], s), [photo], o.alpha ?? 'binary')[0]!;
+    const refine = chooseRefine(seg.config.refine, o.refine);
+    const alpha = predictMasks(seg, packChw([input], s), [photo], o.alpha ?? 'binary', refine)[0]!;
     const img = o.maskOnly ? maskImage(photo, alpha) : composeCutout(photo, alpha, o.background ?? 'transparent');
     return { png: await encodePng(img), width: photo.width, height: photo.height, foreground: foregroundFraction(alpha) };
   } finally {
@@ -199,6 +210,7 @@ export async function segmentImages(o: SegmentOptions): Promise<SegmentResult> {
   const writeCutouts = o.cutouts ?? true;
   const alphaMode = o.alpha ?? 'binary';
   const background = o.background ?? 'transparent';
+  const refine = chooseRefine(seg.config.refine, o.refine);
   const skipped: SegmentResult['skipped'] = [];
   const masks: string[] = [];
   let fgSum = 0;
@@ -229,6 +241,7 @@ export async function segmentImages(o: SegmentOptions): Promise<SegmentResult> {
           ),
           good.map((g) => g.photo),
           alphaMode,
+          refine,
         );
         const writes: Promise<void>[] = [];
         good.forEach((g, k) => {

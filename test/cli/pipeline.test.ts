@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// `ilsgan pipeline --recipe cpu` on a folder without masks: the recipe's stages run (adapt included), the report
-// lists the recipe's deviations and the held-out photos, stdout's JSON has no metrics; and the flag errors.
+// `ilsgan pipeline --recipe cpu` on a folder without masks: the recipe's stages run (adapt and the test-time
+// refinement included), the report lists the recipe's deviations and the held-out photos, stdout's JSON has no
+// metrics; and the flag errors.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -59,10 +60,22 @@ describe('ilsgan pipeline --recipe cpu', () => {
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { DRC_IoU: null; seconds: Record<string, number> };
     assert.equal(last.DRC_IoU, null);
     assert.ok('adapt' in last.seconds, 'the adapt stage ran');
+    assert.ok('refine' in last.seconds, 'the refine stage ran');
     assert.ok(!existsSync(join(root, 'out', 'stages', 'eval.json')));
     const html = readFileSync(join(root, 'out', 'report.html'), 'utf8');
     assert.match(html, /deviation: adaptation to real photos/);
     assert.match(html, /deviation: frame border/);
+    assert.match(html, /deviation: test-time refinement/);
+    assert.match(html, /deviation: smoothness in the pseudo-labels/);
+    // The final segmenter carries the recipe's refinement; its pseudo-labels had the pairwise term.
+    const model = JSON.parse(readFileSync(join(root, 'out', 'segmenter-adapted', 'model.json'), 'utf8')) as {
+      refine?: unknown;
+      adapted: { colour: { pairwise?: number } };
+    };
+    assert.deepEqual(model.refine, { flip: true, colour: { strength: 2, pairwise: 2 } });
+    assert.equal(model.adapted.colour.pairwise, 2);
+    const stage1 = JSON.parse(readFileSync(join(root, 'out', 'segmenter', 'model.json'), 'utf8')) as { refine?: unknown };
+    assert.equal(stage1.refine, undefined, 'only the final segmenter gets it');
     assert.match(html, /held out of GAN training/);
     const config = JSON.parse(readFileSync(join(root, 'out', 'gan', 'config.json'), 'utf8')) as {
       net: { channelMax: number; maskPrior: number };
@@ -76,5 +89,16 @@ describe('ilsgan pipeline --recipe cpu', () => {
 
   test('without --kimg or --recipe: a one-line error', () => {
     assertUserError(runCli(['pipeline', '--data', 'photos', '--out', 'x'], root), /--kimg/);
+  });
+
+  test('--refine and --adapt-pairwise: bad values and --adapt-pairwise without colour-refined labels are one-line errors', () => {
+    const base = ['pipeline', '--data', 'photos', '--out', 'x', '--kimg', '1'];
+    assertUserError(runCli([...base, '--refine', 'sometimes'], root), /--refine.*expected on or off, got "sometimes"/);
+    assertUserError(runCli([...base, '--adapt-pairwise', '-1'], root), /--adapt-pairwise.*expected a number in \[0, 1e6\]/);
+    assertUserError(runCli([...base, '--adapt-pairwise', '0'], root), /--adapt-pairwise weights the colour-refined pseudo-labels/);
+    assertUserError(
+      runCli([...base, '--recipe', 'cpu', '--adapt', 'off', '--adapt-pairwise', '0'], root),
+      /--adapt-pairwise weights the colour-refined pseudo-labels/,
+    );
   });
 });

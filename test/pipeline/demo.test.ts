@@ -21,8 +21,9 @@ before(async () => {
 });
 after(() => rmSync(out, { recursive: true, force: true }));
 
-// The demo does not adapt its segmenter to the photos (that stage is the CPU recipe's).
-const demoStages = stageNames.filter((s) => s !== 'adapt');
+// The demo neither adapts its segmenter to the photos nor sets a test-time refinement (those stages are the CPU
+// recipe's).
+const demoStages = stageNames.filter((s) => s !== 'adapt' && s !== 'refine');
 
 test('quick demo: all stages ran, with a report, eval JSON, synthetic data and a segmenter', () => {
   for (const s of demoStages) assert.ok(existsSync(join(out, 'stages', `${s}.json`)), `stage record ${s}`);

@@ -11,6 +11,7 @@ import type { NetworkConfig } from '../../src/models/config.js';
 import { UNet } from '../../src/models/unet.js';
 import { exportBundle } from '../../src/pipeline/exportBundle.js';
 import { loadSegmenter, saveSegmenter } from '../../src/seg/model.js';
+import { defaultRefine } from '../../src/seg/refineSetting.js';
 import { InputError } from '../../src/util/errors.js';
 import { loadSafetensors } from '../../src/tensor/safetensors.js';
 import { dispose } from '../../src/tensor/scope.js';
@@ -204,7 +205,7 @@ describe('export', () => {
     mkdirSync(join(pipe, 'segmenter'));
     mkdirSync(join(pipe, 'segmenter-adapted'));
     saveSegmenter(join(pipe, 'segmenter'), u, segConfig);
-    saveSegmenter(join(pipe, 'segmenter-adapted'), u, { ...segConfig, bestValIoU: 0.77 });
+    saveSegmenter(join(pipe, 'segmenter-adapted'), u, { ...segConfig, bestValIoU: 0.77, refine: defaultRefine });
     u.dispose();
     const r = exportBundle({ run: pipe });
     assert.equal(r.out, join(pipe, 'export'));
@@ -218,12 +219,14 @@ describe('export', () => {
     ]);
     const seg = loadSegmenter(join(r.out, 'segmenter'));
     assert.equal(seg.config.bestValIoU, 0.77, 'the adapted U-Net');
+    assert.deepEqual(seg.config.refine, defaultRefine, 'with its test-time refinement');
     seg.dispose();
     const readme = readFileSync(join(r.out, 'README.md'), 'utf8');
     assert.match(readme, /DRC_IoU 0\.8123/);
     assert.match(readme, /all-foreground DRC_IoU 0\.3100, centred ellipse 0\.5200/);
     assert.match(readme, /\(lowest FID 123\.4\)/);
     assert.match(readme, /load_file\("segmenter\/model\.safetensors"\)/);
+    assert.match(readme, /Test-time refinement .*: flip average \+ colour \(strength 2, pairwise 2\)/);
     // Rerun into the same bundle: allowed; into a folder holding other files: refused.
     exportBundle({ run: pipe });
     assert.throws(() => exportBundle({ run: pipe, out: join(pipe, 'gan') }), isCode('ERR_OUT_NOT_EMPTY'));

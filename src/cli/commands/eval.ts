@@ -6,7 +6,8 @@ import { Command } from '@commander-js/extra-typings';
 import type { MaskResize } from '../../eval/maskFiles.js';
 import type { SegMetricsResult } from '../../eval/segMetrics.js';
 import { InputError } from '../../util/errors.js';
-import { checkOutputFile, choice, deviceFlag, num, resolveDevice, writeOutputFile } from '../parse.js';
+import { describeRefine } from '../../seg/refineSetting.js';
+import { checkOutputFile, choice, deviceFlag, num, onOff, refineFlagHelp, resolveDevice, writeOutputFile } from '../parse.js';
 
 /** The metrics as a readable table: as predicted, and best of fg/bg. */
 function formatTable(r: SegMetricsResult, source: string, size: number | undefined): string {
@@ -48,6 +49,7 @@ export function makeEvalCommand() {
       choice(['nearest', 'bilinear'] as const),
     )
     .option('--batch <n>', 'with --model: images per forward pass', num('batch'), 32)
+    .option('--refine <on|off>', `with --model: ${refineFlagHelp}`, onOff)
     .option('--device <d>', 'with --model: auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--json', 'one JSON line on stdout instead of the table')
     .option('--out <file>', 'also write the JSON to this file')
@@ -67,6 +69,7 @@ export function makeEvalCommand() {
       if (o.pred !== undefined) {
         if (o.masks === undefined) throw new InputError('eval --pred needs --masks <dir>', 'ERR_ARG');
         if (o.images !== undefined) throw new InputError('--images goes with --model, not --pred', 'ERR_ARG');
+        if (o.refine !== undefined) throw new InputError('--refine goes with --model, not --pred', 'ERR_ARG');
         const gtResize: MaskResize = o.gtResize ?? 'nearest';
         r = await scoreMaskFolders(o.pred, o.masks, { size: o.size, gtResize });
         report = { pred: resolve(o.pred), masks: resolve(o.masks), size: o.size ?? null, gt_resize: gtResize, ...r };
@@ -82,9 +85,10 @@ export function makeEvalCommand() {
           size: o.size,
           gtResize: o.gtResize,
           batch: o.batch,
+          refine: o.refine,
           device,
         });
-        const { netSize, source: from, size: at, ...metrics } = e;
+        const { netSize, source: from, size: at, refine, ...metrics } = e;
         r = metrics;
         report = {
           model: resolve(o.model as string),
@@ -94,9 +98,11 @@ export function makeEvalCommand() {
           size: at,
           net_size: netSize,
           gt_resize: o.gtResize ?? null,
+          refine,
           ...metrics,
         };
         source = `model ${o.model} on ${o.images}${o.masks === undefined ? ` (${e.source} test split)` : `, masks ${o.masks}`}`;
+        if (refine) source += `; test-time refinement: ${describeRefine(refine)}`;
         size = e.size;
       }
       const line = `${JSON.stringify(report)}\n`;

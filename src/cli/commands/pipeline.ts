@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { type PresetName, presets } from '../../models/config.js';
 import type { PipelineResult } from '../../pipeline/pipeline.js';
-import { adaptSetting, getRecipe, recipeFacts, recipes } from '../../pipeline/recipes.js';
+import { adaptSetting, getRecipe, recipeFacts, recipes, refineSetting } from '../../pipeline/recipes.js';
 import { formatSeconds } from '../../pipeline/stages.js';
 import { InputError } from '../../util/errors.js';
 import { choice, definedOnly, deviceFlag, num, onOff, resolveDevice } from '../parse.js';
@@ -130,6 +130,16 @@ export function makePipelineCommand() {
     .option('--adapt <on|off>', 'self-train the U-Net on the training photos after seg-train (off; on in --recipe cpu)', onOff)
     .option('--adapt-rounds <n>', 'self-training rounds (3 in --recipe cpu)', num('rounds'))
     .option('--adapt-iters <n>', 'iterations per self-training round (400)', num('iterations'))
+    .option(
+      '--adapt-pairwise <w>',
+      'weight of the smoothness term in the colour-refined pseudo-labels (2 in --recipe cpu; 0: off)',
+      num('weight'),
+    )
+    .option(
+      '--refine <on|off>',
+      "test-time refinement of every prediction (flip average, then the photo's colours with a smoothness term), written into the final segmenter's model.json so eval and segment apply it (off; on in --recipe cpu)",
+      onOff,
+    )
     .option('--protocol <p>', "segmentation protocol: '64' or '128' (spec §10.4; 128 for ils128)", choice(['64', '128'] as const))
     .option('--device <d>', 'auto (CUDA when present, else the CPU), cpu, cuda or cuda:N', deviceFlag, 'auto' as const)
     .option('--no-progress', 'plain log lines instead of progress bars')
@@ -152,6 +162,16 @@ export function makePipelineCommand() {
       };
       const adaptBase = adaptSetting(recipe, o.adapt);
       const adapt = adaptBase && { ...adaptBase, ...definedOnly({ rounds: o.adaptRounds, iterations: o.adaptIters }) };
+      if (o.adaptPairwise !== undefined) {
+        if (!adapt?.colour)
+          throw new InputError(
+            '--adapt-pairwise weights the colour-refined pseudo-labels of the adaptation, which this run does not use',
+            'ERR_ARG',
+            'use it with --recipe cpu (and without --adapt off)',
+          );
+        adapt.colour = { ...adapt.colour, pairwise: o.adaptPairwise };
+      }
+      const refine = refineSetting(recipe, o.refine);
       const live = pipelineLive(o.out, 'pipeline');
       const r = await live.run(() =>
         runPipeline({
@@ -165,6 +185,7 @@ export function makePipelineCommand() {
           synthetic: o.nSynthetic ?? recipe?.synthetic,
           seg,
           adapt,
+          refine,
           facts: recipe ? recipeFacts(recipe) : undefined,
           route: recipe ? `trained from scratch with --recipe ${recipe.name}` : undefined,
           device,

@@ -6,7 +6,7 @@ import { extname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { InputError } from '../../util/errors.js';
 import { type Background, parseBackground } from '../../seg/cutout.js';
-import { checkOutputFile, choice, deviceFlag, num, resolveDevice, writeOutputFile } from '../parse.js';
+import { checkOutputFile, choice, deviceFlag, num, refineFlagHelp, onOff, resolveDevice, writeOutputFile } from '../parse.js';
 import { ProgressBar } from '../../util/progress.js';
 
 function background(v: string): Background {
@@ -60,6 +60,7 @@ export function makeSegmentCommand() {
       background,
       'transparent' as Background,
     )
+    .option('--refine <on|off>', refineFlagHelp, onOff)
     .option('--mask-only', 'write the mask only (one image: the .png is the grey mask; a folder: masks/ only)')
     .option('--batch <n>', 'images per forward pass', num('batch'), 32)
     .option('--no-cutouts', 'write masks only (as --mask-only, for folders)')
@@ -125,6 +126,7 @@ Examples:
           alpha: o.alpha,
           background: o.background,
           maskOnly,
+          refine: o.refine,
           device,
         });
         if (output === '-') {
@@ -148,6 +150,7 @@ Examples:
           cutouts: !maskOnly,
           alpha: o.alpha,
           background: o.background,
+          refine: o.refine,
           device,
           onProgress: (done, total) => bar.update(done, { total }),
           warn: (m) => {
