@@ -26,6 +26,7 @@ if (flag('mask-prior')) net.maskPrior = Number(flag('mask-prior'));
 if (flag('mbstd-group')) net.mbstdGroupSize = Number(flag('mbstd-group'));
 if (flag('mbstd-ch')) net.mbstdChannels = Number(flag('mbstd-ch'));
 if (flag('mask-prior-kimg')) net.maskPriorKimg = Number(flag('mask-prior-kimg'));
+if (flag('prior-jitter')) net.maskPriorJitter = Number(flag('prior-jitter'));
 t.setNumThreads(Number(flag('threads') ?? 2));
 const r = await train({
   data,

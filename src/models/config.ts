@@ -35,6 +35,14 @@ export interface NetworkConfig {
   maskPrior?: number;
   /** kimg over which the mask prior fades linearly to 0 (then the generator is the paper's); absent = never. */
   maskPriorKimg?: number;
+  /**
+   * Not in the paper (default 0): the mask prior's bump differs per sample, as a function of z (z₀…z₃ through the
+   * normal CDF to u ∈ (−1, 1)): its centre moves by up to ±jitter·S on each axis and its radii scale by
+   * exp(±2·jitter) (size and aspect). A single bump for every sample imprints one mask on every sample; objects in
+   * photos vary in place and size, and with a prior that is a function of z the generator can take the variation
+   * over as the prior fades.
+   */
+  maskPriorJitter?: number;
 }
 
 export const presets = {
@@ -130,5 +138,7 @@ export function checkConfig(c: NetworkConfig): NetworkConfig {
   if (c.maskPrior !== undefined && !Number.isFinite(c.maskPrior)) throw new RangeError(`maskPrior must be a number, got ${c.maskPrior}`);
   if (c.maskPriorKimg !== undefined && !(c.maskPriorKimg > 0))
     throw new RangeError(`maskPriorKimg must be positive, got ${c.maskPriorKimg}`);
+  if (c.maskPriorJitter !== undefined && !(c.maskPriorJitter >= 0 && c.maskPriorJitter <= 0.5))
+    throw new RangeError(`maskPriorJitter must be in [0, 0.5], got ${c.maskPriorJitter}`);
   return c;
 }

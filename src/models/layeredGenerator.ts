@@ -89,9 +89,55 @@ export class LayeredGenerator extends Module {
     const out = this.fg.forward(z, noiseMode);
     const fg = out.narrow(1, 0, 3);
     const logit = out.narrow(1, 3, 1);
-    const mask = (this.maskOffset && this.priorScale > 0 ? logit.add(this.maskOffset.mul(this.priorScale)) : logit).sigmoid();
+    const mask = (this.maskOffset && this.priorScale > 0 ? logit.add(this.priorFor(z).mul(this.priorScale)) : logit).sigmoid();
     return { bg, fg, mask, img: composite(bg, fg, mask) };
   }
+
+  /** The mask prior for these latents: the one centred bump, or with config.maskPriorJitter one bump per sample. */
+  private priorFor(z: Tensor): Tensor {
+    const jitter = this.config.maskPriorJitter ?? 0;
+    if (!(jitter > 0)) return this.maskOffset!;
+    const zs = z.narrow(1, 0, Math.min(4, z.shape[1]!)).float().cpu().data() as Float32Array;
+    const size = this.config.resolution;
+    return tensor(jitteredBumps(zs, Math.min(4, z.shape[1]!), size, this.config.maskPrior!, jitter), {
+      shape: [z.shape[0]!, 1, size, size],
+      device: z.device,
+    });
+  }
+}
+
+/** Φ(x), the standard normal CDF (Abramowitz–Stegun 7.1.26 via erf, |error| < 1.5e-7). */
+function normalCdf(x: number): number {
+  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(x * x) / 2);
+  return x >= 0 ? (1 + y) / 2 : (1 - y) / 2;
+}
+
+/**
+ * One bump per sample (config.maskPriorJitter): `zs` holds `k` leading latent values per sample (k ≤ 4; missing ones
+ * count as 0); u = 2Φ(z) − 1 ∈ (−1, 1) moves the centre by u₀·jitter·S, u₁·jitter·S and scales the radii by
+ * exp(2·jitter·u₂) (size) and exp(±2·jitter·u₃) (aspect, x against y). Returns n·S² values.
+ */
+export function jitteredBumps(zs: Float32Array, k: number, size: number, beta: number, jitter: number): Float32Array {
+  const n = zs.length / k;
+  const r0 = Math.sqrt(0.3 / Math.PI) * size;
+  const out = new Float32Array(n * size * size);
+  for (let i = 0; i < n; i++) {
+    const u = [0, 1, 2, 3].map((j) => (j < k ? 2 * normalCdf(zs[i * k + j]!) - 1 : 0));
+    const cx = size / 2 + u[0]! * jitter * size;
+    const cy = size / 2 + u[1]! * jitter * size;
+    const r = r0 * Math.exp(2 * jitter * u[2]!);
+    const rx = r * Math.exp(2 * jitter * u[3]!);
+    const ry = r * Math.exp(-2 * jitter * u[3]!);
+    const base = i * size * size;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const d2 = ((x + 0.5 - cx) / rx) ** 2 + ((y + 0.5 - cy) / ry) ** 2;
+        out[base + y * size + x] = beta * Math.min(1, Math.max(-1, 1 - d2));
+      }
+    }
+  }
+  return out;
 }
 
 /** β·clamp(1 − (d/r₀)², −1, 1) on an S×S grid (pixel centres), r₀ = √(0.3/π)·S: [1, 1, S, S]. */

@@ -41,6 +41,7 @@ export const networkConfigSchema = object({
   mbstdChannels: int(1, 64),
   maskPrior: optional(num(-1e3, 1e3)),
   maskPriorKimg: optional(positive(1e9)),
+  maskPriorJitter: optional(num(0, 0.5)),
 }) satisfies Schema<NetworkConfig>;
 
 const weight = num(-1e6, 1e6);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as t from '../../src/index.js';
 import { type NetworkConfig, presets } from '../../src/models/config.js';
 import { Discriminator } from '../../src/models/discriminator.js';
-import { LayeredGenerator, centredBump } from '../../src/models/layeredGenerator.js';
+import { LayeredGenerator, centredBump, jitteredBumps } from '../../src/models/layeredGenerator.js';
 import { assertClose } from '../helpers/assertClose.js';
 import { repoRoot } from '../helpers/childProcess.js';
 import { noLeak } from '../helpers/noLeak.js';
@@ -170,6 +170,60 @@ describe('tiny32 forward', () => {
           const l2 = g.forward(t.randn([n, net.zDim]), 'const');
           assert.ok(l2.bg.sub(l.bg).abs().sum().item() > 0);
           assert.ok(l2.fg.sub(l.fg).abs().sum().item() > 0);
+        });
+      } finally {
+        g.dispose();
+      }
+    });
+  });
+
+  test('maskPriorJitter: one bump per sample, a function of z (centre, size, aspect), the centred bump at z = 0', () => {
+    const size = 32;
+    const centred = centredBump(size, 4).toArray();
+    const zero = jitteredBumps(new Float32Array(4), 4, size, 4, 0.15);
+    assertClose(t.tensor(zero), t.tensor(centred), { atol: 1e-5 });
+    // z₀ > 0 moves the bump right, z₁ > 0 down; z₂ > 0 makes it bigger; z₃ > 0 wider than tall.
+    const zs = new Float32Array([1.5, 0, 0, 0, 0, -1.5, 0, 0, 0, 0, 1.5, 0, 0, 0, 0, 1.5]);
+    const b = jitteredBumps(zs, 4, size, 4, 0.15);
+    const plane = size * size;
+    const peak = (i: number) => {
+      let best = 0;
+      for (let k = 1; k < plane; k++) if (b[i * plane + k]! > b[i * plane + best]!) best = k;
+      return { x: best % size, y: Math.floor(best / size) };
+    };
+    const area = (i: number) => b.subarray(i * plane, (i + 1) * plane).filter((v) => v > 0).length / plane;
+    const extent = (i: number, axis: 'x' | 'y') => {
+      let n = 0;
+      for (let k = 0; k < size; k++) n += b[i * plane + (axis === 'x' ? (size / 2) * size + k : k * size + size / 2)]! > 0 ? 1 : 0;
+      return n;
+    };
+    assert.ok(peak(0).x > size / 2 + 2, `moved right: ${JSON.stringify(peak(0))}`);
+    assert.ok(peak(1).y < size / 2 - 2, `moved up: ${JSON.stringify(peak(1))}`);
+    assert.ok(area(2) > area(3) * 1.3, `bigger: ${area(2)} against ${area(3)}`);
+    assert.ok(extent(3, 'x') > extent(3, 'y') + 2, `wider than tall: ${extent(3, 'x')} × ${extent(3, 'y')}`);
+    // The generator uses it per sample: two latents that differ only in z₀ get different masks at prior scale 1.
+    noLeak(() => {
+      t.manualSeed(3);
+      const g = new LayeredGenerator({ ...net, maskPrior: 4, maskPriorKimg: 10, maskPriorJitter: 0.15 });
+      try {
+        t.scope(() => {
+          const z = t.randn([1, net.zDim]).expand([2, -1]).contiguous();
+          const shift = t.tensor(
+            new Float32Array(2 * net.zDim).map((_, k) => (k === 0 ? -1.5 : k === net.zDim ? 1.5 : 0)),
+            { shape: [2, net.zDim] },
+          );
+          const logit = g.fg.forward(z.add(shift), 'const').narrow(1, 3, 1);
+          const mask = g.forward(z.add(shift), 'const').mask;
+          const expected = logit
+            .add(
+              t.tensor(jitteredBumps(z.add(shift).narrow(1, 0, 4).contiguous().data() as Float32Array, 4, s, 4, 0.15), {
+                shape: [2, 1, s, s],
+              }),
+            )
+            .sigmoid();
+          assertClose(mask, expected, { rtol: 1e-5, atol: 1e-6 });
+          g.setKimg(10);
+          assertClose(g.forward(z.add(shift), 'const').mask, logit.sigmoid(), { rtol: 1e-5, atol: 1e-6 });
         });
       } finally {
         g.dispose();
