@@ -277,6 +277,16 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
   const world = parallel?.worldSize ?? 1;
   if (options.batch % world !== 0)
     throw new InputError(`--batch ${options.batch} does not split over ${world} processes`, 'ERR_ARG', `use a multiple of ${world}`);
+  // D's minibatch-std splits each process's batch into groups of min(G, batch) (spec §5): refuse a batch it cannot
+  // split before any work, not at the first D pass.
+  const perRank = options.batch / world;
+  const group = Math.min(net.mbstdGroupSize, perRank);
+  if (perRank % group !== 0)
+    throw new InputError(
+      `--batch ${options.batch}${world > 1 ? ` (${perRank} per process)` : ''} does not split into the discriminator's minibatch-std groups of ${net.mbstdGroupSize}`,
+      'ERR_ARG',
+      `use a multiple of ${group * world}, or at most ${net.mbstdGroupSize * world}`,
+    );
   // Seeds differ per rank, as upstream (random_seed * num_gpus + rank); the data order is shared (see below).
   manualSeed(parallel ? options.seed * world + parallel.rank : options.seed);
   if (device !== 'cpu') {

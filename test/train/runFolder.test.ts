@@ -65,6 +65,15 @@ describe('run folder', () => {
     assert.ok(!existsSync(join(dir(), lockFileName)), 'lock released');
   });
 
+  test("a batch D's minibatch-std groups cannot split is refused before any work, naming the group", async () => {
+    const out = join(root, 'mbstd-group');
+    await assert.rejects(
+      train(run(out, { options: { batch: 6 } })), // tiny32's group of 4: 6 = 4 + 2
+      (e: unknown) => e instanceof InputError && e.code === 'ERR_ARG' && /minibatch-std groups of 4/.test(e.message),
+    );
+    assert.ok(!existsSync(checkpointDir(out)) || listCheckpoints(out).length === 0, 'nothing trained');
+  });
+
   test('train() refuses a folder another holder has locked', async () => {
     const lock = acquireRunLock(dir(), 'test');
     try {
