@@ -81,7 +81,6 @@ const isLoopback = (addr: string) => addr === 'localhost' || addr.startsWith('12
  * distInit({ rank: Number(process.env.RANK), worldSize: Number(process.env.WORLD_SIZE) });
  */
 export function distInit(o: DistOptions): void {
-  const b = binding('distInit');
   const masterAddr = o.masterAddr ?? '127.0.0.1';
   const masterPort = o.masterPort ?? 29500;
   const timeoutMs = o.timeoutMs ?? 60_000;
@@ -102,6 +101,7 @@ export function distInit(o: DistOptions): void {
       `distInit: this addon was built without the ${backend} backend (${distMissingReason(backend)})`,
       'ERR_DIST_NOT_BUILT',
     );
+  const b = binding('distInit');
   const ifname = process.env.GLOO_SOCKET_IFNAME;
   const device = o.device ?? (isLoopback(masterAddr) ? '127.0.0.1' : ifname ? `iface:${ifname}` : '');
   b.distInit(o.rank, o.worldSize, masterAddr, masterPort, Math.round(timeoutMs), device, backend, cudaDevice);
