@@ -97,12 +97,10 @@ export class LayeredGenerator extends Module {
   private priorFor(z: Tensor): Tensor {
     const jitter = this.config.maskPriorJitter ?? 0;
     if (!(jitter > 0)) return this.maskOffset!;
-    const zs = z.narrow(1, 0, Math.min(4, z.shape[1]!)).float().cpu().data() as Float32Array;
+    const k = Math.min(4, z.shape[1]!);
+    const zs = z.narrow(1, 0, k).float().cpu().data() as Float32Array;
     const size = this.config.resolution;
-    return tensor(jitteredBumps(zs, Math.min(4, z.shape[1]!), size, this.config.maskPrior!, jitter), {
-      shape: [z.shape[0]!, 1, size, size],
-      device: z.device,
-    });
+    return tensor(jitteredBumps(zs, k, size, this.config.maskPrior!, jitter), { shape: [z.shape[0]!, 1, size, size], device: z.device });
   }
 }
 
@@ -120,36 +118,43 @@ function normalCdf(x: number): number {
  */
 export function jitteredBumps(zs: Float32Array, k: number, size: number, beta: number, jitter: number): Float32Array {
   const n = zs.length / k;
-  const r0 = Math.sqrt(0.3 / Math.PI) * size;
   const out = new Float32Array(n * size * size);
   for (let i = 0; i < n; i++) {
     const u = [0, 1, 2, 3].map((j) => (j < k ? 2 * normalCdf(zs[i * k + j]!) - 1 : 0));
-    const cx = size / 2 + u[0]! * jitter * size;
-    const cy = size / 2 + u[1]! * jitter * size;
-    const r = r0 * Math.exp(2 * jitter * u[2]!);
-    const rx = r * Math.exp(2 * jitter * u[3]!);
-    const ry = r * Math.exp(-2 * jitter * u[3]!);
-    const base = i * size * size;
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        const d2 = ((x + 0.5 - cx) / rx) ** 2 + ((y + 0.5 - cy) / ry) ** 2;
-        out[base + y * size + x] = beta * Math.min(1, Math.max(-1, 1 - d2));
-      }
-    }
+    const r = bumpRadius(size) * Math.exp(2 * jitter * u[2]!);
+    const centre = { x: size / 2 + u[0]! * jitter * size, y: size / 2 + u[1]! * jitter * size };
+    fillBump(
+      out.subarray(i * size * size, (i + 1) * size * size),
+      size,
+      beta,
+      centre,
+      r * Math.exp(2 * jitter * u[3]!),
+      r * Math.exp(-2 * jitter * u[3]!),
+    );
   }
   return out;
 }
 
-/** β·clamp(1 − (d/r₀)², −1, 1) on an S×S grid (pixel centres), r₀ = √(0.3/π)·S: [1, 1, S, S]. */
-export function centredBump(size: number, beta: number): Tensor {
-  const r0 = Math.sqrt(0.3 / Math.PI) * size;
-  const v = new Float32Array(size * size);
+/** r₀ = √(0.3/π)·S: the radius of a disc covering 30 % of the frame. */
+const bumpRadius = (size: number) => Math.sqrt(0.3 / Math.PI) * size;
+
+/**
+ * β·clamp(1 − d², −1, 1) into `out` (S×S, pixel centres), d² = ((x − cx)² + ((y − cy)·rx/ry)²) / rx²: an elliptic
+ * bump with radii rx, ry (written so that rx = ry gives the disc's (Δx² + Δy²)/r² exactly).
+ */
+function fillBump(out: Float32Array, size: number, beta: number, centre: { x: number; y: number }, rx: number, ry: number) {
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const d2 = ((x + 0.5 - size / 2) ** 2 + (y + 0.5 - size / 2) ** 2) / (r0 * r0);
-      v[y * size + x] = beta * Math.min(1, Math.max(-1, 1 - d2));
+      const d2 = ((x + 0.5 - centre.x) ** 2 + ((y + 0.5 - centre.y) * (rx / ry)) ** 2) / (rx * rx);
+      out[y * size + x] = beta * Math.min(1, Math.max(-1, 1 - d2));
     }
   }
+}
+
+/** β·clamp(1 − (d/r₀)², −1, 1) on an S×S grid (pixel centres), r₀ = √(0.3/π)·S: [1, 1, S, S]. */
+export function centredBump(size: number, beta: number): Tensor {
+  const v = new Float32Array(size * size);
+  fillBump(v, size, beta, { x: size / 2, y: size / 2 }, bumpRadius(size), bumpRadius(size));
   return tensor(v, { shape: [1, 1, size, size] });
 }
 
