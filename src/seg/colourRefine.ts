@@ -48,7 +48,8 @@ export function refineByColour(
   const meanField = o.meanField ?? 5;
   const plane = size * size;
   const unary = new Float32Array(plane);
-  const weights = pairwise > 0 ? new Float32Array(plane * neighbours.length) : null;
+  const around = pairwise > 0 ? neighbourIndices(size) : null;
+  const weights = around ? new Float32Array(around.length) : null;
   const next = new Float32Array(plane);
   const bins = levels ** 3;
   const shift = 256 / levels;
@@ -67,7 +68,7 @@ export function refineByColour(
       const q = clampP(p[k]!);
       prior[k] = Math.log(q / (1 - q));
     }
-    if (weights) edgeWeights(pixels.subarray(base, base + 3 * plane), size, weights);
+    if (around) edgeWeights(pixels.subarray(base, base + 3 * plane), plane, around, weights!);
     for (let round = 0; round < rounds; round++) {
       hf.fill(smoothing);
       hb.fill(smoothing);
@@ -85,21 +86,13 @@ export function refineByColour(
         unary[k] = prior[k]! + strength * (Math.log(hf[binOf[k]!]! / hb[binOf[k]!]!) + norm);
         p[k] = 1 / (1 + Math.exp(-unary[k]!));
       }
-      if (weights) {
+      if (around) {
         for (let it = 0; it < meanField; it++) {
-          for (let y = 0; y < size; y++) {
-            for (let x = 0; x < size; x++) {
-              const k = y * size + x;
-              let msg = 0;
-              for (let d = 0; d < neighbours.length; d++) {
-                const [dx, dy] = neighbours[d]!;
-                const xx = x + dx;
-                const yy = y + dy;
-                if (xx < 0 || yy < 0 || xx >= size || yy >= size) continue;
-                msg += weights[k * neighbours.length + d]! * (2 * p[yy * size + xx]! - 1);
-              }
-              next[k] = 1 / (1 + Math.exp(-(unary[k]! + pairwise * msg)));
-            }
+          for (let k = 0; k < plane; k++) {
+            let msg = 0;
+            for (let e = k * neighbours.length; e < (k + 1) * neighbours.length; e++)
+              if (around[e]! >= 0) msg += weights![e]! * (2 * p[around[e]!]! - 1);
+            next[k] = 1 / (1 + Math.exp(-(unary[k]! + pairwise * msg)));
           }
           p.set(next);
         }
@@ -121,9 +114,26 @@ const neighbours: readonly (readonly [number, number])[] = [
   [1, 1],
 ];
 
-/** GrabCut's contrast-sensitive weights of one CHW photo into `out` (plane × 8): exp(−β·|Δc|²)/distance. */
-function edgeWeights(chw: Uint8Array, size: number, out: Float32Array) {
-  const plane = size * size;
+/** For each pixel of an S×S grid, the indices of its 8 neighbours in `neighbours` order, −1 outside the grid. */
+function neighbourIndices(size: number): Int32Array {
+  const out = new Int32Array(size * size * neighbours.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      neighbours.forEach(([dx, dy], d) => {
+        const xx = x + dx;
+        const yy = y + dy;
+        out[(y * size + x) * neighbours.length + d] = xx < 0 || yy < 0 || xx >= size || yy >= size ? -1 : yy * size + xx;
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * GrabCut's contrast-sensitive weights of one CHW photo into `out` (one per entry of `around`):
+ * exp(−β·|Δc|²)/distance, 0 outside the grid.
+ */
+function edgeWeights(chw: Uint8Array, plane: number, around: Int32Array, out: Float32Array) {
   const d2 = (a: number, b: number) => {
     let s = 0;
     for (let c = 0; c < 3; c++) {
@@ -132,31 +142,17 @@ function edgeWeights(chw: Uint8Array, size: number, out: Float32Array) {
     }
     return s;
   };
+  const pixelOf = (e: number) => Math.floor(e / neighbours.length);
   let sum = 0;
   let count = 0;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      for (let d = 0; d < neighbours.length; d++) {
-        const [dx, dy] = neighbours[d]!;
-        const xx = x + dx;
-        const yy = y + dy;
-        if (xx < 0 || yy < 0 || xx >= size || yy >= size) continue;
-        sum += d2(y * size + x, yy * size + xx);
-        count++;
-      }
-    }
+  for (let e = 0; e < around.length; e++) {
+    if (around[e]! < 0) continue;
+    sum += d2(pixelOf(e), around[e]!);
+    count++;
   }
   const beta = 1 / (2 * Math.max(sum / Math.max(count, 1), 1e-6));
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const k = y * size + x;
-      for (let d = 0; d < neighbours.length; d++) {
-        const [dx, dy] = neighbours[d]!;
-        const xx = x + dx;
-        const yy = y + dy;
-        const inside = xx >= 0 && yy >= 0 && xx < size && yy < size;
-        out[k * neighbours.length + d] = inside ? Math.exp(-beta * d2(k, yy * size + xx)) / Math.hypot(dx, dy) : 0;
-      }
-    }
+  for (let e = 0; e < around.length; e++) {
+    const [dx, dy] = neighbours[e % neighbours.length]!;
+    out[e] = around[e]! < 0 ? 0 : Math.exp(-beta * d2(pixelOf(e), around[e]!)) / Math.hypot(dx, dy);
   }
 }
