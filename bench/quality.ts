@@ -7,7 +7,7 @@
 //   npm run bench:quality -- --recipe cpu --seeds 0,1,2                 # the CPU recipe (src/pipeline/recipes.ts)
 //   npm run bench:quality -- --config small64 --kimg 200 --seeds 0      # a preset with the paper's segmentation
 //        [--sets animals,objects --threads 2 --out data/tux/quality --adapt on|off --seg-geometric on|off]
-//        [--refine off: without the recipe's test-time refinement]
+//        [--refine on|off: with or without test-time refinement (default: the recipe's)]
 //        [--ils on|off: only those runs, to run the two halves as two 1-thread processes side by side; a later call
 //         without it resumes every finished run from its stage records and prints the whole table]
 //
@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { type PresetName, presets } from '../src/models/config.js';
 import { runPipeline, type PipelineResult } from '../src/pipeline/pipeline.js';
-import { adaptSetting, getRecipe, recipeFacts } from '../src/pipeline/recipes.js';
+import { adaptSetting, getRecipe, recipeFacts, refineSetting } from '../src/pipeline/recipes.js';
 import { flag } from './flags.js';
 
 const recipeName = flag('recipe') ?? (flag('config') ? undefined : 'cpu');
@@ -72,7 +72,7 @@ for (const set of sets) {
         synthetic: recipe?.synthetic,
         seg: { ...recipe?.seg, ...(geometricFlag === undefined ? {} : { geometric: geometricFlag }) },
         adapt,
-        refine: onOff('refine') === false ? null : (recipe?.refine ?? null),
+        refine: refineSetting(recipe, onOff('refine')),
         facts: recipe ? recipeFacts(recipe) : undefined,
         route: `bench:quality ${name} seed ${seed}`,
         title: `TuxComposite-${set}, ${name}, seed ${seed}`,

@@ -7,7 +7,7 @@
 import { type NetworkConfig, presets } from '../models/config.js';
 import { InputError } from '../util/errors.js';
 import type { TrainOptions } from '../train/options.js';
-import { type RefineSetting, defaultRefine } from '../seg/refineSetting.js';
+import { type RefineSetting, chooseRefine } from '../seg/refineSetting.js';
 import type { PipelineOptions } from './pipeline.js';
 
 /**
@@ -153,11 +153,11 @@ export function adaptSetting(recipe: Recipe | null, flag: boolean | undefined): 
 
 /**
  * The test-time refinement for `--refine on|off` (absent: the recipe's): off → null; on → the recipe's setting, or
- * the measured default (seg/refineSetting.ts) without a recipe; absent without a recipe → null.
+ * the measured default (seg/refineSetting.ts) without a recipe; absent without a recipe → null. The same rule as a
+ * model's own setting against `segment --refine` (chooseRefine), with the recipe in the model's place.
  */
 export function refineSetting(recipe: Recipe | null, flag: boolean | undefined): RefineSetting | null {
-  if (flag === false) return null;
-  return recipe?.refine ?? (flag ? defaultRefine : null);
+  return chooseRefine(recipe?.refine ?? undefined, flag);
 }
 
 /** The report's facts for a recipe: its name and every deviation from the paper, with the flag that changes it. */
