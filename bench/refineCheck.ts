@@ -11,7 +11,8 @@ import { centredEllipse } from '../src/eval/baselines.js';
 import { SegMetrics } from '../src/eval/segMetrics.js';
 import { refineByColour } from '../src/seg/colourRefine.js';
 import { pairImagesWithMasks } from '../src/seg/evaluate.js';
-import { foregroundLogit, loadSegmenter } from '../src/seg/model.js';
+import { loadSegmenter } from '../src/seg/model.js';
+import { refinedProbabilities } from '../src/seg/refinePredictions.js';
 import { decodePhoto, packChw, photoToInput } from '../src/seg/photos.js';
 import { mapLimit } from '../src/util/mapLimit.js';
 import { flag } from './flags.js';
@@ -42,9 +43,7 @@ const probs =
     : t.noGrad(() =>
         t.scope(() => {
           const x = t.fromBytes(pixels, 'uint8', [n, 3, s, s]).float().div(127.5).sub(1);
-          const a = foregroundLogit(seg!.net, x).sigmoid();
-          const b = foregroundLogit(seg!.net, x.flip(3)).flip(3).sigmoid();
-          return [a.data() as Float32Array, a.add(b).mul(0.5).data() as Float32Array];
+          return [null, { flip: true }].map((setting) => refinedProbabilities(seg!.net, x, pixels, setting).data() as Float32Array);
         }),
       );
 const score = (p: Float32Array) => {

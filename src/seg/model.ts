@@ -13,6 +13,7 @@ import { dispose, noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { resolveInside } from '../util/safePath.js';
+import type { ColourRefineOptions } from './colourRefine.js';
 import { type RefineSetting, refineSettingSchema } from './refineSetting.js';
 import {
   type Schema,
@@ -87,7 +88,7 @@ export interface SegmenterConfig {
     batch: number;
     lr: number;
     confidence: number;
-    colour: { levels?: number; strength?: number; rounds?: number; smoothing?: number; pairwise?: number; meanField?: number } | null;
+    colour: ColourRefineOptions | null;
     seconds: number;
   };
   /** Beyond the paper: test-time refinement that `segment` and `eval` apply to every photo's prediction
