@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distAvailable } from '../../src/tensor/index.js';
-import { freePort, runNode } from '../helpers/ranks.js';
+import { runRanks } from '../helpers/ranks.js';
 
 const onGpu = process.env.ILSGAN_TEST_DIST_DEVICE === 'cuda';
 const backend = onGpu ? 'nccl' : 'gloo';
@@ -32,18 +32,19 @@ after(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-/** One rank's program: 3 iterations of the tiny32 trainer on deterministic data; rank 0 writes G's and D's parameters. */
+/**
+ * One rank's program (runRanks gives it t, rank, world and port): 3 iterations of the tiny32 trainer on deterministic
+ * data; rank 0 writes G's and D's parameters.
+ */
 const program = (out: string) => `
-import * as t from '${srcUrl}index.js';
 import { IlsTrainer } from '${srcUrl}train/trainer.js';
 import { presets } from '${srcUrl}models/config.js';
 import { defaultTrainOptions } from '${srcUrl}train/options.js';
 import { writeFileSync } from 'node:fs';
-const rank = Number(process.env.RANK), world = Number(process.env.WORLD_SIZE);
 const global = 16, n = global / world;
 const dev = ${JSON.stringify(onGpu)} ? 'cuda:' + rank : 'cpu';
 if (${JSON.stringify(onGpu)}) { t.setTf32(false); t.setCudnnBenchmark(false); }
-if (world > 1) t.distInit({ rank, worldSize: world, masterPort: Number(process.env.MASTER_PORT), timeoutMs: 30000, backend: '${backend}', cudaDevice: rank });
+if (world > 1) t.distInit({ rank, worldSize: world, masterPort: port, timeoutMs: 30000, backend: '${backend}', cudaDevice: rank });
 function hostNormals(seed, count) {
   let a = seed >>> 0;
   const u = () => { a = (a + 0x6d2b79f5) >>> 0; let x = Math.imul(a ^ (a >>> 15), 1 | a); x ^= x + Math.imul(x ^ (x >>> 7), 61 | x); return (((x ^ (x >>> 14)) >>> 0) + 0.5) / 4294967296; };
@@ -75,26 +76,13 @@ if (rank === 0) {
 if (world > 1) t.distDestroy();
 `;
 
-async function trainRanks(world: number, out: string) {
-  const port = await freePort();
-  return Promise.all(
-    Array.from({ length: world }, (_, rank) =>
-      runNode(
-        ['--input-type=module', '-e', program(out)],
-        { RANK: String(rank), WORLD_SIZE: String(world), MASTER_PORT: String(port), ILSGAN_NUM_THREADS: '1' },
-        90_000,
-      ),
-    ),
-  );
-}
-
 describe('data-parallel training', { skip }, () => {
   test('2 ranks × batch 8 give the parameters of 1 process × batch 16', async () => {
     const one = join(root, 'one.bin');
     const two = join(root, 'two.bin');
-    const [single] = await trainRanks(1, one);
+    const [single] = await runRanks(program(one), 1, 90_000);
     assert.equal(single.status, 0, single.stderr);
-    const pair = await trainRanks(2, two);
+    const pair = await runRanks(program(two), 2, 90_000);
     for (const r of pair) assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(pair[0].stdout), JSON.parse(single.stdout), 'same kimg and iterations');
     const a = new Float32Array(readFileSync(one).buffer.slice(0));

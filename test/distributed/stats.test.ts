@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distAvailable } from '../../src/tensor/index.js';
-import { freePort, runNode } from '../helpers/ranks.js';
+import { runRanks } from '../helpers/ranks.js';
 
 const skip = distAvailable('gloo') ? false : 'the addon was built without c10d/Gloo (build/libtorch.json: "distributed")';
 const srcUrl = new URL('../../src/', import.meta.url).href;
@@ -21,13 +21,14 @@ after(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-/** One rank's program: the training loop on the demo data, 2 iterations of a global batch of 4, a tick each. */
+/**
+ * One rank's program (runRanks gives it t, rank, world and port): the training loop on the demo data, 2 iterations
+ * of a global batch of 4, a tick each.
+ */
 const program = (out: string) => `
-import * as t from '${srcUrl}index.js';
 import { IlsTrainer } from '${srcUrl}train/trainer.js';
 import { train } from '${srcUrl}train/loop.js';
-const rank = Number(process.env.RANK), world = Number(process.env.WORLD_SIZE);
-t.distInit({ rank, worldSize: world, masterPort: Number(process.env.MASTER_PORT), timeoutMs: 30000 });
+t.distInit({ rank, worldSize: world, masterPort: port, timeoutMs: 30000 });
 const step = IlsTrainer.prototype.step;
 IlsTrainer.prototype.step = function (reals) {
   step.call(this, reals);
@@ -43,16 +44,7 @@ t.distDestroy();
 describe('data-parallel statistics', { skip }, () => {
   test('metrics.jsonl holds the mean over ranks of each statistic', async () => {
     const out = join(root, 'run');
-    const port = await freePort();
-    const ranks = await Promise.all(
-      [0, 1].map((rank) =>
-        runNode(
-          ['--input-type=module', '-e', program(out)],
-          { RANK: String(rank), WORLD_SIZE: '2', MASTER_PORT: String(port), ILSGAN_NUM_THREADS: '1' },
-          90_000,
-        ),
-      ),
-    );
+    const ranks = await runRanks(program(out), 2, 90_000);
     for (const r of ranks) assert.equal(r.status, 0, r.stderr);
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
       .trim()
