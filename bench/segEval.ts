@@ -11,7 +11,7 @@ import * as t from '../src/index.js';
 import { loadTrainingImages } from '../src/data/imageFolder.js';
 import { synthesize } from '../src/gen/synthesize.js';
 import { adaptSegmenter } from '../src/seg/adapt.js';
-import { loadSyntheticSet } from '../src/seg/data.js';
+import { loadSyntheticLayers, loadSyntheticSet } from '../src/seg/data.js';
 import { evaluateSegmenter } from '../src/seg/evaluate.js';
 import { trainSegmenter } from '../src/seg/train.js';
 import { readCheckpointState } from '../src/run/checkpoint.js';
@@ -83,6 +83,7 @@ if (adapt) {
     cachePath: size === config.net.resolution ? join(run, 'dataset-cache.u8') : undefined,
   });
   const adaptDir = join(out, flag('adapt-name') ?? 'adapted');
+  const layers = Number(flag('paste') ?? 0) > 0 ? await loadSyntheticLayers(set) : undefined;
   const a = await timed('adapt', () =>
     adaptSegmenter({
       model: segDir,
@@ -95,10 +96,12 @@ if (adapt) {
       lr: Number(flag('adapt-lr') ?? 2e-4),
       geometric: flag('geometric') === 'on',
       progress: false,
+      paste: Number(flag('paste') ?? 0),
+      layers,
       colour: flag('colour') === 'on' ? { strength: Number(flag('colour-strength') ?? 2), pairwise: Number(flag('pairwise') ?? 0) } : null,
     }),
   );
-  result.adapt = { colour: flag('colour') === 'on', rounds: a.rounds, ...(await score(adaptDir)) };
+  result.adapt = { colour: flag('colour') === 'on', paste: Number(flag('paste') ?? 0), rounds: a.rounds, ...(await score(adaptDir)) };
 }
 result.seconds = seconds;
 console.log(JSON.stringify(result));

@@ -9,6 +9,13 @@
 // The network then trains on half synthetic pairs (their true masks, as stage 1) and half real photos (their
 // pseudo-labels, with the same colour augmentation and random mirroring), and becomes the next round's teacher.
 // Nothing here sees a ground-truth mask of a real photo.
+//
+// With `paste` (beyond the paper, and beyond this stage's first version), a share of the synthetic half is not the
+// GAN's composite but the GAN's foreground layer pasted with its soft mask onto a real training photo:
+// m·fg + (1 − m)·photo. Its labels are the GAN mask where the object was pasted and the photo's pseudo-labels
+// elsewhere (ignored where those are). The GAN's backgrounds are smooth and blurry and its objects are the
+// textured part, so a U-Net trained on its composites alone learns "texture = object"; on a real photo's
+// background the pasted object must be told apart from real clutter.
 import { mkdirSync } from 'node:fs';
 import type { ImageSet } from '../data/imageFolder.js';
 import { mulberry32 } from '../data/procedural.js';
@@ -23,7 +30,7 @@ import { dispose, keep, noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ProgressBar } from '../util/progress.js';
 import { logOnly } from '../util/runLog.js';
-import type { SyntheticSet } from './data.js';
+import type { SyntheticLayers, SyntheticSet } from './data.js';
 import { GeometricAugment } from './geometricAugment.js';
 import { type ColourRefineOptions, refineByColour } from './colourRefine.js';
 import {
@@ -59,6 +66,10 @@ export interface AdaptOptions {
   geometric?: boolean;
   /** Refine the teacher's probabilities by each photo's colours before thresholding (colourRefine.ts); null = off. */
   colour?: ColourRefineOptions | null;
+  /** Share (0–1) of the synthetic half pasted onto real photos (see the file comment; 0: off, the default). */
+  paste?: number;
+  /** The synthetic set's foreground layers and soft masks (data.ts `loadSyntheticLayers`); needed when `paste` > 0. */
+  layers?: SyntheticLayers;
   /** At most this many photos are labelled per round, spread evenly over the set (4000). */
   maxPhotos?: number;
   seed?: number;
@@ -82,8 +93,13 @@ function checkAdaptOptions(o: AdaptOptions) {
     lr: o.lr ?? 2e-4,
     confidence: o.confidence ?? 0.8,
     maxPhotos: o.maxPhotos ?? 4000,
+    paste: o.paste ?? 0,
     seed: o.seed ?? 0,
   };
+  if (!(r.paste >= 0 && r.paste <= 1)) throw new InputError(`adapt: paste must be in [0, 1], got ${r.paste}`, 'ERR_ARG');
+  if (r.paste > 0 && !o.layers) throw new InputError("adapt: paste needs the synthetic set's foreground layers", 'ERR_ARG');
+  if (r.paste > 0 && o.geometric)
+    throw new InputError('adapt: paste and geometric augmentation cannot be combined', 'ERR_ARG', 'turn one of them off');
   for (const k of ['rounds', 'iterations', 'batch', 'maxPhotos'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new InputError(`adapt: ${k} must be a positive integer, got ${r[k]}`, 'ERR_ARG');
   }
@@ -136,6 +152,17 @@ export function pseudoLabels(
   return scope(() => tensor(labels, { shape: [n, size, size], device: photos.device }).long());
 }
 
+/**
+ * The GAN's objects on real photos (the file comment): fg [b, 3, S, S] and photos [b, 3, S, S] uint8, alpha
+ * [b, 1, S, S] uint8 (the soft mask, 0–255), masks [b, S, S] int64 (the GAN's binary masks), photoLabels [b, S, S]
+ * int64 (pseudo-labels, −100 ignored). Returns the images m·fg + (1 − m)·photo in [−1, 1] and their labels: 1 where
+ * the GAN's mask is, the photo's pseudo-label elsewhere.
+ */
+export function pasteOntoPhotos(fg: Tensor, alpha: Tensor, masks: Tensor, photos: Tensor, photoLabels: Tensor): [Tensor, Tensor] {
+  const x = photos.float().lerp(fg.float(), alpha.float().div(255)).div(127.5).sub(1);
+  return [x, where(masks.eq(1), masks, photoLabels)];
+}
+
 /** Self-trains the segmenter in `model` on `photos` (see the file comment) and writes the result to `out`. */
 export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
   const opts = checkAdaptOptions(o);
@@ -163,6 +190,8 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
       images: fromBytes(set.images, 'uint8', [set.n, 3, s, s], device),
       masks: fromBytes(set.masks, 'uint8', [set.n, s, s], device),
       valMasks: fromBytes(set.valMasks, 'uint8', [set.val, set.evalSize, set.evalSize], device),
+      fg: opts.paste > 0 ? fromBytes(o.layers!.fg, 'uint8', [set.n, 3, s, s], device) : null,
+      alpha: opts.paste > 0 ? fromBytes(o.layers!.alpha, 'uint8', [set.n, 1, s, s], device) : null,
     })),
   );
   const valImages = keep(data.images.narrow(0, set.train, set.val));
@@ -174,6 +203,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
   const photoSampler = new ShuffledSampler(count, opts.seed + 3);
   const half = Math.floor(opts.batch / 2);
   const flipRand = mulberry32(opts.seed + 4);
+  const pasteRand = mulberry32(opts.seed + 6);
   const rounds: AdaptResult['rounds'] = [];
   const bar = new ProgressBar(
     'adapt {bar} {value}/{total} it | round {round} | loss {loss} | ETA {eta_formatted}',
@@ -201,6 +231,9 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
         const pi = photoSampler.next(half);
         // Mirror some real photos together with their labels (a mirrored photo is as real as the original).
         const flips = pi.map(() => flipRand() < 0.5);
+        // Which synthetic samples go onto which photo (drawn here, outside the scope, so the stream is the same
+        // whatever the batch holds).
+        const pasted = opts.paste > 0 ? si.map(() => (pasteRand() < opts.paste ? Math.floor(pasteRand() * count) : -1)) : [];
         loss = scope(() => {
           const sIdx = tensor(Int32Array.from(si)).to({ device, dtype: 'int64' });
           const pIdx = tensor(Int32Array.from(pi)).to({ device, dtype: 'int64' });
@@ -214,6 +247,19 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
           let sx = data.images.indexSelect(0, sIdx).float().div(127.5).sub(1);
           let sy = data.masks.indexSelect(0, sIdx).long();
           if (geometric) [sx, sy] = geometric.apply(sx, sy);
+          if (pasted.some((b) => b >= 0)) {
+            const rows = tensor(pasted.map((b) => (b >= 0 ? 1 : 0))).to({ device, dtype: 'bool' });
+            const bIdx = tensor(Int32Array.from(pasted, (b) => Math.max(0, b))).to({ device, dtype: 'int64' });
+            const [x, y] = pasteOntoPhotos(
+              data.fg!.indexSelect(0, sIdx),
+              data.alpha!.indexSelect(0, sIdx),
+              sy,
+              data.photos.indexSelect(0, bIdx),
+              labels!.indexSelect(0, bIdx),
+            );
+            sx = where(rows.view([-1, 1, 1, 1]), x, sx);
+            sy = where(rows.view([-1, 1, 1]), y, sy);
+          }
           const x = aug.forward(cat([sx, px.float().div(127.5).sub(1)], 0));
           const logits = net.forward(x);
           const lSynth = crossEntropy(logits.narrow(0, 0, si.length), sy);
@@ -252,6 +298,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
         lr: opts.lr,
         confidence: opts.confidence,
         colour: o.colour ?? null,
+        ...(opts.paste > 0 ? { paste: opts.paste } : {}),
         seconds: (Date.now() - started) / 1000,
       },
     };

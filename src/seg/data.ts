@@ -172,3 +172,55 @@ export async function loadSyntheticSet(dir: string, o: LoadSyntheticOptions): Pr
     source: m ? { run: m.run, checkpoint: m.checkpoint, kimg: m.kimg } : undefined,
   };
 }
+
+/** A synthetic set's foreground layers and soft masks, in the same sample order as loadSyntheticSet's. */
+export interface SyntheticLayers {
+  /** n·3·size² bytes, CHW per sample: the GAN's foreground layer (RGB). */
+  fg: Uint8Array;
+  /** n·size² bytes: the soft mask m, 0–255. */
+  alpha: Uint8Array;
+}
+
+/**
+ * Decodes the fg/ and masks_soft/ layers `ilsgan generate` writes beside each composite, at the set's size (for
+ * pasting the GAN's objects onto other backgrounds, adapt.ts).
+ * @throws InputError ERR_NO_SYNTHETIC when the set has no such layers (not written by `ilsgan generate`, or an
+ * official img/ + mask/ folder) or a file is unreadable.
+ */
+export async function loadSyntheticLayers(set: SyntheticSet): Promise<SyntheticLayers> {
+  const files = syntheticFiles(set.dir);
+  const folders = files.manifest?.folders;
+  if (!folders?.fg || !folders.masksSoft)
+    throw new InputError(
+      `${set.dir} has no foreground layers (fg/ and masks_soft/ in its manifest.json)`,
+      'ERR_NO_SYNTHETIC',
+      'generate the set with `ilsgan generate`, which writes them',
+    );
+  const src = (field: string) => ({ file: join(set.dir, 'manifest.json'), field, code: 'ERR_NO_SYNTHETIC' });
+  const size = set.size;
+  const decoded = await mapLimit(set.names, 8, async (name) => {
+    try {
+      const fg = (await decodeRgb(fileInside(set.dir, folders.fg!, name, src('folders.fg')), size)).rgb;
+      const m = await decodeRgb(fileInside(set.dir, folders.masksSoft!, name, src('folders.masksSoft')));
+      const grey = new Uint8Array(m.width * m.height);
+      for (let i = 0; i < grey.length; i++) grey[i] = m.rgb[3 * i]!;
+      const alpha = m.width === size && m.height === size ? grey : resizeBilinearPil(grey, m.width, m.height, size, size);
+      return { fg, alpha };
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(
+        `cannot read the layers of synthetic sample ${name} in ${set.dir}: ${(e as Error).message.split('\n')[0]}`,
+        'ERR_NO_SYNTHETIC',
+      );
+    }
+  });
+  const alpha = new Uint8Array(set.n * size * size);
+  decoded.forEach((d, i) => alpha.set(d.alpha, i * size * size));
+  return {
+    fg: packChw(
+      decoded.map((d) => d.fg),
+      size,
+    ),
+    alpha,
+  };
+}

@@ -89,6 +89,8 @@ export interface SegmenterConfig {
     lr: number;
     confidence: number;
     colour: ColourRefineOptions | null;
+    /** The share of synthetic samples pasted onto real photos (absent: none). */
+    paste?: number;
     seconds: number;
   };
   /** Beyond the paper: test-time refinement that `segment` and `eval` apply to every photo's prediction
@@ -204,6 +206,7 @@ export const segmenterConfigSchema = object({
           meanField: optional(int(0, 1e6)),
         }),
       ),
+      paste: optional(fraction),
       seconds: num(0, 1e12),
     }),
   ),

@@ -12,9 +12,9 @@ import { heldOutFiles, loadTrainingImages } from '../../src/data/imageFolder.js'
 import { writePng } from '../../src/data/decode.js';
 import { mulberry32 } from '../../src/data/procedural.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
-import { adaptSegmenter, pseudoLabels } from '../../src/seg/adapt.js';
+import { adaptSegmenter, pasteOntoPhotos, pseudoLabels } from '../../src/seg/adapt.js';
 import { refineByColour } from '../../src/seg/colourRefine.js';
-import { loadSyntheticSet } from '../../src/seg/data.js';
+import { loadSyntheticLayers, loadSyntheticSet } from '../../src/seg/data.js';
 import { GeometricAugment } from '../../src/seg/geometricAugment.js';
 import { loadSegmenter } from '../../src/seg/model.js';
 import { trainSegmenter } from '../../src/seg/train.js';
@@ -92,6 +92,23 @@ describe('refineByColour', () => {
   });
 });
 
+describe("pasting the GAN's objects onto photos", () => {
+  test("the object where the soft mask is 1, the photo where it is 0, a blend between; labels: the mask, else the photo's", () => {
+    t.scope(() => {
+      const fg = t.full([1, 3, 2, 2], 200).to({ dtype: 'uint8' });
+      const photos = t.full([1, 3, 2, 2], 50).to({ dtype: 'uint8' });
+      const alpha = t.tensor([255, 0, 0, 51], { shape: [1, 1, 2, 2] }).to({ dtype: 'uint8' });
+      const masks = t.tensor([1, 0, 0, 0], { shape: [1, 2, 2] }).long();
+      const photoLabels = t.tensor([0, 1, -100, 0], { shape: [1, 2, 2] }).long();
+      const [x, y] = pasteOntoPhotos(fg, alpha, masks, photos, photoLabels);
+      const expected = [200, 50, 50, 50 + 0.2 * 150].map((v) => v / 127.5 - 1);
+      const got = x.narrow(1, 0, 1).toArray() as number[];
+      for (let k = 0; k < 4; k++) assert.ok(Math.abs(got[k]! - expected[k]!) < 1e-5, `pixel ${k}: ${got[k]} against ${expected[k]}`);
+      assert.deepEqual(y.toArray(), [1, 1, -100, 0]);
+    });
+  });
+});
+
 describe('self-training', () => {
   let synth = '';
   let model = '';
@@ -164,11 +181,69 @@ describe('self-training', () => {
     seg.dispose();
   });
 
+  test("loadSyntheticLayers reads the foreground layers and soft masks in the set's order", async () => {
+    const set = await loadSyntheticSet(synth, { size: 32 });
+    const layers = await loadSyntheticLayers(set);
+    assert.equal(layers.fg.length, set.images.length);
+    assert.equal(layers.alpha.length, set.masks.length);
+    // The binary masks are the soft ones at ≥ 128, sample by sample.
+    for (let k = 0; k < set.masks.length; k++) assert.equal(set.masks[k], layers.alpha[k]! >= 128 ? 1 : 0, `pixel ${k}`);
+    // Inside an object the composite is its foreground layer (up to the rounding of m to 255).
+    const plane = 32 * 32;
+    let inside = 0;
+    for (let k = 0; k < plane; k++) {
+      if (layers.alpha[k] !== 255) continue;
+      inside++;
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs(layers.fg[c * plane + k]! - set.images[c * plane + k]!) <= 1, `pixel ${k}`);
+    }
+    assert.ok(inside > 0);
+    // A folder without layers (the official img/ + mask/ layout) is a user error naming what is missing.
+    const bare = join(root, 'bare');
+    mkdirSync(join(bare, 'img'), { recursive: true });
+    mkdirSync(join(bare, 'mask'), { recursive: true });
+    for (const f of ['a.png', 'b.png']) {
+      await writePng(join(bare, 'img', f), new Uint8Array(32 * 32 * 3), 32, 32, 3);
+      await writePng(join(bare, 'mask', f), new Uint8Array(32 * 32), 32, 32, 1);
+    }
+    await assert.rejects(loadSyntheticLayers(await loadSyntheticSet(bare, { size: 32 })), { code: 'ERR_NO_SYNTHETIC' });
+  });
+
+  test('adaptSegmenter with paste trains and records the share it pasted', async () => {
+    const photos = await loadTrainingImages(join(synth, 'images'), 32);
+    const set = await loadSyntheticSet(synth, { size: 32 });
+    const out = join(root, 'adapted-paste');
+    const before = t.memory().liveTensors;
+    const r = await adaptSegmenter({
+      model,
+      photos,
+      synthetic: set,
+      layers: await loadSyntheticLayers(set),
+      paste: 0.5,
+      out,
+      rounds: 1,
+      iterations: 4,
+      batch: 8,
+      maxPhotos: 40,
+      progress: false,
+      log: () => {},
+    });
+    assert.equal(r.rounds.length, 1);
+    assert.equal(t.memory().liveTensors, before, 'no tensor left behind');
+    assert.equal(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).adapted.paste, 0.5);
+    loadSegmenter(out).dispose();
+  });
+
   test('bad options are user errors', async () => {
     const photos = await loadTrainingImages(join(synth, 'images'), 32);
     const set = await loadSyntheticSet(synth, { size: 32 });
     await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, out: join(root, 'x'), confidence: 0.4 }), { code: 'ERR_ARG' });
     await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, out: join(root, 'x'), batch: 1 }), { code: 'ERR_ARG' });
+    await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, out: join(root, 'x'), paste: 0.5 }), { code: 'ERR_ARG' });
+    const layers = await loadSyntheticLayers(set);
+    await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, layers, out: join(root, 'x'), paste: 1.5 }), { code: 'ERR_ARG' });
+    await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, layers, out: join(root, 'x'), paste: 0.5, geometric: true }), {
+      code: 'ERR_ARG',
+    });
   });
 });
 
