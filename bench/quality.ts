@@ -8,6 +8,7 @@
 //   npm run bench:quality -- --config small64 --kimg 200 --seeds 0      # a preset with the paper's segmentation
 //        [--sets animals,objects --threads 2 --out data/tux/quality --adapt on|off --seg-geometric on|off]
 //        [--refine on|off: with or without test-time refinement (default: the recipe's)]
+//        [--precision fp32|bfloat16|float16|auto: the GAN's training precision (default: the recipe's, auto = fp32 on CPUs)]
 //        [--ils on|off: only those runs, to run the two halves as two 1-thread processes side by side; a later call
 //         without it resumes every finished run from its stage records and prints the whole table]
 //
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { type PresetName, presets } from '../src/models/config.js';
 import { runPipeline, type PipelineResult } from '../src/pipeline/pipeline.js';
+import type { Precision } from '../src/train/options.js';
 import { adaptSetting, getRecipe, recipeFacts, refineSetting } from '../src/pipeline/recipes.js';
 import { flag } from './flags.js';
 
@@ -35,6 +37,9 @@ const onOff = (name: string): boolean | undefined => (flag(name) === undefined ?
 const adaptFlag = onOff('adapt');
 const ilsOnly = onOff('ils');
 const geometricFlag = onOff('seg-geometric');
+const precision = flag('precision') as Precision | undefined;
+if (precision !== undefined && !['auto', 'fp32', 'float16', 'bfloat16'].includes(precision))
+  throw new Error(`--precision must be auto, fp32, float16 or bfloat16, got ${precision}`);
 t.setNumThreads(threads);
 
 const round = (x: number | null) => (x === null ? null : Number(x.toFixed(4)));
@@ -67,7 +72,7 @@ for (const set of sets) {
         out,
         config: config ?? recipe!.network,
         kimg,
-        train: { ...recipe?.train, ils, seed },
+        train: { ...recipe?.train, ils, seed, ...(precision ? { precision } : {}) },
         test: { images: join(data, 'test/images'), masks: join(data, 'test/masks') },
         synthetic: recipe?.synthetic,
         seg: { ...recipe?.seg, ...(geometricFlag === undefined ? {} : { geometric: geometricFlag }) },
@@ -104,5 +109,14 @@ for (const set of sets) {
   };
 }
 console.log(
-  JSON.stringify({ recipe: recipeName ?? null, config: config ?? null, kimg, seeds, threads, adapt: adaptFlag ?? null, sets: report }),
+  JSON.stringify({
+    recipe: recipeName ?? null,
+    config: config ?? null,
+    kimg,
+    seeds,
+    threads,
+    adapt: adaptFlag ?? null,
+    precision: precision ?? null,
+    sets: report,
+  }),
 );
