@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { type PresetName, presets } from '../src/models/config.js';
 import { runPipeline, type PipelineResult } from '../src/pipeline/pipeline.js';
-import type { Precision } from '../src/train/options.js';
+import { type Precision, precisions } from '../src/run/trainOptions.js';
 import { adaptSetting, getRecipe, recipeFacts, refineSetting } from '../src/pipeline/recipes.js';
 import { flag } from './flags.js';
 
@@ -38,8 +38,8 @@ const adaptFlag = onOff('adapt');
 const ilsOnly = onOff('ils');
 const geometricFlag = onOff('seg-geometric');
 const precision = flag('precision') as Precision | undefined;
-if (precision !== undefined && !['auto', 'fp32', 'float16', 'bfloat16'].includes(precision))
-  throw new Error(`--precision must be auto, fp32, float16 or bfloat16, got ${precision}`);
+if (precision !== undefined && !precisions.includes(precision))
+  throw new Error(`--precision must be ${precisions.join(', ')}, got ${precision}`);
 t.setNumThreads(threads);
 
 const round = (x: number | null) => (x === null ? null : Number(x.toFixed(4)));

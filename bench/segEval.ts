@@ -83,7 +83,8 @@ if (adapt) {
     cachePath: size === config.net.resolution ? join(run, 'dataset-cache.u8') : undefined,
   });
   const adaptDir = join(out, flag('adapt-name') ?? 'adapted');
-  const layers = Number(flag('paste') ?? 0) > 0 ? await loadSyntheticLayers(set) : undefined;
+  const paste = Number(flag('paste') ?? 0);
+  const layers = paste > 0 ? await loadSyntheticLayers(set) : undefined;
   const a = await timed('adapt', () =>
     adaptSegmenter({
       model: segDir,
@@ -96,12 +97,12 @@ if (adapt) {
       lr: Number(flag('adapt-lr') ?? 2e-4),
       geometric: flag('geometric') === 'on',
       progress: false,
-      paste: Number(flag('paste') ?? 0),
+      paste,
       layers,
       colour: flag('colour') === 'on' ? { strength: Number(flag('colour-strength') ?? 2), pairwise: Number(flag('pairwise') ?? 0) } : null,
     }),
   );
-  result.adapt = { colour: flag('colour') === 'on', paste: Number(flag('paste') ?? 0), rounds: a.rounds, ...(await score(adaptDir)) };
+  result.adapt = { colour: flag('colour') === 'on', paste, rounds: a.rounds, ...(await score(adaptDir)) };
 }
 result.seconds = seconds;
 console.log(JSON.stringify(result));

@@ -6,6 +6,7 @@
 import { Option } from '@commander-js/extra-typings';
 import type { PresetName } from '../models/config.js';
 import { type TrainOptions, defaultTrainOptions as d, presetTrainOptions, trainOptionFlags } from '../train/options.js';
+import { precisions } from '../run/trainOptions.js';
 import { InputError } from '../util/errors.js';
 import { choice, definedOnly, flagRanges, num, onOff } from './parse.js';
 
@@ -96,7 +97,7 @@ export const trainFlags: readonly TrainFlag[] = [
   {
     field: 'precision',
     value: '<p>',
-    parse: choice(['auto', 'fp32', 'float16', 'bfloat16'] as const),
+    parse: choice(precisions),
     help: 'auto (float16 in the top 4 resolutions on a GPU, fp32 on the CPU), fp32, float16 or bfloat16',
   },
   { field: 'tf32', value: null, help: `TensorFloat-32 for the float32 convolutions and matmuls on a GPU (${onoff(d.tf32)}, as upstream)` },

@@ -3,7 +3,7 @@
 // range-checked before a run is rebuilt from it, so a corrupt or planted file gives one error naming the field
 // instead of a stack trace, an endless replay or an unreadable checkpoint name.
 import type { NetworkConfig } from '../models/config.js';
-import type { TrainOptions } from './trainOptions.js';
+import { type TrainOptions, precisions } from './trainOptions.js';
 import {
   type Schema,
   array,
@@ -82,7 +82,7 @@ export const trainOptionsSchema = object({
   maskBorderWeight: optional(weight),
   maskBorderMax: optional(num(0, 1)),
   seed: int(0, Number.MAX_SAFE_INTEGER),
-  precision: optional(oneOf(['auto', 'fp32', 'float16', 'bfloat16'])),
+  precision: optional(oneOf(precisions)),
   tf32: optional(bool()),
 }) satisfies Schema<TrainOptions>;
 

@@ -9,7 +9,9 @@ export type IlsDistribution = 'laplace' | 'gaussian';
 /** σ schedules (spec §7.5); the σ at a point in training is train/options.ts's ilsSigmaAt. */
 export type IlsSchedule = 'allTime' | 'cos' | 'coolDown' | 'constant';
 
-export type Precision = 'auto' | 'fp32' | 'float16' | 'bfloat16';
+/** The training precisions (train/options.ts's lowPrecisionDtype says what each selects on a device). */
+export const precisions = ['auto', 'fp32', 'float16', 'bfloat16'] as const;
+export type Precision = (typeof precisions)[number];
 
 export interface TrainOptions {
   /** Minibatch N (32). */

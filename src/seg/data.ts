@@ -99,11 +99,16 @@ export function syntheticFiles(dir: string): { images: string[]; masks: string[]
   );
 }
 
-/** A mask file's first channel as 0/1 at side×side (PIL-style bilinear resize first when needed, then ≥ 128). */
-function maskAt(rgb: Uint8Array, width: number, height: number, side: number): Uint8Array {
+/** A mask file's first channel at side×side, 0–255 (PIL-style bilinear resize when the sides differ). */
+function greyAt(rgb: Uint8Array, width: number, height: number, side: number): Uint8Array {
   const grey = new Uint8Array(width * height);
   for (let i = 0; i < grey.length; i++) grey[i] = rgb[3 * i]!;
-  const g = width === side && height === side ? grey : resizeBilinearPil(grey, width, height, side, side);
+  return width === side && height === side ? grey : resizeBilinearPil(grey, width, height, side, side);
+}
+
+/** A mask file's first channel as 0/1 at side×side (greyAt, then ≥ 128). */
+function maskAt(rgb: Uint8Array, width: number, height: number, side: number): Uint8Array {
+  const g = greyAt(rgb, width, height, side);
   const out = new Uint8Array(side * side);
   for (let i = 0; i < out.length; i++) out[i] = g[i]! >= 128 ? 1 : 0;
   return out;
@@ -202,10 +207,7 @@ export async function loadSyntheticLayers(set: SyntheticSet): Promise<SyntheticL
     try {
       const fg = (await decodeRgb(fileInside(set.dir, folders.fg!, name, src('folders.fg')), size)).rgb;
       const m = await decodeRgb(fileInside(set.dir, folders.masksSoft!, name, src('folders.masksSoft')));
-      const grey = new Uint8Array(m.width * m.height);
-      for (let i = 0; i < grey.length; i++) grey[i] = m.rgb[3 * i]!;
-      const alpha = m.width === size && m.height === size ? grey : resizeBilinearPil(grey, m.width, m.height, size, size);
-      return { fg, alpha };
+      return { fg, alpha: greyAt(m.rgb, m.width, m.height, size) };
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(
