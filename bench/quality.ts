@@ -8,7 +8,8 @@
 //   npm run bench:quality -- --config small64 --kimg 200 --seeds 0      # a preset with the paper's segmentation
 //        [--sets animals,objects --threads 2 --out data/tux/quality --adapt on|off --seg-geometric on|off]
 //        [--refine on|off: with or without test-time refinement (default: the recipe's)]
-//        [--precision fp32|bfloat16|float16|auto: the GAN's training precision (default: the recipe's, auto = fp32 on CPUs)]
+//        [--precision fp32|bfloat16|float16|auto: the GAN's training precision (default: the recipe's: bfloat16 on a CPU
+//         with native bfloat16, else fp32; without a recipe auto = fp32 on CPUs)]
 //        [--ils on|off: only those runs, to run the two halves as two 1-thread processes side by side; a later call
 //         without it resumes every finished run from its stage records and prints the whole table]
 //
@@ -20,7 +21,7 @@ import * as t from '../src/index.js';
 import { type PresetName, presets } from '../src/models/config.js';
 import { runPipeline, type PipelineResult } from '../src/pipeline/pipeline.js';
 import { type Precision, precisions } from '../src/run/trainOptions.js';
-import { adaptSetting, getRecipe, recipeFacts, refineSetting } from '../src/pipeline/recipes.js';
+import { adaptSetting, getRecipe, recipeCpuPrecision, recipeFacts, recipeTrainOptions, refineSetting } from '../src/pipeline/recipes.js';
 import { flag } from './flags.js';
 
 const recipeName = flag('recipe') ?? (flag('config') ? undefined : 'cpu');
@@ -72,7 +73,7 @@ for (const set of sets) {
         out,
         config: config ?? recipe!.network,
         kimg,
-        train: { ...recipe?.train, ils, seed, ...(precision ? { precision } : {}) },
+        train: { ...(recipe ? recipeTrainOptions(recipe, 'cpu') : {}), ils, seed, ...(precision ? { precision } : {}) },
         test: { images: join(data, 'test/images'), masks: join(data, 'test/masks') },
         synthetic: recipe?.synthetic,
         seg: { ...recipe?.seg, ...(geometricFlag === undefined ? {} : { geometric: geometricFlag }) },
@@ -116,7 +117,7 @@ console.log(
     seeds,
     threads,
     adapt: adaptFlag ?? null,
-    precision: precision ?? null,
+    precision: precision ?? (recipe ? recipeCpuPrecision(recipe) : null),
     sets: report,
   }),
 );

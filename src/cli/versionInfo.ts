@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `ilsgan --version` and the engine part of `ilsgan info`: package, libtorch, device, BLAS, bfloat16.
+import { cpuRecipe, recipeCpuPrecision } from '../pipeline/recipes.js';
 import { nativeBfloat16 } from '../util/cpuFeatures.js';
 import { packageVersion } from '../util/packageInfo.js';
 
@@ -17,6 +18,8 @@ export interface VersionInfo {
   distributed: string;
   /** The dtype `--precision auto` trains in on the CPU. */
   cpu_training_precision: 'fp32';
+  /** The dtype `--recipe cpu` trains the GAN's reduced-precision blocks in on this CPU (bfloat16 where native). */
+  recipe_cpu_precision: 'bfloat16' | 'fp32';
 }
 
 /** Loads the engine (libtorch) and describes it. */
@@ -39,6 +42,7 @@ export async function versionInfo(): Promise<VersionInfo> {
     bfloat16_native: nativeBfloat16(),
     distributed: distBackends().join(', ') || 'not built',
     cpu_training_precision: 'fp32',
+    recipe_cpu_precision: recipeCpuPrecision(cpuRecipe),
   };
 }
 
@@ -49,6 +53,6 @@ export function formatVersionInfo(v: VersionInfo): string {
     `device ${v.device}, ${v.threads} CPU threads`,
     `BLAS ${v.blas}`,
     `distributed: ${v.distributed}`,
-    `bfloat16 ${v.bfloat16_native ? 'native on this CPU' : 'not native on this CPU (emulated, slower than float32)'}; CPU training precision: ${v.cpu_training_precision}`,
+    `bfloat16 ${v.bfloat16_native ? 'native on this CPU' : 'not native on this CPU (emulated, slower than float32)'}; CPU training precision: ${v.cpu_training_precision} (--recipe cpu: ${v.recipe_cpu_precision})`,
   ].join('\n');
 }

@@ -25,7 +25,7 @@ import { InputError } from '../tensor/errors.js';
 import { listCheckpoints } from '../run/checkpoint.js';
 import { pipelineGanDir, runPaths } from '../run/layout.js';
 import { type TrainRun, resolveConfig, train } from '../train/loop.js';
-import type { TrainOptions } from '../train/options.js';
+import { type TrainOptions, lowPrecisionDtype } from '../train/options.js';
 import { worstAndBestOf, writeReport } from '../report/index.js';
 import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
 import { acquireRunLock } from '../util/runLock.js';
@@ -356,6 +356,7 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
       facts: [
         { label: 'checkpoint', value: `${checkpoint.name} (${checkpoint.method})` },
         { label: 'synthetic pairs', value: n },
+        { label: 'GAN precision', value: describePrecision(o.train?.precision, device) },
         ...(refineIsActive(o.refine) ? [{ label: 'test-time refinement', value: describeRefine(o.refine) }] : []),
         ...(o.facts ?? []),
       ],
@@ -393,3 +394,9 @@ export const selectionSchema: Schema<CheckpointSelection> = object({
   reason: str({ maxLength: 4096 }),
   scores: array(object({ checkpoint: str({ maxLength: 64 }), kimg: num(0, 1e9), fid: num(), kid: num() }), { max: 100000 }),
 });
+
+/** The report's 'GAN precision' fact: the dtype of the reduced-precision blocks (spec §3.7) on `device`. */
+export function describePrecision(precision: TrainOptions['precision'], device: string): string {
+  const low = lowPrecisionDtype(precision, device === 'cpu' ? 'cpu' : 'cuda');
+  return low ? `${low} in the reduced-precision blocks (spec §3.7), float32 elsewhere` : 'float32 throughout';
+}

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writePng } from '../../src/data/decode.js';
 import { mulberry32 } from '../../src/data/procedural.js';
+import { nativeBfloat16 } from '../../src/util/cpuFeatures.js';
 import { assertUserError, runCli } from '../helpers/cli.js';
 
 let root = '';
@@ -79,12 +80,16 @@ describe('ilsgan pipeline --recipe cpu', () => {
     assert.match(html, /held out of GAN training/);
     const config = JSON.parse(readFileSync(join(root, 'out', 'gan', 'config.json'), 'utf8')) as {
       net: { channelMax: number; maskPrior: number };
-      options: { maxMaskSize: number; maskBorderWeight?: number };
+      options: { maxMaskSize: number; maskBorderWeight?: number; precision?: string };
     };
     assert.equal(config.net.channelMax, 32, 'the recipe network');
     assert.equal(config.net.maskPrior, 4);
     assert.equal(config.options.maxMaskSize, 0.5, 'the recipe option survives absent flags');
     assert.equal(config.options.maskBorderWeight, 2, "the recipe's frame-border hinge");
+    // bfloat16 where this CPU has it natively, else the default (float32 on the CPU); the report says which.
+    const bf16 = nativeBfloat16();
+    assert.equal(config.options.precision ?? 'auto', bf16 ? 'bfloat16' : 'auto', "the recipe's CPU precision");
+    assert.match(html, bf16 ? /GAN precision.*bfloat16 in the reduced-precision blocks/s : /GAN precision.*float32 throughout/s);
   });
 
   test('without --kimg or --recipe: a one-line error', () => {

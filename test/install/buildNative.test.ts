@@ -107,6 +107,7 @@ describe('ilsgan --version', () => {
     assert.match(String(v.device), /cpu/);
     assert.equal(typeof v.blas, 'string');
     assert.equal(typeof v.bfloat16_native, 'boolean');
+    assert.equal(v.recipe_cpu_precision, v.bfloat16_native ? 'bfloat16' : 'fp32', '--recipe cpu: bfloat16 where native');
     const text = spawnSync(process.execPath, [cliPath, '--version'], { encoding: 'utf8', timeout: 60_000 }).stdout;
     assert.match(text, /^ilsgan \d+\.\d+\.\d+\nlibtorch \d/);
   });

@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { type PresetName, presets } from '../../models/config.js';
 import type { PipelineResult } from '../../pipeline/pipeline.js';
-import { adaptSetting, getRecipe, recipeFacts, recipes, refineSetting } from '../../pipeline/recipes.js';
+import { adaptSetting, getRecipe, recipeFacts, recipeTrainOptions, recipes, refineSetting } from '../../pipeline/recipes.js';
 import { formatSeconds } from '../../pipeline/stages.js';
 import { InputError } from '../../util/errors.js';
 import { choice, definedOnly, deviceFlag, num, onOff, resolveDevice } from '../parse.js';
@@ -179,7 +179,7 @@ export function makePipelineCommand() {
           out: o.out,
           config: o.config ?? recipe?.network ?? 'ils64',
           kimg,
-          train: newRunOptions(flags, { preset: o.config, recipe: recipe?.train }),
+          train: newRunOptions(flags, { preset: o.config, recipe: recipe ? recipeTrainOptions(recipe, device) : undefined }),
           test: o.testImages ? { images: o.testImages, masks: o.testMasks } : undefined,
           inception: o.inception,
           synthetic: o.nSynthetic ?? recipe?.synthetic,

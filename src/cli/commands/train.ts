@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { type NetworkConfig, type PresetName, presets } from '../../models/config.js';
 import { InputError } from '../../util/errors.js';
-import { getRecipe, recipes } from '../../pipeline/recipes.js';
+import { getRecipe, recipeTrainOptions, recipes } from '../../pipeline/recipes.js';
 import { type DeviceName, choice, deviceFlag, num, resolveDevice } from '../parse.js';
 import { addTrainFlags, checkMaskRange, newRunOptions, trainOptionsFromFlags } from '../trainFlags.js';
 import { startLiveRun } from '../liveRun.js';
@@ -111,7 +111,7 @@ export function makeTrainCommand() {
       if (o.map) base.mappingLayers = o.map;
       const custom = !configName || o.resolution || o.cbase || o.cmax || o.map;
       // A new run: the preset's defaults (batch 16 for the small presets), the recipe's options, then the flags given.
-      const options = newRunOptions(flags, { preset: configName, recipe: recipe?.train, resume });
+      const options = newRunOptions(flags, { preset: configName, recipe: recipe ? recipeTrainOptions(recipe, device) : undefined, resume });
       const runDir = (resume ? o.resume : o.out) as string;
       // The run's log.txt gets everything printed from here on; report.html follows the run (cli/liveRun.ts).
       const continueWith = `continue with: ilsgan train --resume ${runDir}`;
