@@ -4,6 +4,9 @@
 //   node dist/bench/refineCheck.js --model data/tux/seg/ils60-base/segmenter --test data/tux/TuxComposite-animals-64/test
 //   node dist/bench/refineCheck.js --ellipse 32 ...    # no segmenter: the centred ellipse (as a 0.9/0.1 probability)
 //        [--grid '[[levels, strength, rounds, smoothing, pairwise], …]']
+//   node dist/bench/refineCheck.js --model A,B,C ...    # an ensemble: the models' flip-averaged probabilities averaged
+//        [--blur σ: the network sees the photos blurred (Gaussian, σ in pixels at the network's size); the colour
+//         refinement still reads the sharp photos]
 import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { readBinaryMask } from '../src/eval/maskFiles.js';
@@ -19,7 +22,13 @@ import { flag } from './flags.js';
 
 t.setNumThreads(Number(flag('threads') ?? 1));
 const test = flag('test') ?? 'data/tux/TuxComposite-animals-64/test';
-const seg = flag('ellipse') ? null : loadSegmenter(flag('model')!);
+const segs = flag('ellipse')
+  ? []
+  : flag('model')!
+      .split(',')
+      .map((m) => loadSegmenter(m));
+const seg = segs[0] ?? null;
+if (segs.some((g) => g.config.size !== seg!.config.size)) throw new RangeError('refineCheck: the models differ in size');
 const s = seg?.config.size ?? Number(flag('ellipse'));
 const pairs = pairImagesWithMasks(join(test, 'images'), join(test, 'masks'), 'nearest').slice(0, Number(flag('n') ?? 2000));
 const loaded = await mapLimit(pairs, 8, async (p) => ({
@@ -31,6 +40,31 @@ const pixels = packChw(
   s,
 );
 const n = loaded.length;
+/** A separable Gaussian blur of CHW bytes (edge pixels repeated), σ in pixels. */
+const blurChw = (src: Uint8Array, sigma: number): Uint8Array => {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const ks = k.reduce((a, b) => a + b);
+  const tmp = new Float32Array(s * s);
+  const out = new Uint8Array(src.length);
+  for (let p = 0; p < src.length; p += s * s) {
+    for (let y = 0; y < s; y++)
+      for (let x = 0; x < s; x++) {
+        let v = 0;
+        for (let j = -r; j <= r; j++) v += k[j + r]! * src[p + y * s + Math.min(s - 1, Math.max(0, x + j))]!;
+        tmp[y * s + x] = v / ks;
+      }
+    for (let y = 0; y < s; y++)
+      for (let x = 0; x < s; x++) {
+        let v = 0;
+        for (let j = -r; j <= r; j++) v += k[j + r]! * tmp[Math.min(s - 1, Math.max(0, y + j)) * s + x]!;
+        out[p + y * s + x] = Math.round(v / ks);
+      }
+  }
+  return out;
+};
+const blur = Number(flag('blur') ?? 0);
+const netPixels = blur > 0 ? blurChw(pixels, blur) : pixels;
 const ellipseProbs = () => {
   const e = centredEllipse(s, s);
   const p = new Float32Array(n * s * s);
@@ -42,8 +76,11 @@ const probs =
     ? ellipseProbs()
     : t.noGrad(() =>
         t.scope(() => {
-          const x = t.fromBytes(pixels, 'uint8', [n, 3, s, s]).float().div(127.5).sub(1);
-          return [null, { flip: true }].map((setting) => refinedProbabilities(seg!.net, x, pixels, setting).data() as Float32Array);
+          const x = t.fromBytes(netPixels, 'uint8', [n, 3, s, s]).float().div(127.5).sub(1);
+          return [null, { flip: true }].map((setting) => {
+            const sum = segs.map((g) => refinedProbabilities(g.net, x, pixels, setting)).reduce((a, b) => a.add(b));
+            return sum.div(segs.length).data() as Float32Array;
+          });
         }),
       );
 const score = (p: Float32Array) => {
@@ -68,5 +105,5 @@ for (const [levels, strength, rounds, smoothing, pairwise = 0] of (flag('grid') 
     refineByColour(Float32Array.from(probs[1]!), pixels, n, s, { levels, strength, rounds, smoothing, pairwise }),
   );
 }
-seg?.dispose();
+for (const g of segs) g.dispose();
 console.log(JSON.stringify(out));
