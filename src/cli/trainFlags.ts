@@ -98,7 +98,7 @@ export const trainFlags: readonly TrainFlag[] = [
     field: 'precision',
     value: '<p>',
     parse: choice(precisions),
-    help: 'auto (float16 in the top 4 resolutions on a GPU, fp32 on the CPU), fp32, float16 or bfloat16',
+    help: 'auto (float16 in the top 4 resolutions on a GPU, fp32 on the CPU), fp32, float16 or bfloat16 (--recipe cpu: bfloat16 on a CPU with native bfloat16)',
   },
   { field: 'tf32', value: null, help: `TensorFloat-32 for the float32 convolutions and matmuls on a GPU (${onoff(d.tf32)}, as upstream)` },
   { field: 'seed', value: '<n>', parse: num('seed'), help: `random seed of GAN training (${d.seed})` },
