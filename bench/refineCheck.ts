@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { readBinaryMask } from '../src/eval/maskFiles.js';
 import { centredEllipse } from '../src/eval/baselines.js';
+import { blur } from '../src/data/composite/raster.js';
 import { SegMetrics } from '../src/eval/segMetrics.js';
 import { refineByColour } from '../src/seg/colourRefine.js';
 import { pairImagesWithMasks } from '../src/seg/evaluate.js';
@@ -40,31 +41,20 @@ const pixels = packChw(
   s,
 );
 const n = loaded.length;
-/** A separable Gaussian blur of CHW bytes (edge pixels repeated), σ in pixels. */
+/** CHW bytes blurred plane by plane with the composite recipe's separable Gaussian (edges replicated), σ in pixels. */
 const blurChw = (src: Uint8Array, sigma: number): Uint8Array => {
-  const r = Math.max(1, Math.ceil(3 * sigma));
-  const k = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const ks = k.reduce((a, b) => a + b);
+  const plane = new Float32Array(s * s);
   const tmp = new Float32Array(s * s);
   const out = new Uint8Array(src.length);
   for (let p = 0; p < src.length; p += s * s) {
-    for (let y = 0; y < s; y++)
-      for (let x = 0; x < s; x++) {
-        let v = 0;
-        for (let j = -r; j <= r; j++) v += k[j + r]! * src[p + y * s + Math.min(s - 1, Math.max(0, x + j))]!;
-        tmp[y * s + x] = v / ks;
-      }
-    for (let y = 0; y < s; y++)
-      for (let x = 0; x < s; x++) {
-        let v = 0;
-        for (let j = -r; j <= r; j++) v += k[j + r]! * tmp[Math.min(s - 1, Math.max(0, y + j)) * s + x]!;
-        out[p + y * s + x] = Math.round(v / ks);
-      }
+    plane.set(src.subarray(p, p + s * s));
+    blur(plane, s, { x0: 0, y0: 0, x1: s, y1: s }, sigma, tmp);
+    for (let i = 0; i < s * s; i++) out[p + i] = Math.round(plane[i]!);
   }
   return out;
 };
-const blur = Number(flag('blur') ?? 0);
-const netPixels = blur > 0 ? blurChw(pixels, blur) : pixels;
+const sigma = Number(flag('blur') ?? 0);
+const netPixels = sigma > 0 ? blurChw(pixels, sigma) : pixels;
 const ellipseProbs = () => {
   const e = centredEllipse(s, s);
   const p = new Float32Array(n * s * s);

@@ -397,6 +397,6 @@ export const selectionSchema: Schema<CheckpointSelection> = object({
 
 /** The report's 'GAN precision' fact: the dtype of the reduced-precision blocks (spec §3.7) on `device`. */
 export function describePrecision(precision: TrainOptions['precision'], device: string): string {
-  const low = lowPrecisionDtype(precision, device === 'cpu' ? 'cpu' : 'cuda');
+  const low = lowPrecisionDtype(precision, device);
   return low ? `${low} in the reduced-precision blocks (spec §3.7), float32 elsewhere` : 'float32 throughout';
 }
