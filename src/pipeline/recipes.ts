@@ -89,7 +89,7 @@ export const cpuRecipe: Recipe = {
       setting: 'precision on the CPU',
       paper: 'float16 in the blocks at the top 4 resolutions on a GPU (float32 elsewhere)',
       recipe:
-        'bfloat16 in the same blocks on a CPU with native bfloat16 (avx512_bf16 or amx_bf16 in /proc/cpuinfo), float32 on other CPUs; float16 on a GPU, as the paper',
+        'bfloat16 in the same blocks on a CPU with native bfloat16 (avx512_bf16 or amx_bf16 in /proc/cpuinfo, bf16 on Arm), float32 on other CPUs; float16 on a GPU, as the paper',
       why: 'on TuxComposite-animals (ILS on, seeds 0–2) DRC_IoU 0.499 ± 0.027 in bfloat16 against 0.484 ± 0.021 in float32, the GAN stage about 1.25× faster (docs/quality.md)',
       flag: '--precision fp32',
     },
