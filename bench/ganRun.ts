@@ -7,10 +7,12 @@
 //        [--cmax 64] [--mask-prior 0] [--mask-prior-kimg 10] [--resume on] [--xint 0.25] [--mbstd-group 8] [--mbstd-ch 4]
 //        [--border 2 --border-max 0.2]   (the frame-border hinge, not in the paper: TrainOptions.maskBorderWeight)
 //        [--div 4 --div-target 0.15]   (the mask-diversity hinge, not in the paper: TrainOptions.maskDivWeight)
+//        [--precision bfloat16|fp32|auto] [--min-mask 0.25] [--max-mask 0.5] [--min-mask-end 0.1 --min-mask-ramp '[15,30]']
 import * as t from '../src/index.js';
 import { type NetworkConfig, type PresetName, presets } from '../src/models/config.js';
 import { demoNetwork, demoTrainOptions } from '../src/pipeline/demo.js';
 import { train } from '../src/train/loop.js';
+import type { TrainOptions } from '../src/train/options.js';
 import { flag } from './flags.js';
 
 const data = flag('data') ?? 'data/tux/TuxComposite-animals-64/train/images';
@@ -40,6 +42,15 @@ const r = await train({
     seed: Number(flag('seed') ?? 0),
     ...(flag('xint') ? { xintMax: Number(flag('xint')) } : {}),
     ...(flag('border') ? { maskBorderWeight: Number(flag('border')), maskBorderMax: Number(flag('border-max') ?? 0.2) } : {}),
+    ...(flag('precision') ? { precision: flag('precision') as TrainOptions['precision'] } : {}),
+    ...(flag('min-mask') ? { minMaskSize: Number(flag('min-mask')) } : {}),
+    ...(flag('min-mask-end')
+      ? {
+          minMaskSizeEnd: Number(flag('min-mask-end')),
+          minMaskRampKimg: JSON.parse(flag('min-mask-ramp') ?? '[15,30]') as [number, number],
+        }
+      : {}),
+    ...(flag('max-mask') ? { maxMaskSize: Number(flag('max-mask')) } : {}),
     ...(flag('div') ? { maskDivWeight: Number(flag('div')), maskDivTarget: Number(flag('div-target') ?? 0.15) } : {}),
   },
   snapshotKimg: every,

@@ -105,6 +105,15 @@ export function num(kind: FlagKind): (v: string) => number {
   };
 }
 
+/** A commander argument parser for a span of training in kimg, `a,b` with 0 ≤ a ≤ b (--min-mask-ramp). */
+export function kimgSpan(v: string): [number, number] {
+  const parts = v.split(',').map((x) => (x.trim() === '' ? Number.NaN : Number(x)));
+  const r = flagRanges.kimgAt;
+  if (parts.length !== 2 || !parts.every((n) => inRange(n, r)) || parts[0]! > parts[1]!)
+    throw new InvalidArgumentError(`expected two kimg values a,b with 0 ≤ a ≤ b ≤ ${r.max}, got ${JSON.stringify(v)}`);
+  return [parts[0]!, parts[1]!];
+}
+
 export type DeviceName = 'cpu' | 'cuda' | `cuda:${number}`;
 
 export function device(v: string): DeviceName {

@@ -8,7 +8,7 @@ import type { PresetName } from '../models/config.js';
 import { type TrainOptions, defaultTrainOptions as d, presetTrainOptions, trainOptionFlags } from '../train/options.js';
 import { precisions } from '../run/trainOptions.js';
 import { InputError } from '../util/errors.js';
-import { choice, definedOnly, flagRanges, num, onOff } from './parse.js';
+import { choice, definedOnly, flagRanges, kimgSpan, num, onOff } from './parse.js';
 
 type Field = keyof typeof trainOptionFlags;
 
@@ -89,6 +89,18 @@ export const trainFlags: readonly TrainFlag[] = [
     help: 'maximum mask fraction hinge (off; with --perturb off, 1 − --min-mask as the official code)',
   },
   {
+    field: 'minMaskSizeEnd',
+    value: '<f>',
+    parse: num('fraction'),
+    help: "not in the paper: relax the minimum mask fraction from --min-mask to <f> over --min-mask-ramp (off, the paper; --recipe cpu: 0.15; --min-mask-end 0.25 keeps the paper's)",
+  },
+  {
+    field: 'minMaskRampKimg',
+    value: '<a,b>',
+    parse: kimgSpan,
+    help: 'the kimg span of that relaxation, linear from a to b (15,30 with --min-mask-end)',
+  },
+  {
     field: 'maskBorderWeight',
     value: '<w>',
     parse: num('weight'),
@@ -152,6 +164,13 @@ export function newRunOptions(
 export function checkMaskRange(flags: Partial<TrainOptions>, recipe?: Partial<TrainOptions>): void {
   const minMask = flags.minMaskSize ?? recipe?.minMaskSize ?? d.minMaskSize;
   const maxMask = flags.maxMaskSize ?? recipe?.maxMaskSize;
+  const endMask = flags.minMaskSizeEnd ?? recipe?.minMaskSizeEnd;
+  if (maxMask !== undefined && maxMask !== null && endMask !== undefined && endMask >= maxMask)
+    throw new InputError(
+      `--min-mask-end ${endMask} must be below the maximum mask fraction ${maxMask}`,
+      'ERR_ARG',
+      'lower --min-mask-end, or raise --max-mask',
+    );
   if (maxMask === undefined || maxMask === null || minMask < maxMask) return;
   if (flags.minMaskSize !== undefined) {
     throw new InputError(

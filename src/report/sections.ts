@@ -36,7 +36,14 @@ export const trainingCharts: readonly CurveChart[] = [
     ],
   },
   { title: 'ILS term (G)', yLabel: 'loss', keys: [['Loss/G/ils', 'ILS']] },
-  { title: 'Mask mean', yLabel: 'fraction', keys: [['Mask/mean', 'mean alpha']] },
+  {
+    title: 'Mask mean',
+    yLabel: 'fraction',
+    keys: [
+      ['Mask/mean', 'mean alpha'],
+      ['min_mask', 'minimum (size hinge)'],
+    ],
+  },
   { title: 'ADA augmentation p', yLabel: 'p', keys: [['ada_p', 'p']] },
   { title: 'Throughput', yLabel: 'images/s', keys: [['img_per_s', 'images/s']] },
 ];

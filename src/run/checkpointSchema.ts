@@ -81,6 +81,8 @@ export const trainOptionsSchema = object({
   maskDivTarget: optional(num(0, 1)),
   maskBorderWeight: optional(weight),
   maskBorderMax: optional(num(0, 1)),
+  minMaskSizeEnd: optional(num(0, 1)),
+  minMaskRampKimg: optional(tuple([num(0, Number.MAX_SAFE_INTEGER), num(0, Number.MAX_SAFE_INTEGER)])),
   seed: int(0, Number.MAX_SAFE_INTEGER),
   precision: optional(oneOf(precisions)),
   tf32: optional(bool()),

@@ -73,6 +73,14 @@ export interface TrainOptions {
   maskBorderWeight?: number;
   /** The hinge's free fraction of the border ring (0.2). */
   maskBorderMax?: number;
+  /**
+   * Not in the paper (absent = off): the minimum mask fraction ramps linearly from minMaskSize to this value between
+   * minMaskRampKimg[0] and [1] kimg. The hinge keeps the foreground layer alive early on (lower minimums from the
+   * start left it empty); relaxed later, it lets the masks shrink to the objects' own size.
+   */
+  minMaskSizeEnd?: number;
+  /** Start and end of that ramp in kimg (absent: 15 to 30, defaultMinMaskRampKimg). */
+  minMaskRampKimg?: [number, number];
   /** Seed of every random stream. */
   seed: number;
   /**

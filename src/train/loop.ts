@@ -16,7 +16,7 @@ import { type CheckpointState, type RunIntervals, listCheckpoints, orphanWeights
 import { runPaths, sampleGridName } from '../run/layout.js';
 import { truncateMetrics } from '../run/metrics.js';
 import { restoreTrainer, saveCheckpoint } from './checkpoint.js';
-import { type TrainOptions, defaultTrainOptions, ilsSigmaAt, trainOptionFlags } from './options.js';
+import { type TrainOptions, defaultTrainOptions, ilsSigmaAt, minMaskSizeAt, trainOptionFlags } from './options.js';
 import { fixedLatents, writeSampleGrid } from './samples.js';
 import { type DataParallel, IlsTrainer } from './trainer.js';
 import { allReduce_, distState } from '../tensor/dist.js';
@@ -464,6 +464,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
           img_per_s: tickImages / seconds,
           ada_p: trainer.ada.p,
           ils_sigma: sigma,
+          min_mask: minMaskSizeAt(options, trainer.curNimg),
           ...stats,
         };
         if (isMain) appendFileSync(metricsPath, `${JSON.stringify(lastMetrics)}\n`);

@@ -93,6 +93,8 @@ export const trainOptionFlags = {
   msizeWeight: '--msize-weight',
   minMaskSize: '--min-mask',
   maxMaskSize: '--max-mask',
+  minMaskSizeEnd: '--min-mask-end',
+  minMaskRampKimg: '--min-mask-ramp',
   maskBorderWeight: '--mask-border',
   seed: '--seed',
   precision: '--precision',
@@ -122,6 +124,21 @@ export function ilsSigmaAt(
     case 'coolDown':
       return Math.floor((k - sw - 1) / 200) % 4 === 0 ? o.ilsSigma : 0;
   }
+}
+
+/** The kimg span of the minimum-mask relaxation when only its end is given (TrainOptions.minMaskSizeEnd). */
+export const defaultMinMaskRampKimg: readonly [number, number] = [15, 30];
+
+/**
+ * The minimum mask fraction after `nimg` real images: minMaskSize (the paper's constant) without minMaskSizeEnd;
+ * with it, minMaskSize until the ramp's start, then linear to minMaskSizeEnd at its end (minMaskRampKimg, else
+ * defaultMinMaskRampKimg), and minMaskSizeEnd from then on.
+ */
+export function minMaskSizeAt(o: Pick<TrainOptions, 'minMaskSize' | 'minMaskSizeEnd' | 'minMaskRampKimg'>, nimg: number): number {
+  if (o.minMaskSizeEnd === undefined) return o.minMaskSize;
+  const [a, b] = o.minMaskRampKimg ?? defaultMinMaskRampKimg;
+  const f = b > a ? Math.min(1, Math.max(0, (nimg / 1000 - a) / (b - a))) : nimg / 1000 >= a ? 1 : 0;
+  return o.minMaskSize + f * (o.minMaskSizeEnd - o.minMaskSize);
 }
 
 /** R1 γ in effect: 0.0002·S²/N unless set (0.0256 at 64/32, 0.1024 at 128/32). */

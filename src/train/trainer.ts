@@ -18,7 +18,7 @@ import { drawShiftEps, shiftLayers } from './layerTransform.js';
 import { ilsTerms } from './loss/ils.js';
 import { binarization, maskBorder, maskSize, maskDiversity } from './loss/maskTerms.js';
 import { r1Penalty } from './loss/r1.js';
-import { type TrainOptions, ilsSigmaAt, lazyAdam, lowPrecisionDtype, r1GammaFor } from './options.js';
+import { type TrainOptions, ilsSigmaAt, lazyAdam, lowPrecisionDtype, minMaskSizeAt, r1GammaFor } from './options.js';
 import { Stats } from './stats.js';
 
 /** The perturbed layers D sees: Tx-shifted foreground and mask recomposed over the background. */
@@ -158,7 +158,7 @@ export class IlsTrainer {
       const adv = logits.neg().softplus().flatten(); // [N]
       const bin = binarization(pert.mask);
       // Without Tx the official loss adds the upper hinge relu(min − (1 − mean m)) itself (spec §7.4): at most 1 − min.
-      const msize = maskSize(pert.mask, o.minMaskSize, o.maxMaskSize ?? (o.perturb ? null : 1 - o.minMaskSize));
+      const msize = maskSize(pert.mask, minMaskSizeAt(o, this.curNimg), o.maxMaskSize ?? (o.perturb ? null : 1 - o.minMaskSize));
       let loss = adv.add(bin.mul(o.binWeight)).add(msize.mul(o.msizeWeight)).mean();
       if ((o.maskBorderWeight ?? 0) > 0) {
         const border = maskBorder(layers.mask, o.maskBorderMax ?? 0.2); // not in the paper, off unless asked (a recipe's)

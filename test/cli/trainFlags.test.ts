@@ -87,6 +87,14 @@ describe('flag values → TrainOptions', () => {
     );
   });
 
+  test('--min-mask-end and --min-mask-ramp (not in the paper): a fraction and a kimg span a,b; bad spans refused', () => {
+    assert.deepEqual(parse(['--min-mask-end', '0.15', '--min-mask-ramp', '10,40']), { minMaskSizeEnd: 0.15, minMaskRampKimg: [10, 40] });
+    for (const bad of ['40,10', '10', '10,20,30', 'a,b', '-1,5', '']) {
+      assert.throws(() => parse(['--min-mask-ramp', bad]), /two kimg values a,b/, bad);
+    }
+    assert.throws(() => parse(['--min-mask-end', '1.5']), /--min-mask-end/);
+  });
+
   test('--aug-p fixes p (adaFixed) as well', () => {
     assert.deepEqual(parse(['--aug-p', '0.3']), { adaInitialP: 0.3, adaFixed: true });
   });
@@ -114,5 +122,11 @@ describe('flag values → TrainOptions', () => {
       (e) => e instanceof InputError && e.message === '--max-mask 0.2 must be above the minimum mask fraction 0.25',
     );
     assert.throws(() => checkMaskRange({ minMaskSize: 0.6 }, { maxMaskSize: 0.5 }), /--min-mask 0\.6 must be below --max-mask 0\.5/);
+    // The relaxed minimum must stay below the maximum too.
+    assert.doesNotThrow(() => checkMaskRange({}, { maxMaskSize: 0.5, minMaskSizeEnd: 0.15 }));
+    assert.throws(
+      () => checkMaskRange({ minMaskSizeEnd: 0.6 }, { maxMaskSize: 0.5 }),
+      (e) => e instanceof InputError && e.message === '--min-mask-end 0.6 must be below the maximum mask fraction 0.5',
+    );
   });
 });

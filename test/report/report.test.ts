@@ -120,6 +120,7 @@ async function fakeRun(dir: string) {
       img_per_s: 40 + (i % 3),
       ada_p: i * 0.01,
       ils_sigma: 1,
+      min_mask: Math.max(0.15, 0.25 - i / 100),
       'Loss/G/adv': 1 + Math.sin(i),
       'Loss/G/total': 2,
       'Loss/D/fake': 0.6,

@@ -51,3 +51,23 @@ test('frame-border hinge (not in the paper): a full mask and a ground band pay, 
     assert.ok(Math.abs(got[2] - 0.1) < 1e-6, `band: ${got[2]}`);
   });
 });
+
+test("minimum-mask ramp (not in the paper): the paper's constant without it, linear between the ramp's ends with it", async () => {
+  const { defaultTrainOptions, minMaskSizeAt } = await import('../../src/train/options.js');
+  const o = { ...defaultTrainOptions };
+  assert.equal(minMaskSizeAt(o, 1e9), 0.25);
+  const ramp = { ...o, minMaskSizeEnd: 0.1, minMaskRampKimg: [10, 20] as [number, number] };
+  assert.equal(minMaskSizeAt(ramp, 0), 0.25);
+  assert.equal(minMaskSizeAt(ramp, 10_000), 0.25);
+  assert.ok(Math.abs(minMaskSizeAt(ramp, 15_000) - 0.175) < 1e-12);
+  assert.ok(Math.abs(minMaskSizeAt(ramp, 20_000) - 0.1) < 1e-12);
+  assert.ok(Math.abs(minMaskSizeAt(ramp, 1e9) - 0.1) < 1e-12);
+  // Only the end given: the default span, 15 to 30 kimg. A span of zero length is a step.
+  const end = { ...o, minMaskSizeEnd: 0.15 };
+  assert.equal(minMaskSizeAt(end, 15_000), 0.25);
+  assert.ok(Math.abs(minMaskSizeAt(end, 22_500) - 0.2) < 1e-12);
+  assert.equal(minMaskSizeAt(end, 30_000), 0.15);
+  const step = { ...o, minMaskSizeEnd: 0.15, minMaskRampKimg: [20, 20] as [number, number] };
+  assert.equal(minMaskSizeAt(step, 19_999), 0.25);
+  assert.equal(minMaskSizeAt(step, 20_000), 0.15);
+});
