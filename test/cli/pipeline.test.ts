@@ -66,6 +66,7 @@ describe('ilsgan pipeline --recipe cpu', () => {
     const html = readFileSync(join(root, 'out', 'report.html'), 'utf8');
     assert.match(html, /deviation: adaptation to real photos/);
     assert.match(html, /deviation: frame border/);
+    assert.match(html, /deviation: minimum mask size over training/);
     assert.match(html, /deviation: test-time refinement/);
     assert.match(html, /deviation: smoothness in the pseudo-labels/);
     // The final segmenter carries the recipe's refinement; its pseudo-labels had the pairwise term.
@@ -80,12 +81,14 @@ describe('ilsgan pipeline --recipe cpu', () => {
     assert.match(html, /held out of GAN training/);
     const config = JSON.parse(readFileSync(join(root, 'out', 'gan', 'config.json'), 'utf8')) as {
       net: { channelMax: number; maskPrior: number };
-      options: { maxMaskSize: number; maskBorderWeight?: number; precision?: string };
+      options: { maxMaskSize: number; maskBorderWeight?: number; precision?: string; minMaskSizeEnd?: number; minMaskRampKimg?: number[] };
     };
     assert.equal(config.net.channelMax, 32, 'the recipe network');
     assert.equal(config.net.maskPrior, 4);
     assert.equal(config.options.maxMaskSize, 0.5, 'the recipe option survives absent flags');
     assert.equal(config.options.maskBorderWeight, 2, "the recipe's frame-border hinge");
+    assert.equal(config.options.minMaskSizeEnd, 0.15, "the recipe's relaxed minimum mask size");
+    assert.deepEqual(config.options.minMaskRampKimg, [15, 30]);
     // bfloat16 where this CPU has it natively, else the default (float32 on the CPU); the report says which.
     const bf16 = nativeBfloat16();
     assert.equal(config.options.precision ?? 'auto', bf16 ? 'bfloat16' : 'auto', "the recipe's CPU precision");
