@@ -111,7 +111,7 @@ export const cpuRecipe: Recipe = {
       setting: 'minimum mask size over training',
       paper: '≥ 25 % throughout',
       recipe: '≥ 25 % up to 15 kimg, then relaxed linearly to ≥ 15 % at 30 kimg',
-      why: "the GAN's masks sit at the minimum (about 30 % of the frame), so the segmenter drew objects far too large (TuxComposite-animals: 26–33 % foreground against 18 %); relaxed after the foreground layer has formed (a low minimum from the start left it empty), on TuxComposite-animals (ILS on, seeds 0–2) the segmenters' foreground fell to 22 % and DRC_IoU rose from 0.499 ± 0.027 to 0.581 ± 0.006, ahead on every seed; objects (seeds 0, 1) +0.003 (docs/quality.md)",
+      why: "the GAN's masks sit at the minimum (about 30 % of the frame), so the segmenter drew objects far too large (TuxComposite-animals: 26–33 % foreground against 18 %); relaxed after the foreground layer has formed (a low minimum from the start left it empty), on TuxComposite-animals (ILS on, seeds 0–2) the segmenters' foreground fell to 22 % and DRC_IoU rose from 0.499 ± 0.027 to 0.581 ± 0.006, ahead on every seed; on TuxComposite-objects 0.548 ± 0.044 → 0.575 ± 0.014 (docs/quality.md)",
       flag: '--min-mask-end 0.25',
     },
     {
