@@ -47,7 +47,7 @@ const r = await train({
     ...(flag('min-mask-end')
       ? {
           minMaskSizeEnd: Number(flag('min-mask-end')),
-          minMaskRampKimg: JSON.parse(flag('min-mask-ramp') ?? '[15,30]') as [number, number],
+          ...(flag('min-mask-ramp') ? { minMaskRampKimg: JSON.parse(flag('min-mask-ramp')!) as [number, number] } : {}),
         }
       : {}),
     ...(flag('max-mask') ? { maxMaskSize: Number(flag('max-mask')) } : {}),

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { readBinaryMask } from '../src/eval/maskFiles.js';
-import { SegMetrics } from '../src/eval/segMetrics.js';
+import { SegMetrics, confusion, imageIoU } from '../src/eval/segMetrics.js';
 import { refineByColour } from '../src/seg/colourRefine.js';
 import { pairImagesWithMasks } from '../src/seg/evaluate.js';
 import { loadSegmenter, resizeLogits } from '../src/seg/model.js';
@@ -87,26 +87,20 @@ seg.dispose();
 console.log(JSON.stringify(out));
 if (flag('errors')) {
   const p = refineByColour(Float32Array.from(loProbs), loPix, n, s, { levels: 8, strength: 2, rounds: 2, smoothing: 1, pairwise: 2 });
-  let tp = 0,
-    fp = 0,
-    fn = 0;
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
   const ious: number[] = [];
   const plane = s * s;
   for (let i = 0; i < n; i++) {
-    let a = 0,
-      b = 0,
-      c = 0;
-    for (let k = 0; k < plane; k++) {
-      const pr = p[i * plane + k]! > 0.5,
-        g = loaded[i]!.gtLo[k]! > 0;
-      if (pr && g) a++;
-      else if (pr) b++;
-      else if (g) c++;
-    }
-    tp += a;
-    fp += b;
-    fn += c;
-    ious.push(a / Math.max(1, a + b + c));
+    const c = confusion(
+      Array.from(p.subarray(i * plane, (i + 1) * plane), (v) => (v > 0.5 ? 1 : 0)),
+      loaded[i]!.gtLo,
+    );
+    tp += c.tp;
+    fp += c.fp;
+    fn += c.fn;
+    ious.push(imageIoU(c) ?? 0);
   }
   ious.sort((x, y) => x - y);
   const q = (f: number) => Number(ious[Math.floor(f * (n - 1))]!.toFixed(3));
