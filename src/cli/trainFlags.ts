@@ -145,15 +145,14 @@ export function trainOptionsFromFlags(values: object): Partial<TrainOptions> {
 }
 
 /**
- * The training options of a new run: the preset's defaults (presetTrainOptions; not on --resume, not under a
- * recipe, whose own options come next), the recipe's, then the flags given.
+ * The training options a preset or recipe fills in, for TrainRun.recipeOptions: the preset's defaults
+ * (presetTrainOptions; not on --resume, not under a recipe, whose own options come next), then the recipe's. The
+ * flags given go in TrainRun.options, above these; on a resume the run's own values win over these, never over
+ * the flags (those are checked against the run).
  */
-export function newRunOptions(
-  flags: Partial<TrainOptions>,
-  o: { preset?: PresetName; recipe?: Partial<TrainOptions>; resume?: boolean },
-): Partial<TrainOptions> {
+export function filledTrainOptions(o: { preset?: PresetName; recipe?: Partial<TrainOptions>; resume?: boolean }): Partial<TrainOptions> {
   const preset = o.preset && !o.resume ? presetTrainOptions[o.preset] : {};
-  return { ...preset, ...o.recipe, ...flags };
+  return { ...preset, ...o.recipe };
 }
 
 /**

@@ -76,7 +76,7 @@ export async function runDemo(o: DemoOptions): Promise<PipelineResult> {
       out: o.out,
       config: rc.network,
       kimg: rc.kimg,
-      train: recipeTrainOptions(rc, 'cpu'), // the demo runs on the CPU (runPipeline's default device)
+      recipeTrain: recipeTrainOptions(rc, 'cpu'), // the demo runs on the CPU (runPipeline's default device)
       demoCount: 4000,
       synthetic: rc.synthetic,
       seg: rc.seg,
@@ -97,7 +97,7 @@ export async function runDemo(o: DemoOptions): Promise<PipelineResult> {
     out: o.out,
     config: demoNetwork,
     kimg: r.kimg,
-    train: demoTrainOptions,
+    recipeTrain: demoTrainOptions,
     demoCount: r.demoCount,
     synthetic: r.synthetic,
     seg: r.seg,

@@ -46,8 +46,11 @@ export interface PipelineOptions {
   config: PresetName | NetworkConfig;
   /** GAN training length in kimg. */
   kimg: number;
-  /** GAN training option overrides. */
+  /** GAN training option overrides (asked for: a resumed GAN run checks each against its own). */
   train?: Partial<TrainOptions>;
+  /** GAN training options a recipe or preset fills in, below `train` (TrainRun.recipeOptions: a resumed GAN run keeps
+   *  its own values of these). */
+  recipeTrain?: Partial<TrainOptions>;
   /** Procedural training images when data = 'demo'. */
   demoCount?: number;
   /** Real test images with ground-truth masks: a folder pair, or a DRC folder (masks omitted). When omitted: for
@@ -188,6 +191,7 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
       kimg: o.kimg,
       device,
       options: o.train,
+      recipeOptions: o.recipeTrain,
       demoCount: o.demoCount,
       resume,
       progress: o.progress,
@@ -356,7 +360,7 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
       facts: [
         { label: 'checkpoint', value: `${checkpoint.name} (${checkpoint.method})` },
         { label: 'synthetic pairs', value: n },
-        { label: 'GAN precision', value: describePrecision(o.train?.precision, device) },
+        { label: 'GAN precision', value: describePrecision(o.train?.precision ?? o.recipeTrain?.precision, device) },
         ...(refineIsActive(o.refine) ? [{ label: 'test-time refinement', value: describeRefine(o.refine) }] : []),
         ...(o.facts ?? []),
       ],

@@ -38,8 +38,14 @@ export interface TrainRun {
   /** Total kimg to reach (fractions allowed). */
   kimg: number;
   device?: Device;
-  /** Overrides of the training options. */
+  /** Overrides of the training options: asked for, so a resume checks each against the run. */
   options?: Partial<TrainOptions>;
+  /**
+   * Options filled in for the caller by a recipe or a preset, not asked for: a new run takes them under `options`;
+   * a resumed run keeps its own values of these (a run started before a recipe changed goes on as it was), except
+   * `precision` and `tf32`, which follow them as they follow `options`.
+   */
+  recipeOptions?: Partial<TrainOptions>;
   /** Metrics/progress every tickKimg, grids every snapshotKimg, checkpoints every checkpointKimg (on resume: the
    *  run's own unless given). */
   tickKimg?: number;
@@ -162,6 +168,21 @@ export function resumeConflicts(state: CheckpointState, run: TrainRun): string[]
   return conflicts;
 }
 
+/**
+ * The options a call trains with. A new run: the defaults, then `recipeOptions`, then `options`. A resume (`stored`,
+ * after resumeConflicts found none): the run's own, with today's defaults for what an older version did not store;
+ * only precision and tf32 follow the call (`options`, else `recipeOptions`).
+ */
+export function runOptions(run: Pick<TrainRun, 'options' | 'recipeOptions'>, stored: CheckpointState | null): TrainOptions {
+  if (!stored) return { ...defaultTrainOptions, ...run.recipeOptions, ...run.options };
+  const options: TrainOptions = { ...defaultTrainOptions, ...stored.options };
+  for (const key of resumableOptions) {
+    const value = run.options?.[key] ?? run.recipeOptions?.[key];
+    if (value !== undefined) (options as unknown as Record<string, unknown>)[key] = value;
+  }
+  return options;
+}
+
 /** Removes checkpoint weights without their JSON (a kill between the two writes): never a checkpoint, 10–80 MB each. */
 function removeOrphanWeights(runDir: string): string[] {
   const orphans = orphanWeights(runDir);
@@ -228,10 +249,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
       );
     }
     net = resumeFrom.state.net;
-    // Options the run did not store (older versions) take today's defaults; precision and tf32 may change.
-    options = { ...defaultTrainOptions, ...resumeFrom.state.options };
-    for (const key of resumableOptions)
-      if (run.options?.[key] !== undefined) (options as unknown as Record<string, unknown>)[key] = run.options[key];
+    options = runOptions(run, resumeFrom.state);
     configName = resumeFrom.state.configName;
     data = resumeFrom.state.data;
   } else {
@@ -248,7 +266,7 @@ async function trainLocked(run: TrainRun): Promise<TrainResult> {
     ({ net, name: configName } =
       run.config === undefined ? { net: initSource!.state.net, name: initSource!.state.configName } : resolveConfig(run.config));
     if (initSource) checkInitCompatible(net, initSource); // before any data is decoded
-    options = { ...defaultTrainOptions, ...run.options };
+    options = runOptions(run, null);
   }
   const kimg = run.kimg > 0 ? run.kimg : (resumeFrom?.state.targetKimg ?? Number.NaN);
   if (!(kimg > 0)) throw new InputError(`--kimg must be positive, got ${run.kimg}`, 'ERR_ARG');

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command, type CommandUnknownOpts, InvalidArgumentError, type Option } from '@commander-js/extra-typings';
 import { makeProgram } from '../../src/cli/program.js';
-import { addTrainFlags, checkMaskRange, newRunOptions, trainFlags, trainOptionsFromFlags } from '../../src/cli/trainFlags.js';
+import { addTrainFlags, checkMaskRange, filledTrainOptions, trainFlags, trainOptionsFromFlags } from '../../src/cli/trainFlags.js';
 import { defaultTrainOptions, presetTrainOptions, trainOptionFlags } from '../../src/train/options.js';
 import { InputError } from '../../src/util/errors.js';
 
@@ -99,15 +99,14 @@ describe('flag values → TrainOptions', () => {
     assert.deepEqual(parse(['--aug-p', '0.3']), { adaInitialP: 0.3, adaFixed: true });
   });
 
-  test("a new run: the preset's batch (16 for tiny32/small64), a recipe's own, the flag given; none on --resume", () => {
+  test("filled in: the preset's batch (16 for tiny32/small64), then a recipe's own; no preset's on --resume", () => {
     assert.equal(presetTrainOptions.tiny32.batch, 16);
-    assert.deepEqual(newRunOptions({}, { preset: 'tiny32' }), { batch: 16 });
-    assert.deepEqual(newRunOptions({}, { preset: 'small64' }), { batch: 16 });
-    assert.deepEqual(newRunOptions({}, { preset: 'ils64' }), {});
-    assert.deepEqual(newRunOptions({}, {}), {});
-    assert.deepEqual(newRunOptions({}, { preset: 'tiny32', recipe: { batch: 32, maxMaskSize: 0.5 } }), { batch: 32, maxMaskSize: 0.5 });
-    assert.deepEqual(newRunOptions({ batch: 4 }, { preset: 'tiny32', recipe: { batch: 32 } }), { batch: 4 });
-    assert.deepEqual(newRunOptions({ seed: 1 }, { preset: 'tiny32', resume: true }), { seed: 1 });
+    assert.deepEqual(filledTrainOptions({ preset: 'tiny32' }), { batch: 16 });
+    assert.deepEqual(filledTrainOptions({ preset: 'small64' }), { batch: 16 });
+    assert.deepEqual(filledTrainOptions({ preset: 'ils64' }), {});
+    assert.deepEqual(filledTrainOptions({}), {});
+    assert.deepEqual(filledTrainOptions({ preset: 'tiny32', recipe: { batch: 32, maxMaskSize: 0.5 } }), { batch: 32, maxMaskSize: 0.5 });
+    assert.deepEqual(filledTrainOptions({ preset: 'tiny32', resume: true }), {});
   });
 
   test('the mask range: --min-mask named when given, else the minimum in effect', () => {

@@ -4,11 +4,11 @@
 // which was chosen.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newRunOptions } from '../../src/cli/trainFlags.js';
 import { formatVersionInfo, type VersionInfo } from '../../src/cli/versionInfo.js';
 import { describePrecision } from '../../src/pipeline/pipeline.js';
 import { cpuRecipe, recipeCpuPrecision, recipeFacts, recipeTrainOptions } from '../../src/pipeline/recipes.js';
 import { lowPrecisionDtype } from '../../src/train/options.js';
+import { runOptions } from '../../src/train/loop.js';
 import { nativeBfloat16 } from '../../src/util/cpuFeatures.js';
 
 const sapphireRapids = new Set(['sse4_2', 'avx512f', 'avx512_bf16', 'amx_bf16']);
@@ -44,8 +44,8 @@ describe('recipe precision', () => {
 
   test('a --precision flag wins over the recipe', () => {
     const recipe = recipeTrainOptions(cpuRecipe, 'cpu', sapphireRapids);
-    assert.equal(newRunOptions({ precision: 'fp32' }, { recipe }).precision, 'fp32');
-    assert.equal(newRunOptions({}, { recipe }).precision, 'bfloat16');
+    assert.equal(runOptions({ options: { precision: 'fp32' }, recipeOptions: recipe }, null).precision, 'fp32');
+    assert.equal(runOptions({ recipeOptions: recipe }, null).precision, 'bfloat16');
   });
 
   test('this machine: the choice follows /proc/cpuinfo', () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { InputError } from '../../src/util/errors.js';
 import { checkpointDir, listCheckpoints, readCheckpointState } from '../../src/run/checkpoint.js';
 import { truncateMetrics } from '../../src/run/metrics.js';
-import { type TrainRun, train } from '../../src/train/loop.js';
+import { type TrainRun, resumeConflicts, runOptions, train } from '../../src/train/loop.js';
 import { acquireRunLock, lockFileName } from '../../src/util/runLock.js';
 
 const BATCH = 4;
@@ -175,6 +175,33 @@ describe('run folder', () => {
       checkpointKimg: 0.004,
       keepCheckpoints: 2,
     });
+  });
+
+  test("a resume keeps the run's own values of what a recipe filled in; asked for, they are conflicts", async () => {
+    const { state } = readCheckpointState(dir());
+    assert.equal(state.options.minMaskSizeEnd, undefined, 'the run has no relaxation (as runs before it existed)');
+    const recipeOptions = { minMaskSizeEnd: 0.15, minMaskRampKimg: [15, 30] as [number, number], precision: 'bfloat16' as const };
+    assert.deepEqual(resumeConflicts(state, { ...run(dir()), recipeOptions }), []);
+    const resumed = runOptions({ recipeOptions }, state);
+    assert.equal(resumed.minMaskSizeEnd, undefined, "the run's own");
+    assert.equal(resumed.precision, 'bfloat16', 'precision follows the call');
+    assert.deepEqual(resumeConflicts(state, { ...run(dir()), options: { batch: BATCH, minMaskSizeEnd: 0.15 } }), [
+      '--min-mask-end 0.15 (the run has unset)',
+    ]);
+    const fresh = runOptions({ recipeOptions, options: { precision: 'fp32' } }, null);
+    assert.equal(fresh.minMaskSizeEnd, 0.15, 'a new run takes the recipe');
+    assert.equal(fresh.precision, 'fp32', 'the flag given wins');
+    // Through train(): the resume runs, and the run still has no relaxation.
+    const r = await train({
+      data: '',
+      out: dir(),
+      kimg: 0.024,
+      resume: true,
+      progress: false,
+      recipeOptions: { ...recipeOptions, precision: 'fp32' },
+    });
+    assert.equal(r.stoppedBy, 'done');
+    assert.equal(readCheckpointState(dir()).state.options.minMaskSizeEnd, undefined);
   });
 
   test('a new run in a folder an interrupted start left without a complete checkpoint starts clean', async () => {

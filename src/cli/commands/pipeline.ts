@@ -8,7 +8,7 @@ import { adaptSetting, getRecipe, recipeFacts, recipeTrainOptions, recipes, refi
 import { formatSeconds } from '../../pipeline/stages.js';
 import { InputError } from '../../util/errors.js';
 import { choice, definedOnly, deviceFlag, num, onOff, resolveDevice } from '../parse.js';
-import { addTrainFlags, checkMaskRange, newRunOptions, trainOptionsFromFlags } from '../trainFlags.js';
+import { addTrainFlags, checkMaskRange, filledTrainOptions, trainOptionsFromFlags } from '../trainFlags.js';
 import { startLiveRun } from '../liveRun.js';
 
 /**
@@ -179,7 +179,8 @@ export function makePipelineCommand() {
           out: o.out,
           config: o.config ?? recipe?.network ?? 'ils64',
           kimg,
-          train: newRunOptions(flags, { preset: o.config, recipe: recipe ? recipeTrainOptions(recipe, device) : undefined }),
+          train: flags,
+          recipeTrain: filledTrainOptions({ preset: o.config, recipe: recipe ? recipeTrainOptions(recipe, device) : undefined }),
           test: o.testImages ? { images: o.testImages, masks: o.testMasks } : undefined,
           inception: o.inception,
           synthetic: o.nSynthetic ?? recipe?.synthetic,

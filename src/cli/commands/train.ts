@@ -7,7 +7,7 @@ import { type NetworkConfig, type PresetName, presets } from '../../models/confi
 import { InputError } from '../../util/errors.js';
 import { getRecipe, recipeTrainOptions, recipes } from '../../pipeline/recipes.js';
 import { type DeviceName, choice, deviceFlag, num, resolveDevice } from '../parse.js';
-import { addTrainFlags, checkMaskRange, newRunOptions, trainOptionsFromFlags } from '../trainFlags.js';
+import { addTrainFlags, checkMaskRange, filledTrainOptions, trainOptionsFromFlags } from '../trainFlags.js';
 import { startLiveRun } from '../liveRun.js';
 import { exitCodeFor, receivedSignal } from '../../util/interrupt.js';
 import { distributedEnv, launchWorkers, rankPlacement } from '../launch.js';
@@ -110,8 +110,13 @@ export function makeTrainCommand() {
       if (o.cmax) base.channelMax = o.cmax;
       if (o.map) base.mappingLayers = o.map;
       const custom = !configName || o.resolution || o.cbase || o.cmax || o.map;
-      // A new run: the preset's defaults (batch 16 for the small presets), the recipe's options, then the flags given.
-      const options = newRunOptions(flags, { preset: configName, recipe: recipe ? recipeTrainOptions(recipe, device) : undefined, resume });
+      // A new run: the preset's defaults (batch 16 for the small presets), the recipe's options, then the flags given;
+      // a resume keeps the run's own values of the first two.
+      const recipeOptions = filledTrainOptions({
+        preset: configName,
+        recipe: recipe ? recipeTrainOptions(recipe, device) : undefined,
+        resume,
+      });
       const runDir = (resume ? o.resume : o.out) as string;
       // The run's log.txt gets everything printed from here on; report.html follows the run (cli/liveRun.ts).
       const continueWith = `continue with: ilsgan train --resume ${runDir}`;
@@ -140,7 +145,8 @@ export function makeTrainCommand() {
           config: (resume || o.initFrom) && !configName && !recipe && !overrides ? undefined : custom ? base : configName!,
           kimg: kimg ?? Number.NaN,
           device,
-          options,
+          options: flags,
+          recipeOptions,
           tickKimg: o.tick,
           snapshotKimg: o.snap,
           checkpointKimg: o.checkpointEvery,
