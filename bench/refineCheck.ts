@@ -7,18 +7,25 @@
 //   node dist/bench/refineCheck.js --model A,B,C ...    # an ensemble: the models' flip-averaged probabilities averaged
 //        [--blur σ: the network sees the photos blurred (Gaussian, σ in pixels at the network's size); the colour
 //         refinement still reads the sharp photos]
+//        [--errors 1: a second JSON line, where the first grid setting's refined masks go wrong: the fractions of
+//         true-positive, false-positive and false-negative pixels, precision, recall, quantiles of the per-image IoU
+//         and the share of images below 0.2 (docs/quality.md, session 6)]
+//        [--hi H: also refine at the photo's resolution H instead of the network's: the flip-averaged logits upsampled
+//         to H (bilinear), each grid setting run on the photo at H, scored at the network's size (area-averaged
+//         probability > ½) and at H]
 import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { readBinaryMask } from '../src/eval/maskFiles.js';
 import { centredEllipse } from '../src/eval/baselines.js';
 import { blur } from '../src/data/composite/raster.js';
-import { SegMetrics } from '../src/eval/segMetrics.js';
+import { SegMetrics, confusion, imageIoU } from '../src/eval/segMetrics.js';
 import { refineByColour } from '../src/seg/colourRefine.js';
 import { pairImagesWithMasks } from '../src/seg/evaluate.js';
-import { loadSegmenter } from '../src/seg/model.js';
+import { loadSegmenter, resizeLogits } from '../src/seg/model.js';
 import { refinedProbabilities } from '../src/seg/refinePredictions.js';
 import { decodePhoto, packChw, photoToInput } from '../src/seg/photos.js';
 import { mapLimit } from '../src/util/mapLimit.js';
+import { interpolate } from '../src/tensor/ops/nn.js';
 import { flag } from './flags.js';
 
 t.setNumThreads(Number(flag('threads') ?? 1));
@@ -31,11 +38,16 @@ const segs = flag('ellipse')
 const seg = segs[0] ?? null;
 if (segs.some((g) => g.config.size !== seg!.config.size)) throw new RangeError('refineCheck: the models differ in size');
 const s = seg?.config.size ?? Number(flag('ellipse'));
+const hi = flag('hi') ? Number(flag('hi')) : null;
 const pairs = pairImagesWithMasks(join(test, 'images'), join(test, 'masks'), 'nearest').slice(0, Number(flag('n') ?? 2000));
-const loaded = await mapLimit(pairs, 8, async (p) => ({
-  input: await photoToInput(await decodePhoto(p.image), s),
-  gt: (await readBinaryMask(p.mask, s, 'nearest')).mask,
-}));
+const loaded = await mapLimit(pairs, 8, async (p) => {
+  const photo = await decodePhoto(p.image);
+  return {
+    input: await photoToInput(photo, s),
+    gt: (await readBinaryMask(p.mask, s, 'nearest')).mask,
+    hi: hi === null ? null : { input: await photoToInput(photo, hi), gt: (await readBinaryMask(p.mask, hi, 'nearest')).mask },
+  };
+});
 const pixels = packChw(
   loaded.map((l) => l.input),
   s,
@@ -73,27 +85,84 @@ const probs =
           });
         }),
       );
-const score = (p: Float32Array) => {
+/** Per image, the binary mask (probability > ½) of plane i of p against its ground truth. */
+const binary = (p: Float32Array, size: number, i: number) =>
+  Array.from(p.subarray(i * size * size, (i + 1) * size * size), (v) => (v > 0.5 ? 1 : 0));
+const score = (p: Float32Array, size = s, gt = (i: number) => loaded[i]!.gt) => {
   const m = new SegMetrics();
-  const plane = s * s;
-  for (let i = 0; i < n; i++)
-    m.add(
-      Array.from(p.subarray(i * plane, (i + 1) * plane), (v) => (v > 0.5 ? 1 : 0)),
-      loaded[i]!.gt,
-    );
+  for (let i = 0; i < n; i++) m.add(binary(p, size, i), gt(i));
   return Number(m.result().DRC_IoU!.toFixed(4));
 };
+const grid = (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [number, number, number, number, number?][];
+const settings = grid.map(([levels, strength, rounds, smoothing, pairwise = 0]) => ({
+  key: `L${levels}_s${strength}_r${rounds}_m${smoothing}_p${pairwise}`,
+  o: { levels, strength, rounds, smoothing, pairwise },
+}));
 const out: Record<string, number> = { plain: score(probs[0]!), flipAveraged: score(probs[1]!) };
-for (const [levels, strength, rounds, smoothing, pairwise = 0] of (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [
-  number,
-  number,
-  number,
-  number,
-  number?,
-][]) {
-  out[`L${levels}_s${strength}_r${rounds}_m${smoothing}_p${pairwise}`] = score(
-    refineByColour(Float32Array.from(probs[1]!), pixels, n, s, { levels, strength, rounds, smoothing, pairwise }),
+const refined = settings.map(({ key, o }) => {
+  const r = refineByColour(Float32Array.from(probs[1]!), pixels, n, s, o);
+  out[key] = score(r);
+  return r;
+});
+if (hi !== null) {
+  // The flip-averaged probabilities as logits, upsampled to H; the refinement reads the photos at H.
+  const hiPixels = packChw(
+    loaded.map((l) => l.hi!.input),
+    hi,
   );
+  const hiGt = (i: number) => loaded[i]!.hi!.gt;
+  const hiProbs = t.noGrad(() =>
+    t.scope(() => {
+      const p = t.fromBytes(probs[1]!, 'float32', [n, 1, s, s]).clamp(1e-6, 1 - 1e-6);
+      return Float32Array.from(resizeLogits(p.log().sub(p.neg().log1p()), hi, hi).sigmoid().data() as Float32Array);
+    }),
+  );
+  const down = (p: Float32Array): Float32Array =>
+    t.noGrad(() =>
+      t.scope(() =>
+        Float32Array.from(interpolate(t.fromBytes(p, 'float32', [n, 1, hi, hi]), { size: [s, s], mode: 'area' }).data() as Float32Array),
+      ),
+    );
+  out.hi_flip_at_lo = score(down(hiProbs));
+  out.hi_flip_at_hi = score(hiProbs, hi, hiGt);
+  for (const { key, o } of settings) {
+    const h = refineByColour(Float32Array.from(hiProbs), hiPixels, n, hi, o);
+    out[`hi_${key}_at_lo`] = score(down(h));
+    out[`hi_${key}_at_hi`] = score(h, hi, hiGt);
+  }
 }
 for (const g of segs) g.dispose();
 console.log(JSON.stringify(out));
+if (flag('errors') && refined.length) {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  const ious: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = confusion(binary(refined[0]!, s, i), loaded[i]!.gt);
+    tp += c.tp;
+    fp += c.fp;
+    fn += c.fn;
+    ious.push(imageIoU(c) ?? 0);
+  }
+  ious.sort((x, y) => x - y);
+  const q = (f: number) => Number(ious[Math.floor(f * (n - 1))]!.toFixed(3));
+  const pixelsAll = n * s * s;
+  console.log(
+    JSON.stringify({
+      setting: settings[0]!.key,
+      foreground: (tp + fp) / pixelsAll,
+      tp: tp / pixelsAll,
+      fp: fp / pixelsAll,
+      fn: fn / pixelsAll,
+      precision: tp / (tp + fp),
+      recall: tp / (tp + fn),
+      q10: q(0.1),
+      q25: q(0.25),
+      q50: q(0.5),
+      q75: q(0.75),
+      q90: q(0.9),
+      below02: ious.filter((v) => v < 0.2).length / n,
+    }),
+  );
+}
