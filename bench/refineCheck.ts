@@ -22,7 +22,7 @@ import { SegMetrics, confusion, imageIoU } from '../src/eval/segMetrics.js';
 import { refineByColour } from '../src/seg/colourRefine.js';
 import { pairImagesWithMasks } from '../src/seg/evaluate.js';
 import { loadSegmenter, resizeLogits } from '../src/seg/model.js';
-import { refinedProbabilities } from '../src/seg/refinePredictions.js';
+import { probabilityLogit, refinedProbabilities } from '../src/seg/refinePredictions.js';
 import { decodePhoto, packChw, photoToInput } from '../src/seg/photos.js';
 import { mapLimit } from '../src/util/mapLimit.js';
 import { interpolate } from '../src/tensor/ops/nn.js';
@@ -113,8 +113,8 @@ if (hi !== null) {
   const hiGt = (i: number) => loaded[i]!.hi!.gt;
   const hiProbs = t.noGrad(() =>
     t.scope(() => {
-      const p = t.fromBytes(probs[1]!, 'float32', [n, 1, s, s]).clamp(1e-6, 1 - 1e-6);
-      return Float32Array.from(resizeLogits(p.log().sub(p.neg().log1p()), hi, hi).sigmoid().data() as Float32Array);
+      const logit = probabilityLogit(t.fromBytes(probs[1]!, 'float32', [n, 1, s, s]));
+      return Float32Array.from(resizeLogits(logit, hi, hi).sigmoid().data() as Float32Array);
     }),
   );
   const down = (p: Float32Array): Float32Array =>

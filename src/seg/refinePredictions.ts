@@ -52,10 +52,11 @@ export function refinedProbabilities(net: UNet, x: Tensor, pixels: Uint8Array, s
  */
 export function refinedLogits(net: UNet, x: Tensor, pixels: Uint8Array, setting: RefineSetting | null | undefined): Tensor {
   if (!refineIsActive(setting)) return foregroundLogit(net, x);
-  return noGrad(() =>
-    scope(() => {
-      const p = refinedProbabilities(net, x, pixels, setting).clamp(probabilityEpsilon, 1 - probabilityEpsilon);
-      return p.log().sub(p.neg().log1p()); // log p − log(1 − p)
-    }),
-  );
+  return noGrad(() => scope(() => probabilityLogit(refinedProbabilities(net, x, pixels, setting))));
+}
+
+/** log p − log(1 − p) of probabilities clamped to [1e−6, 1 − 1e−6] (logits within ±13.8), in the caller's scope. */
+export function probabilityLogit(p: Tensor): Tensor {
+  const q = p.clamp(probabilityEpsilon, 1 - probabilityEpsilon);
+  return q.log().sub(q.neg().log1p());
 }
