@@ -3,13 +3,15 @@
 // pseudo-labels it would give: DRC_IoU of the segmenter alone, flip-averaged, and refined with several settings.
 //   node dist/bench/refineCheck.js --model data/tux/seg/ils60-base/segmenter --test data/tux/TuxComposite-animals-64/test
 //   node dist/bench/refineCheck.js --ellipse 32 ...    # no segmenter: the centred ellipse (as a 0.9/0.1 probability)
-//        [--grid '[[levels, strength, rounds, smoothing, pairwise], …]']
+//        [--grid '[[levels, strength, rounds, smoothing, pairwise, balanced (0/1)], …]']
 //   node dist/bench/refineCheck.js --model A,B,C ...    # an ensemble: the models' flip-averaged probabilities averaged
 //        [--blur σ: the network sees the photos blurred (Gaussian, σ in pixels at the network's size); the colour
 //         refinement still reads the sharp photos]
 //        [--errors 1: a second JSON line, where the first grid setting's refined masks go wrong: the fractions of
 //         true-positive, false-positive and false-negative pixels, precision, recall, quantiles of the per-image IoU
 //         and the share of images below 0.2 (docs/quality.md, session 6)]
+//        [--largest 1: also score every grid setting with only the largest 8-connected foreground region of each mask kept
+//         (one object per photo)]
 //        [--hi H: also refine at the photo's resolution H instead of the network's: the flip-averaged logits upsampled
 //         to H (bilinear), each grid setting run on the photo at H, scored at the network's size (area-averaged
 //         probability > ½) and at H]
@@ -93,10 +95,10 @@ const score = (p: Float32Array, size = s, gt = (i: number) => loaded[i]!.gt) => 
   for (let i = 0; i < n; i++) m.add(binary(p, size, i), gt(i));
   return Number(m.result().DRC_IoU!.toFixed(4));
 };
-const grid = (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [number, number, number, number, number?][];
-const settings = grid.map(([levels, strength, rounds, smoothing, pairwise = 0]) => ({
-  key: `L${levels}_s${strength}_r${rounds}_m${smoothing}_p${pairwise}`,
-  o: { levels, strength, rounds, smoothing, pairwise },
+const grid = (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [number, number, number, number, number?, number?][];
+const settings = grid.map(([levels, strength, rounds, smoothing, pairwise = 0, balanced = 0]) => ({
+  key: `L${levels}_s${strength}_r${rounds}_m${smoothing}_p${pairwise}${balanced ? '_bal' : ''}`,
+  o: { levels, strength, rounds, smoothing, pairwise, balanced: balanced === 1 },
 }));
 const out: Record<string, number> = { plain: score(probs[0]!), flipAveraged: score(probs[1]!) };
 const refined = settings.map(({ key, o }) => {
@@ -131,6 +133,50 @@ if (hi !== null) {
     out[`hi_${key}_at_hi`] = score(h, hi, hiGt);
   }
 }
+/** Keeps only the largest 8-connected foreground region of each S×S plane of p (others set to 0). */
+const largestRegion = (p: Float32Array): Float32Array => {
+  const q = Float32Array.from(p);
+  const label = new Int32Array(s * s);
+  const stack: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = i * s * s;
+    label.fill(0);
+    let best = 0;
+    let bestSize = 0;
+    let next = 0;
+    for (let k = 0; k < s * s; k++) {
+      if (q[o + k]! <= 0.5 || label[k]) continue;
+      next++;
+      let size = 0;
+      label[k] = next;
+      stack.push(k);
+      while (stack.length) {
+        const c = stack.pop()!;
+        size++;
+        const y = Math.floor(c / s);
+        const x = c % s;
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const yy = y + dy;
+            const xx = x + dx;
+            if (yy < 0 || xx < 0 || yy >= s || xx >= s) continue;
+            const e = yy * s + xx;
+            if (q[o + e]! > 0.5 && !label[e]) {
+              label[e] = next;
+              stack.push(e);
+            }
+          }
+      }
+      if (size > bestSize) {
+        bestSize = size;
+        best = next;
+      }
+    }
+    for (let k = 0; k < s * s; k++) if (q[o + k]! > 0.5 && label[k] !== best) q[o + k] = 0;
+  }
+  return q;
+};
+if (flag('largest')) settings.forEach(({ key }, j) => (out[`${key}_largest`] = score(largestRegion(refined[j]!))));
 for (const g of segs) g.dispose();
 console.log(JSON.stringify(out));
 if (flag('errors') && refined.length) {

@@ -5,6 +5,7 @@
 //   node dist/bench/segEval.js --run data/tux/runs/a32-ils-s0 --checkpoint ckpt-000020000 \
 //        --test data/tux/TuxComposite-animals-64/test --out data/tux/seg/a32-ils-s0-20 \
 //        [--n 4000 --iters 1000 --width 16 --batch 32 --adapt on --adapt-rounds 2 --adapt-iters 400 --threads 2]
+//        [--colour on --pairwise 2 --balanced on: the adaptation's colour-refined pseudo-labels, balanced histograms]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as t from '../src/index.js';
@@ -99,7 +100,14 @@ if (adapt) {
       progress: false,
       paste,
       layers,
-      colour: flag('colour') === 'on' ? { strength: Number(flag('colour-strength') ?? 2), pairwise: Number(flag('pairwise') ?? 0) } : null,
+      colour:
+        flag('colour') === 'on'
+          ? {
+              strength: Number(flag('colour-strength') ?? 2),
+              pairwise: Number(flag('pairwise') ?? 0),
+              ...(flag('balanced') === 'on' ? { balanced: true } : {}),
+            }
+          : null,
     }),
   );
   result.adapt = { colour: flag('colour') === 'on', paste, rounds: a.rounds, ...(await score(adaptDir)) };

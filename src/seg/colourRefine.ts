@@ -14,8 +14,17 @@ export interface ColourRefineOptions {
   strength?: number;
   /** EM rounds (2). */
   rounds?: number;
-  /** Pseudo-count added to every bin (1). */
+  /** Pseudo-count added to every bin (1); with `balanced`, the pseudo-mass of each histogram as a multiple of its own mass. */
   smoothing?: number;
+  /**
+   * Give each histogram pseudo-counts in proportion to its own mass (smoothing · N / bins) instead of the same
+   * `smoothing` in both (false). With equal pseudo-counts a rare colour is judged by the pseudo-counts alone, and
+   * after normalising by the two masses that favours the smaller side, usually the foreground: a background pixel
+   * whose colour occurs nowhere else in the photo (texture, clutter) is pulled towards the object by up to
+   * log(N_bg / N_fg) per unit of strength, and two EM rounds can flip it. Balanced, a colour seen nowhere carries no
+   * evidence either way.
+   */
+  balanced?: boolean;
   /**
    * Weight of a contrast-sensitive smoothness term between 8-neighbours (0: off). GrabCut's pairwise term, solved by
    * mean-field iterations instead of a graph cut: each pixel's log-odds get + pairwise · Σ_j w_kj·(2·p_j − 1),
@@ -44,6 +53,7 @@ export function refineByColour(
   const strength = o.strength ?? 1;
   const rounds = o.rounds ?? 2;
   const smoothing = o.smoothing ?? 1;
+  const balanced = o.balanced ?? false;
   const pairwise = o.pairwise ?? 0;
   const meanField = o.meanField ?? 5;
   const plane = size * size;
@@ -70,17 +80,20 @@ export function refineByColour(
     }
     if (around) edgeWeights(pixels.subarray(base, base + 3 * plane), plane, around, weights!);
     for (let round = 0; round < rounds; round++) {
-      hf.fill(smoothing);
-      hb.fill(smoothing);
       let sf = 1e-6;
       let sb = 1e-6;
       for (let k = 0; k < plane; k++) {
-        hf[binOf[k]!] += p[k]!;
-        hb[binOf[k]!] += 1 - p[k]!;
         sf += p[k]!;
         sb += 1 - p[k]!;
       }
-      // log [h_fg(c)/N_fg ÷ h_bg(c)/N_bg]: the pseudo-counts only keep empty bins finite, they add no mass.
+      hf.fill(balanced ? (smoothing * sf) / bins : smoothing);
+      hb.fill(balanced ? (smoothing * sb) / bins : smoothing);
+      for (let k = 0; k < plane; k++) {
+        hf[binOf[k]!] += p[k]!;
+        hb[binOf[k]!] += 1 - p[k]!;
+      }
+      // log [h_fg(c)/N_fg ÷ h_bg(c)/N_bg]. Equal pseudo-counts only keep empty bins finite and add no mass to the
+      // norm; balanced ones scale both histograms' mass by (1 + smoothing), which cancels in the ratio.
       const norm = Math.log(sb / sf);
       for (let k = 0; k < plane; k++) {
         unary[k] = prior[k]! + strength * (Math.log(hf[binOf[k]!]! / hb[binOf[k]!]!) + norm);

@@ -62,6 +62,7 @@ const colourFields = {
   smoothing: optional(refine(num(0, 1e6), (v) => (v > 0 ? null : { path: '', reason: 'must be above 0, got 0' }))),
   pairwise: optional(num(0, 1e3)),
   meanField: optional(int(0, 100)),
+  balanced: optional(bool()),
 };
 
 /** model.json's `refine`: only known fields, each range-checked. */

@@ -92,6 +92,44 @@ describe('refineByColour', () => {
   });
 });
 
+describe('refineByColour: rare colours', () => {
+  // A 32² photo: a grey ground, a red object (a quarter of the frame, where the segmenter is sure), and 24
+  // background pixels of clutter, each a colour found nowhere else, where the segmenter says 0.1.
+  const size = 32;
+  const plane = size * size;
+  const pixels = new Uint8Array(3 * plane).fill(100);
+  const probs = new Float32Array(plane).fill(0.05);
+  const clutter: number[] = [];
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const k = y * size + x;
+      if (x >= 8 && x < 24 && y >= 8 && y < 24) {
+        pixels[k] = 220;
+        pixels[plane + k] = 30;
+        pixels[2 * plane + k] = 30;
+        probs[k] = 0.95;
+      } else if (y === 2 && x >= 4 && x < 28) {
+        const c = clutter.length;
+        pixels[k] = 16 + 32 * (c % 8); // 24 distinct bins of the 8-level histogram, none of them grey or red
+        pixels[plane + k] = 16 + 32 * Math.floor(c / 8);
+        pixels[2 * plane + k] = 240;
+        probs[k] = 0.1;
+        clutter.push(k);
+      }
+    }
+  }
+  const refine = (balanced: boolean) => refineByColour(Float32Array.from(probs), pixels, 1, size, { strength: 2, rounds: 2, balanced });
+  test('equal pseudo-counts pull every one-off background colour towards the object (the bias `balanced` removes)', () => {
+    const p = refine(false);
+    for (const k of clutter) assert.ok(p[k]! > 0.25, `clutter pixel ${k}: ${p[k]}`);
+  });
+  test('balanced: the one-off colours stay background and the object stays whole', () => {
+    const p = refine(true);
+    for (const k of clutter) assert.ok(p[k]! < 0.1, `clutter pixel ${k}: ${p[k]}`);
+    for (let k = 0; k < plane; k++) if (probs[k] === 0.95) assert.ok(p[k]! > 0.99, `object pixel ${k}: ${p[k]}`);
+  });
+});
+
 describe("pasting the GAN's objects onto photos", () => {
   test("the object where the soft mask is 1, the photo where it is 0, a blend between; labels: the mask, else the photo's", () => {
     t.scope(() => {
