@@ -21,8 +21,9 @@ export interface ColourRefineOptions {
    * `smoothing` in both (false). With equal pseudo-counts a rare colour is judged by the pseudo-counts alone, and
    * after normalising by the two masses that favours the smaller side, usually the foreground: a background pixel
    * whose colour occurs nowhere else in the photo (texture, clutter) is pulled towards the object by up to
-   * log(N_bg / N_fg) per unit of strength, and two EM rounds can flip it. Balanced, a colour seen nowhere carries no
-   * evidence either way.
+   * log(N_bg / N_fg) per unit of strength, more with each EM round (0.1 went to 0.3 in test/seg/adapt.test.ts).
+   * Balanced, a colour seen nowhere carries no evidence either way. Measured the same on TuxComposite (docs/quality.md,
+   * session 8), so it is off.
    */
   balanced?: boolean;
   /**
