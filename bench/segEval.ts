@@ -6,6 +6,7 @@
 //        --test data/tux/TuxComposite-animals-64/test --out data/tux/seg/a32-ils-s0-20 \
 //        [--n 4000 --iters 1000 --width 16 --batch 32 --adapt on --adapt-rounds 2 --adapt-iters 400 --threads 2]
 //        [--colour on --pairwise 2 --balanced on: the adaptation's colour-refined pseudo-labels, balanced histograms]
+//        [--photo-share 0.5 --max-photos 4000: the adaptation's share of real photos per minibatch, photos labelled]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as t from '../src/index.js';
@@ -96,6 +97,8 @@ if (adapt) {
       iterations: Number(flag('adapt-iters') ?? 400),
       confidence: Number(flag('confidence') ?? 0.8),
       lr: Number(flag('adapt-lr') ?? 2e-4),
+      photoShare: Number(flag('photo-share') ?? 0.5),
+      maxPhotos: Number(flag('max-photos') ?? 4000),
       geometric: flag('geometric') === 'on',
       progress: false,
       paste,

@@ -56,8 +56,13 @@ export interface AdaptOptions {
   rounds?: number;
   /** Iterations per round (400). */
   iterations?: number;
-  /** Minibatch: half synthetic, half real (32). */
+  /** Minibatch: half synthetic, half real (32); see `photoShare`. */
   batch?: number;
+  /**
+   * Share (0–1] of each minibatch taken from the real photos with their pseudo-labels (0.5); the rest are synthetic
+   * pairs. 1 drops the synthetic pairs from the adaptation (their validation IoU is still reported).
+   */
+  photoShare?: number;
   /** Adam learning rate (2e-4: a fine-tune of stage 1's 1e-3). */
   lr?: number;
   /** A pixel's pseudo-label is kept where the averaged foreground probability is ≥ c or ≤ 1 − c (0.8). */
@@ -94,8 +99,10 @@ function checkAdaptOptions(o: AdaptOptions) {
     confidence: o.confidence ?? 0.8,
     maxPhotos: o.maxPhotos ?? 4000,
     paste: o.paste ?? 0,
+    photoShare: o.photoShare ?? 0.5,
     seed: o.seed ?? 0,
   };
+  if (!(r.photoShare > 0 && r.photoShare <= 1)) throw new InputError(`adapt: photoShare must be in (0, 1], got ${r.photoShare}`, 'ERR_ARG');
   if (!(r.paste >= 0 && r.paste <= 1)) throw new InputError(`adapt: paste must be in [0, 1], got ${r.paste}`, 'ERR_ARG');
   if (r.paste > 0 && !o.layers) throw new InputError("adapt: paste needs the synthetic set's foreground layers", 'ERR_ARG');
   if (r.paste > 0 && o.geometric)
@@ -201,7 +208,8 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
   const geometric = o.geometric ? new GeometricAugment(opts.seed + 5) : null;
   const synthSampler = new ShuffledSampler(set.train, opts.seed + 2);
   const photoSampler = new ShuffledSampler(count, opts.seed + 3);
-  const half = Math.floor(opts.batch / 2);
+  // Real photos per minibatch (at least one), the rest synthetic; 0.5 of 32 is the first version's 16 + 16.
+  const half = Math.max(1, Math.min(opts.batch, Math.round(opts.batch * opts.photoShare)));
   const flipRand = mulberry32(opts.seed + 4);
   const pasteRand = mulberry32(opts.seed + 6);
   const rounds: AdaptResult['rounds'] = [];
@@ -227,7 +235,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
       net.train();
       let loss = 0;
       for (let it = 1; it <= opts.iterations; it++) {
-        const si = synthSampler.next(opts.batch - half);
+        const si = opts.batch > half ? synthSampler.next(opts.batch - half) : [];
         const pi = photoSampler.next(half);
         // Mirror some real photos together with their labels (a mirrored photo is as real as the original).
         const flips = pi.map(() => flipRand() < 0.5);
@@ -260,12 +268,16 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
             sx = where(rows.view([-1, 1, 1, 1]), x, sx);
             sy = where(rows.view([-1, 1, 1]), y, sy);
           }
-          const x = aug.forward(cat([sx, px.float().div(127.5).sub(1)], 0));
+          const real = px.float().div(127.5).sub(1);
+          const x = aug.forward(si.length > 0 ? cat([sx, real], 0) : real);
           const logits = net.forward(x);
-          const lSynth = crossEntropy(logits.narrow(0, 0, si.length), sy);
+          const lSynth = si.length > 0 ? crossEntropy(logits.narrow(0, 0, si.length), sy) : null;
           const lReal = crossEntropy(logits.narrow(0, si.length, half), py);
-          // A batch whose real half has no confident pixel contributes the synthetic loss only.
-          const l = Number.isFinite(lReal.item()) ? lSynth.add(lReal) : lSynth;
+          // A batch whose real part has no confident pixel contributes the synthetic loss only; without synthetic
+          // pairs it is skipped.
+          const realOk = Number.isFinite(lReal.item());
+          const l = lSynth ? (realOk ? lSynth.add(lReal) : lSynth) : realOk ? lReal : null;
+          if (!l) return 0;
           opt.zeroGrad();
           l.backward();
           opt.step();
@@ -299,6 +311,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
         confidence: opts.confidence,
         colour: o.colour ?? null,
         ...(opts.paste > 0 ? { paste: opts.paste } : {}),
+        ...(opts.photoShare !== 0.5 ? { photoShare: opts.photoShare } : {}),
         seconds: (Date.now() - started) / 1000,
       },
     };

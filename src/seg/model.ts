@@ -91,6 +91,8 @@ export interface SegmenterConfig {
     colour: ColourRefineOptions | null;
     /** The share of synthetic samples pasted onto real photos (absent: none). */
     paste?: number;
+    /** The share of each minibatch taken from the real photos (absent: one half). */
+    photoShare?: number;
     seconds: number;
   };
   /** Beyond the paper: test-time refinement that `segment` and `eval` apply to every photo's prediction
@@ -204,9 +206,11 @@ export const segmenterConfigSchema = object({
           smoothing: optional(num(0, 1e6)),
           pairwise: optional(num(0, 1e3)),
           meanField: optional(int(0, 1e6)),
+          balanced: optional(bool()),
         }),
       ),
       paste: optional(fraction),
+      photoShare: optional(fraction),
       seconds: num(0, 1e12),
     }),
   ),

@@ -271,12 +271,47 @@ describe('self-training', () => {
     loadSegmenter(out).dispose();
   });
 
+  test('adaptSegmenter with photoShare 1 trains on the photos alone and records the share', async () => {
+    const photos = await loadTrainingImages(join(synth, 'images'), 32);
+    const set = await loadSyntheticSet(synth, { size: 32 });
+    const out = join(root, 'adapted-photos');
+    const before = t.memory().liveTensors;
+    const r = await adaptSegmenter({
+      model,
+      photos,
+      synthetic: set,
+      out,
+      photoShare: 1,
+      rounds: 1,
+      iterations: 4,
+      batch: 8,
+      maxPhotos: 40,
+      progress: false,
+      log: () => {},
+    });
+    assert.equal(r.rounds.length, 1);
+    assert.equal(t.memory().liveTensors, before, 'no tensor left behind');
+    assert.equal(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).adapted.photoShare, 1);
+    // The weights moved: the photos' pseudo-labels alone trained it.
+    const a = loadSegmenter(model);
+    const b = loadSegmenter(out);
+    try {
+      const moved = t.scope(() => a.net.parameters().some((p, i) => p.sub(b.net.parameters()[i]!).abs().sum().item() > 0));
+      assert.ok(moved);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  });
+
   test('bad options are user errors', async () => {
     const photos = await loadTrainingImages(join(synth, 'images'), 32);
     const set = await loadSyntheticSet(synth, { size: 32 });
     await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, out: join(root, 'x'), confidence: 0.4 }), { code: 'ERR_ARG' });
     await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, out: join(root, 'x'), batch: 1 }), { code: 'ERR_ARG' });
     await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, out: join(root, 'x'), paste: 0.5 }), { code: 'ERR_ARG' });
+    for (const photoShare of [0, 1.5, Number.NaN])
+      await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, out: join(root, 'x'), photoShare }), { code: 'ERR_ARG' });
     const layers = await loadSyntheticLayers(set);
     await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, layers, out: join(root, 'x'), paste: 1.5 }), { code: 'ERR_ARG' });
     await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, layers, out: join(root, 'x'), paste: 0.5, geometric: true }), {
