@@ -8,6 +8,7 @@
 //   npm run bench:quality -- --config small64 --kimg 200 --seeds 0      # a preset with the paper's segmentation
 //        [--sets animals,objects --threads 2 --out data/tux/quality --adapt on|off --seg-geometric on|off]
 //        [--refine on|off: with or without test-time refinement (default: the recipe's)]
+//        [--gans k: GANs pooled per run (default: the recipe's)]
 //        [--precision fp32|bfloat16|float16|auto: the GAN's training precision (default: the recipe's: bfloat16 on a CPU
 //         with native bfloat16, else fp32; without a recipe auto = fp32 on CPUs)]
 //        [--ils on|off: only those runs, to run the two halves as two 1-thread processes side by side; a later call
@@ -73,6 +74,7 @@ for (const set of sets) {
         out,
         config: config ?? recipe!.network,
         kimg,
+        gans: flag('gans') ? Number(flag('gans')) : recipe?.gans,
         train: { ils, seed, ...(precision ? { precision } : {}) },
         recipeTrain: recipe ? recipeTrainOptions(recipe, 'cpu') : undefined,
         test: { images: join(data, 'test/images'), masks: join(data, 'test/masks') },
@@ -118,6 +120,7 @@ console.log(
     seeds,
     threads,
     adapt: adaptFlag ?? null,
+    gans: flag('gans') ? Number(flag('gans')) : (recipe?.gans ?? 1),
     precision: precision ?? (recipe ? recipeCpuPrecision(recipe) : null),
     sets: report,
   }),

@@ -76,6 +76,7 @@ export async function runDemo(o: DemoOptions): Promise<PipelineResult> {
       out: o.out,
       config: rc.network,
       kimg: rc.kimg,
+      gans: rc.gans,
       recipeTrain: recipeTrainOptions(rc, 'cpu'), // the demo runs on the CPU (runPipeline's default device)
       demoCount: 4000,
       synthetic: rc.synthetic,

@@ -18,14 +18,14 @@ import { segmentImages } from '../seg/segment.js';
 import { trainSegmenter } from '../seg/train.js';
 import { adaptSegmenter } from '../seg/adapt.js';
 import type { ColourRefineOptions } from '../seg/colourRefine.js';
-import { type SyntheticSet, loadSyntheticSet } from '../seg/data.js';
+import { type SyntheticSet, loadSyntheticSet, mergeSyntheticSets } from '../seg/data.js';
 import { detectLayout, heldOutFiles, loadTrainingImages } from '../data/imageFolder.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../tensor/errors.js';
 import { listCheckpoints } from '../run/checkpoint.js';
 import { pipelineGanDir, runPaths } from '../run/layout.js';
 import { type TrainRun, resolveConfig, train } from '../train/loop.js';
-import { type TrainOptions, lowPrecisionDtype } from '../train/options.js';
+import { type TrainOptions, defaultTrainOptions, lowPrecisionDtype } from '../train/options.js';
 import { worstAndBestOf, writeReport } from '../report/index.js';
 import { removeAtomicTempFiles, writeFileAtomic } from '../util/atomicWrite.js';
 import { acquireRunLock } from '../util/runLock.js';
@@ -35,7 +35,8 @@ import { checkPipelineInputs } from './inputs.js';
 import { Stages, formatSeconds } from './stages.js';
 import { array, num, object, oneOf, str, type Schema } from '../util/schema.js';
 
-/** Stage names in order (folders and records under `<out>`). */
+/** Stage names in order (folders and records under `<out>`); with several GANs (`gans`), train, select and generate
+ *  have a twin per further GAN: train-2, select-2, generate-2, … */
 export const stageNames = ['testset', 'train', 'select', 'generate', 'segtrain', 'adapt', 'refine', 'eval', 'examples', 'report'] as const;
 
 export interface PipelineOptions {
@@ -46,6 +47,13 @@ export interface PipelineOptions {
   config: PresetName | NetworkConfig;
   /** GAN training length in kimg. */
   kimg: number;
+  /**
+   * Beyond the paper: train this many GANs (seeds seed, seed + 1000, seed + 2000, …: two pipelines of neighbouring seeds
+   * share no GAN; the first in `gan/`, the others in `gan-2/`, …)
+   * and pool their synthetic pairs, `synthetic` / gans from each, for the segmenter (1). A short CPU run draws one
+   * silhouette per run; several runs give the segmenter several (docs/quality.md, session 9).
+   */
+  gans?: number;
   /** GAN training option overrides (asked for: a resumed GAN run checks each against its own). */
   train?: Partial<TrainOptions>;
   /** GAN training options a recipe or preset fills in, below `train` (TrainRun.recipeOptions: a resumed GAN run keeps
@@ -112,6 +120,12 @@ export function pipelinePaths(out: string) {
     testset: join(out, 'testset'),
     run: pipelineGanDir(out),
     synthetic: join(out, 'synthetic'),
+    /** GAN k (0-based) of a pipeline with several (`gans`): its run, synthetic folder and stage-name suffix. */
+    gan: (k: number) => ({
+      run: k === 0 ? pipelineGanDir(out) : join(out, `gan-${k + 1}`),
+      synthetic: k === 0 ? join(out, 'synthetic') : join(out, `synthetic-${k + 1}`),
+      stage: k === 0 ? '' : `-${k + 1}`,
+    }),
     segmenter: join(out, 'segmenter'),
     adapted: join(out, 'segmenter-adapted'),
     eval: join(out, 'eval.json'),
@@ -150,8 +164,21 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
   const device = o.device ?? 'cpu';
   const resolution = resolveConfig(o.config).net.resolution;
   const paperPreset = o.config === 'ils64' || o.config === 'ils128';
+  const gans = o.gans ?? 1;
+  if (!Number.isInteger(gans) || gans < 1 || gans > 16)
+    throw new InputError(`gans must be an integer from 1 to 16, got ${gans}`, 'ERR_ARG');
+  const ganList = Array.from({ length: gans }, (_, k) => ({ k, ...paths.gan(k) }));
+  // GAN k trains with seed + 1000·k (the first GAN is the run a single-GAN pipeline trains).
+  const baseSeed = o.train?.seed ?? o.recipeTrain?.seed ?? defaultTrainOptions.seed;
+  const seedOf = (k: number) => baseSeed + 1000 * k;
+  const ganTitle = (k: number) => (gans > 1 ? ` ${k + 1} of ${gans} (seed ${seedOf(k)})` : '');
   // ils128's segmentation is the paper's 128 protocol (spec §10.4): 50 000 pairs, network at 64, scored at 128.
   const paper128 = o.config === 'ils128';
+  const n = o.synthetic ?? (paper128 ? 50000 : 10000);
+  // With several GANs, n is split among them as evenly as it goes.
+  const nOf = (k: number) => Math.floor(n / gans) + (k < n % gans ? 1 : 0);
+  if (nOf(gans - 1) < 2)
+    throw new InputError(`${n} synthetic pairs cannot be split among ${gans} GANs`, 'ERR_ARG', 'give more pairs or fewer GANs');
 
   // Test images: the user's; the procedural test split for the demo data; a DRC folder's own test split; or, for a
   // plain folder without masks, a few training photos held out of GAN training, shown with their cut-outs.
@@ -178,59 +205,74 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
     }
   }
 
-  await stages.run('train', `training the layered GAN to ${o.kimg} kimg in ${paths.run}`, async () => {
-    // Resume only from a complete checkpoint (JSON and weights): a file a killed first write left is not one.
-    const resume = listCheckpoints(paths.run).length > 0;
-    if (resume) log(`continuing the interrupted GAN run in ${paths.run}`);
-    // The paper's presets keep a snapshot every 200 kimg, all of them, for the official lowest-FID selection.
-    const snapshots = paperPreset ? { snapshotKimg: 200, checkpointKimg: 200, keepCheckpoints: Number.MAX_SAFE_INTEGER } : {};
-    const r = await train({
-      data: o.data,
-      out: paths.run,
-      config: o.config,
-      kimg: o.kimg,
-      device,
-      options: o.train,
-      recipeOptions: o.recipeTrain,
-      demoCount: o.demoCount,
-      resume,
-      progress: o.progress,
-      exclude: heldOut,
-      onSnapshot: o.onSnapshot,
-      ...snapshots,
+  for (const g of ganList)
+    await stages.run(`train${g.stage}`, `training the layered GAN${ganTitle(g.k)} to ${o.kimg} kimg in ${g.run}`, async () => {
+      // Resume only from a complete checkpoint (JSON and weights): a file a killed first write left is not one.
+      const resume = listCheckpoints(g.run).length > 0;
+      if (resume) log(`continuing the interrupted GAN run in ${g.run}`);
+      // The paper's presets keep a snapshot every 200 kimg, all of them, for the official lowest-FID selection.
+      const snapshots = paperPreset ? { snapshotKimg: 200, checkpointKimg: 200, keepCheckpoints: Number.MAX_SAFE_INTEGER } : {};
+      const r = await train({
+        data: o.data,
+        out: g.run,
+        config: o.config,
+        kimg: o.kimg,
+        device,
+        options: g.k === 0 ? o.train : { ...o.train, seed: seedOf(g.k) },
+        recipeOptions: o.recipeTrain,
+        demoCount: o.demoCount,
+        resume,
+        progress: o.progress,
+        exclude: heldOut,
+        // The live report follows the first GAN's sample grids; the others show their stage titles.
+        onSnapshot: g.k === 0 ? o.onSnapshot : undefined,
+        ...snapshots,
+      });
+      if (r.stoppedBy !== 'done')
+        throw new InputError(
+          `GAN training stopped (${r.stoppedBy}); checkpoint ${r.checkpoint} saved`,
+          'ERR_INTERRUPTED',
+          `run the same command again to continue`,
+        );
+      return { kimg: r.kimg, iterations: r.iterations, checkpoint: r.checkpoint };
     });
-    if (r.stoppedBy !== 'done')
-      throw new InputError(
-        `GAN training stopped (${r.stoppedBy}); checkpoint ${r.checkpoint} saved`,
-        'ERR_INTERRUPTED',
-        `run the same command again to continue`,
-      );
-    return { kimg: r.kimg, iterations: r.iterations, checkpoint: r.checkpoint };
-  });
 
-  const checkpoint = await stages.run(
-    'select',
-    'selecting the checkpoint',
-    async () => selectCheckpoint(paths.run, { inception: o.inception, device, log }),
-    selectionSchema,
-  );
+  const selections: CheckpointSelection[] = [];
+  for (const g of ganList)
+    selections.push(
+      await stages.run(
+        `select${g.stage}`,
+        `selecting the checkpoint${ganTitle(g.k)}`,
+        async () => selectCheckpoint(g.run, { inception: o.inception, device, log }),
+        selectionSchema,
+      ),
+    );
+  const checkpoint = selections[0]!;
 
-  const n = o.synthetic ?? (paper128 ? 50000 : 10000);
-  await stages.run('generate', `generating ${n} synthetic pairs from ${checkpoint.name}`, async () => {
-    // The stage is unfinished: whatever an interrupted run wrote there (even a complete manifest.json, when it
-    // was killed before the stage record) is redone.
-    rmSync(paths.synthetic, { recursive: true, force: true });
-    const m = await synthesize({ run: paths.run, checkpoint: checkpoint.name, n, out: paths.synthetic, device });
-    return { n: m.n, size: m.size, checkpoint: m.checkpoint };
-  });
+  for (const g of ganList)
+    await stages.run(
+      `generate${g.stage}`,
+      `generating ${nOf(g.k)} synthetic pairs from ${selections[g.k]!.name}${ganTitle(g.k)}`,
+      async () => {
+        // The stage is unfinished: whatever an interrupted run wrote there (even a complete manifest.json, when it
+        // was killed before the stage record) is redone.
+        rmSync(g.synthetic, { recursive: true, force: true });
+        const m = await synthesize({ run: g.run, checkpoint: selections[g.k]!.name, n: nOf(g.k), out: g.synthetic, device });
+        return { n: m.n, size: m.size, checkpoint: m.checkpoint };
+      },
+    );
 
   const segSize = o.seg?.size ?? Math.min(64, resolution);
   const protocol = o.seg?.protocol ?? (paper128 ? '128' : '64');
   // The synthetic set is decoded once, for seg-train and adapt alike (whichever of them runs in this call).
   let synthSet: SyntheticSet | undefined;
   const loadSynth = async () =>
-    (synthSet ??= await loadSyntheticSet(paths.synthetic, { size: segSize, evalSize: protocol === '128' ? 2 * segSize : segSize }));
-  await stages.run('segtrain', `training the U-Net on the synthetic pairs (${segSize}²)`, async () => {
+    (synthSet ??= mergeSyntheticSets(
+      await mapLimit(ganList, 1, (g) =>
+        loadSyntheticSet(g.synthetic, { size: segSize, evalSize: protocol === '128' ? 2 * segSize : segSize }),
+      ),
+    ));
+  await stages.run('segtrain', `training the U-Net on the synthetic pairs${gans > 1 ? ` of ${gans} GANs` : ''} (${segSize}²)`, async () => {
     const r = await trainSegmenter({
       synthetic: await loadSynth(),
       out: paths.segmenter,
@@ -358,8 +400,16 @@ async function runPipelineLocked(o: PipelineOptions): Promise<PipelineResult> {
       route: o.route,
       stages: Object.entries(stages.seconds).map(([name, seconds]) => ({ name, seconds })),
       facts: [
-        { label: 'checkpoint', value: `${checkpoint.name} (${checkpoint.method})` },
-        { label: 'synthetic pairs', value: n },
+        { label: 'checkpoint', value: selections.map((c) => `${c.name} (${c.method})`).join(', ') },
+        { label: 'synthetic pairs', value: gans > 1 ? `${n}: ${ganList.map((g) => nOf(g.k)).join(' + ')} from ${gans} GANs` : n },
+        ...(gans > 1
+          ? [
+              {
+                label: 'GANs pooled',
+                value: `${gans}, seeds ${ganList.map((g) => seedOf(g.k)).join(', ')} (${ganList.map((g) => basename(g.run)).join(', ')}); the report's training charts and grids are the first's`,
+              },
+            ]
+          : []),
         { label: 'GAN precision', value: describePrecision(o.train?.precision ?? o.recipeTrain?.precision, device) },
         ...(refineIsActive(o.refine) ? [{ label: 'test-time refinement', value: describeRefine(o.refine) }] : []),
         ...(o.facts ?? []),

@@ -43,6 +43,8 @@ export interface Recipe {
   network: NetworkConfig;
   train: Partial<TrainOptions>;
   kimg: number;
+  /** GANs trained (seeds seed, seed + 1000, …) whose synthetic pairs are pooled (PipelineOptions.gans). */
+  gans: number;
   synthetic: number;
   seg: NonNullable<PipelineOptions['seg']>;
   adapt: NonNullable<PipelineOptions['adapt']> | null;
@@ -71,6 +73,7 @@ export const cpuRecipe: Recipe = {
   network: demoNetwork,
   train: { ...demoTrainOptions, maskBorderWeight: 2, maskBorderMax: 0.2, minMaskSizeEnd: 0.15, minMaskRampKimg: [15, 30] },
   kimg: 60,
+  gans: 1,
   synthetic: 4000,
   seg: { iterations: 1000, batch: 32, width: 16, size: 32, valEvery: 250 },
   adapt: { rounds: 3, iterations: 400, colour: { strength: 2, pairwise: 2 } },

@@ -34,6 +34,56 @@ export interface SyntheticSet {
   names: string[];
   /** From manifest.json, when the folder was written by `ilsgan generate`. */
   source?: { run: string; checkpoint: string; kimg: number };
+  /** The folders of a pooled set (mergeSyntheticSets), in order; absent for one folder. */
+  parts?: string[];
+}
+
+/**
+ * Pools synthetic sets of the same sizes (several GANs' pairs, pipeline `gans`) into one: every set's training samples,
+ * then every set's validation samples, so each set keeps its own 90/10 split. Names are prefixed by the set's
+ * index (`0/000001.png`); `dir` lists the folders. A pooled set has no one folder of layers (loadSyntheticLayers).
+ */
+export function mergeSyntheticSets(sets: readonly SyntheticSet[]): SyntheticSet {
+  const first = sets[0];
+  if (!first) throw new InputError('no synthetic set to pool', 'ERR_ARG');
+  if (sets.length === 1) return first;
+  const { size, evalSize } = first;
+  const odd = sets.find((s) => s.size !== size || s.evalSize !== evalSize);
+  if (odd) throw new InputError(`cannot pool synthetic sets at ${size}² and ${odd.size}² (${odd.dir})`, 'ERR_ARG');
+  const rgb = 3 * size * size;
+  const grey = size * size;
+  const train = sets.reduce((a, s) => a + s.train, 0);
+  const val = sets.reduce((a, s) => a + s.val, 0);
+  const images = new Uint8Array((train + val) * rgb);
+  const masks = new Uint8Array((train + val) * grey);
+  const valMasks = new Uint8Array(val * evalSize * evalSize);
+  const names: string[] = [];
+  let at = 0;
+  // Training samples of every set first, then their validation samples (samples train…n−1 are validation).
+  for (const part of ['train', 'val'] as const) {
+    sets.forEach((s, k) => {
+      const [from, count] = part === 'train' ? [0, s.train] : [s.train, s.val];
+      images.set(s.images.subarray(from * rgb, (from + count) * rgb), at * rgb);
+      masks.set(s.masks.subarray(from * grey, (from + count) * grey), at * grey);
+      if (part === 'val') valMasks.set(s.valMasks, (at - train) * evalSize * evalSize);
+      names.push(...s.names.slice(from, from + count).map((n) => `${k}/${n}`));
+      at += count;
+    });
+  }
+  return {
+    dir: sets.map((s) => s.dir).join(' + '),
+    n: train + val,
+    train,
+    val,
+    imageSize: first.imageSize,
+    size,
+    evalSize,
+    images,
+    masks,
+    valMasks,
+    names,
+    parts: sets.map((s) => s.dir),
+  };
 }
 
 export interface LoadSyntheticOptions {
@@ -193,6 +243,7 @@ export interface SyntheticLayers {
  * official img/ + mask/ folder) or a file is unreadable.
  */
 export async function loadSyntheticLayers(set: SyntheticSet): Promise<SyntheticLayers> {
+  if (set.parts) throw new InputError(`the pooled synthetic set ${set.dir} has no one folder of layers`, 'ERR_NO_SYNTHETIC');
   const files = syntheticFiles(set.dir);
   const folders = files.manifest?.folders;
   if (!folders?.fg || !folders.masksSoft)

@@ -121,6 +121,11 @@ export function makePipelineCommand() {
       choice(Object.keys(presets) as PresetName[]),
     )
     .option('--kimg <k>', 'GAN training length in kimg (required without --recipe)', num('kimg'))
+    .option(
+      '--gans <k>',
+      'train k GANs (seeds s, s+1000, …) and pool their synthetic pairs for the segmenter (1; a deviation from the paper)',
+      num('count'),
+    )
     .option('--inception <file>', 'Inception weights (safetensors) for FID-based checkpoint selection')
     .option('--n-synthetic <n>', 'synthetic pairs to generate (10000; 50000 for ils128)', num('count'))
     .option('--seg-iters <n>', 'U-Net iterations (6000)', num('iterations'))
@@ -179,6 +184,7 @@ export function makePipelineCommand() {
           out: o.out,
           config: o.config ?? recipe?.network ?? 'ils64',
           kimg,
+          gans: o.gans ?? recipe?.gans,
           train: flags,
           recipeTrain: filledTrainOptions({ preset: o.config, recipe: recipe ? recipeTrainOptions(recipe, device) : undefined }),
           test: o.testImages ? { images: o.testImages, masks: o.testMasks } : undefined,
