@@ -168,6 +168,29 @@ describe('self-training', () => {
     });
   });
 
+  /** A small adaptation of the stage-1 model into `root/name` (1 round of 4 iterations unless `extra` says otherwise);
+   *  also returns the live tensor count from before it. */
+  const adaptSmall = async (name: string, extra: Partial<Parameters<typeof adaptSegmenter>[0]> = {}) => {
+    const photos = await loadTrainingImages(join(synth, 'images'), 32);
+    const set = await loadSyntheticSet(synth, { size: 32 });
+    const out = join(root, name);
+    const before = t.memory().liveTensors;
+    const r = await adaptSegmenter({
+      model,
+      photos,
+      synthetic: set,
+      out,
+      rounds: 1,
+      iterations: 4,
+      batch: 8,
+      maxPhotos: 40,
+      progress: false,
+      log: () => {},
+      ...extra,
+    });
+    return { r, out, before, set };
+  };
+
   test('pseudo-labels are 0, 1 or ignored (−100), ignoring pixels where the two mirrored views disagree', () => {
     const seg = loadSegmenter(model);
     try {
@@ -190,22 +213,7 @@ describe('self-training', () => {
   });
 
   test('adaptSegmenter writes a loadable model that records its rounds', async () => {
-    const photos = await loadTrainingImages(join(synth, 'images'), 32);
-    const set = await loadSyntheticSet(synth, { size: 32 });
-    const out = join(root, 'adapted');
-    const before = t.memory().liveTensors;
-    const r = await adaptSegmenter({
-      model,
-      photos,
-      synthetic: set,
-      out,
-      rounds: 2,
-      iterations: 5,
-      batch: 8,
-      maxPhotos: 40,
-      progress: false,
-      log: () => {},
-    });
+    const { r, out, before } = await adaptSmall('adapted', { rounds: 2, iterations: 5 });
     assert.equal(r.rounds.length, 2);
     for (const round of r.rounds) {
       assert.ok(round.labelled >= 0 && round.labelled <= 1);
@@ -247,24 +255,8 @@ describe('self-training', () => {
   });
 
   test('adaptSegmenter with paste trains and records the share it pasted', async () => {
-    const photos = await loadTrainingImages(join(synth, 'images'), 32);
     const set = await loadSyntheticSet(synth, { size: 32 });
-    const out = join(root, 'adapted-paste');
-    const before = t.memory().liveTensors;
-    const r = await adaptSegmenter({
-      model,
-      photos,
-      synthetic: set,
-      layers: await loadSyntheticLayers(set),
-      paste: 0.5,
-      out,
-      rounds: 1,
-      iterations: 4,
-      batch: 8,
-      maxPhotos: 40,
-      progress: false,
-      log: () => {},
-    });
+    const { r, out, before } = await adaptSmall('adapted-paste', { layers: await loadSyntheticLayers(set), paste: 0.5 });
     assert.equal(r.rounds.length, 1);
     assert.equal(t.memory().liveTensors, before, 'no tensor left behind');
     assert.equal(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).adapted.paste, 0.5);
@@ -272,23 +264,7 @@ describe('self-training', () => {
   });
 
   test('adaptSegmenter with photoShare 1 trains on the photos alone and records the share', async () => {
-    const photos = await loadTrainingImages(join(synth, 'images'), 32);
-    const set = await loadSyntheticSet(synth, { size: 32 });
-    const out = join(root, 'adapted-photos');
-    const before = t.memory().liveTensors;
-    const r = await adaptSegmenter({
-      model,
-      photos,
-      synthetic: set,
-      out,
-      photoShare: 1,
-      rounds: 1,
-      iterations: 4,
-      batch: 8,
-      maxPhotos: 40,
-      progress: false,
-      log: () => {},
-    });
+    const { r, out, before } = await adaptSmall('adapted-photos', { photoShare: 1 });
     assert.equal(r.rounds.length, 1);
     assert.equal(t.memory().liveTensors, before, 'no tensor left behind');
     assert.equal(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).adapted.photoShare, 1);
