@@ -30,6 +30,7 @@ const recipe = recipeName ? getRecipe(recipeName) : null;
 const config = flag('config') as PresetName | undefined;
 if (config && !(config in presets)) throw new Error(`unknown config ${config}: ${Object.keys(presets).join(', ')}`);
 const kimg = Number(flag('kimg') ?? recipe?.kimg);
+const gans = Number(flag('gans') ?? recipe?.gans ?? 1);
 if (!(kimg > 0)) throw new Error('--kimg is required without --recipe');
 const seeds = (flag('seeds') ?? '0').split(',').map(Number);
 const sets = (flag('sets') ?? 'animals').split(',');
@@ -74,7 +75,7 @@ for (const set of sets) {
         out,
         config: config ?? recipe!.network,
         kimg,
-        gans: flag('gans') ? Number(flag('gans')) : recipe?.gans,
+        gans,
         train: { ils, seed, ...(precision ? { precision } : {}) },
         recipeTrain: recipe ? recipeTrainOptions(recipe, 'cpu') : undefined,
         test: { images: join(data, 'test/images'), masks: join(data, 'test/masks') },
@@ -120,7 +121,7 @@ console.log(
     seeds,
     threads,
     adapt: adaptFlag ?? null,
-    gans: flag('gans') ? Number(flag('gans')) : (recipe?.gans ?? 1),
+    gans,
     precision: precision ?? (recipe ? recipeCpuPrecision(recipe) : null),
     sets: report,
   }),

@@ -7,7 +7,8 @@
 // the two views agree and the average is confident (≥ `confidence` or ≤ 1 − `confidence`), the rest is ignored;
 // with `colour`, the averaged probabilities are first refined by each photo's own colours (colourRefine.ts).
 // The network then trains on half synthetic pairs (their true masks, as stage 1) and half real photos (their
-// pseudo-labels, with the same colour augmentation and random mirroring), and becomes the next round's teacher.
+// pseudo-labels, with the same colour augmentation and random mirroring; `photoShare` changes the halves), and becomes
+// the next round's teacher.
 // Nothing here sees a ground-truth mask of a real photo.
 //
 // With `paste` (beyond the paper, and beyond this stage's first version), a share of the synthetic half is not the
@@ -48,7 +49,7 @@ export interface AdaptOptions {
   model: string;
   /** Unlabeled real photos at the model's size (the GAN's training images). */
   photos: ImageSet;
-  /** The synthetic pairs stage 1 trained on (half of every batch; their validation split is reported). */
+  /** The synthetic pairs stage 1 trained on (the non-photo part of every batch; their validation split is reported). */
   synthetic: SyntheticSet;
   /** Folder for the adapted model (same format as `seg-train`'s). */
   out: string;
@@ -209,7 +210,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
   const synthSampler = new ShuffledSampler(set.train, opts.seed + 2);
   const photoSampler = new ShuffledSampler(count, opts.seed + 3);
   // Real photos per minibatch (at least one), the rest synthetic; 0.5 of 32 is the first version's 16 + 16.
-  const half = Math.max(1, Math.min(opts.batch, Math.round(opts.batch * opts.photoShare)));
+  const realPerBatch = Math.max(1, Math.min(opts.batch, Math.round(opts.batch * opts.photoShare)));
   const flipRand = mulberry32(opts.seed + 4);
   const pasteRand = mulberry32(opts.seed + 6);
   const rounds: AdaptResult['rounds'] = [];
@@ -235,8 +236,8 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
       net.train();
       let loss = 0;
       for (let it = 1; it <= opts.iterations; it++) {
-        const si = opts.batch > half ? synthSampler.next(opts.batch - half) : [];
-        const pi = photoSampler.next(half);
+        const si = opts.batch > realPerBatch ? synthSampler.next(opts.batch - realPerBatch) : [];
+        const pi = photoSampler.next(realPerBatch);
         // Mirror some real photos together with their labels (a mirrored photo is as real as the original).
         const flips = pi.map(() => flipRand() < 0.5);
         // Which synthetic samples go onto which photo (drawn here, outside the scope, so the stream is the same
@@ -272,7 +273,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
           const x = aug.forward(si.length > 0 ? cat([sx, real], 0) : real);
           const logits = net.forward(x);
           const lSynth = si.length > 0 ? crossEntropy(logits.narrow(0, 0, si.length), sy) : null;
-          const lReal = crossEntropy(logits.narrow(0, si.length, half), py);
+          const lReal = crossEntropy(logits.narrow(0, si.length, realPerBatch), py);
           // A batch whose real part has no confident pixel contributes the synthetic loss only; without synthetic
           // pairs it is skipped.
           const realOk = Number.isFinite(lReal.item());

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { type PipelineOptions, pipelinePaths, runPipeline } from '../../src/pipeline/pipeline.js';
 import { type SyntheticSet, loadSyntheticLayers, mergeSyntheticSets } from '../../src/seg/data.js';
 import { setNumThreads } from '../../src/tensor/runtime.js';
+import { smallestPipelineOptions } from '../helpers/smallestPipeline.js';
 
 let out = '';
 before(() => {
@@ -18,24 +19,13 @@ before(() => {
 });
 after(() => rmSync(out, { recursive: true, force: true }));
 
-/** The smallest whole pipeline (as test/pipeline/recovery.test.ts), with two GANs. */
-function options(lines: string[], gans = 2): PipelineOptions {
-  return {
-    data: 'demo',
-    out,
-    config: 'tiny32',
-    kimg: 0.008,
-    gans,
-    train: { batch: 4, seed: 7 },
-    demoCount: 16,
-    testCount: 8,
-    synthetic: 33,
-    seg: { iterations: 4, batch: 8, width: 4, size: 32, valEvery: 2 },
-    examples: 2,
-    progress: false,
-    log: (l) => lines.push(l),
-  };
-}
+/** The smallest whole pipeline with two GANs (seed 7) and 33 pairs, to split unevenly. */
+const options = (lines: string[], gans = 2): PipelineOptions => ({
+  ...smallestPipelineOptions(out, lines),
+  gans,
+  train: { batch: 4, seed: 7 },
+  synthetic: 33,
+});
 
 describe('a pipeline with two GANs', () => {
   test('trains both (seeds 7 and 1007), splits the pairs 17 + 16 and trains the segmenter on all 33', async () => {

@@ -11,6 +11,7 @@ import { type PipelineOptions, pipelinePaths, runPipeline } from '../../src/pipe
 import { InputError } from '../../src/util/errors.js';
 import { setNumThreads } from '../../src/tensor/runtime.js';
 import { acquireRunLock, lockFileName } from '../../src/util/runLock.js';
+import { smallestPipelineOptions } from '../helpers/smallestPipeline.js';
 
 let out = '';
 
@@ -21,23 +22,7 @@ before(() => {
 });
 after(() => rmSync(out, { recursive: true, force: true }));
 
-/** The smallest whole pipeline: 2 GAN iterations, 32 synthetic pairs, 4 U-Net iterations, 8 test images. */
-function options(lines: string[]): PipelineOptions {
-  return {
-    data: 'demo',
-    out,
-    config: 'tiny32',
-    kimg: 0.008,
-    train: { batch: 4 },
-    demoCount: 16,
-    testCount: 8,
-    synthetic: 32,
-    seg: { iterations: 4, batch: 8, width: 4, size: 32, valEvery: 2 },
-    examples: 2,
-    progress: false,
-    log: (l) => lines.push(l),
-  };
-}
+const options = (lines: string[]): PipelineOptions => smallestPipelineOptions(out, lines);
 
 test('a locked output folder is refused before anything runs', async () => {
   const lock = acquireRunLock(out, 'test');
