@@ -3,7 +3,7 @@
 // pseudo-labels it would give: DRC_IoU of the segmenter alone, flip-averaged, and refined with several settings.
 //   node dist/bench/refineCheck.js --model data/tux/seg/ils60-base/segmenter --test data/tux/TuxComposite-animals-64/test
 //   node dist/bench/refineCheck.js --ellipse 32 ...    # no segmenter: the centred ellipse (as a 0.9/0.1 probability)
-//        [--grid '[[levels, strength, rounds, smoothing, pairwise, balanced (0/1)], …]']
+//        [--grid '[[levels, strength, rounds, smoothing, pairwise, balanced (0/1), saliency, saliency threshold], …]']
 //   node dist/bench/refineCheck.js --model A,B,C ...    # an ensemble: the models' flip-averaged probabilities averaged
 //        [--blur σ: the network sees the photos blurred (Gaussian, σ in pixels at the network's size); the colour
 //         refinement still reads the sharp photos]
@@ -95,10 +95,19 @@ const score = (p: Float32Array, size = s, gt = (i: number) => loaded[i]!.gt) => 
   for (let i = 0; i < n; i++) m.add(binary(p, size, i), gt(i));
   return Number(m.result().DRC_IoU!.toFixed(4));
 };
-const grid = (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [number, number, number, number, number?, number?][];
-const settings = grid.map(([levels, strength, rounds, smoothing, pairwise = 0, balanced = 0]) => ({
-  key: `L${levels}_s${strength}_r${rounds}_m${smoothing}_p${pairwise}${balanced ? '_bal' : ''}`,
-  o: { levels, strength, rounds, smoothing, pairwise, balanced: balanced === 1 },
+const grid = (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [
+  number,
+  number,
+  number,
+  number,
+  number?,
+  number?,
+  number?,
+  number?,
+][];
+const settings = grid.map(([levels, strength, rounds, smoothing, pairwise = 0, balanced = 0, saliency = 0, saliencyThreshold = 0.5]) => ({
+  key: `L${levels}_s${strength}_r${rounds}_m${smoothing}_p${pairwise}${balanced ? '_bal' : ''}${saliency ? `_sal${saliency}_t${saliencyThreshold}` : ''}`,
+  o: { levels, strength, rounds, smoothing, pairwise, balanced: balanced === 1, saliency, saliencyThreshold },
 }));
 const out: Record<string, number> = { plain: score(probs[0]!), flipAveraged: score(probs[1]!) };
 const refined = settings.map(({ key, o }) => {

@@ -7,6 +7,9 @@
 //        [--n 4000 --iters 1000 --width 16 --batch 32 --adapt on --adapt-rounds 2 --adapt-iters 400 --threads 2]
 //        [--colour on --pairwise 2 --balanced on: the adaptation's colour-refined pseudo-labels, balanced histograms]
 //        [--photo-share 0.5 --max-photos 4000: the adaptation's share of real photos per minibatch, photos labelled]
+//        [--saliency W --saliency-threshold 0.5: the boundary saliency in the adaptation's pseudo-labels (colour on)]
+//        [--untrained on: no stage 1 (the U-Net in OUT/untrained takes one step on the synthetic pairs, i.e. it is
+//         untrained); with --photo-share 1 the adaptation then never trains on a GAN image: a baseline without the GAN]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as t from '../src/index.js';
@@ -41,7 +44,8 @@ if (!existsSync(join(synthDir, 'manifest.json'))) await timed('generate', () => 
 const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { net: { resolution: number } };
 const size = Math.min(64, config.net.resolution);
 const set = await loadSyntheticSet(synthDir, { size });
-const segDir = join(out, 'segmenter');
+const untrained = flag('untrained') === 'on';
+const segDir = join(out, untrained ? 'untrained' : 'segmenter');
 const seg =
   existsSync(join(segDir, 'model.json')) && flag('reuse') === 'on'
     ? { bestValIoU: null }
@@ -49,7 +53,7 @@ const seg =
         trainSegmenter({
           synthetic: set,
           out: segDir,
-          iterations: iters,
+          iterations: untrained ? 1 : iters,
           width,
           batch,
           size,
@@ -109,6 +113,9 @@ if (adapt) {
               strength: Number(flag('colour-strength') ?? 2),
               pairwise: Number(flag('pairwise') ?? 0),
               ...(flag('balanced') === 'on' ? { balanced: true } : {}),
+              ...(flag('saliency')
+                ? { saliency: Number(flag('saliency')), saliencyThreshold: Number(flag('saliency-threshold') ?? 0.5) }
+                : {}),
             }
           : null,
     }),

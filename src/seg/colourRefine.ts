@@ -7,6 +7,8 @@
 // the histograms from the refined probabilities (EM). Where object and background share colours the ratio is near
 // 1 and the segmenter's opinion stands.
 
+import { boundarySaliency } from './boundarySaliency.js';
+
 export interface ColourRefineOptions {
   /** Levels per RGB channel of the histograms (8 → 512 bins). */
   levels?: number;
@@ -35,6 +37,15 @@ export interface ColourRefineOptions {
   pairwise?: number;
   /** Mean-field iterations per EM round when `pairwise` > 0 (5). */
   meanField?: number;
+  /**
+   * Weight of the photo's boundary saliency (boundarySaliency.ts: the minimum barrier distance to the frame in
+   * CIELAB, 0–1 per photo) added to the segmenter's log-odds before the colour step (0: off): + weight · (saliency −
+   * `saliencyThreshold`). Parts of the photo joined to the frame by colours that barely change are pulled towards
+   * background, however textured; parts walled off from it towards the object.
+   */
+  saliency?: number;
+  /** The saliency at which that term is 0 (0.5). */
+  saliencyThreshold?: number;
 }
 
 const clampP = (p: number) => Math.min(1 - 1e-4, Math.max(1e-4, p));
@@ -57,7 +68,10 @@ export function refineByColour(
   const balanced = o.balanced ?? false;
   const pairwise = o.pairwise ?? 0;
   const meanField = o.meanField ?? 5;
+  const saliency = o.saliency ?? 0;
+  const saliencyThreshold = o.saliencyThreshold ?? 0.5;
   const plane = size * size;
+  const sal = saliency > 0 ? boundarySaliency(pixels, n, size, { space: 'lab' }) : null;
   const unary = new Float32Array(plane);
   const around = pairwise > 0 ? neighbourIndices(size) : null;
   const weights = around ? new Float32Array(around.length) : null;
@@ -76,7 +90,11 @@ export function refineByColour(
       const g = Math.floor(pixels[base + plane + k]! / shift);
       const b = Math.floor(pixels[base + 2 * plane + k]! / shift);
       binOf[k] = (r * levels + g) * levels + b;
-      const q = clampP(p[k]!);
+      let q = clampP(p[k]!);
+      if (sal) {
+        q = clampP(1 / (1 + Math.exp(-(Math.log(q / (1 - q)) + saliency * (sal[i * plane + k]! - saliencyThreshold)))));
+        p[k] = q;
+      }
       prior[k] = Math.log(q / (1 - q));
     }
     if (around) edgeWeights(pixels.subarray(base, base + 3 * plane), plane, around, weights!);

@@ -63,6 +63,8 @@ const colourFields = {
   pairwise: optional(num(0, 1e3)),
   meanField: optional(int(0, 100)),
   balanced: optional(bool()),
+  saliency: optional(num(0, 1e3)),
+  saliencyThreshold: optional(num(0, 1)),
 };
 
 /** model.json's `refine`: only known fields, each range-checked. */
