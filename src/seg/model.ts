@@ -204,9 +204,12 @@ export const segmenterConfigSchema = object({
           strength: optional(num(0, 1e3)),
           rounds: optional(int(0, 1e6)),
           smoothing: optional(num(0, 1e6)),
-          pairwise: optional(num(0, 1e3)),
+          // The CLI takes weights up to 1e6 (--adapt-pairwise, --adapt-saliency): a record of what ran reads them all.
+          pairwise: optional(num(0, 1e6)),
           meanField: optional(int(0, 1e6)),
           balanced: optional(bool()),
+          saliency: optional(num(0, 1e6)),
+          saliencyThreshold: optional(fraction),
         }),
       ),
       paste: optional(fraction),

@@ -99,7 +99,7 @@ describe('ilsgan pipeline --recipe cpu', () => {
     assertUserError(runCli(['pipeline', '--data', 'photos', '--out', 'x'], root), /--kimg/);
   });
 
-  test('--refine and --adapt-pairwise: bad values and --adapt-pairwise without colour-refined labels are one-line errors', () => {
+  test('--refine, --adapt-pairwise and --adapt-saliency: bad values, and weights without colour-refined labels, are one-line errors', () => {
     const base = ['pipeline', '--data', 'photos', '--out', 'x', '--kimg', '1'];
     assertUserError(runCli([...base, '--refine', 'sometimes'], root), /--refine.*expected on or off, got "sometimes"/);
     assertUserError(runCli([...base, '--adapt-pairwise', '-1'], root), /--adapt-pairwise.*expected a number in \[0, 1e6\]/);
@@ -107,6 +107,11 @@ describe('ilsgan pipeline --recipe cpu', () => {
     assertUserError(
       runCli([...base, '--recipe', 'cpu', '--adapt', 'off', '--adapt-pairwise', '0'], root),
       /--adapt-pairwise weights the colour-refined pseudo-labels/,
+    );
+    assertUserError(runCli([...base, '--adapt-saliency', 'high'], root), /--adapt-saliency.*expected a number in \[0, 1e6\]/);
+    assertUserError(
+      runCli([...base, '--recipe', 'cpu', '--adapt', 'off', '--adapt-saliency', '0'], root),
+      /--adapt-saliency weights the colour-refined pseudo-labels/,
     );
   });
 });

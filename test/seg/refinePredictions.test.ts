@@ -213,6 +213,8 @@ describe('the setting', () => {
     assert.equal(chooseRefine(undefined, true), defaultRefine);
     assert.deepEqual(cpuRecipe.refine, defaultRefine, "the default is the recipe's measured setting");
     assert.equal(cpuRecipe.adapt?.colour?.pairwise, 2, "the recipe's pseudo-labels have the pairwise term");
+    assert.equal(cpuRecipe.adapt?.colour?.saliency, 16, '… and the boundary saliency (weight 16)');
+    assert.equal(cpuRecipe.refine?.colour?.saliency, undefined, 'not at test time (measured worse after the adaptation)');
     assert.equal(refineSetting(cpuRecipe, undefined), cpuRecipe.refine);
     assert.equal(refineSetting(cpuRecipe, false), null);
     assert.equal(refineSetting(null, undefined), null);
@@ -256,6 +258,11 @@ describe('the setting', () => {
     ['an unknown top-level field', { flip: true, crf: true }, /field refine\.crf is not a setting here \(known: flip, colour\)$/],
     ['a negative pairwise weight', { colour: { pairwise: -1 } }, /field refine\.colour\.pairwise must be a number from 0 to 1000, got -1$/],
     ['smoothing 0', { colour: { smoothing: 0 } }, /field refine\.colour\.smoothing must be above 0, got 0$/],
+    [
+      'a saliency threshold above 1',
+      { colour: { saliency: 16, saliencyThreshold: 2 } },
+      /field refine\.colour\.saliencyThreshold must be a number from 0 to 1, got 2$/,
+    ],
     ['4096 levels', { colour: { levels: 4096 } }, /field refine\.colour\.levels must be an integer from 1 to 64, got 4096$/],
     ['not an object', 'on', /field refine must be an object, got "on"$/],
   ];

@@ -141,6 +141,11 @@ export function makePipelineCommand() {
       num('weight'),
     )
     .option(
+      '--adapt-saliency <w>',
+      "weight of each photo's boundary saliency (how walled off from the frame a pixel is) in the pseudo-labels (16 in --recipe cpu; 0: off)",
+      num('weight'),
+    )
+    .option(
       '--refine <on|off>',
       "test-time refinement of every prediction (flip average, then the photo's colours with a smoothness term), written into the final segmenter's model.json so eval and segment apply it (off; on in --recipe cpu)",
       onOff,
@@ -167,14 +172,18 @@ export function makePipelineCommand() {
       };
       const adaptBase = adaptSetting(recipe, o.adapt);
       const adapt = adaptBase && { ...adaptBase, ...definedOnly({ rounds: o.adaptRounds, iterations: o.adaptIters }) };
-      if (o.adaptPairwise !== undefined) {
+      for (const [name, value, key] of [
+        ['--adapt-pairwise', o.adaptPairwise, 'pairwise'],
+        ['--adapt-saliency', o.adaptSaliency, 'saliency'],
+      ] as const) {
+        if (value === undefined) continue;
         if (!adapt?.colour)
           throw new InputError(
-            '--adapt-pairwise weights the colour-refined pseudo-labels of the adaptation, which this run does not use',
+            `${name} weights the colour-refined pseudo-labels of the adaptation, which this run does not use`,
             'ERR_ARG',
             'use it with --recipe cpu (and without --adapt off)',
           );
-        adapt.colour = { ...adapt.colour, pairwise: o.adaptPairwise };
+        adapt.colour = { ...adapt.colour, [key]: value };
       }
       const refine = refineSetting(recipe, o.refine);
       const live = pipelineLive(o.out, 'pipeline');
