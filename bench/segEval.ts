@@ -8,6 +8,7 @@
 //        [--colour on --pairwise 2 --balanced on: the adaptation's colour-refined pseudo-labels, balanced histograms]
 //        [--photo-share 0.5 --max-photos 4000: the adaptation's share of real photos per minibatch, photos labelled]
 //        [--saliency W --saliency-threshold 0.5: the boundary saliency in the adaptation's pseudo-labels (colour on)]
+//        [--seed S: the U-Net's and the adaptation's seed (0)]
 //        [--untrained on: no stage 1 (the U-Net in OUT/untrained takes one step on the synthetic pairs, i.e. it is
 //         untrained); with --photo-share 1 the adaptation then never trains on a GAN image: a baseline without the GAN]
 import { existsSync, readFileSync } from 'node:fs';
@@ -31,6 +32,7 @@ const iters = Number(flag('iters') ?? 1000);
 const width = Number(flag('width') ?? 16);
 const batch = Number(flag('batch') ?? 32);
 const adapt = flag('adapt') === 'on';
+const seed = Number(flag('seed') ?? 0);
 t.setNumThreads(Number(flag('threads') ?? 2));
 const seconds: Record<string, number> = {};
 const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
@@ -54,6 +56,7 @@ const seg =
           synthetic: set,
           out: segDir,
           iterations: untrained ? 1 : iters,
+          seed,
           width,
           batch,
           size,
@@ -103,6 +106,7 @@ if (adapt) {
       lr: Number(flag('adapt-lr') ?? 2e-4),
       photoShare: Number(flag('photo-share') ?? 0.5),
       maxPhotos: Number(flag('max-photos') ?? 4000),
+      seed,
       geometric: flag('geometric') === 'on',
       progress: false,
       paste,
