@@ -20,7 +20,7 @@ import * as t from '../src/index.js';
 import { readBinaryMask } from '../src/eval/maskFiles.js';
 import { centredEllipse } from '../src/eval/baselines.js';
 import { blur } from '../src/data/composite/raster.js';
-import { SegMetrics, confusion, imageIoU } from '../src/eval/segMetrics.js';
+import { confusion, imageIoU } from '../src/eval/segMetrics.js';
 import { refineByColour } from '../src/seg/colourRefine.js';
 import { pairImagesWithMasks } from '../src/seg/evaluate.js';
 import { loadSegmenter, resizeLogits } from '../src/seg/model.js';
@@ -28,6 +28,7 @@ import { probabilityLogit, refinedProbabilities } from '../src/seg/refinePredict
 import { decodePhoto, packChw, photoToInput } from '../src/seg/photos.js';
 import { mapLimit } from '../src/util/mapLimit.js';
 import { interpolate } from '../src/tensor/ops/nn.js';
+import { drcIoU } from './drcIoU.js';
 import { flag } from './flags.js';
 
 t.setNumThreads(Number(flag('threads') ?? 1));
@@ -90,11 +91,7 @@ const probs =
 /** Per image, the binary mask (probability > ½) of plane i of p against its ground truth. */
 const binary = (p: Float32Array, size: number, i: number) =>
   Array.from(p.subarray(i * size * size, (i + 1) * size * size), (v) => (v > 0.5 ? 1 : 0));
-const score = (p: Float32Array, size = s, gt = (i: number) => loaded[i]!.gt) => {
-  const m = new SegMetrics();
-  for (let i = 0; i < n; i++) m.add(binary(p, size, i), gt(i));
-  return Number(m.result().DRC_IoU!.toFixed(4));
-};
+const score = (p: Float32Array, size = s, gt = (i: number) => loaded[i]!.gt) => drcIoU(p, size, n, gt);
 const grid = (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [
   number,
   number,

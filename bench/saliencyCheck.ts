@@ -8,7 +8,6 @@
 import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { readBinaryMask } from '../src/eval/maskFiles.js';
-import { SegMetrics } from '../src/eval/segMetrics.js';
 import { refineByColour } from '../src/seg/colourRefine.js';
 import { boundarySaliency } from '../src/seg/boundarySaliency.js';
 import { pairImagesWithMasks } from '../src/seg/evaluate.js';
@@ -17,6 +16,7 @@ import { refinedProbabilities } from '../src/seg/refinePredictions.js';
 import { decodePhoto, packChw, photoToInput } from '../src/seg/photos.js';
 import { mapLimit } from '../src/util/mapLimit.js';
 import { interpolate } from '../src/tensor/ops/nn.js';
+import { drcIoU } from './drcIoU.js';
 import { flag } from './flags.js';
 
 t.setNumThreads(Number(flag('threads') ?? 1));
@@ -57,15 +57,7 @@ const p = t.noGrad(() =>
     return Float32Array.from(refinedProbabilities(seg.net, x, pixels, { flip: true }).data() as Float32Array);
   }),
 );
-const score = (q: Float32Array) => {
-  const m = new SegMetrics();
-  for (let i = 0; i < n; i++)
-    m.add(
-      Array.from(q.subarray(i * s * s, (i + 1) * s * s), (v) => (v > 0.5 ? 1 : 0)),
-      loaded[i]!.gt,
-    );
-  return Number(m.result().DRC_IoU!.toFixed(4));
-};
+const score = (q: Float32Array) => drcIoU(q, s, n, (i) => loaded[i]!.gt);
 const logit = (v: number) => Math.log(Math.min(1 - 1e-4, Math.max(1e-4, v)) / (1 - Math.min(1 - 1e-4, Math.max(1e-4, v))));
 const sigm = (v: number) => 1 / (1 + Math.exp(-v));
 const out: Record<string, number> = { salMs, seg: score(p) };
