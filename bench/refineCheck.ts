@@ -15,6 +15,8 @@
 //        [--hi H: also refine at the photo's resolution H instead of the network's: the flip-averaged logits upsampled
 //         to H (bilinear), each grid setting run on the photo at H, scored at the network's size (area-averaged
 //         probability > ½) and at H]
+//        [--lo L: also score the flip-averaged and every refined prediction area-averaged down to L (a model at 64²
+//         scored as a 32² one is: the masks nearest-resized to L)]
 import { join } from 'node:path';
 import * as t from '../src/index.js';
 import { readBinaryMask } from '../src/eval/maskFiles.js';
@@ -138,6 +140,18 @@ if (hi !== null) {
     out[`hi_${key}_at_lo`] = score(down(h));
     out[`hi_${key}_at_hi`] = score(h, hi, hiGt);
   }
+}
+const lo = flag('lo') ? Number(flag('lo')) : null;
+if (lo !== null) {
+  const loGt = await mapLimit(pairs, 8, async (p) => (await readBinaryMask(p.mask, lo, 'nearest')).mask);
+  const down = (p: Float32Array): Float32Array =>
+    t.noGrad(() =>
+      t.scope(() =>
+        Float32Array.from(interpolate(t.fromBytes(p, 'float32', [n, 1, s, s]), { size: [lo, lo], mode: 'area' }).data() as Float32Array),
+      ),
+    );
+  out[`flipAveraged_at${lo}`] = score(down(probs[1]!), lo, (i) => loGt[i]!);
+  settings.forEach(({ key }, j) => (out[`${key}_at${lo}`] = score(down(refined[j]!), lo, (i) => loGt[i]!)));
 }
 /** Keeps only the largest 8-connected foreground region of each S×S plane of p (others set to 0). */
 const largestRegion = (p: Float32Array): Float32Array => {

@@ -9,6 +9,7 @@
 //        [--photo-share 0.5 --max-photos 4000: the adaptation's share of real photos per minibatch, photos labelled]
 //        [--saliency W --saliency-threshold 0.5: the boundary saliency in the adaptation's pseudo-labels (colour on)]
 //        [--seed S: the U-Net's and the adaptation's seed (0)]
+//        [--size S: the U-Net's side (the GAN's, at most 64): synthetic pairs, photos and scoring at S²]
 //        [--untrained on: no stage 1 (the U-Net in OUT/untrained takes one step on the synthetic pairs, i.e. it is
 //         untrained); with --photo-share 1 the adaptation then never trains on a GAN image: a baseline without the GAN]
 import { existsSync, readFileSync } from 'node:fs';
@@ -44,7 +45,8 @@ const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
 const synthDir = join(out, 'synthetic');
 if (!existsSync(join(synthDir, 'manifest.json'))) await timed('generate', () => synthesize({ run, checkpoint, n, out: synthDir }));
 const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { net: { resolution: number } };
-const size = Math.min(64, config.net.resolution);
+// --size S: the U-Net's side (default the GAN's, at most 64); the synthetic pairs and photos are resized to it.
+const size = Number(flag('size') ?? Math.min(64, config.net.resolution));
 const set = await loadSyntheticSet(synthDir, { size });
 const untrained = flag('untrained') === 'on';
 const segDir = join(out, untrained ? 'untrained' : 'segmenter');
