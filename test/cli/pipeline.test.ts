@@ -76,8 +76,9 @@ describe('ilsgan pipeline --recipe cpu', () => {
     };
     assert.deepEqual(model.refine, { flip: true, colour: { strength: 2, pairwise: 2 } });
     assert.equal(model.adapted.colour.pairwise, 2);
-    const stage1 = JSON.parse(readFileSync(join(root, 'out', 'segmenter', 'model.json'), 'utf8')) as { refine?: unknown };
+    const stage1 = JSON.parse(readFileSync(join(root, 'out', 'segmenter', 'model.json'), 'utf8')) as { refine?: unknown; size: number };
     assert.equal(stage1.refine, undefined, 'only the final segmenter gets it');
+    assert.equal(stage1.size, 64, "the recipe's U-Net works at 64² over the 32² GAN's upsampled pairs");
     assert.match(html, /held out of GAN training/);
     const config = JSON.parse(readFileSync(join(root, 'out', 'gan', 'config.json'), 'utf8')) as {
       net: { channelMax: number; maskPrior: number };
