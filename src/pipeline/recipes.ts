@@ -128,7 +128,7 @@ export const cpuRecipe: Recipe = {
       setting: 'segmenter',
       paper: 'U-Net width 64 at 64², batch 64, 6000 iterations, 10 000 pairs',
       recipe: "width 16 at 64² (the 32² GAN's pairs upsampled bilinearly), batch 32, 1000 iterations, 4000 pairs",
-      why: "the budget; at 64² rather than the GAN's 32² because the adaptation then reads the photos at their own resolution: on TuxComposite-animals (ILS on, seeds 0–2, the same GANs) DRC_IoU 0.638 ± 0.000 at 32² against 0.665 ± 0.002 at 64² (seed 0 scored at 32² as well: 0.657) (docs/quality.md, session 11)",
+      why: "the budget; at 64² rather than the GAN's 32² because the adaptation then reads the photos at their own resolution: on TuxComposite-animals (ILS on, seeds 0–2, the same GANs) DRC_IoU 0.638 ± 0.000 at 32² against 0.665 ± 0.002 at 64² (0.656 ± 0.002 scored on the same 32² grid) (docs/quality.md, session 11)",
       flag: '--seg-width, --seg-size, --seg-iters, --n-synthetic',
     },
     {
