@@ -104,6 +104,15 @@ const probs = seg === null ? ellipseProbs() : modelProbs();
 /** Per image, the binary mask (probability > ½) of plane i of p against its ground truth. */
 const binary = (p: Float32Array, size: number, i: number) =>
   Array.from(p.subarray(i * size * size, (i + 1) * size * size), (v) => (v > 0.5 ? 1 : 0));
+/** n probability planes of from² area-averaged to to² (the --hi and --lo scores). */
+const areaResize = (p: Float32Array, from: number, to: number): Float32Array =>
+  t.noGrad(() =>
+    t.scope(() =>
+      Float32Array.from(
+        interpolate(t.fromBytes(p, 'float32', [n, 1, from, from]), { size: [to, to], mode: 'area' }).data() as Float32Array,
+      ),
+    ),
+  );
 const score = (p: Float32Array, size = s, gt = (i: number) => loaded[i]!.gt) => drcIoU(p, size, n, gt);
 const grid = (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [
   number,
@@ -138,12 +147,7 @@ if (hi !== null) {
       return Float32Array.from(resizeLogits(logit, hi, hi).sigmoid().data() as Float32Array);
     }),
   );
-  const down = (p: Float32Array): Float32Array =>
-    t.noGrad(() =>
-      t.scope(() =>
-        Float32Array.from(interpolate(t.fromBytes(p, 'float32', [n, 1, hi, hi]), { size: [s, s], mode: 'area' }).data() as Float32Array),
-      ),
-    );
+  const down = (p: Float32Array) => areaResize(p, hi, s);
   out.hi_flip_at_lo = score(down(hiProbs));
   out.hi_flip_at_hi = score(hiProbs, hi, hiGt);
   for (const { key, o } of settings) {
@@ -155,12 +159,7 @@ if (hi !== null) {
 const lo = flag('lo') ? Number(flag('lo')) : null;
 if (lo !== null) {
   const loGt = await mapLimit(pairs, 8, async (p) => (await readBinaryMask(p.mask, lo, 'nearest')).mask);
-  const down = (p: Float32Array): Float32Array =>
-    t.noGrad(() =>
-      t.scope(() =>
-        Float32Array.from(interpolate(t.fromBytes(p, 'float32', [n, 1, s, s]), { size: [lo, lo], mode: 'area' }).data() as Float32Array),
-      ),
-    );
+  const down = (p: Float32Array) => areaResize(p, s, lo);
   out[`flipAveraged_at${lo}`] = score(down(probs[1]!), lo, (i) => loGt[i]!);
   settings.forEach(({ key }, j) => (out[`${key}_at${lo}`] = score(down(refined[j]!), lo, (i) => loGt[i]!)));
 }
