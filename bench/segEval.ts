@@ -6,6 +6,9 @@
 //        --test data/tux/TuxComposite-animals-64/test --out data/tux/seg/a32-ils-s0-20 \
 //        [--n 4000 --iters 1000 --width 16 --batch 32 --adapt on --adapt-rounds 2 --adapt-iters 400 --threads 2]
 //        [--colour on --pairwise 2 --balanced on: the adaptation's colour-refined pseudo-labels, balanced histograms]
+//        [--photo-geometric on: the adaptation mirrors/scales/rotates/shifts the photos with their pseudo-labels]
+//        [--levels 8 --mean-field 5 --colour-rounds 2 --smoothing 1: those pseudo-labels' histogram levels per channel,
+//         mean-field iterations, EM rounds and pseudo-count]
 //        [--photo-share 0.5 --max-photos 4000: the adaptation's share of real photos per minibatch, photos labelled]
 //        [--saliency W --saliency-threshold 0.5: the boundary saliency in the adaptation's pseudo-labels (colour on)]
 //        [--seed S: the U-Net's and the adaptation's seed (0)]
@@ -110,6 +113,7 @@ if (adapt) {
       maxPhotos: Number(flag('max-photos') ?? 4000),
       seed,
       geometric: flag('geometric') === 'on',
+      photoGeometric: flag('photo-geometric') === 'on',
       progress: false,
       paste,
       layers,
@@ -118,6 +122,10 @@ if (adapt) {
           ? {
               strength: Number(flag('colour-strength') ?? 2),
               pairwise: Number(flag('pairwise') ?? 0),
+              ...(flag('levels') ? { levels: Number(flag('levels')) } : {}),
+              ...(flag('mean-field') ? { meanField: Number(flag('mean-field')) } : {}),
+              ...(flag('colour-rounds') ? { rounds: Number(flag('colour-rounds')) } : {}),
+              ...(flag('smoothing') ? { smoothing: Number(flag('smoothing')) } : {}),
               ...(flag('balanced') === 'on' ? { balanced: true } : {}),
               ...(flag('saliency')
                 ? { saliency: Number(flag('saliency')), saliencyThreshold: Number(flag('saliency-threshold') ?? 0.5) }
