@@ -6,7 +6,6 @@
 //        --test data/tux/TuxComposite-animals-64/test --out data/tux/seg/a32-ils-s0-20 \
 //        [--n 4000 --iters 1000 --width 16 --batch 32 --adapt on --adapt-rounds 2 --adapt-iters 400 --threads 2]
 //        [--colour on --pairwise 2 --balanced on: the adaptation's colour-refined pseudo-labels, balanced histograms]
-//        [--photo-geometric on: the adaptation mirrors/scales/rotates/shifts the photos with their pseudo-labels]
 //        [--levels 8 --mean-field 5 --colour-rounds 2 --smoothing 1: those pseudo-labels' histogram levels per channel,
 //         mean-field iterations, EM rounds and pseudo-count]
 //        [--photo-share 0.5 --max-photos 4000: the adaptation's share of real photos per minibatch, photos labelled]
@@ -113,7 +112,6 @@ if (adapt) {
       maxPhotos: Number(flag('max-photos') ?? 4000),
       seed,
       geometric: flag('geometric') === 'on',
-      photoGeometric: flag('photo-geometric') === 'on',
       progress: false,
       paste,
       layers,

@@ -70,11 +70,6 @@ export interface AdaptOptions {
   confidence?: number;
   /** Mirror, scale, rotate and shift the synthetic half as seg-train's `geometric` (off). */
   geometric?: boolean;
-  /**
-   * Mirror, scale, rotate and shift the real half with its pseudo-labels (GeometricAugment.applyWithIgnore) instead
-   * of mirroring it only (off): the student must reproduce the teacher's labels on a transformed view.
-   */
-  photoGeometric?: boolean;
   /** Refine the teacher's probabilities by each photo's colours before thresholding (colourRefine.ts); null = off. */
   colour?: ColourRefineOptions | null;
   /** Share (0–1) of the synthetic half pasted onto real photos (see the file comment; 0: off, the default). */
@@ -212,7 +207,6 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
   aug.p = 0.5;
   const opt = new Adam(net.parameters(), { lr: opts.lr, betas: [0.9, 0.999] });
   const geometric = o.geometric ? new GeometricAugment(opts.seed + 5) : null;
-  const photoGeometric = o.photoGeometric ? new GeometricAugment(opts.seed + 7) : null;
   const synthSampler = new ShuffledSampler(set.train, opts.seed + 2);
   const photoSampler = new ShuffledSampler(count, opts.seed + 3);
   // Real photos per minibatch (at least one), the rest synthetic; 0.5 of 32 is the first version's 16 + 16.
@@ -259,8 +253,6 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
             px = where(f.view([-1, 1, 1, 1]), px.flip(3), px);
             py = where(f.view([-1, 1, 1]), py.flip(2), py);
           }
-          let real = px.float().div(127.5).sub(1);
-          if (photoGeometric) [real, py] = photoGeometric.applyWithIgnore(real, py);
           let sx = data.images.indexSelect(0, sIdx).float().div(127.5).sub(1);
           let sy = data.masks.indexSelect(0, sIdx).long();
           if (geometric) [sx, sy] = geometric.apply(sx, sy);
@@ -277,6 +269,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
             sx = where(rows.view([-1, 1, 1, 1]), x, sx);
             sy = where(rows.view([-1, 1, 1]), y, sy);
           }
+          const real = px.float().div(127.5).sub(1);
           const x = aug.forward(si.length > 0 ? cat([sx, real], 0) : real);
           const logits = net.forward(x);
           const lSynth = si.length > 0 ? crossEntropy(logits.narrow(0, 0, si.length), sy) : null;
@@ -320,7 +313,6 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
         colour: o.colour ?? null,
         ...(opts.paste > 0 ? { paste: opts.paste } : {}),
         ...(opts.photoShare !== 0.5 ? { photoShare: opts.photoShare } : {}),
-        ...(o.photoGeometric ? { photoGeometric: true } : {}),
         seconds: (Date.now() - started) / 1000,
       },
     };

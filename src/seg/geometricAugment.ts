@@ -7,7 +7,7 @@
 // the image and its mask alike, removes that shortcut. Image and mask are sampled through one grid (bilinear,
 // border reflected, so the scene continues past the edge as in a wider crop); the mask is thresholded at 0.5 again.
 import { affineGrid, gridSample } from '../tensor/ops/nn.js';
-import { cat, tensor, where } from '../tensor/ops/creation.js';
+import { cat, tensor } from '../tensor/ops/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { HostRandom } from '../util/hostRandom.js';
 
@@ -61,23 +61,5 @@ export class GeometricAugment {
     const grid = affineGrid(theta, [n!, 4, h!, w!]);
     const both = gridSample(cat([images, masks.unsqueeze(1).to({ dtype: images.dtype })], 1), grid, { paddingMode: 'reflection' });
     return [both.narrow(1, 0, 3), both.narrow(1, 3, 1).squeeze(1).gt(0.5).long()];
-  }
-
-  /**
-   * The same for pseudo-labels: labels [N, S, S] int64 with 1, 0 and −100 (ignored). The foreground and the
-   * "labelled" indicator go through the grid with the image; a pixel keeps a label only where every input pixel it
-   * was interpolated from had one (indicator ≥ 0.999), else it is −100, so ignored regions never leak a label.
-   */
-  applyWithIgnore(images: Tensor, labels: Tensor): [Tensor, Tensor] {
-    const [n, , h, w] = images.shape;
-    const theta = tensor(this.thetas(n!), { shape: [n!, 2, 3], device: images.device });
-    const grid = affineGrid(theta, [n!, 5, h!, w!]);
-    const dtype = images.dtype;
-    const known = labels.ne(-100).unsqueeze(1).to({ dtype });
-    const fg = labels.eq(1).unsqueeze(1).to({ dtype });
-    const out = gridSample(cat([images, known, fg], 1), grid, { paddingMode: 'reflection' });
-    const kept = out.narrow(1, 3, 1).squeeze(1).ge(0.999);
-    const y = out.narrow(1, 4, 1).squeeze(1).gt(0.5).long();
-    return [out.narrow(1, 0, 3), where(kept, y, y.mul(0).sub(100))];
   }
 }

@@ -93,8 +93,6 @@ export interface SegmenterConfig {
     paste?: number;
     /** The share of each minibatch taken from the real photos (absent: one half). */
     photoShare?: number;
-    /** The photos were mirrored/scaled/rotated/shifted with their pseudo-labels (absent: mirrored only). */
-    photoGeometric?: boolean;
     seconds: number;
   };
   /** Beyond the paper: test-time refinement that `segment` and `eval` apply to every photo's prediction
@@ -216,7 +214,6 @@ export const segmenterConfigSchema = object({
       ),
       paste: optional(fraction),
       photoShare: optional(fraction),
-      photoGeometric: optional(bool()),
       seconds: num(0, 1e12),
     }),
   ),
