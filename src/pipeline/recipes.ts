@@ -77,7 +77,9 @@ export const cpuRecipe: Recipe = {
   synthetic: 4000,
   seg: { iterations: 1000, batch: 32, width: 16, size: 64, valEvery: 250 },
   adapt: { rounds: 3, iterations: 400, colour: { strength: 2, pairwise: 2, saliency: 16 } },
-  refine: { flip: true, colour: { strength: 2, pairwise: 2 } },
+  // At 64² a photo has 4096 pixels: 16 levels per channel (4096 bins) with a smaller pseudo-count, a third EM round
+  // and a stronger smoothness term refine better than 32²'s 8 levels (docs/quality.md, session 12).
+  refine: { flip: true, colour: { levels: 16, strength: 2, rounds: 3, smoothing: 0.5, pairwise: 4 } },
   cpuBfloat16: true,
   deviations: [
     {
@@ -158,8 +160,8 @@ export const cpuRecipe: Recipe = {
       setting: 'test-time refinement',
       paper: 'none',
       recipe:
-        "each photo's foreground probability averaged with its mirror image's, then refined by the photo's colours with the pairwise term (strength 2, pairwise 2) at the U-Net's size; stored in the segmenter's model.json, so segment and eval apply it",
-      why: 'on TuxComposite-animals (2000 test images) it raised DRC_IoU on three segmenters by 0.014 to 0.030 (0.4828 → 0.5078, 0.4735 → 0.5036, 0.4469 → 0.4612)',
+        "each photo's foreground probability averaged with its mirror image's, then refined by the photo's colours with the pairwise term at the U-Net's size (16 levels per channel, strength 2, 3 EM rounds, pseudo-count 0.5, pairwise 4); stored in the segmenter's model.json, so segment and eval apply it",
+      why: 'on TuxComposite-animals (2000 test images) it raised DRC_IoU on three 32² segmenters by 0.014 to 0.030 (0.4828 → 0.5078, 0.4735 → 0.5036, 0.4469 → 0.4612); at 64² the finer setting scores 0.681 ± 0.002 over seeds 0–2 against 0.665 ± 0.002 with the 32² one (8 levels, 2 rounds, pseudo-count 1, pairwise 2), +0.014 to +0.021 on every seed, and 0.698 against 0.679 on TuxComposite-objects (docs/quality.md, session 12)',
       flag: '--refine off (segment and eval: --refine off)',
     },
   ],

@@ -74,7 +74,7 @@ describe('ilsgan pipeline --recipe cpu', () => {
       refine?: unknown;
       adapted: { colour: { pairwise?: number } };
     };
-    assert.deepEqual(model.refine, { flip: true, colour: { strength: 2, pairwise: 2 } });
+    assert.deepEqual(model.refine, { flip: true, colour: { levels: 16, strength: 2, rounds: 3, smoothing: 0.5, pairwise: 4 } });
     assert.equal(model.adapted.colour.pairwise, 2);
     const stage1 = JSON.parse(readFileSync(join(root, 'out', 'segmenter', 'model.json'), 'utf8')) as { refine?: unknown; size: number };
     assert.equal(stage1.refine, undefined, 'only the final segmenter gets it');
