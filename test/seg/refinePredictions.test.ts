@@ -211,7 +211,13 @@ describe('the setting', () => {
     assert.equal(chooseRefine(mine, false), null);
     assert.equal(chooseRefine(mine, true), mine);
     assert.equal(chooseRefine(undefined, true), defaultRefine);
-    assert.deepEqual(cpuRecipe.refine, defaultRefine, "the default is the recipe's measured setting");
+    // The recipe's 64² U-Net refines with finer histograms than the default (chosen at 32²); otherwise the same steps.
+    assert.deepEqual(
+      cpuRecipe.refine,
+      { ...defaultRefine, colour: { ...defaultRefine.colour, levels: 16, rounds: 3, smoothing: 0.5, pairwise: 4 } },
+      "the recipe's setting is the default's at 64²",
+    );
+    assert.equal(cpuRecipe.seg.size, 64);
     assert.equal(cpuRecipe.adapt?.colour?.pairwise, 2, "the recipe's pseudo-labels have the pairwise term");
     assert.equal(cpuRecipe.adapt?.colour?.saliency, 16, '… and the boundary saliency (weight 16)');
     assert.equal(cpuRecipe.refine?.colour?.saliency, undefined, 'not at test time (measured worse after the adaptation)');
