@@ -79,27 +79,30 @@ const ellipseProbs = () => {
   return [p, Float32Array.from(p)];
 };
 /** The models' averaged probabilities (plain, then flip-averaged), 100 photos per forward pass (all 2000 at once took
- *  ~15 GB at 64²). */
-const modelProbs = (): Float32Array[] =>
-  [null, { flip: true }].map((setting) => {
-    const all = new Float32Array(n * s * s);
-    for (let b = 0; b < n; b += 100) {
-      const len = Math.min(100, n - b);
-      t.noGrad(() =>
-        t.scope(() => {
-          const x = t
-            .fromBytes(netPixels.subarray(b * 3 * s * s, (b + len) * 3 * s * s), 'uint8', [len, 3, s, s])
-            .float()
-            .div(127.5)
-            .sub(1);
-          const own = pixels.subarray(b * 3 * s * s, (b + len) * 3 * s * s);
+ *  ~15 GB at 64²); each batch's input is built once for both. */
+const modelProbs = (): Float32Array[] => {
+  const settings = [null, { flip: true }];
+  const all = settings.map(() => new Float32Array(n * s * s));
+  const per = 3 * s * s;
+  for (let b = 0; b < n; b += 100) {
+    const len = Math.min(100, n - b);
+    t.noGrad(() =>
+      t.scope(() => {
+        const x = t
+          .fromBytes(netPixels.subarray(b * per, (b + len) * per), 'uint8', [len, 3, s, s])
+          .float()
+          .div(127.5)
+          .sub(1);
+        const own = pixels.subarray(b * per, (b + len) * per);
+        settings.forEach((setting, k) => {
           const sum = segs.map((g) => refinedProbabilities(g.net, x, own, setting)).reduce((a, c) => a.add(c));
-          all.set(sum.div(segs.length).data() as Float32Array, b * s * s);
-        }),
-      );
-    }
-    return all;
-  });
+          all[k]!.set(sum.div(segs.length).data() as Float32Array, b * s * s);
+        });
+      }),
+    );
+  }
+  return all;
+};
 const probs = seg === null ? ellipseProbs() : modelProbs();
 /** Per image, the binary mask (probability > ½) of plane i of p against its ground truth. */
 const binary = (p: Float32Array, size: number, i: number) =>
@@ -160,8 +163,9 @@ const lo = flag('lo') ? Number(flag('lo')) : null;
 if (lo !== null) {
   const loGt = await mapLimit(pairs, 8, async (p) => (await readBinaryMask(p.mask, lo, 'nearest')).mask);
   const down = (p: Float32Array) => areaResize(p, s, lo);
-  out[`flipAveraged_at${lo}`] = score(down(probs[1]!), lo, (i) => loGt[i]!);
-  settings.forEach(({ key }, j) => (out[`${key}_at${lo}`] = score(down(refined[j]!), lo, (i) => loGt[i]!)));
+  const loMask = (i: number) => loGt[i]!;
+  out[`flipAveraged_at${lo}`] = score(down(probs[1]!), lo, loMask);
+  settings.forEach(({ key }, j) => (out[`${key}_at${lo}`] = score(down(refined[j]!), lo, loMask)));
 }
 /** Keeps only the largest 8-connected foreground region of each S×S plane of p (others set to 0). */
 const largestRegion = (p: Float32Array): Float32Array => {

@@ -47,7 +47,6 @@ const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
 const synthDir = join(out, 'synthetic');
 if (!existsSync(join(synthDir, 'manifest.json'))) await timed('generate', () => synthesize({ run, checkpoint, n, out: synthDir }));
 const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { net: { resolution: number } };
-// --size S: the U-Net's side (default the GAN's, at most 64); the synthetic pairs and photos are resized to it.
 const size = Number(flag('size') ?? Math.min(64, config.net.resolution));
 const set = await loadSyntheticSet(synthDir, { size });
 const untrained = flag('untrained') === 'on';
