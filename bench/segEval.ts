@@ -11,7 +11,6 @@
 //        [--photo-share 0.5 --max-photos 4000: the adaptation's share of real photos per minibatch, photos labelled]
 //        [--saliency W --saliency-threshold 0.5: the boundary saliency in the adaptation's pseudo-labels (colour on)]
 //        [--seed S: the U-Net's and the adaptation's seed (0)]
-//        [--soft on: the adaptation's real half on soft pseudo-labels (the teacher's probabilities at every pixel)]
 //        [--size S: the U-Net's side (the GAN's, at most 64): synthetic pairs, photos and scoring at S²]
 //        [--untrained on: no stage 1 (the U-Net in OUT/untrained takes one step on the synthetic pairs, i.e. it is
 //         untrained); with --photo-share 1 the adaptation then never trains on a GAN image: a baseline without the GAN]
@@ -115,7 +114,6 @@ if (adapt) {
       progress: false,
       paste,
       layers,
-      soft: flag('soft') === 'on',
       colour:
         flag('colour') === 'on'
           ? {

@@ -24,7 +24,7 @@ import { AdaPipeline, colorOnly } from '../train/augment/adaPipeline.js';
 import type { Device } from '../tensor/device.js';
 import { InputError } from '../util/errors.js';
 import { cat, fromBytes, tensor, where } from '../tensor/ops/creation.js';
-import { binaryCrossEntropyWithLogits, crossEntropy } from '../tensor/ops/nn.js';
+import { crossEntropy } from '../tensor/ops/nn.js';
 import { manualSeed } from '../tensor/ops/random.js';
 import { Adam } from '../tensor/optim/adam.js';
 import { dispose, keep, noGrad, scope } from '../tensor/scope.js';
@@ -72,11 +72,6 @@ export interface AdaptOptions {
   geometric?: boolean;
   /** Refine the teacher's probabilities by each photo's colours before thresholding (colourRefine.ts); null = off. */
   colour?: ColourRefineOptions | null;
-  /**
-   * Train the real half on the teacher's (colour-refined) foreground probabilities at every pixel, a soft
-   * cross-entropy, instead of hard labels at its confident, flip-consistent pixels (off).
-   */
-  soft?: boolean;
   /** Share (0–1) of the synthetic half pasted onto real photos (see the file comment; 0: off, the default). */
   paste?: number;
   /** The synthetic set's foreground layers and soft masks (data.ts `loadSyntheticLayers`); needed when `paste` > 0. */
@@ -111,7 +106,6 @@ function checkAdaptOptions(o: AdaptOptions) {
   if (!(r.photoShare > 0 && r.photoShare <= 1)) throw new InputError(`adapt: photoShare must be in (0, 1], got ${r.photoShare}`, 'ERR_ARG');
   if (!(r.paste >= 0 && r.paste <= 1)) throw new InputError(`adapt: paste must be in [0, 1], got ${r.paste}`, 'ERR_ARG');
   if (r.paste > 0 && !o.layers) throw new InputError("adapt: paste needs the synthetic set's foreground layers", 'ERR_ARG');
-  if (r.paste > 0 && o.soft) throw new InputError('adapt: paste needs hard pseudo-labels', 'ERR_ARG', 'turn soft targets off');
   if (r.paste > 0 && o.geometric)
     throw new InputError('adapt: paste and geometric augmentation cannot be combined', 'ERR_ARG', 'turn one of them off');
   for (const k of ['rounds', 'iterations', 'batch', 'maxPhotos'] as const) {
@@ -125,17 +119,19 @@ function checkAdaptOptions(o: AdaptOptions) {
 }
 
 /**
- * The teacher's view of photos [n, 3, S, S] (uint8; `pixels` holds the same bytes on the host): the foreground
- * probability averaged over each photo and its mirror image, refined by each photo's colours with `colour`
- * (colourRefine.ts), and where the two views agree (1) or not (0); both [n·S·S] on the host.
+ * Pseudo-labels of photos [n, 3, S, S] (uint8; `pixels` holds the same bytes on the host): int64 [n, S, S] with 1
+ * foreground, 0 background and −100 (ignored) where the mirrored views disagree or the probability is not
+ * confident. With `colour`, the flip-averaged probabilities are first refined by each photo's colours
+ * (colourRefine.ts).
  */
-function teacherView(
+export function pseudoLabels(
   net: Segmenter['net'],
   photos: Tensor,
   pixels: Uint8Array,
-  colour: ColourRefineOptions | null,
-  batch: number,
-): { probs: Float32Array; agree: Uint8Array } {
+  confidence: number,
+  colour: ColourRefineOptions | null = null,
+  batch = 64,
+): Tensor {
   const [n, , size] = photos.shape as [number, number, number, number];
   const plane = size * size;
   const probs = new Float32Array(n * plane);
@@ -156,47 +152,12 @@ function teacherView(
     }
   });
   if (colour) refineByColour(probs, pixels, n, size, colour);
-  return { probs, agree };
-}
-
-/**
- * Pseudo-labels of photos [n, 3, S, S] (uint8; `pixels` holds the same bytes on the host): int64 [n, S, S] with 1
- * foreground, 0 background and −100 (ignored) where the mirrored views disagree or the probability is not
- * confident. With `colour`, the flip-averaged probabilities are first refined by each photo's colours
- * (colourRefine.ts).
- */
-export function pseudoLabels(
-  net: Segmenter['net'],
-  photos: Tensor,
-  pixels: Uint8Array,
-  confidence: number,
-  colour: ColourRefineOptions | null = null,
-  batch = 64,
-): Tensor {
-  const [n, , size] = photos.shape as [number, number, number, number];
-  const { probs, agree } = teacherView(net, photos, pixels, colour, batch);
-  const labels = new Int32Array(probs.length);
+  const labels = new Int32Array(n * plane);
   for (let k = 0; k < labels.length; k++) {
     const p = probs[k]!;
     labels[k] = agree[k] && (p >= confidence || p <= 1 - confidence) ? (p > 0.5 ? 1 : 0) : -100;
   }
   return scope(() => tensor(labels, { shape: [n, size, size], device: photos.device }).long());
-}
-
-/**
- * Soft pseudo-labels of photos [n, 3, S, S]: the teacher's flip-averaged (and, with `colour`, colour-refined)
- * foreground probability at every pixel, float32 [n, S, S].
- */
-export function softPseudoLabels(
-  net: Segmenter['net'],
-  photos: Tensor,
-  pixels: Uint8Array,
-  colour: ColourRefineOptions | null = null,
-  batch = 64,
-): Tensor {
-  const [n, , size] = photos.shape as [number, number, number, number];
-  const { probs } = teacherView(net, photos, pixels, colour, batch);
-  return scope(() => tensor(probs, { shape: [n, size, size], device: photos.device }));
 }
 
 /**
@@ -264,15 +225,9 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
     for (let round = 0; round < opts.rounds; round++) {
       net.eval();
       if (labels) labels.dispose();
-      labels = keep(
-        o.soft
-          ? softPseudoLabels(net, data.photos, chosen, o.colour ?? null)
-          : pseudoLabels(net, data.photos, chosen, opts.confidence, o.colour ?? null),
-      );
+      labels = keep(pseudoLabels(net, data.photos, chosen, opts.confidence, o.colour ?? null));
       const [labelled, fg] = noGrad(() =>
         scope(() => {
-          // Soft labels: every pixel counts, the foreground share is their mean probability.
-          if (o.soft) return [1, labels!.mean().item()];
           const known = labels!.ne(-100);
           const nKnown = known.sum().item();
           return [nKnown / labels!.numel, nKnown === 0 ? 0 : labels!.eq(1).sum().item() / nKnown];
@@ -318,10 +273,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
           const x = aug.forward(si.length > 0 ? cat([sx, real], 0) : real);
           const logits = net.forward(x);
           const lSynth = si.length > 0 ? crossEntropy(logits.narrow(0, 0, si.length), sy) : null;
-          const realLogits = logits.narrow(0, si.length, realPerBatch);
-          const lReal = o.soft
-            ? binaryCrossEntropyWithLogits(realLogits.select(1, 1).sub(realLogits.select(1, 0)), py)
-            : crossEntropy(realLogits, py);
+          const lReal = crossEntropy(logits.narrow(0, si.length, realPerBatch), py);
           // A batch whose real part has no confident pixel contributes the synthetic loss only; without synthetic
           // pairs it is skipped.
           const realOk = Number.isFinite(lReal.item());
@@ -360,7 +312,6 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
         confidence: opts.confidence,
         colour: o.colour ?? null,
         ...(opts.paste > 0 ? { paste: opts.paste } : {}),
-        ...(o.soft ? { soft: true } : {}),
         ...(opts.photoShare !== 0.5 ? { photoShare: opts.photoShare } : {}),
         seconds: (Date.now() - started) / 1000,
       },

@@ -93,8 +93,6 @@ export interface SegmenterConfig {
     paste?: number;
     /** The share of each minibatch taken from the real photos (absent: one half). */
     photoShare?: number;
-    /** Trained on soft pseudo-labels (the teacher's probabilities at every pixel; absent: hard, confident ones). */
-    soft?: boolean;
     seconds: number;
   };
   /** Beyond the paper: test-time refinement that `segment` and `eval` apply to every photo's prediction
@@ -215,7 +213,6 @@ export const segmenterConfigSchema = object({
         }),
       ),
       paste: optional(fraction),
-      soft: optional(bool()),
       photoShare: optional(fraction),
       seconds: num(0, 1e12),
     }),

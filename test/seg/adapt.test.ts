@@ -12,7 +12,7 @@ import { heldOutFiles, loadTrainingImages } from '../../src/data/imageFolder.js'
 import { writePng } from '../../src/data/decode.js';
 import { mulberry32 } from '../../src/data/procedural.js';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
-import { adaptSegmenter, pasteOntoPhotos, pseudoLabels, softPseudoLabels } from '../../src/seg/adapt.js';
+import { adaptSegmenter, pasteOntoPhotos, pseudoLabels } from '../../src/seg/adapt.js';
 import { refineByColour } from '../../src/seg/colourRefine.js';
 import { loadSyntheticLayers, loadSyntheticSet } from '../../src/seg/data.js';
 import { GeometricAugment } from '../../src/seg/geometricAugment.js';
@@ -212,53 +212,6 @@ describe('self-training', () => {
     }
   });
 
-  test('soft pseudo-labels are the probabilities the hard ones threshold: every pixel, in [0, 1]', () => {
-    const seg = loadSegmenter(model);
-    try {
-      t.scope(() => {
-        const photos = t.rand([6, 3, 32, 32]).mul(255).to({ dtype: 'uint8' });
-        const pixels = photos.data() as Uint8Array;
-        for (const colour of [null, { strength: 2 }]) {
-          const soft = softPseudoLabels(seg.net, photos, pixels, colour);
-          const hard = pseudoLabels(seg.net, photos, pixels, 0.8, colour);
-          assert.deepEqual(soft.shape, [6, 32, 32]);
-          assert.equal(soft.dtype, 'float32');
-          const p = soft.toArray() as number[];
-          const h = hard.toArray() as number[];
-          let labelled = 0;
-          for (let k = 0; k < p.length; k++) {
-            assert.ok(p[k]! >= 0 && p[k]! <= 1, `pixel ${k}: ${p[k]}`);
-            if (h[k] === -100) continue;
-            labelled++;
-            // A hard label is the soft one past the confidence threshold.
-            assert.ok(h[k] === 1 ? p[k]! >= 0.8 : p[k]! <= 0.2 + 1e-6, `pixel ${k}: ${h[k]} from ${p[k]}`);
-          }
-          assert.ok(labelled > 0);
-        }
-      });
-    } finally {
-      seg.dispose();
-    }
-  });
-
-  test('adaptSegmenter with soft targets trains on every pixel and records it', async () => {
-    const { r, out, before } = await adaptSmall('adapted-soft', { soft: true, colour: { strength: 2 } });
-    assert.equal(r.rounds.length, 1);
-    assert.equal(r.rounds[0]!.labelled, 1);
-    assert.ok(r.rounds[0]!.foreground > 0 && r.rounds[0]!.foreground < 1);
-    assert.equal(t.memory().liveTensors, before, 'no tensor left behind');
-    assert.equal(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).adapted.soft, true);
-    const a = loadSegmenter(model);
-    const b = loadSegmenter(out);
-    try {
-      const moved = t.scope(() => a.net.parameters().some((p, i) => p.sub(b.net.parameters()[i]!).abs().sum().item() > 0));
-      assert.ok(moved);
-    } finally {
-      a.dispose();
-      b.dispose();
-    }
-  });
-
   test('adaptSegmenter writes a loadable model that records its rounds', async () => {
     const { r, out, before } = await adaptSmall('adapted', { rounds: 2, iterations: 5 });
     assert.equal(r.rounds.length, 2);
@@ -338,9 +291,6 @@ describe('self-training', () => {
     const layers = await loadSyntheticLayers(set);
     await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, layers, out: join(root, 'x'), paste: 1.5 }), { code: 'ERR_ARG' });
     await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, layers, out: join(root, 'x'), paste: 0.5, geometric: true }), {
-      code: 'ERR_ARG',
-    });
-    await assert.rejects(adaptSegmenter({ model, photos, synthetic: set, layers, out: join(root, 'x'), paste: 0.5, soft: true }), {
       code: 'ERR_ARG',
     });
   });
