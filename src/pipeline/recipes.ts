@@ -161,7 +161,7 @@ export const cpuRecipe: Recipe = {
       paper: 'none',
       recipe:
         "each photo's foreground probability averaged with its mirror image's, then refined by the photo's colours with the pairwise term at the U-Net's size (16 levels per channel, strength 2, 3 EM rounds, pseudo-count 0.5, pairwise 4); stored in the segmenter's model.json, so segment and eval apply it",
-      why: 'on TuxComposite-animals (2000 test images) it raised DRC_IoU on three 32² segmenters by 0.014 to 0.030 (0.4828 → 0.5078, 0.4735 → 0.5036, 0.4469 → 0.4612); at 64² the finer setting scores 0.681 ± 0.002 over seeds 0–2 against 0.665 ± 0.002 with the 32² one (8 levels, 2 rounds, pseudo-count 1, pairwise 2), +0.014 to +0.021 on every seed, and 0.698 against 0.679 on TuxComposite-objects (docs/quality.md, session 12)',
+      why: 'on TuxComposite-animals (2000 test images) it raised DRC_IoU on three 32² segmenters by 0.014 to 0.030 (0.4828 → 0.5078, 0.4735 → 0.5036, 0.4469 → 0.4612); at 64² the finer setting scores 0.681 ± 0.002 over seeds 0–2 against 0.665 ± 0.002 with the 32² one (8 levels, 2 rounds, pseudo-count 1, pairwise 2), +0.014 to +0.021 on every seed, and 0.696 ± 0.013 against 0.678 ± 0.018 on TuxComposite-objects over seeds 0–2, +0.011 to +0.022 (docs/quality.md, sessions 12–13)',
       flag: '--refine off (segment and eval: --refine off)',
     },
   ],
