@@ -81,8 +81,8 @@ const ellipseProbs = () => {
 /** The models' averaged probabilities (plain, then flip-averaged), 100 photos per forward pass (all 2000 at once took
  *  ~15 GB at 64²); each batch's input is built once for both. */
 const modelProbs = (): Float32Array[] => {
-  const settings = [null, { flip: true }];
-  const all = settings.map(() => new Float32Array(n * s * s));
+  const passes = [null, { flip: true }];
+  const all = passes.map(() => new Float32Array(n * s * s));
   const per = 3 * s * s;
   for (let b = 0; b < n; b += 100) {
     const len = Math.min(100, n - b);
@@ -94,7 +94,7 @@ const modelProbs = (): Float32Array[] => {
           .div(127.5)
           .sub(1);
         const own = pixels.subarray(b * per, (b + len) * per);
-        settings.forEach((setting, k) => {
+        passes.forEach((setting, k) => {
           const sum = segs.map((g) => refinedProbabilities(g.net, x, own, setting)).reduce((a, c) => a.add(c));
           all[k]!.set(sum.div(segs.length).data() as Float32Array, b * s * s);
         });
