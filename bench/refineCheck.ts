@@ -3,13 +3,17 @@
 // pseudo-labels it would give: DRC_IoU of the segmenter alone, flip-averaged, and refined with several settings.
 //   node dist/bench/refineCheck.js --model data/tux/seg/ils60-base/segmenter --test data/tux/TuxComposite-animals-64/test
 //   node dist/bench/refineCheck.js --ellipse 32 ...    # no segmenter: the centred ellipse (as a 0.9/0.1 probability)
-//        [--grid '[[levels, strength, rounds, smoothing, pairwise, balanced (0/1), saliency, saliency threshold], …]']
+//        [--grid '[[levels, strength, rounds, smoothing, pairwise, balanced (0/1), saliency, saliency threshold,
+//                   bilateral, bilateral θ_xy, bilateral θ_rgb, histogram blur σ in bins], …]']
 //   node dist/bench/refineCheck.js --model A,B,C ...    # an ensemble: the models' flip-averaged probabilities averaged
 //        [--blur σ: the network sees the photos blurred (Gaussian, σ in pixels at the network's size); the colour
 //         refinement still reads the sharp photos]
 //        [--errors 1: a second JSON line, where the first grid setting's refined masks go wrong: the fractions of
 //         true-positive, false-positive and false-negative pixels, precision, recall, quantiles of the per-image IoU
 //         and the share of images below 0.2 (docs/quality.md, session 6)]
+//        [--scales 48,80: also a multi-scale prediction, the flip-averaged probabilities of the photos resized to each
+//         side (bilinear), brought back to the network's size as logits and averaged with the network's own size's
+//         (probability mean); every grid setting is then also run on it (keys ms_…)]
 //        [--largest 1: also score every grid setting with only the largest 8-connected foreground region of each mask kept
 //         (one object per photo)]
 //        [--hi H: also refine at the photo's resolution H instead of the network's: the flip-averaged logits upsampled
@@ -25,7 +29,7 @@ import { blur } from '../src/data/composite/raster.js';
 import { confusion, imageIoU } from '../src/eval/segMetrics.js';
 import { refineByColour } from '../src/seg/colourRefine.js';
 import { pairImagesWithMasks } from '../src/seg/evaluate.js';
-import { loadSegmenter, resizeLogits } from '../src/seg/model.js';
+import { foregroundLogit, loadSegmenter, resizeLogits } from '../src/seg/model.js';
 import { probabilityLogit, refinedProbabilities } from '../src/seg/refinePredictions.js';
 import { decodePhoto, packChw, photoToInput } from '../src/seg/photos.js';
 import { mapLimit } from '../src/util/mapLimit.js';
@@ -80,9 +84,10 @@ const ellipseProbs = () => {
 };
 /** The models' averaged probabilities (plain, then flip-averaged), 100 photos per forward pass (all 2000 at once took
  *  ~15 GB at 64²); each batch's input is built once for both. */
+const scales = flag('scales') ? flag('scales')!.split(',').map(Number) : [];
 const modelProbs = (): Float32Array[] => {
   const passes = [null, { flip: true }];
-  const all = passes.map(() => new Float32Array(n * s * s));
+  const all = [...passes, ...(scales.length ? [null] : [])].map(() => new Float32Array(n * s * s));
   const per = 3 * s * s;
   for (let b = 0; b < n; b += 100) {
     const len = Math.min(100, n - b);
@@ -98,6 +103,22 @@ const modelProbs = (): Float32Array[] => {
           const sum = segs.map((g) => refinedProbabilities(g.net, x, own, setting)).reduce((a, c) => a.add(c));
           all[k]!.set(sum.div(segs.length).data() as Float32Array, b * s * s);
         });
+        if (scales.length) {
+          // Each scale's flip average, back at the network's size through its logit; then the mean over the scales
+          // and the network's own size.
+          let sum = t.fromBytes(all[1]!.subarray(b * s * s, (b + len) * s * s), 'float32', [len, 1, s, s]);
+          for (const z of scales) {
+            const xz = interpolate(x, { size: [z, z], mode: 'bilinear', alignCorners: false });
+            for (const g of segs) {
+              const pz = foregroundLogit(g.net, xz)
+                .sigmoid()
+                .add(foregroundLogit(g.net, xz.flip(3)).flip(3).sigmoid())
+                .mul(0.5);
+              sum = sum.add(resizeLogits(probabilityLogit(pz), s, s).sigmoid().div(segs.length));
+            }
+          }
+          all[2]!.set(sum.div(scales.length + 1).data() as Float32Array, b * s * s);
+        }
       }),
     );
   }
@@ -126,17 +147,57 @@ const grid = (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [
   number?,
   number?,
   number?,
+  number?,
+  number?,
+  number?,
+  number?,
 ][];
-const settings = grid.map(([levels, strength, rounds, smoothing, pairwise = 0, balanced = 0, saliency = 0, saliencyThreshold = 0.5]) => ({
-  key: `L${levels}_s${strength}_r${rounds}_m${smoothing}_p${pairwise}${balanced ? '_bal' : ''}${saliency ? `_sal${saliency}_t${saliencyThreshold}` : ''}`,
-  o: { levels, strength, rounds, smoothing, pairwise, balanced: balanced === 1, saliency, saliencyThreshold },
-}));
+const settings = grid.map(
+  ([
+    levels,
+    strength,
+    rounds,
+    smoothing,
+    pairwise = 0,
+    balanced = 0,
+    saliency = 0,
+    saliencyThreshold = 0.5,
+    bilateral = 0,
+    bilateralSpatial = 6,
+    bilateralColour = 16,
+    binBlur = 0,
+  ]) => ({
+    key:
+      `L${levels}_s${strength}_r${rounds}_m${smoothing}_p${pairwise}${balanced ? '_bal' : ''}` +
+      `${saliency ? `_sal${saliency}_t${saliencyThreshold}` : ''}` +
+      `${bilateral ? `_bil${bilateral}_xy${bilateralSpatial}_rgb${bilateralColour}` : ''}` +
+      `${binBlur ? `_blur${binBlur}` : ''}`,
+    o: {
+      levels,
+      strength,
+      rounds,
+      smoothing,
+      pairwise,
+      balanced: balanced === 1,
+      saliency,
+      saliencyThreshold,
+      bilateral,
+      bilateralSpatial,
+      bilateralColour,
+      binBlur,
+    },
+  }),
+);
 const out: Record<string, number> = { plain: score(probs[0]!), flipAveraged: score(probs[1]!) };
 const refined = settings.map(({ key, o }) => {
   const r = refineByColour(Float32Array.from(probs[1]!), pixels, n, s, o);
   out[key] = score(r);
   return r;
 });
+if (probs[2]) {
+  out.multiScale = score(probs[2]);
+  for (const { key, o } of settings) out[`ms_${key}`] = score(refineByColour(Float32Array.from(probs[2]), pixels, n, s, o));
+}
 if (hi !== null) {
   // The flip-averaged probabilities as logits, upsampled to H; the refinement reads the photos at H.
   const hiPixels = packChw(

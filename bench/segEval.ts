@@ -124,6 +124,14 @@ if (adapt) {
               ...(flag('colour-rounds') ? { rounds: Number(flag('colour-rounds')) } : {}),
               ...(flag('smoothing') ? { smoothing: Number(flag('smoothing')) } : {}),
               ...(flag('balanced') === 'on' ? { balanced: true } : {}),
+              ...(flag('bin-blur') ? { binBlur: Number(flag('bin-blur')) } : {}),
+              ...(flag('bilateral')
+                ? {
+                    bilateral: Number(flag('bilateral')),
+                    bilateralSpatial: Number(flag('bilateral-xy') ?? 6),
+                    bilateralColour: Number(flag('bilateral-rgb') ?? 16),
+                  }
+                : {}),
               ...(flag('saliency')
                 ? { saliency: Number(flag('saliency')), saliencyThreshold: Number(flag('saliency-threshold') ?? 0.5) }
                 : {}),

@@ -35,8 +35,26 @@ export interface ColourRefineOptions {
    * similar colour pull towards the same label and edges in the photo let labels change.
    */
   pairwise?: number;
-  /** Mean-field iterations per EM round when `pairwise` > 0 (5). */
+  /**
+   * σ of a Gaussian blur of both histograms across neighbouring colour bins, in bins (0: off). A photo of S² pixels
+   * fills few of the levels³ bins; blurring lets a colour borrow evidence from similar colours (a kernel density
+   * estimate on the bin grid), so finer levels stop being too sparse. The pseudo-counts are added after the blur.
+   */
+  binBlur?: number;
+  /** Mean-field iterations per EM round when `pairwise` or `bilateral` > 0 (5). */
   meanField?: number;
+  /**
+   * Weight of a long-range bilateral smoothness term (0: off; not in GrabCut: the appearance kernel of a dense CRF,
+   * Krähenbühl & Koltun 2011, normalised). Each pixel's log-odds get + bilateral · Σ_j K_kj·(2·p_j − 1) / Σ_j K_kj over
+   * the pixels j within 2·`bilateralSpatial` of it, K_kj = exp(−|x_k − x_j|²/(2·θ_xy²) − |c_k − c_j|²/(2·θ_rgb²)):
+   * pixels of like colour in the same part of the photo pull towards the same label, across gaps the 8-neighbour
+   * term cannot bridge (a leg behind grass, a hole in a mask), and a region unlike its surroundings keeps its own.
+   */
+  bilateral?: number;
+  /** θ_xy of the bilateral term, in pixels at the refinement's size (6). */
+  bilateralSpatial?: number;
+  /** θ_rgb of the bilateral term, in RGB levels 0–255 (16). */
+  bilateralColour?: number;
   /**
    * Weight of the photo's boundary saliency (boundarySaliency.ts: the minimum barrier distance to the frame in
    * CIELAB, 0–1 per photo) added to the segmenter's log-odds before the colour step (0: off): + weight · (saliency −
@@ -70,7 +88,14 @@ export function refineByColour(
   const meanField = o.meanField ?? 5;
   const saliency = o.saliency ?? 0;
   const saliencyThreshold = o.saliencyThreshold ?? 0.5;
+  const bilateral = o.bilateral ?? 0;
+  const binBlur = o.binBlur ?? 0;
+  const blurTaps = binBlur > 0 ? gaussianTaps(binBlur) : null;
   const plane = size * size;
+  const kernel = bilateral > 0 ? bilateralKernel(size, o.bilateralSpatial ?? 6) : null;
+  const kernelWeights = kernel ? new Float32Array(plane * kernel.dx.length) : null;
+  const kernelTotal = new Float32Array(kernel ? plane : 0);
+  const bilateralMsg = new Float32Array(kernel ? plane : 0);
   const sal = saliency > 0 ? boundarySaliency(pixels, n, size, { space: 'lab' }) : null;
   const unary = new Float32Array(plane);
   const around = pairwise > 0 ? neighbourIndices(size) : null;
@@ -82,6 +107,7 @@ export function refineByColour(
   const prior = new Float32Array(plane);
   const hf = new Float64Array(bins);
   const hb = new Float64Array(bins);
+  const blurScratch = new Float64Array(blurTaps ? bins : 0);
   for (let i = 0; i < n; i++) {
     const p = probs.subarray(i * plane, (i + 1) * plane);
     const base = i * 3 * plane;
@@ -98,6 +124,8 @@ export function refineByColour(
       prior[k] = Math.log(q / (1 - q));
     }
     if (around) edgeWeights(pixels.subarray(base, base + 3 * plane), plane, around, weights!);
+    if (kernel)
+      bilateralWeights(pixels.subarray(base, base + 3 * plane), size, kernel, o.bilateralColour ?? 16, kernelWeights!, kernelTotal);
     for (let round = 0; round < rounds; round++) {
       let sf = 1e-6;
       let sb = 1e-6;
@@ -105,11 +133,21 @@ export function refineByColour(
         sf += p[k]!;
         sb += 1 - p[k]!;
       }
-      hf.fill(balanced ? (smoothing * sf) / bins : smoothing);
-      hb.fill(balanced ? (smoothing * sb) / bins : smoothing);
+      const pf = balanced ? (smoothing * sf) / bins : smoothing;
+      const pb = balanced ? (smoothing * sb) / bins : smoothing;
+      hf.fill(blurTaps ? 0 : pf);
+      hb.fill(blurTaps ? 0 : pb);
       for (let k = 0; k < plane; k++) {
         hf[binOf[k]!] += p[k]!;
         hb[binOf[k]!] += 1 - p[k]!;
+      }
+      if (blurTaps) {
+        blurBins(hf, levels, blurTaps, blurScratch);
+        blurBins(hb, levels, blurTaps, blurScratch);
+        for (let c = 0; c < bins; c++) {
+          hf[c] += pf;
+          hb[c] += pb;
+        }
       }
       // log [h_fg(c)/N_fg ÷ h_bg(c)/N_bg]. Equal pseudo-counts only keep empty bins finite and add no mass to the
       // norm; balanced ones scale both histograms' mass by (1 + smoothing), which cancels in the ratio.
@@ -118,13 +156,19 @@ export function refineByColour(
         unary[k] = prior[k]! + strength * (Math.log(hf[binOf[k]!]! / hb[binOf[k]!]!) + norm);
         p[k] = 1 / (1 + Math.exp(-unary[k]!));
       }
-      if (around) {
+      if (around || kernel) {
         for (let it = 0; it < meanField; it++) {
+          if (kernel) bilateralMessages(p, size, kernel, kernelWeights!, kernelTotal, bilateralMsg);
           for (let k = 0; k < plane; k++) {
-            let msg = 0;
-            for (let e = k * neighbours.length; e < (k + 1) * neighbours.length; e++)
-              if (around[e]! >= 0) msg += weights![e]! * (2 * p[around[e]!]! - 1);
-            next[k] = 1 / (1 + Math.exp(-(unary[k]! + pairwise * msg)));
+            let z = unary[k]!;
+            if (around) {
+              let msg = 0;
+              for (let e = k * neighbours.length; e < (k + 1) * neighbours.length; e++)
+                if (around[e]! >= 0) msg += weights![e]! * (2 * p[around[e]!]! - 1);
+              z += pairwise * msg;
+            }
+            if (kernel) z += bilateral * bilateralMsg[k]!;
+            next[k] = 1 / (1 + Math.exp(-z));
           }
           p.set(next);
         }
@@ -186,5 +230,116 @@ function edgeWeights(chw: Uint8Array, plane: number, around: Int32Array, out: Fl
   for (let e = 0; e < around.length; e++) {
     const [dx, dy] = neighbours[e % neighbours.length]!;
     out[e] = around[e]! < 0 ? 0 : Math.exp(-beta * d2(pixelOf(e), around[e]!)) / Math.hypot(dx, dy);
+  }
+}
+
+/** The bilateral term's window: offsets (dx, dy) within 2·θ_xy of a pixel (itself excluded) and their spatial factors. */
+interface BilateralKernel {
+  dx: Int32Array;
+  dy: Int32Array;
+  spatial: Float32Array;
+}
+
+function bilateralKernel(size: number, theta: number): BilateralKernel {
+  const r = Math.min(size - 1, Math.ceil(2 * theta));
+  const dx: number[] = [];
+  const dy: number[] = [];
+  const spatial: number[] = [];
+  for (let y = -r; y <= r; y++) {
+    for (let x = -r; x <= r; x++) {
+      const d2 = x * x + y * y;
+      if (d2 === 0 || d2 > r * r) continue;
+      dx.push(x);
+      dy.push(y);
+      spatial.push(Math.exp(-d2 / (2 * theta * theta)));
+    }
+  }
+  return { dx: Int32Array.from(dx), dy: Int32Array.from(dy), spatial: Float32Array.from(spatial) };
+}
+
+/** K_kj of one CHW photo into `out` (offset-major: out[e·S² + k], 0 outside the frame) and Σ_j K_kj into `total`. */
+function bilateralWeights(
+  chw: Uint8Array,
+  size: number,
+  kernel: BilateralKernel,
+  thetaColour: number,
+  out: Float32Array,
+  total: Float32Array,
+) {
+  const plane = size * size;
+  const inv = 1 / (2 * thetaColour * thetaColour);
+  out.fill(0);
+  total.fill(1e-6);
+  for (let e = 0; e < kernel.dx.length; e++) {
+    const dx = kernel.dx[e]!;
+    const dy = kernel.dy[e]!;
+    const sp = kernel.spatial[e]!;
+    const w = out.subarray(e * plane, (e + 1) * plane);
+    for (let y = Math.max(0, -dy); y < Math.min(size, size - dy); y++) {
+      for (let x = Math.max(0, -dx); x < Math.min(size, size - dx); x++) {
+        const k = y * size + x;
+        const j = k + dy * size + dx;
+        const r = chw[k]! - chw[j]!;
+        const g = chw[plane + k]! - chw[plane + j]!;
+        const b = chw[2 * plane + k]! - chw[2 * plane + j]!;
+        const v = sp * Math.exp(-(r * r + g * g + b * b) * inv);
+        w[k] = v;
+        total[k] += v;
+      }
+    }
+  }
+}
+
+/** Σ_j K_kj·(2·p_j − 1) / Σ_j K_kj at every pixel k into `out`. */
+function bilateralMessages(
+  p: Float32Array,
+  size: number,
+  kernel: BilateralKernel,
+  w: Float32Array,
+  total: Float32Array,
+  out: Float32Array,
+) {
+  const plane = size * size;
+  out.fill(0);
+  for (let e = 0; e < kernel.dx.length; e++) {
+    const dx = kernel.dx[e]!;
+    const dy = kernel.dy[e]!;
+    const shift = dy * size + dx;
+    const we = w.subarray(e * plane, (e + 1) * plane);
+    for (let y = Math.max(0, -dy); y < Math.min(size, size - dy); y++) {
+      const row = y * size;
+      for (let k = row + Math.max(0, -dx); k < row + Math.min(size, size - dx); k++) out[k] += we[k]! * (2 * p[k + shift]! - 1);
+    }
+  }
+  for (let k = 0; k < plane; k++) out[k] /= total[k]!;
+}
+
+/** A normalised 1-D Gaussian of σ `sigma`, taps −r…r with r = ⌈2σ⌉. */
+function gaussianTaps(sigma: number): Float64Array {
+  const r = Math.max(1, Math.ceil(2 * sigma));
+  const taps = Float64Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const sum = taps.reduce((a, v) => a + v, 0);
+  return taps.map((v) => v / sum);
+}
+
+/**
+ * Blurs a levels³ histogram in place along each colour axis with `taps`; mass that would fall outside the cube is
+ * kept in the edge bin, so the histogram's total is unchanged.
+ */
+function blurBins(h: Float64Array, levels: number, taps: Float64Array, scratch: Float64Array) {
+  const r = (taps.length - 1) / 2;
+  for (const stride of [levels * levels, levels, 1]) {
+    scratch.fill(0);
+    for (let c = 0; c < h.length; c++) {
+      const v = h[c]!;
+      if (v === 0) continue;
+      const pos = Math.floor(c / stride) % levels;
+      const origin = c - pos * stride;
+      for (let d = -r; d <= r; d++) {
+        const q = Math.min(levels - 1, Math.max(0, pos + d));
+        scratch[origin + q * stride] += v * taps[d + r]!;
+      }
+    }
+    h.set(scratch);
   }
 }

@@ -66,6 +66,10 @@ const colourFields = {
   balanced: optional(bool()),
   saliency: optional(num(0, 1e3)),
   saliencyThreshold: optional(num(0, 1)),
+  binBlur: optional(num(0, 64)),
+  bilateral: optional(num(0, 1e3)),
+  bilateralSpatial: optional(refine(num(0, 1e3), (v) => (v > 0 ? null : { path: '', reason: 'must be above 0, got 0' }))),
+  bilateralColour: optional(refine(num(0, 1e3), (v) => (v > 0 ? null : { path: '', reason: 'must be above 0, got 0' }))),
 };
 
 /** model.json's `refine`: only known fields, each range-checked. */
