@@ -109,7 +109,6 @@ if (adapt) {
       lr: Number(flag('adapt-lr') ?? 2e-4),
       photoShare: Number(flag('photo-share') ?? 0.5),
       maxPhotos: Number(flag('max-photos') ?? 4000),
-      ...(flag('adapt-scales') ? { scales: flag('adapt-scales')!.split(',').map(Number) } : {}),
       seed,
       geometric: flag('geometric') === 'on',
       progress: false,

@@ -42,7 +42,6 @@ import {
   saveSegmenterConfig,
   saveSegmenterWeights,
 } from './model.js';
-import { refinedProbabilities } from './refinePredictions.js';
 import { ShuffledSampler, validationIoU } from './train.js';
 
 export interface AdaptOptions {
@@ -73,12 +72,6 @@ export interface AdaptOptions {
   geometric?: boolean;
   /** Refine the teacher's probabilities by each photo's colours before thresholding (colourRefine.ts); null = off. */
   colour?: ColourRefineOptions | null;
-  /**
-   * The teacher also reads each photo resized to these sides (refineSetting.ts `scales`: mirror-averaged, back at the
-   * network's size, averaged with its own size's) before the colour step; absent: its own size only. The two mirrored
-   * views at its own size still decide where a pixel may be labelled.
-   */
-  scales?: number[];
   /** Share (0–1) of the synthetic half pasted onto real photos (see the file comment; 0: off, the default). */
   paste?: number;
   /** The synthetic set's foreground layers and soft masks (data.ts `loadSyntheticLayers`); needed when `paste` > 0. */
@@ -138,7 +131,6 @@ export function pseudoLabels(
   confidence: number,
   colour: ColourRefineOptions | null = null,
   batch = 64,
-  scales: number[] = [],
 ): Tensor {
   const [n, , size] = photos.shape as [number, number, number, number];
   const plane = size * size;
@@ -154,10 +146,7 @@ export function pseudoLabels(
           .sub(1);
         const a = foregroundLogit(net, x);
         const b = foregroundLogit(net, x.flip(3)).flip(3);
-        const p = scales.length
-          ? refinedProbabilities(net, x, pixels.subarray(s * 3 * plane, (s + x.shape[0]!) * 3 * plane), { flip: true, scales })
-          : a.sigmoid().add(b.sigmoid()).mul(0.5);
-        probs.set(p.cpu().data() as Float32Array, s * plane);
+        probs.set(a.sigmoid().add(b.sigmoid()).mul(0.5).cpu().data() as Float32Array, s * plane);
         agree.set(a.gt(0).eq(b.gt(0)).to('uint8').cpu().data() as Uint8Array, s * plane);
       });
     }
@@ -236,7 +225,7 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
     for (let round = 0; round < opts.rounds; round++) {
       net.eval();
       if (labels) labels.dispose();
-      labels = keep(pseudoLabels(net, data.photos, chosen, opts.confidence, o.colour ?? null, 64, o.scales ?? []));
+      labels = keep(pseudoLabels(net, data.photos, chosen, opts.confidence, o.colour ?? null));
       const [labelled, fg] = noGrad(() =>
         scope(() => {
           const known = labels!.ne(-100);
@@ -322,7 +311,6 @@ export async function adaptSegmenter(o: AdaptOptions): Promise<AdaptResult> {
         lr: opts.lr,
         confidence: opts.confidence,
         colour: o.colour ?? null,
-        ...(o.scales?.length ? { scales: o.scales } : {}),
         ...(opts.paste > 0 ? { paste: opts.paste } : {}),
         ...(opts.photoShare !== 0.5 ? { photoShare: opts.photoShare } : {}),
         seconds: (Date.now() - started) / 1000,

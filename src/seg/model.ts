@@ -89,8 +89,6 @@ export interface SegmenterConfig {
     lr: number;
     confidence: number;
     colour: ColourRefineOptions | null;
-    /** The sides the teacher also read each photo at (absent: its own size only). */
-    scales?: number[];
     /** The share of synthetic samples pasted onto real photos (absent: none). */
     paste?: number;
     /** The share of each minibatch taken from the real photos (absent: one half). */
@@ -212,13 +210,8 @@ export const segmenterConfigSchema = object({
           balanced: optional(bool()),
           saliency: optional(num(0, 1e6)),
           saliencyThreshold: optional(fraction),
-          binBlur: optional(num(0, 1e6)),
-          bilateral: optional(num(0, 1e6)),
-          bilateralSpatial: optional(num(0, 1e6)),
-          bilateralColour: optional(num(0, 1e6)),
         }),
       ),
-      scales: optional(array(int(1, 65536), { max: 64 })),
       paste: optional(fraction),
       photoShare: optional(fraction),
       seconds: num(0, 1e12),

@@ -16,8 +16,7 @@ import { adaptSegmenter, pasteOntoPhotos, pseudoLabels } from '../../src/seg/ada
 import { refineByColour } from '../../src/seg/colourRefine.js';
 import { loadSyntheticLayers, loadSyntheticSet } from '../../src/seg/data.js';
 import { GeometricAugment } from '../../src/seg/geometricAugment.js';
-import { foregroundLogit, loadSegmenter } from '../../src/seg/model.js';
-import { refinedProbabilities } from '../../src/seg/refinePredictions.js';
+import { loadSegmenter } from '../../src/seg/model.js';
 import { trainSegmenter } from '../../src/seg/train.js';
 import { writeSyntheticFolder } from '../helpers/syntheticFolder.js';
 
@@ -207,26 +206,6 @@ describe('self-training', () => {
         for (const v of values) assert.ok(v === 0 || v === 1 || v === -100, `value ${v}`);
         // A stricter threshold never labels more pixels.
         assert.ok(strict.ne(-100).sum().item() <= loose.ne(-100).sum().item());
-      });
-    } finally {
-      seg.dispose();
-    }
-  });
-
-  test('with scales, the labels threshold the multi-scale probabilities where the mirrored views at its own size agree', () => {
-    const seg = loadSegmenter(model);
-    try {
-      t.scope(() => {
-        const photos = t.rand([3, 3, 32, 32]).mul(255).to({ dtype: 'uint8' });
-        const pixels = photos.data() as Uint8Array;
-        const got = pseudoLabels(seg.net, photos, pixels, 0.51, null, 2, [16, 48]).toArray();
-        const x = photos.float().div(127.5).sub(1);
-        const p = refinedProbabilities(seg.net, x, pixels, { flip: true, scales: [16, 48] }).toArray();
-        const a = foregroundLogit(seg.net, x).gt(0).toArray();
-        const b = foregroundLogit(seg.net, x.flip(3)).flip(3).gt(0).toArray();
-        const want = p.map((v, k) => (a[k] === b[k] && (v >= 0.51 || v <= 0.49) ? (v > 0.5 ? 1 : 0) : -100));
-        assert.deepEqual(got, want);
-        assert.notDeepEqual(got, pseudoLabels(seg.net, photos, pixels, 0.51).toArray(), 'the scales changed some label');
       });
     } finally {
       seg.dispose();
