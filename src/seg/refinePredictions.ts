@@ -9,8 +9,7 @@ import { fromBytes } from '../tensor/ops/creation.js';
 import { noGrad, scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { refineByColour } from './colourRefine.js';
-import { interpolate } from '../tensor/ops/nn.js';
-import { foregroundLogit, resizeLogits } from './model.js';
+import { foregroundLogit } from './model.js';
 import { type RefineSetting, refineIsActive } from './refineSetting.js';
 
 /** Probabilities are kept in [ε, 1 − ε] before the logit: |logit| ≤ 13.8, finite for the bilinear upsampling. */
@@ -26,8 +25,8 @@ function checkPixels(x: Tensor, pixels: Uint8Array): [number, number] {
 }
 
 /**
- * Foreground probabilities [N, 1, S, S] of a batch, refined as `setting` says: mirror-averaged with `flip`, averaged
- * over the network's size and `scales`, then colour-refined with `colour`; without a setting (or an empty one), the sigmoid of today's logit.
+ * Foreground probabilities [N, 1, S, S] of a batch, refined as `setting` says: mirror-averaged with `flip`, then
+ * colour-refined with `colour`; without a setting (or an empty one), the sigmoid of today's logit.
  * @param x the network input [N, 3, S, S] (RGB / 127.5 − 1), on the network's device.
  * @param pixels the same photos as CHW bytes [N, 3, S, S] on the host (packChw): the colour step reads them.
  */
@@ -35,19 +34,8 @@ export function refinedProbabilities(net: UNet, x: Tensor, pixels: Uint8Array, s
   const [n, s] = checkPixels(x, pixels);
   return noGrad(() =>
     scope(() => {
-      const probs = (xz: Tensor) => {
-        const p = foregroundLogit(net, xz).sigmoid(); // [N, 1, Z, Z]
-        return setting?.flip ? p.add(foregroundLogit(net, xz.flip(3)).flip(3).sigmoid()).mul(0.5) : p;
-      };
-      let p = probs(x);
-      const scales = setting?.scales ?? [];
-      if (scales.length) {
-        for (const z of scales) {
-          const pz = probs(interpolate(x, { size: [z, z], mode: 'bilinear', alignCorners: false }));
-          p = p.add(resizeLogits(probabilityLogit(pz), s, s).sigmoid());
-        }
-        p = p.div(scales.length + 1);
-      }
+      let p = foregroundLogit(net, x).sigmoid(); // [N, 1, S, S]
+      if (setting?.flip) p = p.add(foregroundLogit(net, x.flip(3)).flip(3).sigmoid()).mul(0.5);
       if (!setting?.colour) return p;
       // The colour step runs on the host (per-photo histograms and mean-field sweeps), then comes back.
       const host = Float32Array.from(p.cpu().data() as Float32Array);

@@ -3,18 +3,12 @@
 // which setting a call uses. The work itself is refinePredictions.ts; this module loads no libtorch (the CLI and the
 // recipes read it).
 import type { ColourRefineOptions } from './colourRefine.js';
-import { type Schema, array, bool, int, num, object, optional, refine } from '../util/schema.js';
+import { type Schema, bool, int, num, object, optional, refine } from '../util/schema.js';
 
 /** Test-time refinement of a segmenter's foreground probabilities, per photo, at the network's size; no masks. */
 export interface RefineSetting {
   /** Average the foreground probability of the photo and of its mirror image, mirrored back (false). */
   flip?: boolean;
-  /**
-   * Also run the network on the photo resized to each of these sides (bilinear; multiples of 16), each prediction
-   * (mirror-averaged with `flip`) brought back to the network's size through its logit, and average the
-   * probabilities with the network's own size's before the colour step (absent: the network's size only).
-   */
-  scales?: number[];
   /** Then refine by the photo's own colours, GrabCut-style (colourRefine.ts); absent: no colour step. */
   colour?: ColourRefineOptions;
 }
@@ -28,7 +22,7 @@ export const defaultRefine: RefineSetting = { flip: true, colour: { strength: 2,
 
 /** Whether the setting changes anything (a setting without flip and colour is today's prediction). */
 export function refineIsActive(s: RefineSetting | null | undefined): s is RefineSetting {
-  return s !== null && s !== undefined && (s.flip === true || s.colour !== undefined || (s.scales?.length ?? 0) > 0);
+  return s !== null && s !== undefined && (s.flip === true || s.colour !== undefined);
 }
 
 /**
@@ -46,7 +40,6 @@ export function describeRefine(s: RefineSetting | null | undefined): string {
   if (!refineIsActive(s)) return 'none';
   const parts: string[] = [];
   if (s.flip) parts.push('flip average');
-  if (s.scales?.length) parts.push(`scales ${s.scales.join(', ')}`);
   if (s.colour) {
     const c = Object.entries(s.colour).map(([k, v]) => `${k} ${v}`);
     parts.push(c.length ? `colour (${c.join(', ')})` : 'colour');
@@ -83,13 +76,7 @@ const colourFields = {
 export const refineSettingSchema: Schema<RefineSetting> = onlyKnown(
   object({
     flip: optional(bool()),
-    scales: optional(
-      array(
-        refine(int(16, 1024), (v) => (v % 16 === 0 ? null : { path: '', reason: `must be a multiple of 16, got ${v}` })),
-        { max: 8 },
-      ),
-    ),
     colour: optional(onlyKnown(object(colourFields), Object.keys(colourFields)) as Schema<ColourRefineOptions>),
   }),
-  ['flip', 'scales', 'colour'],
+  ['flip', 'colour'],
 );

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/util/errors.js';
 import { fromBytes } from '../../src/tensor/ops/creation.js';
-import { interpolate } from '../../src/tensor/ops/nn.js';
 import { manualSeed } from '../../src/tensor/ops/random.js';
 import { noGrad, scope } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -184,32 +183,6 @@ describe('colour step', () => {
     assert.ok(refined > 0.9 && refined > start + 0.3, `IoU ${start.toFixed(3)} → ${refined.toFixed(3)}`);
   });
 
-  test('scales: the mean of the own size’s flip average and each resized photo’s, brought back as logits', () => {
-    const px = photos(2);
-    const x = input(px);
-    const flipAverage = (xz: Tensor) =>
-      foregroundLogit(seg.net, xz)
-        .sigmoid()
-        .add(foregroundLogit(seg.net, xz.flip(3)).flip(3).sigmoid())
-        .mul(0.5);
-    const want = values(() => {
-      let sum = flipAverage(x);
-      for (const z of [16, 48]) {
-        const pz = flipAverage(interpolate(x, { size: [z, z], mode: 'bilinear', alignCorners: false })).clamp(1e-6, 1 - 1e-6);
-        sum = sum.add(resizeLogits(pz.log().sub(pz.neg().log1p()), S, S).sigmoid());
-      }
-      return sum.div(3);
-    });
-    const got = noLeak(() => values(() => refinedProbabilities(seg.net, x, px, { flip: true, scales: [16, 48] })));
-    for (let k = 0; k < got.length; k++) assert.ok(Math.abs(got[k]! - want[k]!) < 1e-6, `pixel ${k}: ${got[k]} against ${want[k]}`);
-    assert.notDeepEqual(
-      got,
-      values(() => refinedProbabilities(seg.net, x, px, { flip: true })),
-      'the scales changed something',
-    );
-    assert.equal(describeRefine({ flip: true, scales: [48, 80] }), 'flip average + scales 48, 80');
-  });
-
   test('refinedProbabilities = the colour step on the flip average; refinedLogits is their logit, finite', () => {
     const px = photos(2);
     const setting: RefineSetting = { flip: true, colour: { strength: 2, pairwise: 2 } };
@@ -288,8 +261,7 @@ describe('the setting', () => {
       { flip: true, colour: { stength: 2 } },
       /field refine\.colour\.stength is not a setting here \(known: levels, strength/,
     ],
-    ['an unknown top-level field', { flip: true, crf: true }, /field refine\.crf is not a setting here \(known: flip, scales, colour\)$/],
-    ['a scale not a multiple of 16', { flip: true, scales: [48, 50] }, /field refine\.scales\[1\] must be a multiple of 16, got 50$/],
+    ['an unknown top-level field', { flip: true, crf: true }, /field refine\.crf is not a setting here \(known: flip, colour\)$/],
     ['a negative pairwise weight', { colour: { pairwise: -1 } }, /field refine\.colour\.pairwise must be a number from 0 to 1000, got -1$/],
     ['smoothing 0', { colour: { smoothing: 0 } }, /field refine\.colour\.smoothing must be above 0, got 0$/],
     [
