@@ -4,7 +4,7 @@
 //   node dist/bench/refineCheck.js --model data/tux/seg/ils60-base/segmenter --test data/tux/TuxComposite-animals-64/test
 //   node dist/bench/refineCheck.js --ellipse 32 ...    # no segmenter: the centred ellipse (as a 0.9/0.1 probability)
 //        [--grid '[[levels, strength, rounds, smoothing, pairwise, balanced (0/1), saliency, saliency threshold,
-//                   bilateral, bilateral θ_xy, bilateral θ_rgb, histogram blur σ in bins], …]']
+//                   bilateral, bilateral θ_xy, bilateral θ_rgb], …]']
 //   node dist/bench/refineCheck.js --model A,B,C ...    # an ensemble: the models' flip-averaged probabilities averaged
 //        [--blur σ: the network sees the photos blurred (Gaussian, σ in pixels at the network's size); the colour
 //         refinement still reads the sharp photos]
@@ -150,7 +150,6 @@ const grid = (flag('grid') ? JSON.parse(flag('grid')!) : [[8, 1, 2, 1]]) as [
   number?,
   number?,
   number?,
-  number?,
 ][];
 const settings = grid.map(
   ([
@@ -165,13 +164,11 @@ const settings = grid.map(
     bilateral = 0,
     bilateralSpatial = 6,
     bilateralColour = 16,
-    binBlur = 0,
   ]) => ({
     key:
       `L${levels}_s${strength}_r${rounds}_m${smoothing}_p${pairwise}${balanced ? '_bal' : ''}` +
       `${saliency ? `_sal${saliency}_t${saliencyThreshold}` : ''}` +
-      `${bilateral ? `_bil${bilateral}_xy${bilateralSpatial}_rgb${bilateralColour}` : ''}` +
-      `${binBlur ? `_blur${binBlur}` : ''}`,
+      `${bilateral ? `_bil${bilateral}_xy${bilateralSpatial}_rgb${bilateralColour}` : ''}`,
     o: {
       levels,
       strength,
@@ -184,7 +181,6 @@ const settings = grid.map(
       bilateral,
       bilateralSpatial,
       bilateralColour,
-      binBlur,
     },
   }),
 );

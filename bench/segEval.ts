@@ -124,7 +124,6 @@ if (adapt) {
               ...(flag('colour-rounds') ? { rounds: Number(flag('colour-rounds')) } : {}),
               ...(flag('smoothing') ? { smoothing: Number(flag('smoothing')) } : {}),
               ...(flag('balanced') === 'on' ? { balanced: true } : {}),
-              ...(flag('bin-blur') ? { binBlur: Number(flag('bin-blur')) } : {}),
               ...(flag('bilateral')
                 ? {
                     bilateral: Number(flag('bilateral')),

@@ -35,12 +35,6 @@ export interface ColourRefineOptions {
    * similar colour pull towards the same label and edges in the photo let labels change.
    */
   pairwise?: number;
-  /**
-   * σ of a Gaussian blur of both histograms across neighbouring colour bins, in bins (0: off). A photo of S² pixels
-   * fills few of the levels³ bins; blurring lets a colour borrow evidence from similar colours (a kernel density
-   * estimate on the bin grid), so finer levels stop being too sparse. The pseudo-counts are added after the blur.
-   */
-  binBlur?: number;
   /** Mean-field iterations per EM round when `pairwise` or `bilateral` > 0 (5). */
   meanField?: number;
   /**
@@ -89,8 +83,6 @@ export function refineByColour(
   const saliency = o.saliency ?? 0;
   const saliencyThreshold = o.saliencyThreshold ?? 0.5;
   const bilateral = o.bilateral ?? 0;
-  const binBlur = o.binBlur ?? 0;
-  const blurTaps = binBlur > 0 ? gaussianTaps(binBlur) : null;
   const plane = size * size;
   const kernel = bilateral > 0 ? bilateralKernel(size, o.bilateralSpatial ?? 6) : null;
   const kernelWeights = kernel ? new Float32Array(plane * kernel.dx.length) : null;
@@ -107,7 +99,6 @@ export function refineByColour(
   const prior = new Float32Array(plane);
   const hf = new Float64Array(bins);
   const hb = new Float64Array(bins);
-  const blurScratch = new Float64Array(blurTaps ? bins : 0);
   for (let i = 0; i < n; i++) {
     const p = probs.subarray(i * plane, (i + 1) * plane);
     const base = i * 3 * plane;
@@ -133,21 +124,11 @@ export function refineByColour(
         sf += p[k]!;
         sb += 1 - p[k]!;
       }
-      const pf = balanced ? (smoothing * sf) / bins : smoothing;
-      const pb = balanced ? (smoothing * sb) / bins : smoothing;
-      hf.fill(blurTaps ? 0 : pf);
-      hb.fill(blurTaps ? 0 : pb);
+      hf.fill(balanced ? (smoothing * sf) / bins : smoothing);
+      hb.fill(balanced ? (smoothing * sb) / bins : smoothing);
       for (let k = 0; k < plane; k++) {
         hf[binOf[k]!] += p[k]!;
         hb[binOf[k]!] += 1 - p[k]!;
-      }
-      if (blurTaps) {
-        blurBins(hf, levels, blurTaps, blurScratch);
-        blurBins(hb, levels, blurTaps, blurScratch);
-        for (let c = 0; c < bins; c++) {
-          hf[c] += pf;
-          hb[c] += pb;
-        }
       }
       // log [h_fg(c)/N_fg ÷ h_bg(c)/N_bg]. Equal pseudo-counts only keep empty bins finite and add no mass to the
       // norm; balanced ones scale both histograms' mass by (1 + smoothing), which cancels in the ratio.
@@ -314,34 +295,4 @@ function bilateralMessages(
     }
   }
   for (let k = 0; k < plane; k++) out[k] /= total[k]!;
-}
-
-/** A normalised 1-D Gaussian of σ `sigma`, taps −r…r with r = ⌈2σ⌉. */
-function gaussianTaps(sigma: number): Float64Array {
-  const r = Math.max(1, Math.ceil(2 * sigma));
-  const taps = Float64Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const sum = taps.reduce((a, v) => a + v, 0);
-  return taps.map((v) => v / sum);
-}
-
-/**
- * Blurs a levels³ histogram in place along each colour axis with `taps`; mass that would fall outside the cube is
- * kept in the edge bin, so the histogram's total is unchanged.
- */
-function blurBins(h: Float64Array, levels: number, taps: Float64Array, scratch: Float64Array) {
-  const r = (taps.length - 1) / 2;
-  for (const stride of [levels * levels, levels, 1]) {
-    scratch.fill(0);
-    for (let c = 0; c < h.length; c++) {
-      const v = h[c]!;
-      if (v === 0) continue;
-      const pos = Math.floor(c / stride) % levels;
-      const origin = c - pos * stride;
-      for (let d = -r; d <= r; d++) {
-        const q = Math.min(levels - 1, Math.max(0, pos + d));
-        scratch[origin + q * stride] += v * taps[d + r]!;
-      }
-    }
-    h.set(scratch);
-  }
 }

@@ -210,7 +210,6 @@ export const segmenterConfigSchema = object({
           balanced: optional(bool()),
           saliency: optional(num(0, 1e6)),
           saliencyThreshold: optional(fraction),
-          binBlur: optional(num(0, 1e6)),
           bilateral: optional(num(0, 1e6)),
           bilateralSpatial: optional(num(0, 1e6)),
           bilateralColour: optional(num(0, 1e6)),

@@ -66,7 +66,6 @@ const colourFields = {
   balanced: optional(bool()),
   saliency: optional(num(0, 1e3)),
   saliencyThreshold: optional(num(0, 1)),
-  binBlur: optional(num(0, 64)),
   bilateral: optional(num(0, 1e3)),
   bilateralSpatial: optional(refine(num(0, 1e3), (v) => (v > 0 ? null : { path: '', reason: 'must be above 0, got 0' }))),
   bilateralColour: optional(refine(num(0, 1e3), (v) => (v > 0 ? null : { path: '', reason: 'must be above 0, got 0' }))),

@@ -101,37 +101,3 @@ describe('refineByColour: the bilateral term', () => {
     for (let k = 0; k < plane; k++) assert.ok(Math.abs(a[k]! - mb[k]!) < 1e-5, `pixel ${k}: ${a[k]} against ${mb[k]}`);
   });
 });
-
-describe('refineByColour: blurred histograms', () => {
-  test('a colour next to the object’s colour (one bin away) is judged by it', () => {
-    // 8 levels: bins are 32 levels wide. The object is red (bin 6 of R), the ground blue; 8 pixels of each side's colour
-    // one bin over (R 180 instead of 220, B 180 instead of 220) carry no opinion (0.5) and occur nowhere else.
-    const px = new Uint8Array(3 * plane);
-    const guess = new Float32Array(plane);
-    const nearObject: number[] = [];
-    const nearGround: number[] = [];
-    for (let k = 0; k < plane; k++) {
-      const inside = k % S >= 6 && k % S < 18 && Math.floor(k / S) >= 6 && Math.floor(k / S) < 18;
-      px[k] = inside ? 220 : 20;
-      px[2 * plane + k] = inside ? 20 : 220;
-      guess[k] = inside ? 0.8 : 0.2;
-    }
-    for (let i = 0; i < 8; i++) {
-      const a = (8 + i) * S + 12; // inside the object
-      const b = 2 * S + 4 + i; // in the ground
-      px[a] = 180;
-      guess[a] = 0.5;
-      nearObject.push(a);
-      px[2 * plane + b] = 180;
-      guess[b] = 0.5;
-      nearGround.push(b);
-    }
-    const o = { levels: 8, strength: 2, rounds: 1, balanced: true };
-    const plain = refineByColour(Float32Array.from(guess), px, 1, S, o);
-    const blurred = refineByColour(Float32Array.from(guess), px, 1, S, { ...o, binBlur: 1 });
-    // Unblurred, each of those colours is judged by its own 8 pixels only (half in each histogram, so the smaller
-    // side, the object, wins both); blurred, by its neighbour's evidence.
-    for (const k of nearObject) assert.ok(blurred[k]! > 0.9 && blurred[k]! > plain[k]! + 0.1, `${plain[k]} → ${blurred[k]} at ${k}`);
-    for (const k of nearGround) assert.ok(blurred[k]! < 0.25 && blurred[k]! < plain[k]! - 0.4, `${plain[k]} → ${blurred[k]} at ${k}`);
-  });
-});
