@@ -14,6 +14,9 @@
 //        [--scales 48,80: also a multi-scale prediction, the flip-averaged probabilities of the photos resized to each
 //         side (bilinear), brought back to the network's size as logits and averaged with the network's own size's
 //         (probability mean); every grid setting is then also run on it (keys ms_…)]
+//        [--failures 1: a line on which photos the first grid setting fails: mean IoU and the share below 0.2 by whether
+//         the true object touches the frame and by the true object's size (terciles), and for the photos below 0.2
+//         the predicted and true foreground shares, empty predictions and predictions touching the frame]
 //        [--largest 1: also score every grid setting with only the largest 8-connected foreground region of each mask kept
 //         (one object per photo)]
 //        [--hi H: also refine at the photo's resolution H instead of the network's: the flip-averaged logits upsampled
@@ -300,6 +303,58 @@ if (flag('errors') && refined.length) {
       q75: q(0.75),
       q90: q(0.9),
       below02: ious.filter((v) => v < 0.2).length / n,
+    }),
+  );
+}
+
+if (flag('failures') && refined.length) {
+  type Row = { iou: number; gtArea: number; predArea: number; gtBorder: boolean; predBorder: boolean };
+  const onBorder = (m: ArrayLike<number>) => {
+    for (let k = 0; k < s * s; k++) {
+      const x = k % s;
+      const y = Math.floor(k / s);
+      if (m[k] && (x === 0 || y === 0 || x === s - 1 || y === s - 1)) return true;
+    }
+    return false;
+  };
+  const rows: Row[] = [];
+  for (let i = 0; i < n; i++) {
+    const pred = binary(refined[0]!, s, i);
+    const gt = loaded[i]!.gt;
+    const area = (m: ArrayLike<number>) => Array.from(m).reduce((a: number, v) => a + (v ? 1 : 0), 0) / (s * s);
+    rows.push({
+      iou: imageIoU(confusion(pred, gt)) ?? 0,
+      gtArea: area(gt),
+      predArea: area(pred),
+      gtBorder: onBorder(gt),
+      predBorder: onBorder(pred),
+    });
+  }
+  const summary = (g: Row[]) => ({
+    n: g.length,
+    meanIoU: Number((g.reduce((a, r) => a + r.iou, 0) / Math.max(1, g.length)).toFixed(3)),
+    below02: Number((g.filter((r) => r.iou < 0.2).length / Math.max(1, g.length)).toFixed(3)),
+  });
+  const areas = rows.map((r) => r.gtArea).sort((a, b) => a - b);
+  const [t1, t2] = [areas[Math.floor(n / 3)]!, areas[Math.floor((2 * n) / 3)]!];
+  const failed = rows.filter((r) => r.iou < 0.2);
+  const mean = (g: Row[], f: (r: Row) => number) => Number((g.reduce((a, r) => a + f(r), 0) / Math.max(1, g.length)).toFixed(3));
+  console.log(
+    JSON.stringify({
+      setting: settings[0]!.key,
+      objectTouchesFrame: summary(rows.filter((r) => r.gtBorder)),
+      objectInside: summary(rows.filter((r) => !r.gtBorder)),
+      smallThird: { maxArea: Number(t1.toFixed(3)), ...summary(rows.filter((r) => r.gtArea <= t1)) },
+      middleThird: summary(rows.filter((r) => r.gtArea > t1 && r.gtArea <= t2)),
+      largeThird: summary(rows.filter((r) => r.gtArea > t2)),
+      failures: {
+        n: failed.length,
+        predArea: mean(failed, (r) => r.predArea),
+        gtArea: mean(failed, (r) => r.gtArea),
+        emptyPrediction: mean(failed, (r) => (r.predArea < 0.01 ? 1 : 0)),
+        predictionTouchesFrame: mean(failed, (r) => (r.predBorder ? 1 : 0)),
+        objectTouchesFrame: mean(failed, (r) => (r.gtBorder ? 1 : 0)),
+      },
     }),
   );
 }
