@@ -317,11 +317,11 @@ if (flag('failures') && refined.length) {
     }
     return false;
   };
+  const area = (m: ArrayLike<number>) => Array.from(m).reduce((a: number, v) => a + (v ? 1 : 0), 0) / (s * s);
   const rows: Row[] = [];
   for (let i = 0; i < n; i++) {
     const pred = binary(refined[0]!, s, i);
     const gt = loaded[i]!.gt;
-    const area = (m: ArrayLike<number>) => Array.from(m).reduce((a: number, v) => a + (v ? 1 : 0), 0) / (s * s);
     rows.push({
       iou: imageIoU(confusion(pred, gt)) ?? 0,
       gtArea: area(gt),
@@ -330,15 +330,12 @@ if (flag('failures') && refined.length) {
       predBorder: onBorder(pred),
     });
   }
-  const summary = (g: Row[]) => ({
-    n: g.length,
-    meanIoU: Number((g.reduce((a, r) => a + r.iou, 0) / Math.max(1, g.length)).toFixed(3)),
-    below02: Number((g.filter((r) => r.iou < 0.2).length / Math.max(1, g.length)).toFixed(3)),
-  });
+  /** The mean of f over the rows g (3 decimals; 0 for none). */
+  const mean = (g: Row[], f: (r: Row) => number) => Number((g.reduce((a, r) => a + f(r), 0) / Math.max(1, g.length)).toFixed(3));
+  const summary = (g: Row[]) => ({ n: g.length, meanIoU: mean(g, (r) => r.iou), below02: mean(g, (r) => (r.iou < 0.2 ? 1 : 0)) });
   const areas = rows.map((r) => r.gtArea).sort((a, b) => a - b);
   const [t1, t2] = [areas[Math.floor(n / 3)]!, areas[Math.floor((2 * n) / 3)]!];
   const failed = rows.filter((r) => r.iou < 0.2);
-  const mean = (g: Row[], f: (r: Row) => number) => Number((g.reduce((a, r) => a + f(r), 0) / Math.max(1, g.length)).toFixed(3));
   console.log(
     JSON.stringify({
       setting: settings[0]!.key,

@@ -55,20 +55,24 @@ function onlyKnown<T extends object>(s: Schema<T>, known: readonly string[]): Sc
   });
 }
 
+/** A number in (0, max]: num(0, max) that refuses 0. */
+const positive = (max: number) => refine(num(0, max), (v) => (v > 0 ? null : { path: '', reason: 'must be above 0, got 0' }));
+
 const colourFields = {
   levels: optional(int(1, 64)),
   strength: optional(num(0, 1e3)),
   rounds: optional(int(0, 100)),
   // The pseudo-count keeps empty histogram bins finite: it must be positive.
-  smoothing: optional(refine(num(0, 1e6), (v) => (v > 0 ? null : { path: '', reason: 'must be above 0, got 0' }))),
+  smoothing: optional(positive(1e6)),
   pairwise: optional(num(0, 1e3)),
   meanField: optional(int(0, 100)),
   balanced: optional(bool()),
   saliency: optional(num(0, 1e3)),
   saliencyThreshold: optional(num(0, 1)),
   bilateral: optional(num(0, 1e3)),
-  bilateralSpatial: optional(refine(num(0, 1e3), (v) => (v > 0 ? null : { path: '', reason: 'must be above 0, got 0' }))),
-  bilateralColour: optional(refine(num(0, 1e3), (v) => (v > 0 ? null : { path: '', reason: 'must be above 0, got 0' }))),
+  // The bilateral term's widths divide: they must be positive.
+  bilateralSpatial: optional(positive(1e3)),
+  bilateralColour: optional(positive(1e3)),
 };
 
 /** model.json's `refine`: only known fields, each range-checked. */

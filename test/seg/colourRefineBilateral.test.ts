@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The colour step's bilateral term (colourRefine.ts `bilateral`): with the colour histograms off (strength 0), it moves
-// a misplaced edge of the segmenter's guess onto the photo's colour edge, fills scattered holes where the photo says
-// nothing, never crosses a colour edge it cannot see across, and is exactly symmetric (mirrored inputs, mirrored output).
+// a misplaced edge of the segmenter's guess onto the photo's colour edge and stops there, fills scattered holes where
+// the photo says nothing, one sweep equals the sum written out pixel by pixel, and mirrored inputs give the mirrored
+// output.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { refineByColour } from '../../src/seg/colourRefine.js';
